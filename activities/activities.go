@@ -1,0 +1,293 @@
+// Package activities holds the side effects linedesk's workflows ask for: read-model writes,
+// delivery through the channels' connectors, mail and notifications. Every activity is
+// idempotent, keyed by a message id, an opening key or a revision.
+//
+// It implements the contract declared in package workflows (activity names and their input
+// and output types). ARCHITECTURE §3 lets workflows import activities for method values; linedesk
+// goes the other way (activities import the workflows contract, workflows call activities by
+// name) so that each input type is declared once, beside the workflow that sends it, without an
+// import cycle.
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/connectors/smtpmail"
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+// Mailer sends system mail (solutions of closed conversations).
+type Mailer interface {
+	Send(ctx context.Context, msg smtpmail.Message) error
+}
+
+// Activities holds the dependencies of every activity.
+type Activities struct {
+	store  *store.Store
+	logger *slog.Logger
+	api    *apichannel.Sender
+	mail   Mailer
+}
+
+// New returns the activities; a nil httpClient gets sane timeouts, a nil mailer skips mail.
+func New(st *store.Store, logger *slog.Logger, httpClient *http.Client, mail Mailer) *Activities {
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Activities{store: st, logger: logger, mail: mail,
+		api: &apichannel.Sender{Client: httpClient, UserAgent: "linedesk"}}
+}
+
+// ByName maps each activity name of the workflows contract to its implementation.
+func (a *Activities) ByName() map[string]any {
+	return map[string]any{
+		workflows.ActivityLoadLine:             a.LoadLine,
+		workflows.ActivityCreateConversation:   a.CreateConversation,
+		workflows.ActivityProjectConversation:  a.ProjectConversation,
+		workflows.ActivityRecordMessage:        a.RecordMessage,
+		workflows.ActivityDeliverMessage:       a.DeliverMessage,
+		workflows.ActivityLoadStandardMessages: a.LoadStandardMessages,
+		workflows.ActivityEmailSolution:        a.EmailSolution,
+		workflows.ActivityAddParticipants:      a.AddParticipants,
+		workflows.ActivityMergeReplies:         a.MergeReplies,
+	}
+}
+
+// LoadLine reads a line's settings and its regulation.
+func (a *Activities) LoadLine(ctx context.Context, in workflows.LoadLineInput) (workflows.LineConfig, error) {
+	l, err := a.store.LineByID(ctx, in.LineID)
+	if err != nil {
+		return workflows.LineConfig{}, err
+	}
+	cfg := LineConfig(l)
+	if l.RegulationID != nil {
+		r, err := a.store.RegulationByID(ctx, *l.RegulationID)
+		if err != nil {
+			return workflows.LineConfig{}, err
+		}
+		reg, err := RegulationConfig(r)
+		if err != nil {
+			return workflows.LineConfig{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad_regulation", err)
+		}
+		cfg.Regulation = reg
+	}
+	return cfg, nil
+}
+
+// LineConfig converts a stored line to what workflows read (without its regulation).
+func LineConfig(l store.Line) workflows.LineConfig {
+	paused := l.PausedClientMessage
+	if paused == "" {
+		paused = workflows.PausedResume
+	}
+	return workflows.LineConfig{
+		ID: l.ID, AutoOpen: l.AutoOpen, AutoCloseAfter: time.Duration(l.AutoCloseMinutes) * time.Minute,
+		AutoCloseText: l.AutoCloseText, DefaultType: l.DefaultType, PausedClientMessage: paused,
+		MergeRepliesAfterClose: l.MergeRepliesAfterClose,
+	}
+}
+
+// RegulationConfig converts a stored regulation to what workflows read.
+func RegulationConfig(r store.Regulation) (*workflows.Regulation, error) {
+	var cal workflows.Calendar
+	if len(r.Calendar) > 0 {
+		if err := json.Unmarshal(r.Calendar, &cal); err != nil {
+			return nil, fmt.Errorf("regulation %d calendar: %w", r.ID, err)
+		}
+	}
+	if err := cal.Validate(); err != nil {
+		return nil, fmt.Errorf("regulation %d calendar: %w", r.ID, err)
+	}
+	return &workflows.Regulation{
+		ID:              r.ID,
+		FirstResponse:   time.Duration(r.FirstResponseMinutes) * time.Minute,
+		NextResponse:    time.Duration(r.NextResponseMinutes) * time.Minute,
+		Resolution:      time.Duration(r.ResolutionMinutes) * time.Minute,
+		WarnBefore:      time.Duration(r.WarnBeforeMinutes) * time.Minute,
+		PauseStopsClock: r.PauseStopsClock,
+		Calendar:        cal,
+	}, nil
+}
+
+// CreateConversation allocates the number and inserts the row, idempotently by opening key.
+func (a *Activities) CreateConversation(ctx context.Context, in workflows.CreateConversationInput) (workflows.CreateConversationResult, error) {
+	chatID, err := uuid.Parse(in.ChatID)
+	if err != nil {
+		return workflows.CreateConversationResult{}, temporal.NewNonRetryableApplicationError("bad chat id", "bad_input", err)
+	}
+	n := store.NewConversation{OpeningKey: in.OpeningKey, ChatID: chatID, LineID: in.LineID, Kind: in.Kind, Status: in.Status,
+		AssigneeID: in.AssigneeID, Title: in.Title, Type: in.Type, OpenedAt: in.OpenedAt}
+	if in.MessageID != "" {
+		id, err := uuid.Parse(in.MessageID)
+		if err != nil {
+			return workflows.CreateConversationResult{}, temporal.NewNonRetryableApplicationError("bad message id", "bad_input", err)
+		}
+		n.MessageID = &id
+	}
+	res, err := a.store.CreateConversation(ctx, n)
+	if err != nil {
+		return workflows.CreateConversationResult{}, err
+	}
+	return workflows.CreateConversationResult{Number: res.Number, ChannelID: res.ChannelID, ContactID: res.ContactID}, nil
+}
+
+// ProjectConversation writes the workflow's state and timeline to the read model.
+func (a *Activities) ProjectConversation(ctx context.Context, in workflows.ProjectConversationInput) error {
+	s := in.State
+	p := store.ConversationProjection{
+		Number: s.Number, Status: s.Status, AssigneeID: s.AssigneeID, Participants: s.Participants, Title: s.Title,
+		Type: s.Type, Reasons: s.Reasons, Components: s.Components, Solution: s.Solution, CloseReason: s.CloseReason,
+		ClientRating: s.ClientRating, CSAT: s.CSAT, DueFirst: s.Due.FirstResponse, DueNext: s.Due.NextResponse,
+		DueResolve: s.Due.Resolution, Overdue: s.Overdue, LastActivity: s.LastActivity, ClosedAt: s.ClosedAt,
+		Revision: s.Revision,
+	}
+	if in.ResetUnread {
+		unread := s.Unread
+		p.Unread = &unread
+	}
+	for _, e := range in.Events {
+		data, err := json.Marshal(e.Data)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError("event data", "bad_input", err)
+		}
+		ev := store.ConversationEvent{Seq: e.Seq, At: e.At, Kind: e.Kind, Data: data}
+		if e.ActorID != 0 {
+			actor := e.ActorID
+			ev.ActorID = &actor
+		}
+		p.Events = append(p.Events, ev)
+	}
+	return a.store.ProjectConversation(ctx, p)
+}
+
+// RecordMessage stores a message produced by a workflow, once.
+func (a *Activities) RecordMessage(ctx context.Context, in workflows.RecordMessageInput) error {
+	id, err1 := uuid.Parse(in.ID)
+	chatID, err2 := uuid.Parse(in.ChatID)
+	if err := errors.Join(err1, err2); err != nil {
+		return temporal.NewNonRetryableApplicationError("bad message or chat id", "bad_input", err)
+	}
+	att, err := json.Marshal(nonNil(in.Attachments))
+	if err != nil {
+		return err
+	}
+	btn, err := json.Marshal(nonNil(in.Buttons))
+	if err != nil {
+		return err
+	}
+	return a.store.RecordMessage(ctx, store.NewMessage{ID: id, ChatID: chatID, ConversationNumber: in.ConversationNumber,
+		Direction: in.Direction, AuthorID: in.AuthorID, Text: in.Text, Attachments: att, Buttons: btn,
+		Status: in.Status, Kind: in.Kind, At: in.At})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// LoadStandardMessages returns the admins' texts, falling back to the defaults field by field.
+func (a *Activities) LoadStandardMessages(ctx context.Context) (workflows.StandardMessages, error) {
+	return LoadStandardMessages(ctx, a.store)
+}
+
+// StandardMessagesKey is the settings key of the standard messages.
+const StandardMessagesKey = "standard_messages"
+
+// LoadStandardMessages reads the standard messages with defaults filled in.
+func LoadStandardMessages(ctx context.Context, st *store.Store) (workflows.StandardMessages, error) {
+	def := workflows.DefaultStandardMessages()
+	var saved workflows.StandardMessages
+	if _, err := st.Setting(ctx, StandardMessagesKey, &saved); err != nil {
+		return def, err
+	}
+	pick := func(v, d string) string {
+		if v != "" {
+			return v
+		}
+		return d
+	}
+	return workflows.StandardMessages{
+		CSATQuestion:  pick(saved.CSATQuestion, def.CSATQuestion),
+		CSATBad:       pick(saved.CSATBad, def.CSATBad),
+		CSATNormal:    pick(saved.CSATNormal, def.CSATNormal),
+		CSATExcellent: pick(saved.CSATExcellent, def.CSATExcellent),
+		CSATThanks:    pick(saved.CSATThanks, def.CSATThanks),
+		AutoClose:     pick(saved.AutoClose, def.AutoClose),
+	}, nil
+}
+
+// EmailSolution emails the solution to the contact, when the contact has an address and system
+// mail is configured.
+func (a *Activities) EmailSolution(ctx context.Context, in workflows.EmailSolutionInput) (workflows.EmailSolutionResult, error) {
+	contact, err := a.store.ContactOfConversation(ctx, in.Number)
+	if err != nil {
+		return workflows.EmailSolutionResult{}, err
+	}
+	if contact.Email == "" {
+		return workflows.EmailSolutionResult{Outcome: "skipped: the contact has no email"}, nil
+	}
+	if a.mail == nil {
+		return workflows.EmailSolutionResult{Outcome: "skipped: mail is not configured", To: contact.Email}, nil
+	}
+	subject := fmt.Sprintf("Conversation #%d: solution", in.Number)
+	if in.Title != "" {
+		subject = fmt.Sprintf("Conversation #%d: %s", in.Number, in.Title)
+	}
+	body := in.Solution
+	if contact.Name != "" {
+		body = contact.Name + ",\n\n" + body
+	}
+	if err := a.mail.Send(ctx, smtpmail.Message{To: contact.Email, Subject: subject, Text: body}); err != nil {
+		return workflows.EmailSolutionResult{}, fmt.Errorf("send solution to %s: %w", contact.Email, err)
+	}
+	return workflows.EmailSolutionResult{Outcome: "sent", To: contact.Email}, nil
+}
+
+// ParticipantsResult lists who got a task.
+type ParticipantsResult struct {
+	UserIDs []int64 `json:"user_ids"`
+}
+
+// AddParticipants gives each added participant a task starting in five minutes and a notification.
+func (a *Activities) AddParticipants(ctx context.Context, in workflows.AddParticipantsInput) (ParticipantsResult, error) {
+	if err := a.store.ParticipantTasks(ctx, in.Number, in.Title, in.UserIDs, in.AddedBy, in.StartsAt); err != nil {
+		return ParticipantsResult{}, err
+	}
+	return ParticipantsResult{UserIDs: in.UserIDs}, nil
+}
+
+// MergedResult says how many replies the combined record holds.
+type MergedResult struct {
+	Replies int `json:"replies"`
+}
+
+// MergeReplies stores the combined reply record of a closed conversation.
+func (a *Activities) MergeReplies(ctx context.Context, in workflows.MergeRepliesInput) (MergedResult, error) {
+	n, err := a.store.MergeReplies(ctx, in.Number)
+	return MergedResult{Replies: n}, err
+}
+
+// attempt is this activity execution's attempt number (1 outside an activity).
+func attempt(ctx context.Context) int {
+	if activity.IsActivity(ctx) {
+		return int(activity.GetInfo(ctx).Attempt)
+	}
+	return 1
+}

@@ -1,0 +1,492 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/activities"
+	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+// requireAdmin guards configuration writes.
+func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if currentUser(c).Role != store.RoleAdmin {
+			return newError(http.StatusForbidden, "forbidden", "only an admin may change this")
+		}
+		return next(c)
+	}
+}
+
+func pathID(c echo.Context, what string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, notFoundErr(what + " " + c.Param("id"))
+	}
+	return id, nil
+}
+
+// lineBody is a line as clients send it; nil fields keep their value on PATCH.
+type lineBody struct {
+	Name                   *string `json:"name"`
+	RegulationID           *int64  `json:"regulation_id"`
+	AutoOpen               *bool   `json:"auto_open"`
+	AutoCloseMinutes       *int    `json:"auto_close_minutes"`
+	AutoCloseText          *string `json:"auto_close_text"`
+	DefaultType            *string `json:"default_type"`
+	PausedClientMessage    *string `json:"paused_client_message"`
+	MergeRepliesAfterClose *bool   `json:"merge_replies_after_close"`
+}
+
+// apply merges the body into l and validates the result.
+func (b lineBody) apply(ctx context.Context, s *Server, l *store.Line, clearRegulation bool) error {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
+		}
+	}
+	set(&l.Name, b.Name)
+	set(&l.AutoCloseText, b.AutoCloseText)
+	set(&l.DefaultType, b.DefaultType)
+	set(&l.PausedClientMessage, b.PausedClientMessage)
+	if b.AutoOpen != nil {
+		l.AutoOpen = *b.AutoOpen
+	}
+	if b.AutoCloseMinutes != nil {
+		l.AutoCloseMinutes = *b.AutoCloseMinutes
+	}
+	if b.MergeRepliesAfterClose != nil {
+		l.MergeRepliesAfterClose = *b.MergeRepliesAfterClose
+	}
+	if b.RegulationID != nil || clearRegulation {
+		l.RegulationID = b.RegulationID
+	}
+	var problems fieldErrors
+	if l.Name == "" {
+		problems.add("name is required")
+	}
+	if len(l.Name) > 200 {
+		problems.add("name is longer than 200 characters")
+	}
+	if l.AutoCloseMinutes < 0 || l.AutoCloseMinutes > 60*24*365 {
+		problems.add("auto_close_minutes must be between 0 (never) and 525600")
+	}
+	if l.PausedClientMessage == "" {
+		l.PausedClientMessage = workflows.PausedResume
+	}
+	if l.PausedClientMessage != workflows.PausedResume && l.PausedClientMessage != workflows.PausedStay {
+		problems.add("paused_client_message must be resume or stay")
+	}
+	if l.RegulationID != nil {
+		if _, err := s.store.RegulationByID(ctx, *l.RegulationID); errors.Is(err, store.ErrNotFound) {
+			problems.add("regulation_id %d does not exist", *l.RegulationID)
+		} else if err != nil {
+			return err
+		}
+	}
+	if l.DefaultType != "" {
+		ds, err := s.dialogSettings(ctx)
+		if err != nil {
+			return err
+		}
+		checkIn(&problems, "default_type", []string{l.DefaultType}, ds.Types)
+	}
+	return problems.err()
+}
+
+func (s *Server) createLine(c echo.Context) error {
+	var b lineBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	l := store.Line{LineSettings: store.LineSettings{DefaultType: "Support"}}
+	if err := b.apply(ctx, s, &l, false); err != nil {
+		return err
+	}
+	out, err := s.store.CreateLine(ctx, l)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) updateLine(c echo.Context) error {
+	id, err := pathID(c, "line")
+	if err != nil {
+		return err
+	}
+	raw, b, err := decodePatch[lineBody](c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	l, err := s.store.LineByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("line " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	before := l.RegulationID
+	_, clearReg := raw["regulation_id"]
+	if err := b.apply(ctx, s, &l, clearReg && b.RegulationID == nil); err != nil {
+		return err
+	}
+	out, err := s.store.UpdateLine(ctx, l)
+	if err != nil {
+		return err
+	}
+	if !sameID(before, out.RegulationID) {
+		if err := s.rearmLine(ctx, out); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func sameID(a, b *int64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+func (s *Server) getLine(c echo.Context) error {
+	id, err := pathID(c, "line")
+	if err != nil {
+		return err
+	}
+	l, err := s.store.LineByID(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("line " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, l)
+}
+
+func (s *Server) listLines(c echo.Context) error {
+	lines, err := s.store.Lines(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": lines})
+}
+
+// decodePatch decodes a PATCH body both as raw fields (to tell null from absent) and as T.
+func decodePatch[T any](c echo.Context) (map[string]json.RawMessage, T, error) {
+	var raw map[string]json.RawMessage
+	var body T
+	if err := decodeJSON(c, &raw); err != nil {
+		return nil, body, err
+	}
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, &body); err != nil {
+		return nil, body, jsonError(err)
+	}
+	return raw, body, nil
+}
+
+type regulationBody struct {
+	Name                 *string          `json:"name"`
+	FirstResponseMinutes *int             `json:"first_response_minutes"`
+	NextResponseMinutes  *int             `json:"next_response_minutes"`
+	ResolutionMinutes    *int             `json:"resolution_minutes"`
+	WarnBeforeMinutes    *int             `json:"warn_before_minutes"`
+	PauseStopsClock      *bool            `json:"pause_stops_clock"`
+	Calendar             *json.RawMessage `json:"calendar"`
+}
+
+func (b regulationBody) apply(r *store.Regulation) error {
+	if b.Name != nil {
+		r.Name = strings.TrimSpace(*b.Name)
+	}
+	setInt := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setInt(&r.FirstResponseMinutes, b.FirstResponseMinutes)
+	setInt(&r.NextResponseMinutes, b.NextResponseMinutes)
+	setInt(&r.ResolutionMinutes, b.ResolutionMinutes)
+	setInt(&r.WarnBeforeMinutes, b.WarnBeforeMinutes)
+	if b.PauseStopsClock != nil {
+		r.PauseStopsClock = *b.PauseStopsClock
+	}
+	if b.Calendar != nil {
+		r.Calendar = *b.Calendar
+	}
+	var problems fieldErrors
+	if r.Name == "" {
+		problems.add("name is required")
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"first_response_minutes", r.FirstResponseMinutes}, {"next_response_minutes", r.NextResponseMinutes},
+		{"resolution_minutes", r.ResolutionMinutes}, {"warn_before_minutes", r.WarnBeforeMinutes}} {
+		if f.v < 0 || f.v > 60*24*366 {
+			problems.add("%s must be between 0 (no target) and 527040", f.name)
+		}
+	}
+	if len(r.Calendar) == 0 || string(r.Calendar) == "null" {
+		r.Calendar = json.RawMessage(`{}`)
+	}
+	var cal workflows.Calendar
+	if err := json.Unmarshal(r.Calendar, &cal); err != nil {
+		problems.add("calendar: %s", strings.TrimPrefix(jsonError(err).Error(), "bad_request: "))
+	} else if err := cal.Validate(); err != nil {
+		problems.add("calendar: %s", err.Error())
+	} else {
+		r.Calendar, _ = json.Marshal(cal)
+	}
+	return problems.err()
+}
+
+func (s *Server) createRegulation(c echo.Context) error {
+	var b regulationBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	var r store.Regulation
+	if err := b.apply(&r); err != nil {
+		return err
+	}
+	out, err := s.store.CreateRegulation(c.Request().Context(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+// updateRegulation changes a regulation and re-arms the SLA timers of every open conversation
+// whose line uses it.
+func (s *Server) updateRegulation(c echo.Context) error {
+	id, err := pathID(c, "regulation")
+	if err != nil {
+		return err
+	}
+	var b regulationBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	r, err := s.store.RegulationByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("regulation " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.apply(&r); err != nil {
+		return err
+	}
+	out, err := s.store.UpdateRegulation(ctx, r)
+	if err != nil {
+		return err
+	}
+	reg, err := activities.RegulationConfig(out)
+	if err != nil {
+		return err
+	}
+	numbers, err := s.store.OpenConversationsUsingRegulation(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.signalRegulation(ctx, numbers, reg); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// rearmLine tells a line's open conversations about its new regulation.
+func (s *Server) rearmLine(ctx context.Context, l store.Line) error {
+	var reg *workflows.Regulation
+	if l.RegulationID != nil {
+		r, err := s.store.RegulationByID(ctx, *l.RegulationID)
+		if err != nil {
+			return err
+		}
+		if reg, err = activities.RegulationConfig(r); err != nil {
+			return err
+		}
+	}
+	numbers, err := s.store.OpenConversationsOfLine(ctx, l.ID)
+	if err != nil {
+		return err
+	}
+	return s.signalRegulation(ctx, numbers, reg)
+}
+
+func (s *Server) signalRegulation(ctx context.Context, numbers []int64, reg *workflows.Regulation) error {
+	for _, n := range numbers {
+		err := s.temporal.SignalWorkflow(ctx, workflows.ConversationWorkflowID(n), "", workflows.SignalRegulationChanged,
+			workflows.RegulationChanged{Regulation: reg})
+		if err != nil {
+			s.logger.WarnContext(ctx, "regulation change not delivered to a conversation", "number", n, "error", err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) getRegulation(c echo.Context) error {
+	id, err := pathID(c, "regulation")
+	if err != nil {
+		return err
+	}
+	r, err := s.store.RegulationByID(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("regulation " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (s *Server) listRegulations(c echo.Context) error {
+	list, err := s.store.Regulations(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": list})
+}
+
+type channelBody struct {
+	Kind     *string          `json:"kind"`
+	Name     *string          `json:"name"`
+	LineID   *int64           `json:"line_id"`
+	Settings *json.RawMessage `json:"settings"`
+	Enabled  *bool            `json:"enabled"`
+}
+
+// supportedKinds are the channel kinds with a connector in this build.
+var supportedKinds = []string{"api"}
+
+func (b channelBody) apply(ctx context.Context, s *Server, ch *store.Channel) error {
+	var problems fieldErrors
+	if b.Name != nil {
+		ch.Name = strings.TrimSpace(*b.Name)
+	}
+	if b.LineID != nil {
+		ch.LineID = *b.LineID
+	}
+	if b.Settings != nil {
+		ch.Settings = *b.Settings
+	}
+	if b.Enabled != nil {
+		ch.Enabled = *b.Enabled
+	}
+	if ch.Name == "" {
+		problems.add("name is required")
+	}
+	if ch.LineID <= 0 {
+		problems.add("line_id is required")
+	} else if _, err := s.store.LineByID(ctx, ch.LineID); errors.Is(err, store.ErrNotFound) {
+		problems.add("line_id %d does not exist", ch.LineID)
+	} else if err != nil {
+		return err
+	}
+	if len(ch.Settings) == 0 || string(ch.Settings) == "null" {
+		ch.Settings = json.RawMessage(`{}`)
+	}
+	switch ch.Kind {
+	case "api":
+		var st activities.APIChannelSettings
+		if err := json.Unmarshal(ch.Settings, &st); err != nil {
+			problems.add("settings must be an object with callback_url")
+		} else if err := apichannel.ValidateSettings(st.CallbackURL); err != nil {
+			problems.add("settings.%s", err.Error())
+		}
+	default:
+		problems.add("kind %q is not supported yet; supported: %s", ch.Kind, strings.Join(supportedKinds, ", "))
+	}
+	return problems.err()
+}
+
+type createdChannel struct {
+	Channel store.Channel `json:"channel"`
+	store.ChannelSecrets
+}
+
+// createChannel adds a channel; its inbound token and signing secret are in this answer only.
+func (s *Server) createChannel(c echo.Context) error {
+	var b channelBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ch := store.Channel{Enabled: true}
+	if b.Kind == nil || *b.Kind == "" {
+		return newError(http.StatusBadRequest, "invalid_fields", "kind is required")
+	}
+	ch.Kind = *b.Kind
+	ctx := c.Request().Context()
+	if err := b.apply(ctx, s, &ch); err != nil {
+		return err
+	}
+	out, secrets, err := s.store.CreateChannel(ctx, ch)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, createdChannel{Channel: out, ChannelSecrets: secrets})
+}
+
+func (s *Server) updateChannel(c echo.Context) error {
+	id, err := pathID(c, "channel")
+	if err != nil {
+		return err
+	}
+	var b channelBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ch, err := s.store.ChannelByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("channel " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	if b.Kind != nil && *b.Kind != ch.Kind {
+		return newError(http.StatusBadRequest, "invalid_fields", "kind cannot change; create a new channel")
+	}
+	if err := b.apply(ctx, s, &ch); err != nil {
+		return err
+	}
+	out, err := s.store.UpdateChannel(ctx, ch)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getChannel(c echo.Context) error {
+	id, err := pathID(c, "channel")
+	if err != nil {
+		return err
+	}
+	ch, err := s.store.ChannelByID(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("channel " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ch)
+}
+
+func (s *Server) listChannels(c echo.Context) error {
+	list, err := s.store.Channels(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": list})
+}

@@ -1,0 +1,150 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/store"
+)
+
+// SessionCookie is the console's session cookie.
+const SessionCookie = "linedesk_session"
+
+const userKey = "linedesk.user"
+
+// currentUser returns the signed-in user put on the context by authenticate.
+func currentUser(c echo.Context) store.User {
+	u, _ := c.Get(userKey).(store.User)
+	return u
+}
+
+// authenticate resolves a Bearer API token or the session cookie to a user and refuses the
+// request with 401 when neither is valid.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+			token, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || token == "" {
+				return errUnauthorized
+			}
+			u, err := s.store.UserByAPIToken(ctx, token)
+			if err != nil {
+				return unauthorizedOr(err)
+			}
+			c.Set(userKey, u)
+			return next(c)
+		}
+		cookie, err := c.Cookie(SessionCookie)
+		if err != nil || cookie.Value == "" {
+			return errUnauthorized
+		}
+		u, err := s.store.UserBySession(ctx, cookie.Value)
+		if err != nil {
+			return unauthorizedOr(err)
+		}
+		c.Set(userKey, u)
+		return next(c)
+	}
+}
+
+func unauthorizedOr(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnauthorized
+	}
+	return err
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type userResponse struct {
+	User store.User `json:"user"`
+}
+
+func (s *Server) login(c echo.Context) error {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var problems fieldErrors
+	if strings.TrimSpace(req.Email) == "" {
+		problems.add("email is required")
+	}
+	if req.Password == "" {
+		problems.add("password is required")
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u, err := s.store.Authenticate(ctx, req.Email, req.Password)
+	if errors.Is(err, store.ErrNotFound) {
+		return newError(http.StatusUnauthorized, "invalid_credentials", "wrong email or password")
+	}
+	if err != nil {
+		return err
+	}
+	token, err := s.store.CreateSession(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{
+		Name:     SessionCookie,
+		Value:    token,
+		Path:     "/",
+		Expires:  time.Now().Add(store.SessionTTL),
+		HttpOnly: true,
+		Secure:   s.secureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return c.JSON(http.StatusOK, userResponse{User: u})
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if cookie, err := c.Cookie(SessionCookie); err == nil && cookie.Value != "" {
+		if err := s.store.DeleteSession(c.Request().Context(), cookie.Value); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(&http.Cookie{
+		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode,
+	})
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) me(c echo.Context) error {
+	return c.JSON(http.StatusOK, userResponse{User: currentUser(c)})
+}
+
+type createTokenRequest struct {
+	Name string `json:"name"`
+}
+
+type createTokenResponse struct {
+	store.APIToken
+	Token string `json:"token"`
+}
+
+// createToken issues an API token for the signed-in user; the token is in this answer only.
+func (s *Server) createToken(c echo.Context) error {
+	var req createTokenRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if len(req.Name) > 200 {
+		return badRequest("name is longer than 200 characters")
+	}
+	t, token, err := s.store.CreateAPIToken(c.Request().Context(), currentUser(c).ID, strings.TrimSpace(req.Name))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, createTokenResponse{APIToken: t, Token: token})
+}

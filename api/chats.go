@@ -1,0 +1,140 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+func (s *Server) chatRoute(c echo.Context) (store.ChatRoute, error) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return store.ChatRoute{}, notFoundErr("chat " + c.Param("id"))
+	}
+	route, err := s.store.ChatRoute(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ChatRoute{}, notFoundErr("chat " + c.Param("id"))
+	}
+	return route, err
+}
+
+func (s *Server) getChat(c echo.Context) error {
+	route, err := s.chatRoute(c)
+	if err != nil {
+		return err
+	}
+	chat, err := s.store.ChatByID(c.Request().Context(), route.ChatID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, chat)
+}
+
+func (s *Server) chatMessages(c echo.Context) error {
+	route, err := s.chatRoute(c)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.store.ChatMessages(c.Request().Context(), route.ChatID, 500)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": msgs})
+}
+
+type automatedBody struct {
+	Kind string `json:"kind"`
+	Text string `json:"text"`
+}
+
+// automated takes a message from a funnel, a broadcast or an AI: sent at once, queued while a
+// conversation is active (funnel, broadcast) or dropped (AI).
+func (s *Server) automated(c echo.Context) error {
+	route, err := s.chatRoute(c)
+	if err != nil {
+		return err
+	}
+	var b automatedBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	var problems fieldErrors
+	switch b.Kind {
+	case workflows.AutomatedTunnel, workflows.AutomatedBroadcast, workflows.AutomatedAI:
+	default:
+		problems.add("kind must be tunnel, broadcast or ai")
+	}
+	if strings.TrimSpace(b.Text) == "" {
+		problems.add("text is required")
+	}
+	if len(b.Text) > 20000 {
+		problems.add("text is longer than 20000 characters")
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	id := messageID(c, route.ChatID.String())
+	var res workflows.AutomatedResult
+	if err := s.chatUpdate(c.Request().Context(), route, workflows.UpdateAutomated, "automated:"+id,
+		workflows.AutomatedRequest{MessageID: id, Kind: b.Kind, Text: b.Text}, &res); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// writeInChat sends an operator's message in the chat outside any conversation; refused while a
+// conversation is active (write inside it instead).
+func (s *Server) writeInChat(c echo.Context) error {
+	route, err := s.chatRoute(c)
+	if err != nil {
+		return err
+	}
+	var b messageBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if err := b.validate(true); err != nil {
+		return err
+	}
+	id := messageID(c, route.ChatID.String())
+	var res workflows.ChatWriteResult
+	req := workflows.ChatWriteRequest{ActionRequest: actor(c), MessageID: id, Text: b.Text, Attachments: b.Attachments}
+	if err := s.chatUpdate(c.Request().Context(), route, workflows.UpdateChatWrite, "write:"+id, req, &res); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"id": res.MessageID})
+}
+
+// messageID derives a message id from the Idempotency-Key (one message per key), or makes one.
+func messageID(c echo.Context, scope string) string {
+	if k := c.Request().Header.Get("Idempotency-Key"); k != "" {
+		return uuid.NewSHA1(uuid.NameSpaceURL, []byte("linedesk:"+scope+":"+k)).String()
+	}
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+func (s *Server) listTasks(c echo.Context) error {
+	who := c.QueryParam("assignee")
+	if who != "" && who != "me" {
+		return badRequest("assignee must be me")
+	}
+	tasks, err := s.store.TasksOf(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": tasks})
+}
+
+func (s *Server) listNotifications(c echo.Context) error {
+	list, err := s.store.NotificationsOf(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": list})
+}

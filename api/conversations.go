@@ -1,0 +1,424 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+type conversationList struct {
+	Items      []store.Conversation `json:"items"`
+	NextCursor *string              `json:"next_cursor"`
+}
+
+func (s *Server) listConversations(c echo.Context) error {
+	q := c.QueryParams()
+	f := store.ConversationFilter{View: q.Get("view"), Status: q.Get("status"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
+		UserID: currentUser(c).ID}
+	var problems fieldErrors
+	switch f.View {
+	case "", "unassigned", "mine", "all", "dialogs":
+	default:
+		problems.add("view must be unassigned, mine, all or dialogs")
+	}
+	switch f.Status {
+	case "", workflows.StatusQueued, workflows.StatusActive, workflows.StatusPaused, workflows.StatusClosed:
+	default:
+		problems.add("status must be queued, active, paused or closed")
+	}
+	switch f.Sort {
+	case "", "created", "activity", "due":
+	default:
+		problems.add("sort must be created, activity or due")
+	}
+	f.ChannelID = queryInt(q.Get("channel"), "channel", &problems)
+	f.LineID = queryInt(q.Get("line"), "line", &problems)
+	f.Limit = int(queryInt(q.Get("limit"), "limit", &problems))
+	if v := q.Get("chat"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			problems.add("chat must be a chat id")
+		}
+		f.ChatID = &id
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	items, next, err := s.store.ListConversations(c.Request().Context(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		return badRequest("cursor is not valid; start again without it")
+	}
+	if err != nil {
+		return err
+	}
+	out := conversationList{Items: items}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func queryInt(v, name string, problems *fieldErrors) int64 {
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		problems.add("%s must be a positive integer", name)
+		return 0
+	}
+	return n
+}
+
+// conversationNumber parses the {number} path parameter.
+func conversationNumber(c echo.Context) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(c.Param("number"), "#"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, notFoundErr("conversation " + c.Param("number"))
+	}
+	return n, nil
+}
+
+func (s *Server) getConversation(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	return s.renderConversation(c, http.StatusOK, n)
+}
+
+func (s *Server) renderConversation(c echo.Context, status int, n int64) error {
+	conv, err := s.store.ConversationByNumber(c.Request().Context(), n)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, conv)
+}
+
+func (s *Server) conversationMessages(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := s.store.ConversationByNumber(ctx, n); errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+	}
+	msgs, err := s.store.ConversationMessages(ctx, n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": msgs})
+}
+
+func (s *Server) conversationHistory(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := s.store.ConversationByNumber(ctx, n); errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+	}
+	events, err := s.store.ConversationEvents(ctx, n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": events})
+}
+
+func actor(c echo.Context) workflows.ActionRequest {
+	u := currentUser(c)
+	return workflows.ActionRequest{ActorID: u.ID, ActorRole: u.Role}
+}
+
+// action runs an operator action that takes no fields (take, return, pause, resume).
+func (s *Server) action(name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		n, err := conversationNumber(c)
+		if err != nil {
+			return err
+		}
+		if c.Request().ContentLength > 0 {
+			var ignored map[string]any
+			if err := decodeJSON(c, &ignored); err != nil {
+				return err
+			}
+		}
+		var arg any = actor(c)
+		if name == workflows.UpdateTake {
+			arg = workflows.TakeRequest{ActionRequest: actor(c)}
+		}
+		var res workflows.ActionResult
+		if err := s.conversationUpdate(c.Request().Context(), n, name, requestID(c.Request().Header), arg, &res); err != nil {
+			return err
+		}
+		return s.renderConversation(c, http.StatusOK, n)
+	}
+}
+
+type assignBody struct {
+	AssigneeID int64  `json:"assignee_id"`
+	Comment    string `json:"comment"`
+}
+
+func (s *Server) assignOrTransfer(name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		n, err := conversationNumber(c)
+		if err != nil {
+			return err
+		}
+		var body assignBody
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+		if body.AssigneeID <= 0 {
+			return newError(http.StatusBadRequest, "invalid_fields", "assignee_id is required")
+		}
+		ctx := c.Request().Context()
+		if ok, err := s.store.UserExists(ctx, body.AssigneeID); err != nil {
+			return err
+		} else if !ok {
+			return newError(http.StatusBadRequest, "invalid_fields", "assignee_id %d is not a user", body.AssigneeID)
+		}
+		var arg any = workflows.AssignRequest{ActionRequest: actor(c), AssigneeID: body.AssigneeID}
+		if name == workflows.UpdateTransfer {
+			arg = workflows.TransferRequest{ActionRequest: actor(c), AssigneeID: body.AssigneeID, Comment: body.Comment}
+		}
+		var res workflows.ActionResult
+		if err := s.conversationUpdate(ctx, n, name, requestID(c.Request().Header), arg, &res); err != nil {
+			return err
+		}
+		return s.renderConversation(c, http.StatusOK, n)
+	}
+}
+
+type messageBody struct {
+	Text        string                 `json:"text"`
+	Attachments []workflows.Attachment `json:"attachments"`
+}
+
+func (b messageBody) validate(allowAttachments bool) error {
+	var problems fieldErrors
+	if strings.TrimSpace(b.Text) == "" && len(b.Attachments) == 0 {
+		problems.add("text is required")
+	}
+	if len(b.Text) > 20000 {
+		problems.add("text is longer than 20000 characters")
+	}
+	if !allowAttachments && len(b.Attachments) > 0 {
+		problems.add("notes take no attachments")
+	}
+	for i, a := range b.Attachments {
+		if !strings.HasPrefix(a.URL, "https://") && !strings.HasPrefix(a.URL, "http://") {
+			problems.add("attachments[%d].url must be an http or https URL", i)
+		}
+	}
+	return problems.err()
+}
+
+// reply sends an operator's message (direction out) or an internal note.
+func (s *Server) reply(name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		n, err := conversationNumber(c)
+		if err != nil {
+			return err
+		}
+		var body messageBody
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+		if err := body.validate(name == workflows.UpdateReply); err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		// The message id is derived from the Idempotency-Key, so a retried request is one message.
+		id := uuid.Must(uuid.NewV7()).String()
+		updateID := id
+		if k := c.Request().Header.Get("Idempotency-Key"); k != "" {
+			id = uuid.NewSHA1(uuid.NameSpaceURL, []byte("linedesk:"+strconv.FormatInt(n, 10)+":"+k)).String()
+			updateID = id
+		}
+		var res workflows.ActionResult
+		req := workflows.ReplyRequest{ActionRequest: actor(c), MessageID: id, Text: body.Text, Attachments: body.Attachments}
+		if err := s.conversationUpdate(ctx, n, name, updateID, req, &res); err != nil {
+			return err
+		}
+		msgs, err := s.store.ConversationMessages(ctx, n)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.ID.String() == res.MessageID {
+				return c.JSON(http.StatusCreated, m)
+			}
+		}
+		return c.JSON(http.StatusCreated, map[string]string{"id": res.MessageID})
+	}
+}
+
+type editBody struct {
+	Title        *string   `json:"title"`
+	Type         *string   `json:"type"`
+	Reasons      *[]string `json:"reasons"`
+	Components   *[]string `json:"components"`
+	Participants *[]int64  `json:"participants"`
+}
+
+func (s *Server) editConversation(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	var body editBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ds, err := s.dialogSettings(ctx)
+	if err != nil {
+		return err
+	}
+	var problems fieldErrors
+	if body.Title != nil && len(*body.Title) > 500 {
+		problems.add("title is longer than 500 characters")
+	}
+	ds.check(&problems, body.Type, body.Reasons, body.Components)
+	if body.Participants != nil {
+		for _, id := range *body.Participants {
+			if ok, err := s.store.UserExists(ctx, id); err != nil {
+				return err
+			} else if !ok {
+				problems.add("participant %d is not a user", id)
+			}
+		}
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	req := workflows.EditRequest{ActionRequest: actor(c), Title: body.Title, Type: body.Type, Reasons: body.Reasons,
+		Components: body.Components, Participants: body.Participants}
+	var res workflows.ActionResult
+	if err := s.conversationUpdate(ctx, n, workflows.UpdateEdit, requestID(c.Request().Header), req, &res); err != nil {
+		return err
+	}
+	return s.renderConversation(c, http.StatusOK, n)
+}
+
+type closeBody struct {
+	Type          string   `json:"type"`
+	Reasons       []string `json:"reasons"`
+	Components    []string `json:"components"`
+	Solution      string   `json:"solution"`
+	ClientRating  int      `json:"client_rating"`
+	SendCSAT      bool     `json:"send_csat"`
+	OpenTicket    bool     `json:"open_ticket"`
+	ConfirmUnread bool     `json:"confirm_unread"`
+}
+
+func (s *Server) closeConversation(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	var body closeBody
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+	}
+	ctx := c.Request().Context()
+	ds, err := s.dialogSettings(ctx)
+	if err != nil {
+		return err
+	}
+	var problems fieldErrors
+	var typ *string
+	if body.Type != "" {
+		typ = &body.Type
+	}
+	var reasons, components *[]string
+	if body.Reasons != nil {
+		reasons = &body.Reasons
+	}
+	if body.Components != nil {
+		components = &body.Components
+	}
+	ds.check(&problems, typ, reasons, components)
+	if body.ClientRating < 0 || body.ClientRating > 3 {
+		problems.add("client_rating must be 1, 2 or 3")
+	}
+	if len(body.Solution) > 20000 {
+		problems.add("solution is longer than 20000 characters")
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	req := workflows.CloseRequest{ActionRequest: actor(c), Type: body.Type, Reasons: body.Reasons, Components: body.Components,
+		Solution: body.Solution, ClientRating: body.ClientRating, SendCSAT: body.SendCSAT, OpenTicket: body.OpenTicket,
+		ConfirmUnread: body.ConfirmUnread}
+	var res workflows.ActionResult
+	if err := s.conversationUpdate(ctx, n, workflows.UpdateClose, requestID(c.Request().Header), req, &res); err != nil {
+		return err
+	}
+	return s.renderConversation(c, http.StatusOK, n)
+}
+
+type openDialogBody struct {
+	ChatID       string  `json:"chat_id"`
+	Title        string  `json:"title"`
+	Participants []int64 `json:"participants"`
+}
+
+// openDialog opens a dialog inside a chat (seed 003); the operator who opens it handles it.
+func (s *Server) openDialog(c echo.Context) error {
+	var body openDialogBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	chatID, err := uuid.Parse(body.ChatID)
+	if err != nil {
+		return newError(http.StatusBadRequest, "invalid_fields", "chat_id must be a chat id")
+	}
+	ctx := c.Request().Context()
+	route, err := s.store.ChatRoute(ctx, chatID)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("chat " + body.ChatID)
+	}
+	if err != nil {
+		return err
+	}
+	for _, id := range body.Participants {
+		if ok, err := s.store.UserExists(ctx, id); err != nil {
+			return err
+		} else if !ok {
+			return newError(http.StatusBadRequest, "invalid_fields", "participant %d is not a user", id)
+		}
+	}
+	var res workflows.OpenDialogResult
+	req := workflows.OpenDialogRequest{ActionRequest: actor(c), Title: body.Title, Participants: body.Participants}
+	if err := s.chatUpdate(ctx, route, workflows.UpdateOpenDialog, requestID(c.Request().Header), req, &res); err != nil {
+		return err
+	}
+	return s.renderConversation(c, http.StatusCreated, res.Number)
+}
+
+// checkIn adds a problem for each value not in the allowed list.
+func checkIn(problems *fieldErrors, field string, values, allowed []string) {
+	for _, v := range values {
+		if !slices.Contains(allowed, v) {
+			problems.add("%s: %q is not in the list (GET /api/v1/dialog-settings)", field, v)
+		}
+	}
+}

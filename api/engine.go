@@ -1,0 +1,119 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+// conversationUpdate runs an operator action on a conversation's workflow and waits for its
+// result. updateID makes a retried request the same action.
+func (s *Server) conversationUpdate(ctx context.Context, number int64, name, updateID string, arg, out any) error {
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.ConversationWorkflowID(number),
+		UpdateID:     updateID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		// A closed conversation's workflow may have finished; the read model says which.
+		c, lerr := s.store.ConversationByNumber(ctx, number)
+		switch {
+		case errors.Is(lerr, store.ErrNotFound):
+			return notFoundErr(fmt.Sprintf("conversation #%d", number))
+		case lerr == nil && c.Status == workflows.StatusClosed:
+			return newError(http.StatusConflict, workflows.CodeConversationClosed, "conversation #%d is closed", number)
+		}
+	}
+	return s.engineError(ctx, err, fmt.Sprintf("conversation #%d", number))
+}
+
+// chatUpdate runs an update on a chat's workflow, starting the workflow if it is not running.
+func (s *Server) chatUpdate(ctx context.Context, route store.ChatRoute, name, updateID string, arg, out any) error {
+	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       workflows.ChatWorkflowID(route.ChatID.String()),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.ChatWorkflow, workflows.ChatInput{
+		ChatID: route.ChatID.String(), ChannelID: route.ChannelID, LineID: route.LineID, ContactID: route.ContactID,
+	})
+	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID:     updateID,
+			UpdateName:   name,
+			Args:         []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	return s.engineError(ctx, err, "chat")
+}
+
+// engineError turns a workflow's refusal into the 409 the operator sees, naming the rule, and a
+// missing workflow into 404.
+func (s *Server) engineError(ctx context.Context, err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() != "" {
+		if app.Type() == workflows.CodeInvalid {
+			return badRequest("%s", app.Message())
+		}
+		msg := app.Message()
+		var holder int64
+		if app.HasDetails() && app.Details(&holder) == nil && holder != 0 && app.Type() != workflows.CodeActiveDialogExists &&
+			app.Type() != workflows.CodeOpenConversation {
+			if u, err := s.store.UserByID(ctx, holder); err == nil {
+				msg = fmt.Sprintf("%s (%s)", msg, displayName(u))
+			}
+		}
+		e := newError(http.StatusConflict, app.Type(), "%s", msg)
+		return e
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return notFoundErr(what)
+	}
+	if ctx.Err() != nil {
+		return newError(http.StatusServiceUnavailable, "unavailable", "the request timed out; retry it with the same Idempotency-Key")
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func notFoundErr(what string) *Error {
+	return newError(http.StatusNotFound, "not_found", "%s not found", what)
+}
+
+func displayName(u store.User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+// requestID returns the client's Idempotency-Key, or a fresh id.
+func requestID(h http.Header) string {
+	if k := h.Get("Idempotency-Key"); k != "" {
+		return k
+	}
+	return uuid.Must(uuid.NewV7()).String()
+}

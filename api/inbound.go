@@ -1,0 +1,123 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+// inboundResponse is the answer to an inbound message; a repeated Idempotency-Key gets the same.
+type inboundResponse struct {
+	ChatID       string `json:"chat_id"`
+	MessageID    string `json:"message_id"`
+	Conversation *int64 `json:"conversation"`
+}
+
+// inbound accepts a message on an `api` channel. It answers only once the message is stored and
+// its chat workflow has it; a repeated Idempotency-Key returns the first answer and stores nothing.
+func (s *Server) inbound(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return notFoundErr("channel")
+	}
+	token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+	if !ok || token == "" {
+		return newError(http.StatusUnauthorized, "unauthorized", "send the channel's inbound token as Authorization: Bearer <token>")
+	}
+	ch, err := s.store.ChannelByInboundToken(ctx, id, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return newError(http.StatusUnauthorized, "unauthorized", "unknown channel or wrong inbound token")
+	}
+	if err != nil {
+		return err
+	}
+	if ch.Kind != "api" {
+		return newError(http.StatusNotFound, "not_found", "channel %d does not take messages through this endpoint", id)
+	}
+	if !ch.Enabled {
+		return newError(http.StatusForbidden, "channel_disabled", "channel %d is disabled", id)
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		return badRequest("the Idempotency-Key header is required: send the sender's id for this message")
+	}
+	if len(key) > 256 {
+		return badRequest("Idempotency-Key is longer than 256 characters")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
+	if err != nil {
+		return jsonError(err)
+	}
+	msg, err := apichannel.ParseInbound(body)
+	var verr *apichannel.ValidationError
+	if errors.As(err, &verr) {
+		return newError(http.StatusBadRequest, "invalid_fields", "%s", verr.Error())
+	}
+	if err != nil {
+		return badRequest("%s", err.Error())
+	}
+	in := store.InboundMessage{
+		ChannelID: ch.ID, Key: key, Text: msg.Text, At: time.Now(),
+		Contact: store.InboundContact{ExternalID: msg.Contact.ExternalID, Name: msg.Contact.Name,
+			Email: msg.Contact.Email, Phone: msg.Contact.Phone},
+	}
+	if len(msg.Attachments) > 0 {
+		in.Attachments, _ = json.Marshal(msg.Attachments)
+	}
+	if msg.Button != nil {
+		in.Button = msg.Button.Payload
+	}
+	ing, err := s.store.Ingest(ctx, in)
+	if err != nil {
+		return err
+	}
+	if ing.Duplicate && ing.Delivered && len(ing.Response) > 0 {
+		return c.JSONBlob(http.StatusAccepted, ing.Response)
+	}
+	route, err := s.store.ChatRoute(ctx, ing.ChatID)
+	if err != nil {
+		return err
+	}
+	resp, err := s.deliverInbound(c, route, ch.ID, key, ing.MessageID, in.At, in.Button)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, resp)
+}
+
+// deliverInbound hands a stored message to its chat workflow and records the answer.
+func (s *Server) deliverInbound(c echo.Context, route store.ChatRoute, channelID int64, key string, messageID uuid.UUID, at time.Time, button string) (inboundResponse, error) {
+	ctx := c.Request().Context()
+	var res workflows.InboundResult
+	err := s.chatUpdate(ctx, route, workflows.UpdateInbound, "inbound:"+messageID.String(),
+		workflows.InboundRequest{MessageID: messageID.String(), At: at, Button: button}, &res)
+	if err != nil {
+		s.logger.WarnContext(ctx, "inbound message stored but not handed to its chat yet", "message_id", messageID, "error", err)
+		return inboundResponse{}, newError(http.StatusServiceUnavailable, "unavailable",
+			"the message is stored but could not be processed yet; retry with the same Idempotency-Key")
+	}
+	resp := inboundResponse{ChatID: route.ChatID.String(), MessageID: messageID.String()}
+	if res.Conversation != 0 {
+		resp.Conversation = &res.Conversation
+	}
+	linkTo := res.Conversation
+	if button != "" {
+		linkTo = 0 // a CSAT answer is recorded on the conversation, not counted as unread
+	}
+	if err := s.store.CompleteInbound(ctx, channelID, key, messageID, linkTo, resp); err != nil {
+		return inboundResponse{}, err
+	}
+	return resp, nil
+}

@@ -1,0 +1,139 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/activities"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+const dialogSettingsKey = "dialog_settings"
+
+// DialogSettings are the editable lists a conversation's wrap-up picks from (seed 003).
+type DialogSettings struct {
+	Types      []string `json:"types"`
+	Reasons    []string `json:"reasons"`
+	Components []string `json:"components"`
+}
+
+func defaultDialogSettings() DialogSettings {
+	return DialogSettings{Types: []string{"Support", "Refund"}, Reasons: []string{}, Components: []string{}}
+}
+
+func (s *Server) dialogSettings(ctx context.Context) (DialogSettings, error) {
+	ds := defaultDialogSettings()
+	_, err := s.store.Setting(ctx, dialogSettingsKey, &ds)
+	return ds, err
+}
+
+// check adds a problem for a type, reason or component that is not in the lists.
+func (ds DialogSettings) check(problems *fieldErrors, typ *string, reasons, components *[]string) {
+	if typ != nil && *typ != "" {
+		checkIn(problems, "type", []string{*typ}, ds.Types)
+	}
+	if reasons != nil {
+		checkIn(problems, "reasons", *reasons, ds.Reasons)
+	}
+	if components != nil {
+		checkIn(problems, "components", *components, ds.Components)
+	}
+}
+
+func (s *Server) getDialogSettings(c echo.Context) error {
+	ds, err := s.dialogSettings(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ds)
+}
+
+func (s *Server) putDialogSettings(c echo.Context) error {
+	var ds DialogSettings
+	if err := decodeJSON(c, &ds); err != nil {
+		return err
+	}
+	var problems fieldErrors
+	clean := func(field string, list []string) []string {
+		out := []string{}
+		seen := map[string]bool{}
+		for i, v := range list {
+			v = strings.TrimSpace(v)
+			switch {
+			case v == "":
+				problems.add("%s[%d] is empty", field, i)
+			case len(v) > 200:
+				problems.add("%s[%d] is longer than 200 characters", field, i)
+			case seen[v]:
+				problems.add("%s[%d] %q is listed twice", field, i, v)
+			default:
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	ds.Types, ds.Reasons, ds.Components = clean("types", ds.Types), clean("reasons", ds.Reasons), clean("components", ds.Components)
+	if len(ds.Types) == 0 {
+		problems.add("types must list at least one request type")
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	if err := s.store.PutSetting(c.Request().Context(), dialogSettingsKey, ds); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ds)
+}
+
+func (s *Server) getStandardMessages(c echo.Context) error {
+	m, err := activities.LoadStandardMessages(c.Request().Context(), s.store)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, m)
+}
+
+// putStandardMessages saves the texts; a field left out keeps its current text.
+func (s *Server) putStandardMessages(c echo.Context) error {
+	ctx := c.Request().Context()
+	current, err := activities.LoadStandardMessages(ctx, s.store)
+	if err != nil {
+		return err
+	}
+	body := current
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	var problems fieldErrors
+	fields := []struct {
+		name, value string
+		button      bool
+	}{
+		{"csat_question", body.CSATQuestion, false}, {"csat_bad", body.CSATBad, true},
+		{"csat_normal", body.CSATNormal, true}, {"csat_excellent", body.CSATExcellent, true},
+		{"csat_thanks", body.CSATThanks, false}, {"auto_close", body.AutoClose, false},
+	}
+	for _, f := range fields {
+		switch {
+		case strings.TrimSpace(f.value) == "":
+			problems.add("%s must not be empty", f.name)
+		case len(f.value) > 4000:
+			problems.add("%s is longer than 4000 characters", f.name)
+		case f.button && len([]rune(f.value)) > 20:
+			// Messenger platforms cap button labels; 20 characters fits every one of them.
+			problems.add("%s is a button label: at most 20 characters", f.name)
+		}
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	saved := workflows.StandardMessages(body)
+	if err := s.store.PutSetting(ctx, activities.StandardMessagesKey, saved); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, saved)
+}

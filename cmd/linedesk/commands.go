@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/linedesk/linedesk/api"
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/store/localpg"
+	"github.com/linedesk/linedesk/worker"
+	"github.com/linedesk/linedesk/worker/devserver"
+)
+
+// shutdownTimeout bounds how long in-flight HTTP requests may take to finish on stop.
+const shutdownTimeout = 10 * time.Second
+
+// runDev runs the whole product in one process: PostgreSQL (found or started), the embedded
+// Temporal server with its state in the data dir, the worker, the API and the Temporal UI.
+func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+	started := time.Now()
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	// Stop order on exit is the reverse of start: HTTP, worker, Temporal, then PostgreSQL, so
+	// nothing loses its database while it still works.
+	cleanup := newStack(logger)
+	defer cleanup.run()
+
+	pg, err := localpg.Discover(ctx, localpg.Options{DatabaseURL: cfg.DatabaseURL, DataDir: dataDir, Logger: logger})
+	if err != nil {
+		return err
+	}
+	cleanup.push("postgres", func() error { return pg.Stop(context.WithoutCancel(ctx)) })
+
+	st, err := openStore(ctx, pg.URL, logger)
+	if err != nil {
+		return err
+	}
+	cleanup.push("database pool", func() error { st.Pool().Close(); return nil })
+	if err := ensureAdmin(ctx, st, cfg, logger); err != nil {
+		return err
+	}
+
+	ts, err := devserver.Start(devserver.Options{
+		DatabaseFile: filepath.Join(dataDir, "temporal.db"),
+		Namespace:    cfg.TemporalNamespace,
+		UIAddr:       cfg.TemporalUIAddr,
+		Logger:       logger,
+	})
+	if err != nil {
+		return err
+	}
+	cleanup.push("temporal", ts.Stop)
+
+	m, err := newMetrics()
+	if err != nil {
+		return err
+	}
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort:       ts.HostPort(),
+		Namespace:      cfg.TemporalNamespace,
+		Logger:         sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		MetricsHandler: m.temporal,
+	})
+	if err != nil {
+		return fmt.Errorf("connect to the embedded temporal: %w", err)
+	}
+	cleanup.push("temporal client", func() error { tc.Close(); return nil })
+
+	w := worker.New(tc, worker.Deps{Store: st, Logger: logger})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	cleanup.push("worker", func() error { w.Stop(); return nil })
+
+	handler := api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	fmt.Fprintf(stdout, "\nlinedesk is ready in %s\n", time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  console:     http://%s/\n", ln.Addr())
+	fmt.Fprintf(stdout, "  login:       %s / %s\n", cfg.AdminEmail, adminPasswordHint(cfg))
+	if cfg.TemporalUIAddr != "" {
+		fmt.Fprintf(stdout, "  temporal ui: http://%s/\n", cfg.TemporalUIAddr)
+	}
+	fmt.Fprintf(stdout, "  data:        %s\n  database:    %s\nPress Ctrl-C to stop.\n\n", dataDir, redactURL(pg.URL))
+	return serveHTTP(ctx, ln, handler, logger)
+}
+
+// runAPI serves the HTTP API against an external Temporal and PostgreSQL.
+func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	st, tc, m, err := connectExternal(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Pool().Close()
+	defer tc.Close()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	logger.Info("api listening", "addr", ln.Addr().String())
+	return serveHTTP(ctx, ln, api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies}), logger)
+}
+
+// runWorker runs the Temporal worker; its HTTP address serves only health and metrics.
+func runWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	st, tc, m, err := connectExternal(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Pool().Close()
+	defer tc.Close()
+	w := worker.New(tc, worker.Deps{Store: st, Logger: logger})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	logger.Info("worker running", "task_queue", worker.TaskQueue(), "ops_addr", ln.Addr().String())
+	return serveHTTP(ctx, ln, api.NewOps(api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler}), logger)
+}
+
+func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if err := localpg.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	logger.Info("migrations applied")
+	return nil
+}
+
+// connectExternal opens PostgreSQL (DATABASE_URL) and Temporal (the SDK's TEMPORAL_* variables
+// and config file) for the split deployment. The schema must already be migrated.
+func connectExternal(ctx context.Context, cfg Config, logger *slog.Logger) (*store.Store, client.Client, *metrics, error) {
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := newMetrics()
+	if err != nil {
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		pool.Close()
+		return nil, nil, nil, fmt.Errorf("temporal client config: %w", err)
+	}
+	opts.Logger = sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk"))
+	opts.MetricsHandler = m.temporal
+	tc, err := client.DialContext(ctx, opts)
+	if err != nil {
+		pool.Close()
+		return nil, nil, nil, fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
+	}
+	return store.New(pool), tc, m, nil
+}
+
+func openStore(ctx context.Context, databaseURL string, logger *slog.Logger) (*store.Store, error) {
+	if err := store.Migrate(ctx, databaseURL); err != nil {
+		return nil, err
+	}
+	pool, err := store.Open(ctx, databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	logger.Debug("database migrated")
+	return store.New(pool), nil
+}
+
+// ensureAdmin creates the first admin on an empty database.
+func ensureAdmin(ctx context.Context, st *store.Store, cfg Config, logger *slog.Logger) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	u, err := st.CreateUser(ctx, store.NewUser{Email: cfg.AdminEmail, Name: "Admin", Password: cfg.AdminPassword, Role: store.RoleAdmin})
+	if err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	logger.Info("created the first admin", "email", u.Email)
+	return nil
+}
+
+func adminPasswordHint(cfg Config) string {
+	if _, set := os.LookupEnv("LINEDESK_ADMIN_PASSWORD"); set {
+		return "(LINEDESK_ADMIN_PASSWORD)"
+	}
+	return cfg.AdminPassword
+}
+
+// serveHTTP serves until ctx ends, then lets in-flight requests finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+// stack runs cleanup functions in reverse order, logging failures.
+type stack struct {
+	logger *slog.Logger
+	names  []string
+	fns    []func() error
+}
+
+func newStack(logger *slog.Logger) *stack { return &stack{logger: logger} }
+
+func (s *stack) push(name string, fn func() error) {
+	s.names = append(s.names, name)
+	s.fns = append(s.fns, fn)
+}
+
+func (s *stack) run() {
+	for i := len(s.fns) - 1; i >= 0; i-- {
+		if err := s.fns[i](); err != nil {
+			s.logger.Error("stop "+s.names[i], "error", err)
+		}
+	}
+}
+
+func redactURL(u string) string {
+	return localpg.Redact(u)
+}

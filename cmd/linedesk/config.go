@@ -1,0 +1,109 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+)
+
+// Config is every setting linedesk reads, from the environment with command-line flags on top.
+// README.md's configuration table lists the same variables.
+type Config struct {
+	Command string
+
+	DataDir        string // LINEDESK_DATA_DIR
+	DatabaseURL    string // DATABASE_URL
+	HTTPAddr       string // LINEDESK_HTTP_ADDR
+	TemporalUIAddr string // LINEDESK_TEMPORAL_UI_ADDR (dev only)
+	AdminEmail     string // LINEDESK_ADMIN_EMAIL
+	AdminPassword  string // LINEDESK_ADMIN_PASSWORD
+	LogFormat      string // LINEDESK_LOG_FORMAT: text or json
+	LogLevel       slog.Level
+	SecureCookies  bool // LINEDESK_SECURE_COOKIES
+
+	// TemporalNamespace is the namespace the embedded dev server creates; api and worker read
+	// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the SDK's other TEMPORAL_* variables themselves.
+	TemporalNamespace string
+}
+
+// loadConfig reads the environment through lookupEnv (os.LookupEnv in main) and then the
+// command's flags from args. A variable set to "" counts as set: LINEDESK_TEMPORAL_UI_ADDR=""
+// turns the UI off.
+func loadConfig(command string, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (Config, error) {
+	env := func(key, def string) string {
+		if v, ok := lookupEnv(key); ok {
+			return v
+		}
+		return def
+	}
+	defaultHTTP := "127.0.0.1:8080"
+	if command == "worker" {
+		defaultHTTP = "127.0.0.1:8081" // the worker serves only /healthz, /readyz and /metrics
+	}
+	defaultFormat := "json"
+	if command == "dev" {
+		defaultFormat = "text"
+	}
+	cfg := Config{Command: command}
+	fs := flag.NewFlagSet("linedesk "+command, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data-dir", env("LINEDESK_DATA_DIR", ".linedesk"), "directory for dev state (Temporal SQLite file, private PostgreSQL)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("LINEDESK_HTTP_ADDR", defaultHTTP), "HTTP listen address")
+	fs.StringVar(&cfg.TemporalUIAddr, "temporal-ui-addr", env("LINEDESK_TEMPORAL_UI_ADDR", "127.0.0.1:8233"), "Temporal Web UI address in dev (empty turns it off)")
+	fs.StringVar(&cfg.AdminEmail, "admin-email", env("LINEDESK_ADMIN_EMAIL", "admin@example.com"), "first admin's email, created on an empty database")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", env("LINEDESK_ADMIN_PASSWORD", "admin"), "first admin's password")
+	fs.StringVar(&cfg.LogFormat, "log-format", env("LINEDESK_LOG_FORMAT", defaultFormat), "log format: text or json")
+	level := fs.String("log-level", env("LINEDESK_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	secure := fs.String("secure-cookies", env("LINEDESK_SECURE_COOKIES", "false"), "mark session cookies Secure (behind HTTPS)")
+	fs.StringVar(&cfg.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+
+	var problems []error
+	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		problems = append(problems, fmt.Errorf("LINEDESK_LOG_LEVEL: %q is not debug, info, warn or error", *level))
+	}
+	switch strings.ToLower(*secure) {
+	case "1", "true", "yes", "on":
+		cfg.SecureCookies = true
+	case "0", "false", "no", "off", "":
+	default:
+		problems = append(problems, fmt.Errorf("LINEDESK_SECURE_COOKIES: %q is not true or false", *secure))
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		problems = append(problems, fmt.Errorf("LINEDESK_LOG_FORMAT: %q is not text or json", cfg.LogFormat))
+	}
+	if _, _, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
+		problems = append(problems, fmt.Errorf("LINEDESK_HTTP_ADDR: %q is not host:port", cfg.HTTPAddr))
+	}
+	if cfg.TemporalUIAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.TemporalUIAddr); err != nil {
+			problems = append(problems, fmt.Errorf("LINEDESK_TEMPORAL_UI_ADDR: %q is not host:port", cfg.TemporalUIAddr))
+		}
+	}
+	if command != "dev" && cfg.DatabaseURL == "" {
+		problems = append(problems, errors.New("DATABASE_URL is required for linedesk "+command))
+	}
+	if command == "dev" && (cfg.AdminEmail == "" || cfg.AdminPassword == "") {
+		problems = append(problems, errors.New("LINEDESK_ADMIN_EMAIL and LINEDESK_ADMIN_PASSWORD must not be empty"))
+	}
+	return cfg, errors.Join(problems...)
+}
+
+// newLogger builds the one logger passed down everywhere: text in dev, JSON otherwise.
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

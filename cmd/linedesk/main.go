@@ -1,0 +1,74 @@
+// Command linedesk runs the linedesk support desk: `dev` (everything in one process), `api`,
+// `worker` and `migrate` for a split deployment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `linedesk — an omnichannel support desk
+
+Usage:
+  linedesk dev       everything in one process: embedded Temporal, PostgreSQL, worker, API, console
+  linedesk api       the HTTP API, webhooks and console, against TEMPORAL_ADDRESS and DATABASE_URL
+  linedesk worker    the Temporal worker, against TEMPORAL_ADDRESS and DATABASE_URL
+  linedesk migrate   apply database migrations to DATABASE_URL
+
+Run 'linedesk COMMAND -h' for the command's flags; every flag also has an environment variable.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	command := args[0]
+	switch command {
+	case "dev", "api", "worker", "migrate":
+	default:
+		fmt.Fprintf(stderr, "linedesk: unknown command %q\n\n%s", command, usage)
+		return 2
+	}
+	cfg, err := loadConfig(command, args[1:], os.LookupEnv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "linedesk %s: %v\n", command, err)
+		return 2
+	}
+	logger := newLogger(cfg, stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch command {
+	case "dev":
+		err = runDev(ctx, cfg, logger, stdout)
+	case "api":
+		err = runAPI(ctx, cfg, logger)
+	case "worker":
+		err = runWorker(ctx, cfg, logger)
+	case "migrate":
+		err = runMigrate(ctx, cfg, logger)
+	}
+	if err != nil {
+		logger.Error("linedesk "+command+" failed", "error", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+)
+
+// metrics is linedesk's Prometheus registry: Go runtime and process collectors plus the
+// Temporal SDK's own metrics (workflow task latencies, activity outcomes, poller counts…).
+type metrics struct {
+	handler  http.Handler
+	temporal client.MetricsHandler
+}
+
+func newMetrics() (*metrics, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	exporter, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo())
+	if err != nil {
+		return nil, fmt.Errorf("prometheus exporter: %w", err)
+	}
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	return &metrics{
+		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		temporal: temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
+			Meter: provider.Meter("linedesk"),
+		}),
+	}, nil
+}

@@ -1,0 +1,440 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// NewConversation is the row a chat workflow creates when it opens a conversation.
+type NewConversation struct {
+	// OpeningKey makes creation idempotent: a retry returns the number allocated first.
+	OpeningKey string
+	ChatID     uuid.UUID
+	LineID     int64
+	Kind       string
+	Status     string
+	AssigneeID int64
+	Title      string
+	Type       string
+	OpenedAt   time.Time
+	// MessageID, when set, is the client message that opened it; it joins the conversation.
+	MessageID *uuid.UUID
+}
+
+// CreatedConversation names the new conversation and the chat's channel and contact.
+type CreatedConversation struct {
+	Number    int64
+	ChannelID int64
+	ContactID int64
+}
+
+// CreateConversation allocates a number and inserts the conversation, idempotently by OpeningKey.
+func (s *Store) CreateConversation(ctx context.Context, n NewConversation) (CreatedConversation, error) {
+	var out CreatedConversation
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var assignee *int64
+		if n.AssigneeID != 0 {
+			assignee = &n.AssigneeID
+		}
+		var participants []int64
+		if n.AssigneeID != 0 {
+			participants = []int64{n.AssigneeID}
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO conversations (number, chat_id, line_id, channel_id, contact_id, kind, status,
+				assignee_id, participants, title, type, opening_key, created_at, last_activity_at, unread)
+			SELECT nextval('conversation_number_seq'), c.id, $2, c.channel_id, c.contact_id, $3, $4, $5, coalesce($6, '{}'::bigint[]),
+				$7, $8, $9, $10, $10, CASE WHEN $11::uuid IS NULL THEN 0 ELSE 1 END
+			FROM chats c WHERE c.id = $1
+			ON CONFLICT (opening_key) DO NOTHING
+			RETURNING number, channel_id, contact_id`,
+			n.ChatID, n.LineID, n.Kind, n.Status, assignee, participants, n.Title, n.Type, n.OpeningKey, n.OpenedAt, n.MessageID,
+		).Scan(&out.Number, &out.ChannelID, &out.ContactID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = tx.QueryRow(ctx, `SELECT number, channel_id, contact_id FROM conversations WHERE opening_key = $1`,
+				n.OpeningKey).Scan(&out.Number, &out.ChannelID, &out.ContactID)
+		}
+		if err != nil {
+			return err
+		}
+		if n.MessageID != nil {
+			_, err = tx.Exec(ctx, `UPDATE messages SET conversation_number = $2 WHERE id = $1`, *n.MessageID, out.Number)
+		}
+		return err
+	})
+	return out, translate(err, "create conversation")
+}
+
+// ConversationProjection is a conversation's state as its workflow last reported it.
+type ConversationProjection struct {
+	Number       int64
+	Status       string
+	AssigneeID   int64
+	Participants []int64
+	Title        string
+	Type         string
+	Reasons      []string
+	Components   []string
+	Solution     string
+	CloseReason  string
+	ClientRating int
+	CSAT         int
+	DueFirst     *time.Time
+	DueNext      *time.Time
+	DueResolve   *time.Time
+	Overdue      bool
+	LastActivity time.Time
+	ClosedAt     *time.Time
+	Revision     int64
+	// Unread, when set, replaces the read model's counter (an operator answered).
+	Unread *int
+	Events []ConversationEvent
+}
+
+// ConversationEvent is one timeline entry.
+type ConversationEvent struct {
+	Seq     int64           `json:"seq"`
+	At      time.Time       `json:"at"`
+	ActorID *int64          `json:"actor_id"`
+	Kind    string          `json:"kind"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// ProjectConversation writes a workflow's state unless a newer revision is already there, and
+// its timeline events once each.
+func (s *Store) ProjectConversation(ctx context.Context, p ConversationProjection) error {
+	batch := &pgx.Batch{}
+	var assignee, rating, csat *int64
+	if p.AssigneeID != 0 {
+		assignee = &p.AssigneeID
+	}
+	if p.ClientRating != 0 {
+		v := int64(p.ClientRating)
+		rating = &v
+	}
+	if p.CSAT != 0 {
+		v := int64(p.CSAT)
+		csat = &v
+	}
+	batch.Queue(`UPDATE conversations SET status = $2, assignee_id = $3, participants = $4, title = $5, type = $6,
+			reasons = $7, components = $8, solution = $9, close_reason = $10, client_rating = $11, csat = $12,
+			due_first_response = $13, due_next_response = $14, due_resolution = $15, overdue = $16,
+			last_activity_at = greatest(last_activity_at, $17), closed_at = $18, revision = $19,
+			unread = coalesce($20, unread)
+		WHERE number = $1 AND revision < $19`,
+		p.Number, p.Status, assignee, nonNilInts(p.Participants), p.Title, p.Type, nonNilStrings(p.Reasons),
+		nonNilStrings(p.Components), p.Solution, p.CloseReason, rating, csat, p.DueFirst, p.DueNext, p.DueResolve,
+		p.Overdue, p.LastActivity, p.ClosedAt, p.Revision, p.Unread)
+	for _, e := range p.Events {
+		data := e.Data
+		if len(data) == 0 {
+			data = json.RawMessage(`{}`)
+		}
+		batch.Queue(`INSERT INTO conversation_events (number, seq, at, actor_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT DO NOTHING`, p.Number, e.Seq, e.At, e.ActorID, e.Kind, []byte(data))
+	}
+	return translate(s.pool.SendBatch(ctx, batch).Close(), "project conversation")
+}
+
+// Conversation is the read model's view of one conversation, as the API returns it.
+type Conversation struct {
+	Number         int64      `json:"number"`
+	Kind           string     `json:"kind"`
+	Status         string     `json:"status"`
+	ChatID         uuid.UUID  `json:"chat_id"`
+	LineID         int64      `json:"line_id"`
+	Channel        ChannelRef `json:"channel"`
+	Contact        ContactRef `json:"contact"`
+	Assignee       *UserRef   `json:"assignee"`
+	Participants   []UserRef  `json:"participants"`
+	Title          string     `json:"title"`
+	Type           string     `json:"type"`
+	Reasons        []string   `json:"reasons"`
+	Components     []string   `json:"components"`
+	Solution       string     `json:"solution,omitempty"`
+	CloseReason    string     `json:"close_reason,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	LastActivityAt time.Time  `json:"last_activity_at"`
+	ClosedAt       *time.Time `json:"closed_at"`
+	Due            DueTimes   `json:"due"`
+	Overdue        bool       `json:"overdue"`
+	Unread         int        `json:"unread"`
+	ClientRating   *int       `json:"client_rating"`
+	CSAT           *int       `json:"csat"`
+	MergedReply    *string    `json:"merged_reply,omitempty"`
+}
+
+// ChannelRef, ContactRef and UserRef are the embedded summaries in a conversation.
+type ChannelRef struct {
+	ID   int64  `json:"id"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+type ContactRef struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+type UserRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// DueTimes are the SLA due times.
+type DueTimes struct {
+	FirstResponse *time.Time `json:"first_response"`
+	NextResponse  *time.Time `json:"next_response"`
+	Resolution    *time.Time `json:"resolution"`
+}
+
+const conversationSelect = `SELECT c.number, c.kind, c.status, c.chat_id, c.line_id,
+	ch.id, ch.kind, ch.name, ct.id, ct.name, ct.email, ct.phone,
+	c.assignee_id, coalesce(u.name, ''),
+	coalesce((SELECT json_agg(json_build_object('id', p.id, 'name', p.name) ORDER BY array_position(c.participants, p.id))
+		FROM users p WHERE p.id = ANY(c.participants)), '[]'),
+	c.title, c.type, c.reasons, c.components, c.solution, c.close_reason, c.created_at, c.last_activity_at, c.closed_at,
+	c.due_first_response, c.due_next_response, c.due_resolution, c.overdue, c.unread, c.client_rating, c.csat, c.merged_reply,
+	least(c.due_first_response, c.due_next_response, c.due_resolution)
+FROM conversations c
+JOIN channels ch ON ch.id = c.channel_id
+JOIN contacts ct ON ct.id = c.contact_id
+LEFT JOIN users u ON u.id = c.assignee_id`
+
+func scanConversation(row interface{ Scan(...any) error }) (Conversation, *time.Time, error) {
+	var c Conversation
+	var assigneeID *int64
+	var assigneeName string
+	var participants []byte
+	var rating, csat *int16
+	var nextDue *time.Time
+	err := row.Scan(&c.Number, &c.Kind, &c.Status, &c.ChatID, &c.LineID,
+		&c.Channel.ID, &c.Channel.Kind, &c.Channel.Name, &c.Contact.ID, &c.Contact.Name, &c.Contact.Email, &c.Contact.Phone,
+		&assigneeID, &assigneeName, &participants,
+		&c.Title, &c.Type, &c.Reasons, &c.Components, &c.Solution, &c.CloseReason, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt,
+		&c.Due.FirstResponse, &c.Due.NextResponse, &c.Due.Resolution, &c.Overdue, &c.Unread, &rating, &csat, &c.MergedReply,
+		&nextDue)
+	if err != nil {
+		return c, nil, err
+	}
+	if assigneeID != nil {
+		c.Assignee = &UserRef{ID: *assigneeID, Name: assigneeName}
+	}
+	if err := json.Unmarshal(participants, &c.Participants); err != nil {
+		return c, nil, fmt.Errorf("participants: %w", err)
+	}
+	if rating != nil {
+		v := int(*rating)
+		c.ClientRating = &v
+	}
+	if csat != nil {
+		v := int(*csat)
+		c.CSAT = &v
+	}
+	return c, nextDue, nil
+}
+
+// ConversationByNumber returns one conversation.
+func (s *Store) ConversationByNumber(ctx context.Context, number int64) (Conversation, error) {
+	c, _, err := scanConversation(s.pool.QueryRow(ctx, conversationSelect+` WHERE c.number = $1`, number))
+	return c, translate(err, "conversation by number")
+}
+
+// ConversationFilter selects and orders a conversation list.
+type ConversationFilter struct {
+	// View: "unassigned" (queued, nobody has it), "mine" (open, assigned to UserID),
+	// "dialogs" (open dialogs), "all".
+	View      string
+	UserID    int64
+	Status    string
+	ChannelID int64
+	LineID    int64
+	ChatID    *uuid.UUID
+	// Sort: "created" (newest first), "activity" (latest activity first), "due" (earliest due first).
+	Sort   string
+	Cursor string
+	Limit  int
+}
+
+// ErrBadCursor is returned for a cursor this store did not produce.
+var ErrBadCursor = errors.New("invalid cursor")
+
+type cursor struct {
+	T time.Time `json:"t"`
+	N int64     `json:"n"`
+	// Null marks a row without a due time (they sort last in the "due" order).
+	Null bool `json:"z,omitempty"`
+}
+
+// ListConversations returns one page of conversations and the cursor of the next page ("" at
+// the end). Paging is by keyset, so a page costs the same however deep it is.
+func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]Conversation, string, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	switch f.View {
+	case "unassigned":
+		where = append(where, "c.status = 'queued'", "c.assignee_id IS NULL")
+	case "mine":
+		where = append(where, "c.status <> 'closed'", "(c.assignee_id = "+arg(f.UserID)+" OR "+arg(f.UserID)+" = ANY(c.participants))")
+	case "dialogs":
+		where = append(where, "c.kind = 'dialog'", "c.status <> 'closed'")
+	case "all", "":
+	default:
+		return nil, "", fmt.Errorf("view %q: %w", f.View, ErrInvalid)
+	}
+	if f.Status != "" {
+		where = append(where, "c.status = "+arg(f.Status))
+	}
+	if f.ChannelID != 0 {
+		where = append(where, "c.channel_id = "+arg(f.ChannelID))
+	}
+	if f.LineID != 0 {
+		where = append(where, "c.line_id = "+arg(f.LineID))
+	}
+	if f.ChatID != nil {
+		where = append(where, "c.chat_id = "+arg(*f.ChatID))
+	}
+	var cur *cursor
+	if f.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		cur = &cursor{}
+		if err != nil || json.Unmarshal(raw, cur) != nil {
+			return nil, "", ErrBadCursor
+		}
+	}
+	var order string
+	dueExpr := "least(c.due_first_response, c.due_next_response, c.due_resolution)"
+	switch f.Sort {
+	case "", "created":
+		order = "c.created_at DESC, c.number DESC"
+		if cur != nil {
+			where = append(where, "(c.created_at, c.number) < ("+arg(cur.T)+", "+arg(cur.N)+")")
+		}
+	case "activity":
+		order = "c.last_activity_at DESC, c.number DESC"
+		if cur != nil {
+			where = append(where, "(c.last_activity_at, c.number) < ("+arg(cur.T)+", "+arg(cur.N)+")")
+		}
+	case "due":
+		order = dueExpr + " ASC NULLS LAST, c.number ASC"
+		if cur != nil {
+			if cur.Null {
+				where = append(where, dueExpr+" IS NULL AND c.number > "+arg(cur.N))
+			} else {
+				t, n := arg(cur.T), arg(cur.N)
+				where = append(where, "("+dueExpr+" IS NULL OR ("+dueExpr+", c.number) > ("+t+", "+n+"))")
+			}
+		}
+	default:
+		return nil, "", fmt.Errorf("sort %q: %w", f.Sort, ErrInvalid)
+	}
+	q := conversationSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY " + order + " LIMIT " + arg(f.Limit+1)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, "", translate(err, "list conversations")
+	}
+	defer rows.Close()
+	items := []Conversation{}
+	var dues []*time.Time
+	for rows.Next() {
+		c, due, err := scanConversation(rows)
+		if err != nil {
+			return nil, "", translate(err, "scan conversation")
+		}
+		items = append(items, c)
+		dues = append(dues, due)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", translate(err, "list conversations")
+	}
+	next := ""
+	if len(items) > f.Limit {
+		items, dues = items[:f.Limit], dues[:f.Limit]
+		last := items[len(items)-1]
+		c := cursor{N: last.Number}
+		switch f.Sort {
+		case "activity":
+			c.T = last.LastActivityAt
+		case "due":
+			if d := dues[len(dues)-1]; d != nil {
+				c.T = *d
+			} else {
+				c.Null = true
+			}
+		default:
+			c.T = last.CreatedAt
+		}
+		raw, _ := json.Marshal(c)
+		next = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return items, next, nil
+}
+
+// ConversationEvents returns a conversation's timeline in order, with the actors' names.
+func (s *Store) ConversationEvents(ctx context.Context, number int64) ([]TimelineEntry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT e.seq, e.at, e.actor_id, coalesce(u.name, ''), e.kind, e.data
+		FROM conversation_events e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.number = $1 ORDER BY e.seq`, number)
+	if err != nil {
+		return nil, translate(err, "conversation events")
+	}
+	defer rows.Close()
+	out := []TimelineEntry{}
+	for rows.Next() {
+		var t TimelineEntry
+		var actorID *int64
+		var actorName string
+		if err := rows.Scan(&t.Seq, &t.At, &actorID, &actorName, &t.Kind, &t.Data); err != nil {
+			return nil, translate(err, "scan conversation event")
+		}
+		if actorID != nil {
+			t.Actor = &UserRef{ID: *actorID, Name: actorName}
+		}
+		out = append(out, t)
+	}
+	return out, translate(rows.Err(), "conversation events")
+}
+
+// TimelineEntry is one event of a conversation's history.
+type TimelineEntry struct {
+	Seq   int64           `json:"seq"`
+	At    time.Time       `json:"at"`
+	Actor *UserRef        `json:"actor"`
+	Kind  string          `json:"kind"`
+	Data  json.RawMessage `json:"data"`
+}
+
+func nonNilInts(v []int64) []int64 {
+	if v == nil {
+		return []int64{}
+	}
+	return v
+}
+
+func nonNilStrings(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Message is one message of a chat as the API returns it.
+type Message struct {
+	ID                 uuid.UUID       `json:"id"`
+	ChatID             uuid.UUID       `json:"chat_id"`
+	ConversationNumber *int64          `json:"conversation"`
+	Direction          string          `json:"direction"`
+	Author             *UserRef        `json:"author"`
+	Text               string          `json:"text"`
+	Attachments        json.RawMessage `json:"attachments"`
+	Buttons            json.RawMessage `json:"buttons"`
+	Kind               string          `json:"kind,omitempty"`
+	Status             string          `json:"status"`
+	CreatedAt          time.Time       `json:"created_at"`
+}
+
+// NewMessage is a message a workflow produced.
+type NewMessage struct {
+	ID                 uuid.UUID
+	ChatID             uuid.UUID
+	ConversationNumber int64
+	Direction          string
+	AuthorID           int64
+	Text               string
+	Attachments        json.RawMessage
+	Buttons            json.RawMessage
+	Status             string
+	Kind               string
+	At                 time.Time
+}
+
+// RecordMessage stores a message once; recording the same id again changes nothing.
+func (s *Store) RecordMessage(ctx context.Context, m NewMessage) error {
+	var conv, author *int64
+	if m.ConversationNumber != 0 {
+		conv = &m.ConversationNumber
+	}
+	if m.AuthorID != 0 {
+		author = &m.AuthorID
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO messages (id, chat_id, conversation_number, direction, author_id, text,
+			attachments, buttons, status, kind, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+		m.ID, m.ChatID, conv, m.Direction, author, m.Text, jsonOr(m.Attachments, `[]`), jsonOr(m.Buttons, `[]`),
+		m.Status, m.Kind, m.At)
+	return translate(err, "record message")
+}
+
+func jsonOr(v json.RawMessage, def string) []byte {
+	if len(v) == 0 || string(v) == "null" {
+		return []byte(def)
+	}
+	return v
+}
+
+const messageSelect = `SELECT m.id, m.chat_id, m.conversation_number, m.direction, m.author_id, coalesce(u.name, ''),
+	m.text, m.attachments, m.buttons, m.kind, m.status, m.created_at
+FROM messages m LEFT JOIN users u ON u.id = m.author_id`
+
+func scanMessages(rows pgx.Rows) ([]Message, error) {
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		var m Message
+		var authorID *int64
+		var authorName string
+		var att, btn []byte
+		if err := rows.Scan(&m.ID, &m.ChatID, &m.ConversationNumber, &m.Direction, &authorID, &authorName,
+			&m.Text, &att, &btn, &m.Kind, &m.Status, &m.CreatedAt); err != nil {
+			return nil, translate(err, "scan message")
+		}
+		m.Attachments, m.Buttons = att, btn
+		if authorID != nil {
+			m.Author = &UserRef{ID: *authorID, Name: authorName}
+		}
+		out = append(out, m)
+	}
+	return out, translate(rows.Err(), "list messages")
+}
+
+// ConversationMessages lists a conversation's messages in order (a dialog shows only its own).
+func (s *Store) ConversationMessages(ctx context.Context, number int64) ([]Message, error) {
+	rows, err := s.pool.Query(ctx, messageSelect+` WHERE m.conversation_number = $1 ORDER BY m.created_at, m.id`, number)
+	if err != nil {
+		return nil, translate(err, "conversation messages")
+	}
+	return scanMessages(rows)
+}
+
+// ChatMessages lists a chat's messages in order, the last limit of them.
+func (s *Store) ChatMessages(ctx context.Context, chatID uuid.UUID, limit int) ([]Message, error) {
+	rows, err := s.pool.Query(ctx, `SELECT * FROM (`+messageSelect+` WHERE m.chat_id = $1 ORDER BY m.created_at DESC, m.id DESC LIMIT $2) x
+		ORDER BY created_at, id`, chatID, limit)
+	if err != nil {
+		return nil, translate(err, "chat messages")
+	}
+	return scanMessages(rows)
+}
+
+// Delivery is everything needed to send one outbound message.
+type Delivery struct {
+	MessageID          uuid.UUID
+	ChatID             uuid.UUID
+	ConversationNumber int64
+	Text               string
+	Attachments        json.RawMessage
+	Buttons            json.RawMessage
+	Status             string
+	CreatedAt          time.Time
+	ChannelID          int64
+	ChannelKind        string
+	ChannelSettings    json.RawMessage
+	ChannelSecret      string
+	ContactExternalID  string
+}
+
+// DeliveryOf loads a message with its channel and recipient.
+func (s *Store) DeliveryOf(ctx context.Context, id uuid.UUID) (Delivery, error) {
+	var d Delivery
+	var conv *int64
+	var secret []byte
+	err := s.pool.QueryRow(ctx, `SELECT m.id, m.chat_id, m.conversation_number, m.text, m.attachments, m.buttons, m.status,
+			m.created_at, ch.id, ch.kind, ch.settings, coalesce(ch.secret, ''), c.external_id
+		FROM messages m JOIN chats c ON c.id = m.chat_id JOIN channels ch ON ch.id = c.channel_id
+		WHERE m.id = $1`, id).Scan(&d.MessageID, &d.ChatID, &conv, &d.Text, &d.Attachments, &d.Buttons, &d.Status,
+		&d.CreatedAt, &d.ChannelID, &d.ChannelKind, &d.ChannelSettings, &secret, &d.ContactExternalID)
+	if conv != nil {
+		d.ConversationNumber = *conv
+	}
+	d.ChannelSecret = string(secret)
+	return d, translate(err, "delivery of message")
+}
+
+// RecordDeliveryAttempt logs one attempt and sets the message's status.
+func (s *Store) RecordDeliveryAttempt(ctx context.Context, id uuid.UUID, attempt int, statusCode int, errText, status string) error {
+	var code *int
+	if statusCode != 0 {
+		code = &statusCode
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(`INSERT INTO delivery_attempts (message_id, attempt, status_code, error) VALUES ($1, $2, $3, $4)`,
+		id, attempt, code, errText)
+	if status != "" {
+		batch.Queue(`UPDATE messages SET status = $2 WHERE id = $1`, id, status)
+	}
+	return translate(s.pool.SendBatch(ctx, batch).Close(), "record delivery attempt")
+}
+
+// DeliveryAttempt is one logged attempt.
+type DeliveryAttempt struct {
+	Attempt    int       `json:"attempt"`
+	At         time.Time `json:"at"`
+	StatusCode *int      `json:"status_code"`
+	Error      string    `json:"error"`
+}
+
+// DeliveryAttempts lists the attempts to deliver a message.
+func (s *Store) DeliveryAttempts(ctx context.Context, id uuid.UUID) ([]DeliveryAttempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT attempt, at, status_code, error FROM delivery_attempts WHERE message_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, translate(err, "delivery attempts")
+	}
+	defer rows.Close()
+	out := []DeliveryAttempt{}
+	for rows.Next() {
+		var a DeliveryAttempt
+		if err := rows.Scan(&a.Attempt, &a.At, &a.StatusCode, &a.Error); err != nil {
+			return nil, translate(err, "scan delivery attempt")
+		}
+		out = append(out, a)
+	}
+	return out, translate(rows.Err(), "delivery attempts")
+}
+
+// MergeReplies stores one combined record of a conversation's operator replies (line setting
+// "merge replies after close") and returns how many replies it holds.
+func (s *Store) MergeReplies(ctx context.Context, number int64) (int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT text FROM messages WHERE conversation_number = $1 AND direction = 'out'
+		AND kind = 'reply' AND text <> '' ORDER BY created_at, id`, number)
+	if err != nil {
+		return 0, translate(err, "merge replies")
+	}
+	texts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, translate(err, "merge replies")
+	}
+	_, err = s.pool.Exec(ctx, `UPDATE conversations SET merged_reply = $2 WHERE number = $1`, number, strings.Join(texts, "\n\n"))
+	return len(texts), translate(err, "merge replies")
+}
+
+// ContactOfConversation returns the contact a conversation is with.
+func (s *Store) ContactOfConversation(ctx context.Context, number int64) (ContactRef, error) {
+	var c ContactRef
+	err := s.pool.QueryRow(ctx, `SELECT ct.id, ct.name, ct.email, ct.phone FROM conversations cv
+		JOIN contacts ct ON ct.id = cv.contact_id WHERE cv.number = $1`, number).Scan(&c.ID, &c.Name, &c.Email, &c.Phone)
+	return c, translate(err, "contact of conversation")
+}
+
+// ChatByID returns a chat summary.
+func (s *Store) ChatByID(ctx context.Context, id uuid.UUID) (Chat, error) {
+	var c Chat
+	err := s.pool.QueryRow(ctx, `SELECT c.id, ch.id, ch.kind, ch.name, ch.line_id, ct.id, ct.name, ct.email, ct.phone, c.created_at, c.last_message_at
+		FROM chats c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1`, id).
+		Scan(&c.ID, &c.Channel.ID, &c.Channel.Kind, &c.Channel.Name, &c.LineID, &c.Contact.ID, &c.Contact.Name, &c.Contact.Email,
+			&c.Contact.Phone, &c.CreatedAt, &c.LastMessageAt)
+	return c, translate(err, "chat by id")
+}
+
+// Chat is the persistent thread between a contact and a channel.
+type Chat struct {
+	ID            uuid.UUID  `json:"id"`
+	Channel       ChannelRef `json:"channel"`
+	LineID        int64      `json:"line_id"`
+	Contact       ContactRef `json:"contact"`
+	CreatedAt     time.Time  `json:"created_at"`
+	LastMessageAt *time.Time `json:"last_message_at"`
+}

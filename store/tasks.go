@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Task is a personal task (a manager added to a dialog gets one).
+type Task struct {
+	ID                 int64      `json:"id"`
+	AssigneeID         int64      `json:"assignee_id"`
+	ConversationNumber *int64     `json:"conversation"`
+	Title              string     `json:"title"`
+	StartsAt           time.Time  `json:"starts_at"`
+	CreatedBy          *int64     `json:"created_by"`
+	CreatedAt          time.Time  `json:"created_at"`
+	DoneAt             *time.Time `json:"done_at"`
+}
+
+// ParticipantTasks gives each user a task for the conversation and a notification that it starts
+// soon; a repeated call for the same user and conversation adds nothing.
+func (s *Store) ParticipantTasks(ctx context.Context, number int64, title string, userIDs []int64, addedBy int64, startsAt time.Time) error {
+	batch := &pgx.Batch{}
+	var by *int64
+	if addedBy != 0 {
+		by = &addedBy
+	}
+	if title == "" {
+		title = fmt.Sprintf("Conversation #%d", number)
+	}
+	for _, u := range userIDs {
+		batch.Queue(`INSERT INTO tasks (assignee_id, conversation_number, title, starts_at, created_by)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (assignee_id, conversation_number) DO NOTHING`, u, number, title, startsAt, by)
+		data, _ := json.Marshal(map[string]any{"conversation": number, "starts_at": startsAt})
+		batch.Queue(`INSERT INTO notifications (user_id, kind, text, data, dedupe_key) VALUES ($1, 'task_starts', $2, $3, $4)
+			ON CONFLICT (dedupe_key) DO NOTHING`, u, fmt.Sprintf("The task \"%s\" starts in 5 minutes", title), data,
+			fmt.Sprintf("task_starts:%d:%d", number, u))
+	}
+	return translate(s.pool.SendBatch(ctx, batch).Close(), "participant tasks")
+}
+
+// TasksOf lists a user's tasks, soonest first.
+func (s *Store) TasksOf(ctx context.Context, userID int64) ([]Task, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, assignee_id, conversation_number, title, starts_at, created_by, created_at, done_at
+		FROM tasks WHERE assignee_id = $1 ORDER BY starts_at, id`, userID)
+	if err != nil {
+		return nil, translate(err, "tasks")
+	}
+	defer rows.Close()
+	out := []Task{}
+	for rows.Next() {
+		var t Task
+		if err := rows.Scan(&t.ID, &t.AssigneeID, &t.ConversationNumber, &t.Title, &t.StartsAt, &t.CreatedBy, &t.CreatedAt, &t.DoneAt); err != nil {
+			return nil, translate(err, "scan task")
+		}
+		out = append(out, t)
+	}
+	return out, translate(rows.Err(), "tasks")
+}
+
+// Notification is a message to one user.
+type Notification struct {
+	ID        int64           `json:"id"`
+	Kind      string          `json:"kind"`
+	Text      string          `json:"text"`
+	Data      json.RawMessage `json:"data"`
+	CreatedAt time.Time       `json:"created_at"`
+	ReadAt    *time.Time      `json:"read_at"`
+}
+
+// NotificationsOf lists a user's latest notifications.
+func (s *Store) NotificationsOf(ctx context.Context, userID int64) ([]Notification, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, kind, text, data, created_at, read_at FROM notifications
+		WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`, userID)
+	if err != nil {
+		return nil, translate(err, "notifications")
+	}
+	defer rows.Close()
+	out := []Notification{}
+	for rows.Next() {
+		var n Notification
+		if err := rows.Scan(&n.ID, &n.Kind, &n.Text, &n.Data, &n.CreatedAt, &n.ReadAt); err != nil {
+			return nil, translate(err, "scan notification")
+		}
+		out = append(out, n)
+	}
+	return out, translate(rows.Err(), "notifications")
+}
+
+// UserExists reports whether an enabled user has this id.
+func (s *Store) UserExists(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND disabled_at IS NULL)`, id).Scan(&ok)
+	return ok, translate(err, "user exists")
+}

@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// User roles.
+const (
+	RoleAdmin      = "admin"
+	RoleSupervisor = "supervisor"
+	RoleOperator   = "operator"
+)
+
+// User is a person who signs in to the console.
+type User struct {
+	ID        int64     `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Presence  string    `json:"presence"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NewUser is what CreateUser needs.
+type NewUser struct {
+	Email    string
+	Name     string
+	Password string
+	Role     string
+}
+
+const userColumns = `id, email, name, role, presence, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt)
+	return u, err
+}
+
+// CreateUser stores a user with an argon2id hash of the password.
+func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	hash, err := HashPassword(nu.Password)
+	if err != nil {
+		return User{}, err
+	}
+	if nu.Role == "" {
+		nu.Role = RoleOperator
+	}
+	row := s.pool.QueryRow(ctx, `INSERT INTO users (email, name, password_hash, role)
+		VALUES ($1, $2, $3, $4) RETURNING `+userColumns,
+		strings.TrimSpace(nu.Email), nu.Name, hash, nu.Role)
+	u, err := scanUser(row)
+	return u, translate(err, "create user")
+}
+
+// CountUsers tells whether the database has any user yet.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, translate(err, "count users")
+}
+
+// UserByID returns an enabled user.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id = $1 AND disabled_at IS NULL`, id))
+	return u, translate(err, "user by id")
+}
+
+// Authenticate checks an email and password. It returns ErrNotFound for an unknown email or a
+// wrong password alike, and spends the same hashing work on both so timing does not tell them apart.
+func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
+	var hash string
+	u, err := scanUserWithHash(s.pool.QueryRow(ctx,
+		`SELECT `+userColumns+`, password_hash FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL`,
+		strings.TrimSpace(email)), &hash)
+	if err != nil {
+		_ = CheckPassword(dummyHash, password)
+		return User{}, translate(err, "authenticate")
+	}
+	if !CheckPassword(hash, password) {
+		return User{}, fmt.Errorf("authenticate: %w", ErrNotFound)
+	}
+	return u, nil
+}
+
+func scanUserWithHash(row interface{ Scan(...any) error }, hash *string) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt, hash)
+	return u, err
+}
+
+// Session lifetime for the console.
+const SessionTTL = 14 * 24 * time.Hour
+
+// CreateSession stores a new session for the user and returns the cookie value.
+func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error) {
+	token := randomToken("lds_")
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)`,
+		tokenHash(token), userID, time.Now().Add(SessionTTL))
+	return token, translate(err, "create session")
+}
+
+// UserBySession returns the user of a live session.
+func (s *Store) UserBySession(ctx context.Context, token string) (User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.presence, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL`, tokenHash(token)))
+	return u, translate(err, "user by session")
+}
+
+// DeleteSession ends a session; ending an unknown one is not an error.
+func (s *Store) DeleteSession(ctx context.Context, token string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token))
+	return translate(err, "delete session")
+}
+
+// APIToken describes a token without its secret.
+type APIToken struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreateAPIToken stores a hash of a new token and returns the token itself, which is never stored.
+func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name string) (APIToken, string, error) {
+	token := randomToken("ldt_")
+	var t APIToken
+	err := s.pool.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)
+		RETURNING id, name, created_at`, userID, name, tokenHash(token)).Scan(&t.ID, &t.Name, &t.CreatedAt)
+	return t, token, translate(err, "create api token")
+}
+
+// UserByAPIToken returns the owner of a live token and notes its use.
+func (s *Store) UserByAPIToken(ctx context.Context, token string) (User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `UPDATE api_tokens t SET last_used_at = now()
+		FROM users u WHERE u.id = t.user_id AND t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL
+		RETURNING u.id, u.email, u.name, u.role, u.presence, u.created_at`, tokenHash(token)))
+	return u, translate(err, "user by api token")
+}
+
+// randomToken returns prefix + 256 random bits, base64url.
+func randomToken(prefix string) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// RandomToken returns a fresh secret with the given prefix (channel tokens and secrets).
+func RandomToken(prefix string) string { return randomToken(prefix) }
+
+// tokenHash is how session cookies and API tokens are kept: a SHA-256 of a 256-bit random
+// value needs no salt or stretching.
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// argon2id parameters (RFC 9106's second recommended option, with a smaller memory cost that
+// suits a small machine).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+var dummyHash, _ = HashPassword("linedesk-dummy-password")
+
+// HashPassword returns an argon2id hash in the PHC string format.
+func HashPassword(password string) (string, error) {
+	if password == "" {
+		return "", errors.New("password is empty")
+	}
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether password matches a hash made by HashPassword.
+func CheckPassword(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var memory, iterations uint32
+	var threads uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &iterations, &threads); err != nil {
+		return false
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return false
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, iterations, memory, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}

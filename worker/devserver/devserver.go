@@ -1,0 +1,252 @@
+// Package devserver runs an embedded Temporal server for `linedesk dev`: all services in this
+// process, state in a SQLite file so workflows and timers survive a restart, and optionally the
+// Temporal Web UI beside it. Production deployments use a Temporal cluster instead.
+package devserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	tlog "go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/log/tag"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+const host = "127.0.0.1"
+
+// Options configure the embedded server.
+type Options struct {
+	// DatabaseFile is the SQLite file holding all Temporal state.
+	DatabaseFile string
+	// Namespace is created on start if missing.
+	Namespace string
+	// UIAddr, when not empty, serves the Temporal Web UI there (host:port).
+	UIAddr string
+	Logger *slog.Logger
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	hostPort string
+	server   temporal.Server
+	ui       *uiserver.Server
+	uiErr    chan error
+}
+
+// HostPort is the frontend's gRPC address for clients.
+func (s *Server) HostPort() string { return s.hostPort }
+
+// Start creates the SQLite schema on first use, registers the namespace and starts every
+// Temporal service on loopback ports.
+func Start(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	ports, err := freePorts(5)
+	if err != nil {
+		return nil, err
+	}
+	frontendPort, httpPort := ports[0], ports[1]
+	hostPort := net.JoinHostPort(host, strconv.Itoa(frontendPort))
+
+	sqlConf := &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: opts.DatabaseFile,
+		// WAL keeps readers and the writer apart; synchronous=NORMAL in WAL mode still never
+		// corrupts the file and loses at most the last transactions on a power cut, not on a crash.
+		ConnectAttributes: map[string]string{"mode": "rwc", "_journal_mode": "wal", "_synchronous": "2"},
+	}
+	if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
+			return nil, fmt.Errorf("create temporal data dir: %w", err)
+		}
+		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
+			return nil, fmt.Errorf("create temporal sqlite schema: %w", err)
+		}
+	}
+	const clusterName = "active"
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("namespace config: %w", err)
+	}
+	if err := sqliteschema.CreateNamespaces(sqlConf, ns); err != nil {
+		return nil, fmt.Errorf("create namespace: %w", err)
+	}
+
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = host
+	conf.Persistence.DefaultStore = "sqlite-default"
+	conf.Persistence.VisibilityStore = "sqlite-default"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			clusterName: {
+				Enabled:                true,
+				InitialFailoverVersion: 1,
+				RPCAddress:             hostPort,
+				HTTPAddress:            net.JoinHostPort(host, strconv.Itoa(httpPort)),
+				ClusterID:              "5b0e1ed2-0dd5-4c56-9d58-6c1c0a2b7a10", // fixed: one dev cluster per data dir
+			},
+		},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	service := func(grpcPort, httpPort int) config.Service {
+		return config.Service{RPC: config.RPC{GRPCPort: grpcPort, HTTPPort: httpPort, BindOnIP: host}}
+	}
+	conf.Services = map[string]config.Service{
+		"frontend": service(frontendPort, httpPort),
+		"history":  service(ports[2], 0),
+		"matching": service(ports[3], 0),
+		"worker":   service(ports[4], 0),
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = hostPort
+
+	logger := slogAdapter{log: opts.Logger.With("component", "temporal")}
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("temporal authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("temporal claim mapper: %w", err)
+	}
+	hostsOf := func(svc string) static.Hosts {
+		return static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(conf.Services[svc].RPC.GRPCPort)))
+	}
+	dyn := dynamicconfig.StaticClient{
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+	}
+	server, err := temporal.NewServer(
+		temporal.WithConfig(&conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
+			primitives.FrontendService: hostsOf("frontend"),
+			primitives.HistoryService:  hostsOf("history"),
+			primitives.MatchingService: hostsOf("matching"),
+			primitives.WorkerService:   hostsOf("worker"),
+		}),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("new temporal server: %w", err)
+	}
+	if err := server.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{hostPort: hostPort, server: server}
+	if opts.UIAddr != "" {
+		if err := s.startUI(opts.UIAddr); err != nil {
+			_ = server.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Server) startUI(addr string) error {
+	uiHost, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("temporal ui address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("temporal ui port %q: %w", portStr, err)
+	}
+	// Fail fast with a clear message if the port is taken, rather than in the UI's goroutine.
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("temporal ui address %s: %w", addr, err)
+	}
+	_ = l.Close()
+	s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
+		Host:                uiHost,
+		Port:                port,
+		TemporalGRPCAddress: s.hostPort,
+		EnableUI:            true,
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+		HideLogs:            true,
+		DisableNewsFetch:    true,
+	}))
+	s.uiErr = make(chan error, 1)
+	go func() { s.uiErr <- s.ui.Start() }()
+	return nil
+}
+
+// Stop stops the UI and every Temporal service, flushing state to the SQLite file.
+func (s *Server) Stop() error {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	return s.server.Stop()
+}
+
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// slogAdapter routes the Temporal server's log to linedesk's slog logger. The server is chatty at
+// info level, so only warnings and errors pass.
+type slogAdapter struct{ log *slog.Logger }
+
+var _ tlog.Logger = slogAdapter{}
+
+func (a slogAdapter) attrs(tags []tag.Tag) []any {
+	out := make([]any, 0, 2*len(tags))
+	for _, t := range tags {
+		out = append(out, t.Key(), t.Value())
+	}
+	return out
+}
+
+func (a slogAdapter) Debug(string, ...tag.Tag)           {}
+func (a slogAdapter) Info(string, ...tag.Tag)            {}
+func (a slogAdapter) Warn(msg string, tags ...tag.Tag)   { a.log.Warn(msg, a.attrs(tags)...) }
+func (a slogAdapter) Error(msg string, tags ...tag.Tag)  { a.log.Error(msg, a.attrs(tags)...) }
+func (a slogAdapter) DPanic(msg string, tags ...tag.Tag) { a.Error(msg, tags...) }
+func (a slogAdapter) Panic(msg string, tags ...tag.Tag)  { a.Error(msg, tags...); panic(msg) }
+func (a slogAdapter) Fatal(msg string, tags ...tag.Tag)  { a.Error(msg, tags...); os.Exit(1) }

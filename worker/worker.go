@@ -1,0 +1,46 @@
+// Package worker registers linedesk's workflows and activities and runs the Temporal worker.
+package worker
+
+import (
+	"log/slog"
+	"net/http"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/linedesk/linedesk/activities"
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+// Deps are what the activities need.
+type Deps struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// HTTPClient sends outbound messages to channels (nil: a client with sane timeouts).
+	HTTPClient *http.Client
+	// Mail sends solution emails (nil: solutions are not emailed).
+	Mail activities.Mailer
+}
+
+// TaskQueue is the queue this worker polls.
+func TaskQueue() string { return workflows.TaskQueue }
+
+// New returns a worker with every workflow and activity registered.
+func New(c client.Client, d Deps) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	Register(w, activities.New(d.Store, d.Logger, d.HTTPClient, d.Mail))
+	return w
+}
+
+// Register puts linedesk's workflows and activities on a registry (a worker, or a test
+// environment).
+func Register(r sdkworker.Registry, a *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.ChatWorkflow, workflow.RegisterOptions{Name: "ChatWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: "ConversationWorkflow"})
+	for name, fn := range a.ByName() {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}

@@ -1,0 +1,140 @@
+// Package workflows holds linedesk's Temporal workflows and their contract: names, the types of
+// every signal, update and query, status constants, and the pure domain rules (allowed
+// transitions, business-hours arithmetic, SLA due times). It never does I/O.
+package workflows
+
+import (
+	"strconv"
+	"strings"
+)
+
+// TaskQueue is the one task queue linedesk's workers poll.
+const TaskQueue = "linedesk"
+
+// ChatWorkflowID names the workflow of one chat.
+func ChatWorkflowID(chatID string) string { return "chat:" + chatID }
+
+// ConversationWorkflowID names the workflow of one conversation.
+func ConversationWorkflowID(number int64) string {
+	return "conversation:" + strconv.FormatInt(number, 10)
+}
+
+// ConversationNumberFromID parses a ConversationWorkflowID back.
+func ConversationNumberFromID(id string) (int64, bool) {
+	s, ok := strings.CutPrefix(id, "conversation:")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// Conversation statuses (ARCHITECTURE §2).
+const (
+	StatusQueued = "queued"
+	StatusActive = "active"
+	StatusPaused = "paused"
+	StatusClosed = "closed"
+)
+
+// Conversation kinds: a client's request opened by an inbound message, or a dialog an operator
+// opened inside a continuous chat (seed 003).
+const (
+	KindRequest = "request"
+	KindDialog  = "dialog"
+)
+
+// Updates on ConversationWorkflow: operator actions. A validator refusal is the 409 the operator sees.
+const (
+	UpdateTake     = "take"
+	UpdateAssign   = "assign"
+	UpdateTransfer = "transfer"
+	UpdateReturn   = "return"
+	UpdatePause    = "pause"
+	UpdateResume   = "resume"
+	UpdateClose    = "close"
+	UpdateReply    = "reply"
+	UpdateNote     = "note"
+	UpdateEdit     = "edit"
+)
+
+// Signals to ConversationWorkflow: channel events.
+const (
+	SignalClientMessage     = "client_message"
+	SignalCSATAnswer        = "csat_answer"
+	SignalRegulationChanged = "regulation_changed"
+)
+
+// QueryState returns a ConversationState (or ChatState from a ChatWorkflow).
+const QueryState = "state"
+
+// Updates and signals of ChatWorkflow.
+const (
+	UpdateInbound    = "inbound"
+	UpdateAutomated  = "automated"
+	UpdateOpenDialog = "open_dialog"
+	UpdateChatWrite  = "write"
+	// SignalConversationChanged is sent by a conversation to its chat when its status changes.
+	SignalConversationChanged = "conversation_changed"
+)
+
+// Automated message kinds and outcomes (seed 003: funnels, smart broadcasts, AI answers).
+const (
+	AutomatedTunnel    = "tunnel"
+	AutomatedBroadcast = "broadcast"
+	AutomatedAI        = "ai"
+
+	OutcomeSent    = "sent"
+	OutcomeQueued  = "queued"
+	OutcomeDropped = "dropped"
+)
+
+// Message directions.
+const (
+	DirectionIn     = "in"
+	DirectionOut    = "out"
+	DirectionNote   = "note"
+	DirectionSystem = "system"
+)
+
+// Close reasons.
+const (
+	CloseByOperator = "operator"
+	CloseAuto       = "auto"
+)
+
+// Paused-conversation behaviour when the client writes (line setting).
+const (
+	PausedResume = "resume"
+	PausedStay   = "stay"
+)
+
+// CSAT answers (seed 003: three buttons because of Facebook).
+const (
+	CSATBad       = 1
+	CSATNormal    = 2
+	CSATExcellent = 3
+)
+
+// CSATPayload is the button payload of a CSAT answer: "csat:<number>:<score>".
+func CSATPayload(number int64, score int) string {
+	return "csat:" + strconv.FormatInt(number, 10) + ":" + strconv.Itoa(score)
+}
+
+// ParseCSATPayload reads a CSATPayload back.
+func ParseCSATPayload(p string) (number int64, score int, ok bool) {
+	rest, found := strings.CutPrefix(p, "csat:")
+	if !found {
+		return 0, 0, false
+	}
+	n, s, found := strings.Cut(rest, ":")
+	if !found {
+		return 0, 0, false
+	}
+	number, err1 := strconv.ParseInt(n, 10, 64)
+	score, err2 := strconv.Atoi(s)
+	if err1 != nil || err2 != nil || score < CSATBad || score > CSATExcellent || number <= 0 {
+		return 0, 0, false
+	}
+	return number, score, true
+}
