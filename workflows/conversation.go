@@ -110,7 +110,10 @@ func (c *conversation) setup(ctx workflow.Context) error {
 		for {
 			var m ClientMessage
 			ch.Receive(ctx, &m)
+			// Counted as background work so the workflow never ends halfway through it.
+			c.background++
 			c.onClientMessage(ctx, m)
+			c.background--
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -118,7 +121,10 @@ func (c *conversation) setup(ctx workflow.Context) error {
 		for {
 			var a CSATAnswer
 			ch.Receive(ctx, &a)
+			// Counted as background work so the workflow never ends halfway through it.
+			c.background++
 			c.onCSAT(ctx, a)
+			c.background--
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -126,7 +132,10 @@ func (c *conversation) setup(ctx workflow.Context) error {
 		for {
 			var r RegulationChanged
 			ch.Receive(ctx, &r)
+			// Counted as background work so the workflow never ends halfway through it.
+			c.background++
 			c.onRegulationChanged(ctx, r)
+			c.background--
 		}
 	})
 	workflow.Go(ctx, c.outbox.run)
@@ -185,11 +194,13 @@ func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 			return c.st, err
 		}
 	}
+	println("DBG main after csat wait", c.st.CSAT, c.outbox.idle(), c.background, workflow.AllHandlersFinished(ctx))
 	if err := workflow.Await(ctx, func() bool {
 		return c.outbox.idle() && c.background == 0 && workflow.AllHandlersFinished(ctx)
 	}); err != nil {
 		return c.st, err
 	}
+	println("DBG main done")
 	return c.snapshot(), nil
 }
 
@@ -527,9 +538,11 @@ func (c *conversation) onCSAT(ctx workflow.Context, a CSATAnswer) {
 	}
 	now := workflow.Now(ctx)
 	c.st.CSAT = a.Score
+	println("DBG onCSAT set")
 	c.event(now, 0, "csat_answered", map[string]any{"score": a.Score})
 	if text := c.standardMessages(ctx).CSATThanks; text != "" {
 		_, _ = c.send(ctx, RecordMessageInput{Direction: DirectionOut, Text: text, Kind: "csat_thanks"})
+		println("DBG onCSAT sent")
 	}
 	_ = c.commit(ctx)
 }

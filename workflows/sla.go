@@ -223,7 +223,8 @@ func (s *SLAState) rearm(old, reg *Regulation, sc slaContext) {
 		return
 	}
 	targets := []time.Duration{reg.FirstResponse, reg.NextResponse, reg.Resolution}
-	applies := []bool{!sc.responded, sc.responded && sc.clientWaiting, true}
+	// The response clocks run only while a client message waits (clientWrote starts them).
+	applies := []bool{!sc.responded && sc.clientWaiting, sc.responded && sc.clientWaiting, true}
 	stopped := sc.paused && reg.PauseStopsClock
 	for i, nc := range s.clocks() {
 		c := nc.clock

@@ -1,0 +1,130 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/linedesk/linedesk/activities"
+	"github.com/linedesk/linedesk/api"
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/store/storetest"
+	"github.com/linedesk/linedesk/worker/workertest"
+)
+
+// app is the whole product for one test: its own database, a Temporal test server with the
+// worker, and the HTTP API.
+type app struct {
+	t        *testing.T
+	url      string
+	store    *store.Store
+	temporal client.Client
+	admin    store.User
+	// http is signed in as the admin (session cookie).
+	http *http.Client
+}
+
+type appOptions struct {
+	noTemporal bool
+	mail       activities.Mailer
+}
+
+func newApp(t *testing.T, opts appOptions) *app {
+	t.Helper()
+	st := storetest.NewStore(t)
+	var tc client.Client
+	if !opts.noTemporal {
+		tc = workertest.Start(t, st, workertest.Options{Mail: opts.mail})
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Logger: logger}))
+	t.Cleanup(srv.Close)
+	admin, err := st.CreateUser(t.Context(), store.NewUser{Email: "admin@example.com", Name: "Admin", Password: "secret", Role: store.RoleAdmin})
+	require.NoError(t, err)
+	a := &app{t: t, url: srv.URL, store: st, temporal: tc, admin: admin}
+	a.http = a.login("admin@example.com", "secret")
+	return a
+}
+
+// login returns a client holding a session for the user.
+func (a *app) login(email, password string) *http.Client {
+	a.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res := a.do(c, "POST", "/api/v1/auth/login", map[string]string{"email": email, "password": password}, nil)
+	require.Equal(a.t, http.StatusOK, res.status, res.text)
+	return c
+}
+
+// newOperator creates an operator and returns them with a signed-in client.
+func (a *app) newOperator(email, name string) (store.User, *http.Client) {
+	a.t.Helper()
+	u, err := a.store.CreateUser(a.t.Context(), store.NewUser{Email: email, Name: name, Password: "pw-" + name, Role: store.RoleOperator})
+	require.NoError(a.t, err)
+	return u, a.login(email, "pw-"+name)
+}
+
+type response struct {
+	status int
+	header http.Header
+	text   string
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal([]byte(r.text), v), r.text)
+}
+
+func (r response) errorCode(t *testing.T) string {
+	t.Helper()
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	r.json(t, &e)
+	require.NotEmpty(t, e.Error.Code, r.text)
+	return e.Error.Code
+}
+
+// do sends a request; body is JSON-encoded unless it is a string (sent as is).
+func (a *app) do(c *http.Client, method, path string, body any, header map[string]string) response {
+	a.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		require.NoError(a.t, err)
+		r = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(a.t.Context(), method, a.url+path, r)
+	require.NoError(a.t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	require.NoError(a.t, err)
+	defer res.Body.Close()
+	text, err := io.ReadAll(res.Body)
+	require.NoError(a.t, err)
+	// A client mistake is never a 5xx; 503 (a dependency down) is a legitimate answer.
+	if res.StatusCode != http.StatusServiceUnavailable {
+		require.Less(a.t, res.StatusCode, 500, "%s %s answered %d: %s", method, path, res.StatusCode, text)
+	}
+	return response{status: res.StatusCode, header: res.Header, text: string(text)}
+}

@@ -1,0 +1,139 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoginSessionAndLogout(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	anon := &http.Client{}
+
+	res := a.do(anon, "POST", "/api/v1/auth/login", map[string]string{"email": "ADMIN@example.com ", "password": "secret"}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	cookie := res.header.Get("Set-Cookie")
+	require.Contains(t, cookie, "linedesk_session=")
+	require.Contains(t, cookie, "HttpOnly")
+	require.Contains(t, cookie, "SameSite=Lax")
+	var body struct {
+		User struct {
+			ID    int64  `json:"id"`
+			Email string `json:"email"`
+			Role  string `json:"role"`
+		} `json:"user"`
+	}
+	res.json(t, &body)
+	require.Equal(t, "admin@example.com", body.User.Email)
+	require.Equal(t, "admin", body.User.Role)
+
+	me := a.do(a.http, "GET", "/api/v1/me", nil, nil)
+	require.Equal(t, http.StatusOK, me.status)
+	require.Contains(t, me.text, `"email":"admin@example.com"`)
+
+	require.Equal(t, http.StatusNoContent, a.do(a.http, "POST", "/api/v1/auth/logout", nil, nil).status)
+	after := a.do(a.http, "GET", "/api/v1/me", nil, nil)
+	require.Equal(t, http.StatusUnauthorized, after.status)
+	require.Equal(t, "unauthorized", after.errorCode(t))
+}
+
+func TestWrongPasswordIs401(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	for _, creds := range []map[string]string{
+		{"email": "admin@example.com", "password": "wrong"},
+		{"email": "nobody@example.com", "password": "secret"},
+	} {
+		res := a.do(&http.Client{}, "POST", "/api/v1/auth/login", creds, nil)
+		require.Equal(t, http.StatusUnauthorized, res.status)
+		require.Equal(t, "invalid_credentials", res.errorCode(t))
+		require.Empty(t, res.header.Get("Set-Cookie"))
+	}
+}
+
+func TestBadAuthRequestsAre400(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	cases := map[string]struct {
+		body        any
+		contentType string
+		code        string
+	}{
+		"malformed json":   {body: `{"email": "a@b",`, code: "bad_request"},
+		"not an object":    {body: `[1,2]`, code: "bad_request"},
+		"wrong field type": {body: `{"email": 5, "password": "x"}`, code: "bad_request"},
+		"empty body":       {body: ``, code: "bad_request"},
+		"trailing data":    {body: `{"email":"a","password":"b"} {}`, code: "bad_request"},
+		"missing password": {body: map[string]string{"email": "admin@example.com"}, code: "invalid_fields"},
+		"missing both":     {body: `{}`, code: "invalid_fields"},
+		"oversize body":    {body: `{"email":"` + strings.Repeat("a", 2<<20) + `","password":"x"}`, code: "body_too_large"},
+		"wrong type":       {body: `email=a&password=b`, contentType: "application/x-www-form-urlencoded", code: "bad_request"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			header := map[string]string{}
+			if tc.contentType != "" {
+				header["Content-Type"] = tc.contentType
+			}
+			res := a.do(&http.Client{}, "POST", "/api/v1/auth/login", tc.body, header)
+			require.Equal(t, http.StatusBadRequest, res.status, res.text)
+			require.Equal(t, tc.code, res.errorCode(t), res.text)
+		})
+	}
+	// The token endpoint validates the same way.
+	res := a.do(a.http, "POST", "/api/v1/tokens", `{"name":`, nil)
+	require.Equal(t, http.StatusBadRequest, res.status)
+}
+
+func TestAPITokens(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	res := a.do(a.http, "POST", "/api/v1/tokens", map[string]string{"name": "ci"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var tok struct {
+		ID    int64  `json:"id"`
+		Name  string `json:"name"`
+		Token string `json:"token"`
+	}
+	res.json(t, &tok)
+	require.Equal(t, "ci", tok.Name)
+	require.True(t, strings.HasPrefix(tok.Token, "ldt_"), tok.Token)
+
+	bearer := map[string]string{"Authorization": "Bearer " + tok.Token}
+	me := a.do(&http.Client{}, "GET", "/api/v1/me", nil, bearer)
+	require.Equal(t, http.StatusOK, me.status)
+	require.Contains(t, me.text, "admin@example.com")
+
+	// Only a hash is stored: the token is nowhere in the database.
+	var n int
+	require.NoError(t, a.store.Pool().QueryRow(t.Context(),
+		`SELECT count(*) FROM api_tokens WHERE position($1::bytea in token_hash) > 0`, []byte(tok.Token)).Scan(&n))
+	require.Zero(t, n)
+
+	for _, h := range []string{"Bearer " + tok.Token + "x", "Bearer ", "Basic abc"} {
+		res := a.do(&http.Client{}, "GET", "/api/v1/me", nil, map[string]string{"Authorization": h})
+		require.Equal(t, http.StatusUnauthorized, res.status, h)
+	}
+}
+
+func TestCrossOriginWritesAreRefused(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	res := a.do(a.http, "POST", "/api/v1/tokens", map[string]string{"name": "x"},
+		map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})
+	require.Equal(t, http.StatusForbidden, res.status)
+	require.Equal(t, "cross_origin", res.errorCode(t))
+}
+
+func TestReadyzSaysWhichIsDown(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	res := a.do(&http.Client{}, "GET", "/readyz", nil, nil)
+	require.Equal(t, http.StatusServiceUnavailable, res.status)
+	require.Contains(t, res.text, `"postgres":"ok"`)
+	require.Contains(t, res.text, `"temporal":"down`)
+	require.Equal(t, http.StatusOK, a.do(&http.Client{}, "GET", "/healthz", nil, nil).status)
+}

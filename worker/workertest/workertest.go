@@ -1,0 +1,48 @@
+// Package workertest runs an in-process Temporal test server with linedesk's worker registered,
+// for end-to-end tests (HTTP → Temporal → worker → PostgreSQL).
+package workertest
+
+import (
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/linedesk/linedesk/activities"
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/worker"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+// Options tune the worker's dependencies.
+type Options struct {
+	HTTPClient *http.Client
+	Mail       activities.Mailer
+	Logger     *slog.Logger
+}
+
+// Start starts a Temporal test server (stopped when the test ends) and a worker on it whose
+// activities use st; it returns a client in the server's namespace.
+func Start(t testing.TB, st *store.Store, opts Options) client.Client {
+	t.Helper()
+	tt, ok := t.(*testing.T)
+	var srv *temporaltest.TestServer
+	if ok {
+		srv = temporaltest.NewServer(temporaltest.WithT(tt))
+	} else {
+		srv = temporaltest.NewServer()
+		t.Cleanup(srv.Stop)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	acts := activities.New(st, logger, opts.HTTPClient, opts.Mail)
+	srv.NewWorkerWithOptions(workflows.TaskQueue, func(r sdkworker.Registry) {
+		worker.Register(r, acts)
+	}, sdkworker.Options{})
+	return srv.GetDefaultClient()
+}

@@ -1,0 +1,350 @@
+package workflows
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+)
+
+const (
+	ruleOp1 = 11
+	ruleOp2 = 12
+	ruleOp3 = 13
+)
+
+// ruleState is a conversation #7 in the given status, assigned to assignee (0: nobody), with
+// participants.
+func ruleState(status string, assignee int64, participants ...int64) *ConversationState {
+	if participants == nil {
+		participants = []int64{}
+	}
+	return &ConversationState{Number: 7, Status: status, AssigneeID: assignee, Participants: participants}
+}
+
+// ruleCode is the refusal code of err ("" for nil); err must be a *RuleError.
+func ruleCode(t *testing.T, err error) string {
+	t.Helper()
+	if err == nil {
+		return ""
+	}
+	var re *RuleError
+	require.True(t, errors.As(err, &re), "want *RuleError, got %T: %v", err, err)
+	require.NotEmpty(t, re.Message)
+	return re.Code
+}
+
+func actor(id int64) ActionRequest { return ActionRequest{ActorID: id} }
+
+func supervisor(id int64) ActionRequest { return ActionRequest{ActorID: id, ActorRole: "supervisor"} }
+
+func TestCheckOpen(t *testing.T) {
+	for _, status := range []string{StatusQueued, StatusActive, StatusPaused} {
+		require.NoError(t, checkOpen(ruleState(status, 0)), status)
+	}
+	require.Equal(t, CodeConversationClosed, ruleCode(t, checkOpen(ruleState(StatusClosed, ruleOp1))))
+}
+
+func TestCheckHandler(t *testing.T) {
+	tests := []struct {
+		name   string
+		st     *ConversationState
+		actor  ActionRequest
+		want   string
+		holder int64
+	}{
+		{"assignee", ruleState(StatusActive, ruleOp1), actor(ruleOp1), "", 0},
+		{"participant", ruleState(StatusActive, ruleOp1, ruleOp2), actor(ruleOp2), "", 0},
+		{"supervisor", ruleState(StatusActive, ruleOp1), supervisor(ruleOp3), "", 0},
+		{"admin", ruleState(StatusActive, ruleOp1), ActionRequest{ActorID: ruleOp3, ActorRole: "admin"}, "", 0},
+		{"other operator", ruleState(StatusActive, ruleOp1), actor(ruleOp2), CodeNotAssignee, ruleOp1},
+		{"operator role is not privileged", ruleState(StatusActive, ruleOp1), ActionRequest{ActorID: ruleOp2, ActorRole: "operator"}, CodeNotAssignee, ruleOp1},
+		{"nobody holds it", ruleState(StatusQueued, 0), actor(ruleOp2), CodeNotTaken, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkHandler(tt.st, tt.actor)
+			require.Equal(t, tt.want, ruleCode(t, err))
+			if tt.holder != 0 {
+				require.Equal(t, tt.holder, err.(*RuleError).HolderID)
+			}
+		})
+	}
+}
+
+func TestCheckTake(t *testing.T) {
+	tests := []struct {
+		name   string
+		st     *ConversationState
+		r      TakeRequest
+		want   string
+		holder int64
+	}{
+		{"queued", ruleState(StatusQueued, 0), TakeRequest{actor(ruleOp1)}, "", 0},
+		{"held by the actor", ruleState(StatusActive, ruleOp1), TakeRequest{actor(ruleOp1)}, "", 0},
+		{"held by another", ruleState(StatusActive, ruleOp1), TakeRequest{actor(ruleOp2)}, CodeAlreadyTaken, ruleOp1},
+		{"paused, held by another", ruleState(StatusPaused, ruleOp1), TakeRequest{actor(ruleOp2)}, CodeAlreadyTaken, ruleOp1},
+		{"supervisor cannot take a held one", ruleState(StatusActive, ruleOp1), TakeRequest{supervisor(ruleOp3)}, CodeAlreadyTaken, ruleOp1},
+		{"closed", ruleState(StatusClosed, 0), TakeRequest{actor(ruleOp1)}, CodeConversationClosed, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkTake(tt.st, tt.r)
+			require.Equal(t, tt.want, ruleCode(t, err))
+			if tt.holder != 0 {
+				require.Equal(t, tt.holder, err.(*RuleError).HolderID)
+			}
+		})
+	}
+}
+
+func TestCheckAssign(t *testing.T) {
+	tests := []struct {
+		name string
+		st   *ConversationState
+		r    AssignRequest
+		want string
+	}{
+		{"queued", ruleState(StatusQueued, 0), AssignRequest{supervisor(ruleOp3), ruleOp1}, ""},
+		{"reassign active", ruleState(StatusActive, ruleOp1), AssignRequest{supervisor(ruleOp3), ruleOp2}, ""},
+		{"no assignee", ruleState(StatusQueued, 0), AssignRequest{supervisor(ruleOp3), 0}, CodeInvalid},
+		{"negative assignee", ruleState(StatusQueued, 0), AssignRequest{supervisor(ruleOp3), -1}, CodeInvalid},
+		{"closed", ruleState(StatusClosed, ruleOp1), AssignRequest{supervisor(ruleOp3), ruleOp2}, CodeConversationClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, ruleCode(t, checkAssign(tt.st, tt.r)))
+		})
+	}
+}
+
+func TestCheckTransfer(t *testing.T) {
+	tests := []struct {
+		name string
+		st   *ConversationState
+		r    TransferRequest
+		want string
+	}{
+		{"by assignee", ruleState(StatusActive, ruleOp1), TransferRequest{ActionRequest: actor(ruleOp1), AssigneeID: ruleOp2}, ""},
+		{"by participant", ruleState(StatusActive, ruleOp1, ruleOp3), TransferRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp2}, ""},
+		{"by supervisor", ruleState(StatusPaused, ruleOp1), TransferRequest{ActionRequest: supervisor(ruleOp3), AssigneeID: ruleOp2}, ""},
+		{"from the queue by anyone", ruleState(StatusQueued, 0), TransferRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp2}, ""},
+		{"by another operator", ruleState(StatusActive, ruleOp1), TransferRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp2}, CodeNotAssignee},
+		{"to the assignee", ruleState(StatusActive, ruleOp1), TransferRequest{ActionRequest: actor(ruleOp1), AssigneeID: ruleOp1}, CodeSameAssignee},
+		{"no assignee", ruleState(StatusActive, ruleOp1), TransferRequest{ActionRequest: actor(ruleOp1)}, CodeInvalid},
+		{"closed", ruleState(StatusClosed, ruleOp1), TransferRequest{ActionRequest: actor(ruleOp1), AssigneeID: ruleOp2}, CodeConversationClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, ruleCode(t, checkTransfer(tt.st, tt.r)))
+		})
+	}
+}
+
+func TestCheckReturn(t *testing.T) {
+	tests := []struct {
+		name string
+		st   *ConversationState
+		r    ActionRequest
+		want string
+	}{
+		{"active by assignee", ruleState(StatusActive, ruleOp1), actor(ruleOp1), ""},
+		{"paused by assignee", ruleState(StatusPaused, ruleOp1), actor(ruleOp1), ""},
+		{"by supervisor", ruleState(StatusActive, ruleOp1), supervisor(ruleOp3), ""},
+		{"by another operator", ruleState(StatusActive, ruleOp1), actor(ruleOp2), CodeNotAssignee},
+		{"queued", ruleState(StatusQueued, 0), actor(ruleOp1), CodeAlreadyQueued},
+		{"closed", ruleState(StatusClosed, ruleOp1), actor(ruleOp1), CodeConversationClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, ruleCode(t, checkReturn(tt.st, tt.r)))
+		})
+	}
+}
+
+func TestCheckPauseResume(t *testing.T) {
+	pause := []struct {
+		name string
+		st   *ConversationState
+		r    ActionRequest
+		want string
+	}{
+		{"active by assignee", ruleState(StatusActive, ruleOp1), actor(ruleOp1), ""},
+		{"active by participant", ruleState(StatusActive, ruleOp1, ruleOp2), actor(ruleOp2), ""},
+		{"active by another operator", ruleState(StatusActive, ruleOp1), actor(ruleOp2), CodeNotAssignee},
+		{"paused", ruleState(StatusPaused, ruleOp1), actor(ruleOp1), CodeAlreadyPaused},
+		{"queued", ruleState(StatusQueued, 0), actor(ruleOp1), CodeNotActive},
+		{"closed", ruleState(StatusClosed, ruleOp1), actor(ruleOp1), CodeConversationClosed},
+	}
+	for _, tt := range pause {
+		t.Run("pause/"+tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, ruleCode(t, checkPause(tt.st, tt.r)))
+		})
+	}
+	resume := []struct {
+		name string
+		st   *ConversationState
+		r    ActionRequest
+		want string
+	}{
+		{"paused by assignee", ruleState(StatusPaused, ruleOp1), actor(ruleOp1), ""},
+		{"paused by supervisor", ruleState(StatusPaused, ruleOp1), supervisor(ruleOp3), ""},
+		{"paused by another operator", ruleState(StatusPaused, ruleOp1), actor(ruleOp2), CodeNotAssignee},
+		{"active", ruleState(StatusActive, ruleOp1), actor(ruleOp1), CodeNotPaused},
+		{"queued", ruleState(StatusQueued, 0), actor(ruleOp1), CodeNotPaused},
+		{"closed", ruleState(StatusClosed, ruleOp1), actor(ruleOp1), CodeConversationClosed},
+	}
+	for _, tt := range resume {
+		t.Run("resume/"+tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, ruleCode(t, checkResume(tt.st, tt.r)))
+		})
+	}
+}
+
+func TestCheckReplyNote(t *testing.T) {
+	ok := ReplyRequest{ActionRequest: actor(ruleOp1), MessageID: "m1", Text: "hello"}
+	with := func(f func(*ReplyRequest)) ReplyRequest {
+		r := ok
+		f(&r)
+		return r
+	}
+	reply := []struct {
+		name string
+		st   *ConversationState
+		r    ReplyRequest
+		want string
+	}{
+		{"active by assignee", ruleState(StatusActive, ruleOp1), ok, ""},
+		{"attachment only", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) {
+			r.Text, r.Attachments = "", []Attachment{{URL: "https://files.example/a.png"}}
+		}), ""},
+		{"by participant", ruleState(StatusActive, ruleOp1, ruleOp2), with(func(r *ReplyRequest) { r.ActorID = ruleOp2 }), ""},
+		{"by another operator", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) { r.ActorID = ruleOp2 }), CodeNotAssignee},
+		{"paused", ruleState(StatusPaused, ruleOp1), ok, CodeConversationPaused},
+		{"queued", ruleState(StatusQueued, 0), ok, CodeNotTaken},
+		{"closed", ruleState(StatusClosed, ruleOp1), ok, CodeConversationClosed},
+		{"no message id", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) { r.MessageID = "" }), CodeInvalid},
+		{"empty", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) { r.Text = "" }), CodeInvalid},
+	}
+	for _, tt := range reply {
+		t.Run("reply/"+tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, ruleCode(t, checkReply(tt.st, tt.r)))
+		})
+	}
+	note := []struct {
+		name string
+		st   *ConversationState
+		r    ReplyRequest
+		want string
+	}{
+		{"queued by anyone", ruleState(StatusQueued, 0), with(func(r *ReplyRequest) { r.ActorID = ruleOp2 }), ""},
+		{"paused", ruleState(StatusPaused, ruleOp1), ok, ""},
+		{"closed", ruleState(StatusClosed, ruleOp1), ok, CodeConversationClosed},
+		{"no text", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) { r.Text = "" }), CodeInvalid},
+		{"no message id", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) { r.MessageID = "" }), CodeInvalid},
+	}
+	for _, tt := range note {
+		t.Run("note/"+tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, ruleCode(t, checkNote(tt.st, tt.r)))
+		})
+	}
+}
+
+func TestCheckEdit(t *testing.T) {
+	title := "new"
+	for _, status := range []string{StatusQueued, StatusActive, StatusPaused} {
+		require.NoError(t, checkEdit(ruleState(status, 0), EditRequest{ActionRequest: actor(ruleOp2), Title: &title}), status)
+	}
+	require.Equal(t, CodeConversationClosed, ruleCode(t, checkEdit(ruleState(StatusClosed, ruleOp1), EditRequest{})))
+}
+
+func TestCheckClose(t *testing.T) {
+	unread := func(st *ConversationState, n int) *ConversationState { st.Unread = n; return st }
+	tests := []struct {
+		name string
+		st   *ConversationState
+		r    CloseRequest
+		want string
+	}{
+		{"active by assignee", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1)}, ""},
+		{"paused by assignee", ruleState(StatusPaused, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1)}, ""},
+		{"queued by anyone", ruleState(StatusQueued, 0), CloseRequest{ActionRequest: actor(ruleOp2)}, ""},
+		{"by supervisor", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: supervisor(ruleOp3)}, ""},
+		{"by another operator", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp2)}, CodeNotAssignee},
+		{"ratings 1..3", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: 3}, ""},
+		{"rating 4", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: 4}, CodeInvalid},
+		{"rating -1", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: -1}, CodeInvalid},
+		{"unread", unread(ruleState(StatusActive, ruleOp1), 2), CloseRequest{ActionRequest: actor(ruleOp1)}, CodeUnreadMessages},
+		{"unread confirmed", unread(ruleState(StatusActive, ruleOp1), 2), CloseRequest{ActionRequest: actor(ruleOp1), ConfirmUnread: true}, ""},
+		{"unread in the queue", unread(ruleState(StatusQueued, 0), 1), CloseRequest{ActionRequest: supervisor(ruleOp3)}, CodeUnreadMessages},
+		{"closed", ruleState(StatusClosed, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1)}, CodeConversationClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, ruleCode(t, checkClose(tt.st, tt.r)))
+		})
+	}
+}
+
+func TestCheckAutomated(t *testing.T) {
+	tests := []struct {
+		r    AutomatedRequest
+		want string
+	}{
+		{AutomatedRequest{MessageID: "a", Kind: AutomatedTunnel, Text: "x"}, ""},
+		{AutomatedRequest{MessageID: "a", Kind: AutomatedBroadcast, Text: "x"}, ""},
+		{AutomatedRequest{MessageID: "a", Kind: AutomatedAI, Text: "x"}, ""},
+		{AutomatedRequest{MessageID: "a", Kind: "spam", Text: "x"}, CodeInvalid},
+		{AutomatedRequest{MessageID: "a", Kind: AutomatedAI}, CodeInvalid},
+		{AutomatedRequest{Kind: AutomatedAI, Text: "x"}, CodeInvalid},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, ruleCode(t, checkAutomated(tt.r)), "%+v", tt.r)
+	}
+}
+
+func TestChatChecks(t *testing.T) {
+	write := ChatWriteRequest{ActionRequest: actor(ruleOp1), MessageID: "w1", Text: "hi"}
+	tests := []struct {
+		name      string
+		open      *OpenConversation
+		r         ChatWriteRequest
+		wantOpen  string
+		wantWrite string
+	}{
+		{"nothing open", nil, write, "", ""},
+		{"active", &OpenConversation{Number: 5, Status: StatusActive}, write, CodeActiveDialogExists, CodeActiveDialogExists},
+		{"queued", &OpenConversation{Number: 5, Status: StatusQueued}, write, CodeOpenConversation, ""},
+		{"paused", &OpenConversation{Number: 5, Status: StatusPaused}, write, CodeOpenConversation, ""},
+		{"empty write", nil, ChatWriteRequest{ActionRequest: actor(ruleOp1), MessageID: "w1"}, "", CodeInvalid},
+		{"write without id", nil, ChatWriteRequest{ActionRequest: actor(ruleOp1), Text: "hi"}, "", CodeInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := &chat{st: ChatState{Open: tt.open}}
+			errOpen := ch.checkNoOpen()
+			require.Equal(t, tt.wantOpen, ruleCode(t, errOpen))
+			if errOpen != nil {
+				require.Equal(t, int64(5), errOpen.(*RuleError).HolderID)
+			}
+			require.Equal(t, tt.wantWrite, ruleCode(t, ch.checkWrite(tt.r)))
+		})
+	}
+}
+
+func TestAsTemporal(t *testing.T) {
+	err := asTemporal(&RuleError{Code: CodeAlreadyTaken, Message: "taken by 11", HolderID: ruleOp1})
+	var app *temporal.ApplicationError
+	require.True(t, errors.As(err, &app))
+	require.Equal(t, CodeAlreadyTaken, app.Type())
+	require.Equal(t, "taken by 11", app.Message())
+	require.True(t, app.NonRetryable())
+	var holder int64
+	require.NoError(t, app.Details(&holder))
+	require.Equal(t, int64(ruleOp1), holder)
+
+	require.NoError(t, asTemporal(nil))
+	plain := errors.New("boom")
+	require.Same(t, plain, asTemporal(plain))
+}
