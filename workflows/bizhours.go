@@ -149,6 +149,8 @@ func (c Calendar) compile() (*bizCalendar, error) {
 
 	// Unknown weekday keys, reported in sorted order (map iteration order is random).
 	var unknown []string
+	// The keys are sorted below before anything depends on their order.
+	//workflowcheck:ignore
 	for key := range c.Week {
 		if bizWeekdayIndex(key) < 0 {
 			unknown = append(unknown, key)

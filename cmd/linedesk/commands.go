@@ -16,7 +16,9 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/linedesk/linedesk/activities"
 	"github.com/linedesk/linedesk/api"
+	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/localpg"
 	"github.com/linedesk/linedesk/worker"
@@ -83,7 +85,11 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	}
 	cleanup.push("temporal client", func() error { tc.Close(); return nil })
 
-	w := worker.New(tc, worker.Deps{Store: st, Logger: logger})
+	mail, err := newMailer(cfg)
+	if err != nil {
+		return err
+	}
+	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -128,7 +134,11 @@ func runWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	defer st.Pool().Close()
 	defer tc.Close()
-	w := worker.New(tc, worker.Deps{Store: st, Logger: logger})
+	mail, err := newMailer(cfg)
+	if err != nil {
+		return err
+	}
+	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -145,11 +155,29 @@ func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := localpg.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+	st, err := openStore(ctx, cfg.DatabaseURL, logger)
+	if err != nil {
 		return err
 	}
+	defer st.Pool().Close()
 	logger.Info("migrations applied")
-	return nil
+	if !cfg.AdminPasswordSet {
+		logger.Info("no first admin created: set LINEDESK_ADMIN_EMAIL and LINEDESK_ADMIN_PASSWORD to create one on an empty database")
+		return nil
+	}
+	return ensureAdmin(ctx, st, cfg, logger)
+}
+
+// newMailer returns the system mailer, or nil when LINEDESK_SMTP_HOST is not set.
+func newMailer(cfg Config) (activities.Mailer, error) {
+	if cfg.SMTP.Host == "" {
+		return nil, nil
+	}
+	m, err := smtpmail.New(cfg.SMTP)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	return m, nil
 }
 
 // connectExternal opens PostgreSQL (DATABASE_URL) and Temporal (the SDK's TEMPORAL_* variables
@@ -209,8 +237,8 @@ func ensureAdmin(ctx context.Context, st *store.Store, cfg Config, logger *slog.
 }
 
 func adminPasswordHint(cfg Config) string {
-	if _, set := os.LookupEnv("LINEDESK_ADMIN_PASSWORD"); set {
-		return "(LINEDESK_ADMIN_PASSWORD)"
+	if cfg.AdminPasswordSet {
+		return "(the password you set)"
 	}
 	return cfg.AdminPassword
 }

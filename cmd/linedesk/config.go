@@ -7,7 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
+
+	"github.com/linedesk/linedesk/connectors/smtpmail"
 )
 
 // Config is every setting linedesk reads, from the environment with command-line flags on top.
@@ -21,9 +24,15 @@ type Config struct {
 	TemporalUIAddr string // LINEDESK_TEMPORAL_UI_ADDR (dev only)
 	AdminEmail     string // LINEDESK_ADMIN_EMAIL
 	AdminPassword  string // LINEDESK_ADMIN_PASSWORD
+	// AdminPasswordSet is true when the password was given rather than defaulted; migrate
+	// creates the first admin only then, so production never gets admin/admin.
+	AdminPasswordSet bool
 	LogFormat      string // LINEDESK_LOG_FORMAT: text or json
 	LogLevel       slog.Level
 	SecureCookies  bool // LINEDESK_SECURE_COOKIES
+
+	// SMTP is the system mail server for emailing solutions (LINEDESK_SMTP_*); Host "" turns mail off.
+	SMTP smtpmail.Config
 
 	// TemporalNamespace is the namespace the embedded dev server creates; api and worker read
 	// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the SDK's other TEMPORAL_* variables themselves.
@@ -60,10 +69,22 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LINEDESK_LOG_FORMAT", defaultFormat), "log format: text or json")
 	level := fs.String("log-level", env("LINEDESK_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	secure := fs.String("secure-cookies", env("LINEDESK_SECURE_COOKIES", "false"), "mark session cookies Secure (behind HTTPS)")
+	fs.StringVar(&cfg.SMTP.Host, "smtp-host", env("LINEDESK_SMTP_HOST", ""), "SMTP server for emailing solutions (empty: no mail)")
+	smtpPort := fs.String("smtp-port", env("LINEDESK_SMTP_PORT", ""), "SMTP port (default 587, or 465 with tls)")
+	fs.StringVar(&cfg.SMTP.Username, "smtp-username", env("LINEDESK_SMTP_USERNAME", ""), "SMTP user (empty: no authentication)")
+	fs.StringVar(&cfg.SMTP.Password, "smtp-password", env("LINEDESK_SMTP_PASSWORD", ""), "SMTP password")
+	fs.StringVar(&cfg.SMTP.From, "smtp-from", env("LINEDESK_SMTP_FROM", ""), "sender address, e.g. \"Support <support@example.com>\"")
+	fs.StringVar(&cfg.SMTP.TLS, "smtp-tls", env("LINEDESK_SMTP_TLS", "starttls"), "starttls, tls or none")
 	fs.StringVar(&cfg.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
+	_, cfg.AdminPasswordSet = lookupEnv("LINEDESK_ADMIN_PASSWORD")
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "admin-password" {
+			cfg.AdminPasswordSet = true
+		}
+	})
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
@@ -79,6 +100,18 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	default:
 		problems = append(problems, fmt.Errorf("LINEDESK_SECURE_COOKIES: %q is not true or false", *secure))
 	}
+	if *smtpPort != "" {
+		p, err := strconv.Atoi(*smtpPort)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("LINEDESK_SMTP_PORT: %q is not a number", *smtpPort))
+		}
+		cfg.SMTP.Port = p
+	}
+	if cfg.SMTP.Host != "" {
+		if err := cfg.SMTP.Validate(); err != nil {
+			problems = append(problems, fmt.Errorf("LINEDESK_SMTP_*: %w", err))
+		}
+	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		problems = append(problems, fmt.Errorf("LINEDESK_LOG_FORMAT: %q is not text or json", cfg.LogFormat))
 	}
@@ -93,7 +126,7 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	if command != "dev" && cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is required for linedesk "+command))
 	}
-	if command == "dev" && (cfg.AdminEmail == "" || cfg.AdminPassword == "") {
+	if (command == "dev" || command == "migrate") && (cfg.AdminEmail == "" || cfg.AdminPassword == "") {
 		problems = append(problems, errors.New("LINEDESK_ADMIN_EMAIL and LINEDESK_ADMIN_PASSWORD must not be empty"))
 	}
 	return cfg, errors.Join(problems...)

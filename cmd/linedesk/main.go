@@ -11,6 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Business-hours calendars need time zone data; embedding it makes SLA due times the same on
+	// every machine and container, and workflow replays deterministic.
+	_ "time/tzdata"
 )
 
 const usage = `linedesk — an omnichannel support desk
