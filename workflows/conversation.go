@@ -74,6 +74,12 @@ func newConversation(ctx workflow.Context, in ConversationInput) *conversation {
 		c.st.SLA.Resolution.start(reg.Resolution, in.OpenedAt)
 	}
 	c.notified = status
+	// The opening is recorded before any handler can run: an update that arrives in the same
+	// workflow task as the start (a retried first task) is then applied after it.
+	c.event(in.OpenedAt, in.OpenedBy, "opened", map[string]any{"kind": c.st.Kind, "status": c.st.Status})
+	if m := in.FirstMessage; m != nil {
+		c.clientWrote(m.At)
+	}
 	return c
 }
 
@@ -144,11 +150,6 @@ func (c *conversation) setup(ctx workflow.Context) error {
 
 func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 	if c.in.State == nil {
-		now := c.in.OpenedAt
-		c.event(now, c.in.OpenedBy, "opened", map[string]any{"kind": c.st.Kind, "status": c.st.Status})
-		if m := c.in.FirstMessage; m != nil {
-			c.clientWrote(m.At)
-		}
 		if err := c.commit(ctx); err != nil {
 			return c.st, err
 		}
@@ -161,6 +162,10 @@ func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 		c.addParticipants(ctx, others, c.in.OpenedBy)
 	}
 	for c.st.Status != StatusClosed {
+		// Checked on every wake-up: one that re-arms a timer (continue below) must not skip it.
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return c.continueAsNew(ctx)
+		}
 		c.changed = false
 		now := workflow.Now(ctx)
 		deadline, ok := c.nextDeadline()
@@ -183,9 +188,6 @@ func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 				return c.st, err
 			}
 		}
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && c.st.Status != StatusClosed {
-			return c.continueAsNew(ctx)
-		}
 	}
 	// Closed: let deliveries, background work and running handlers finish, then wait for the
 	// CSAT answer if one was asked.
@@ -194,13 +196,11 @@ func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 			return c.st, err
 		}
 	}
-	println("DBG main after csat wait", c.st.CSAT, c.outbox.idle(), c.background, workflow.AllHandlersFinished(ctx))
 	if err := workflow.Await(ctx, func() bool {
 		return c.outbox.idle() && c.background == 0 && workflow.AllHandlersFinished(ctx)
 	}); err != nil {
 		return c.st, err
 	}
-	println("DBG main done")
 	return c.snapshot(), nil
 }
 
@@ -538,11 +538,9 @@ func (c *conversation) onCSAT(ctx workflow.Context, a CSATAnswer) {
 	}
 	now := workflow.Now(ctx)
 	c.st.CSAT = a.Score
-	println("DBG onCSAT set")
 	c.event(now, 0, "csat_answered", map[string]any{"score": a.Score})
 	if text := c.standardMessages(ctx).CSATThanks; text != "" {
 		_, _ = c.send(ctx, RecordMessageInput{Direction: DirectionOut, Text: text, Kind: "csat_thanks"})
-		println("DBG onCSAT sent")
 	}
 	_ = c.commit(ctx)
 }

@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -128,6 +127,9 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 func startPrivate(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	bin, err := findBinDir()
 	if err != nil {
 		return nil, err
@@ -254,19 +256,4 @@ func Redact(databaseURL string) string {
 		return "the database"
 	}
 	return u.Redacted()
-}
-
-// WaitReady waits until databaseURL accepts connections or ctx ends.
-func WaitReady(ctx context.Context, databaseURL string) error {
-	for {
-		conn, err := pgx.Connect(ctx, databaseURL)
-		if err == nil {
-			return conn.Close(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for PostgreSQL: %w", err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }

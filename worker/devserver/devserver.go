@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -48,6 +49,7 @@ type Server struct {
 	server   temporal.Server
 	ui       *uiserver.Server
 	uiErr    chan error
+	stopping *atomic.Bool
 }
 
 // HostPort is the frontend's gRPC address for clients.
@@ -127,7 +129,8 @@ func Start(opts Options) (*Server, error) {
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = hostPort
 
-	logger := slogAdapter{log: opts.Logger.With("component", "temporal")}
+	stopping := &atomic.Bool{}
+	logger := slogAdapter{log: opts.Logger.With("component", "temporal"), stopping: stopping}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("temporal authorizer: %w", err)
@@ -163,7 +166,7 @@ func Start(opts Options) (*Server, error) {
 	if err := server.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{hostPort: hostPort, server: server}
+	s := &Server{hostPort: hostPort, server: server, stopping: stopping}
 	if opts.UIAddr != "" {
 		if err := s.startUI(opts.UIAddr); err != nil {
 			_ = server.Stop()
@@ -204,6 +207,8 @@ func (s *Server) startUI(addr string) error {
 
 // Stop stops the UI and every Temporal service, flushing state to the SQLite file.
 func (s *Server) Stop() error {
+	// Services stopping one by one complain that the others are gone; that is not news.
+	s.stopping.Store(true)
 	if s.ui != nil {
 		s.ui.Stop()
 	}
@@ -231,7 +236,10 @@ func freePorts(n int) ([]int, error) {
 
 // slogAdapter routes the Temporal server's log to linedesk's slog logger. The server is chatty at
 // info level, so only warnings and errors pass.
-type slogAdapter struct{ log *slog.Logger }
+type slogAdapter struct {
+	log      *slog.Logger
+	stopping *atomic.Bool
+}
 
 var _ tlog.Logger = slogAdapter{}
 
