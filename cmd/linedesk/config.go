@@ -27,9 +27,9 @@ type Config struct {
 	// AdminPasswordSet is true when the password was given rather than defaulted; migrate
 	// creates the first admin only then, so production never gets admin/admin.
 	AdminPasswordSet bool
-	LogFormat      string // LINEDESK_LOG_FORMAT: text or json
-	LogLevel       slog.Level
-	SecureCookies  bool // LINEDESK_SECURE_COOKIES
+	LogFormat        string // LINEDESK_LOG_FORMAT: text or json
+	LogLevel         slog.Level
+	SecureCookies    bool // LINEDESK_SECURE_COOKIES
 
 	// SMTP is the system mail server for emailing solutions (LINEDESK_SMTP_*); Host "" turns mail off.
 	SMTP smtpmail.Config
