@@ -128,6 +128,10 @@ type chat struct {
 	opening bool
 	changed bool
 	out     outbox
+	// tickets and turn keep outbound messages in the order they arrived (see record).
+	tickets, turn int
+	// signalling counts signals to conversations not yet delivered.
+	signalling int
 }
 
 func (ch *chat) setup(ctx workflow.Context) error {
@@ -173,7 +177,9 @@ func (ch *chat) run(ctx workflow.Context) error {
 		if err != nil {
 			return err
 		}
-		quiet := func() bool { return !ch.opening && ch.out.idle() && workflow.AllHandlersFinished(ctx) }
+		quiet := func() bool {
+			return !ch.opening && ch.signalling == 0 && ch.out.idle() && workflow.AllHandlersFinished(ctx)
+		}
 		if !woke && ch.st.Open == nil && len(ch.st.Queue) == 0 && quiet() {
 			return nil // idle: the next message starts the chat again
 		}
@@ -198,6 +204,11 @@ func (ch *chat) waitOpening(ctx workflow.Context) error {
 
 func (ch *chat) inbound(ctx workflow.Context, r InboundRequest) (InboundResult, error) {
 	ch.changed = true
+	// A retry that arrives while its first delivery opens a conversation waits for it, then finds
+	// the message seen instead of forwarding it a second time.
+	if err := ch.waitOpening(ctx); err != nil {
+		return InboundResult{}, err
+	}
 	if n, ok := ch.seen[r.MessageID]; ok {
 		return InboundResult{Conversation: n}, nil
 	}
@@ -351,8 +362,7 @@ func (ch *chat) automated(ctx workflow.Context, r AutomatedRequest) (AutomatedRe
 			outcome, m.Status = OutcomeQueued, MessageQueued
 		}
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, localOptions)
-	if err := workflow.ExecuteLocalActivity(lctx, ActivityRecordMessage, m).Get(ctx, nil); err != nil {
+	if err := ch.record(ctx, m); err != nil {
 		return AutomatedResult{}, err
 	}
 	switch outcome {
@@ -364,6 +374,21 @@ func (ch *chat) automated(ctx workflow.Context, r AutomatedRequest) (AutomatedRe
 		ch.out.push(m.ID)
 	}
 	return AutomatedResult{Outcome: outcome, MessageID: m.ID}, nil
+}
+
+// record stores an outbound message of the chat. Recordings run concurrently and may finish in
+// any order, so each waits for those that arrived before it: the caller queues or sends the
+// message in arrival order.
+func (ch *chat) record(ctx workflow.Context, m RecordMessageInput) error {
+	ticket := ch.tickets
+	ch.tickets++
+	lctx := workflow.WithLocalActivityOptions(ctx, localOptions)
+	err := workflow.ExecuteLocalActivity(lctx, ActivityRecordMessage, m).Get(ctx, nil)
+	if werr := workflow.Await(ctx, func() bool { return ch.turn == ticket }); werr != nil {
+		return werr
+	}
+	ch.turn++
+	return err
 }
 
 func (ch *chat) checkWrite(r ChatWriteRequest) error {
@@ -388,8 +413,7 @@ func (ch *chat) write(ctx workflow.Context, r ChatWriteRequest) (ChatWriteResult
 	}
 	m := RecordMessageInput{ID: r.MessageID, ChatID: ch.in.ChatID, Direction: DirectionOut, AuthorID: r.ActorID,
 		Text: r.Text, Attachments: r.Attachments, Status: MessagePending, Kind: "chat", At: workflow.Now(ctx)}
-	lctx := workflow.WithLocalActivityOptions(ctx, localOptions)
-	if err := workflow.ExecuteLocalActivity(lctx, ActivityRecordMessage, m).Get(ctx, nil); err != nil {
+	if err := ch.record(ctx, m); err != nil {
 		return ChatWriteResult{}, err
 	}
 	ch.out.push(m.ID)
@@ -443,7 +467,10 @@ func (ch *chat) flushIfInactive() {
 
 func (ch *chat) signalConversation(ctx workflow.Context, number int64, name string, arg any) {
 	f := workflow.SignalExternalWorkflow(ctx, ConversationWorkflowID(number), "", name, arg)
+	// The server drops a signal whose sender has continued as new: quiet waits for it.
+	ch.signalling++
 	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { ch.signalling-- }()
 		if err := f.Get(ctx, nil); err != nil {
 			workflow.GetLogger(ctx).Warn("conversation not signalled", "number", number, "signal", name, "error", err)
 		}

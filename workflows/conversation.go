@@ -711,7 +711,11 @@ func (c *conversation) resultNotify(ctx workflow.Context, followUp int64) (Actio
 // notifyChat signals the parent chat; a chat that is not running has nothing to learn.
 func (c *conversation) notifyChat(ctx workflow.Context, m ConversationChanged) {
 	f := workflow.SignalExternalWorkflow(ctx, ChatWorkflowID(c.st.ChatID), "", SignalConversationChanged, m)
+	// Background work: the server drops a signal whose sender has already finished (or continued
+	// as new), so the workflow waits until the chat has it.
+	c.background++
 	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { c.background-- }()
 		if err := f.Get(ctx, nil); err != nil {
 			workflow.GetLogger(ctx).Warn("chat not told of conversation change", "error", err)
 		}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig("dev", nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8080", cfg.HTTPAddr)
+	require.Equal(t, "127.0.0.1:8233", cfg.TemporalUIAddr)
+	require.Equal(t, ".linedesk", cfg.DataDir)
+	require.Equal(t, "admin@example.com", cfg.AdminEmail)
+	require.Equal(t, "admin", cfg.AdminPassword)
+	require.False(t, cfg.AdminPasswordSet)
+	require.Equal(t, "text", cfg.LogFormat)
+	require.Equal(t, slog.LevelInfo, cfg.LogLevel)
+
+	worker, err := loadConfig("worker", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8081", worker.HTTPAddr)
+	require.Equal(t, "json", worker.LogFormat)
+}
+
+func TestConfigEnvironmentAndFlags(t *testing.T) {
+	t.Parallel()
+	env := envOf(map[string]string{
+		"LINEDESK_HTTP_ADDR": "0.0.0.0:9000", "LINEDESK_TEMPORAL_UI_ADDR": "", "LINEDESK_ADMIN_PASSWORD": "s3cret",
+		"LINEDESK_LOG_LEVEL": "debug", "LINEDESK_SMTP_HOST": "mail.example.com", "LINEDESK_SMTP_FROM": "a@example.com",
+		"LINEDESK_SMTP_PORT": "2525",
+	})
+	cfg, err := loadConfig("dev", []string{"-http-addr", "127.0.0.1:9100"}, env, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9100", cfg.HTTPAddr, "a flag wins over the environment")
+	require.Empty(t, cfg.TemporalUIAddr, "an empty variable turns the UI off")
+	require.True(t, cfg.AdminPasswordSet)
+	require.Equal(t, slog.LevelDebug, cfg.LogLevel)
+	require.Equal(t, 2525, cfg.SMTP.Port)
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
+	_, err := loadConfig("api", nil, envOf(map[string]string{"LINEDESK_LOG_LEVEL": "loud", "LINEDESK_HTTP_ADDR": "nope",
+		"LINEDESK_SMTP_HOST": "mail.example.com", "LINEDESK_SMTP_PORT": "x"}), io.Discard)
+	require.Error(t, err)
+	for _, want := range []string{"LINEDESK_LOG_LEVEL", "LINEDESK_HTTP_ADDR", "DATABASE_URL is required", "LINEDESK_SMTP_PORT"} {
+		require.True(t, strings.Contains(err.Error(), want), "%q missing from %q", want, err)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	t.Parallel()
+	var stderr strings.Builder
+	require.Equal(t, 2, run([]string{"serve"}, io.Discard, &stderr))
+	require.Contains(t, stderr.String(), `unknown command "serve"`)
+	require.Equal(t, 2, run(nil, io.Discard, &stderr))
+}

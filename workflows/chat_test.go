@@ -1,0 +1,461 @@
+package workflows_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/linedesk/linedesk/workflows"
+)
+
+// chatTest runs one ChatWorkflow on virtual time with the real ConversationWorkflow as its
+// children, so conversation and chat talk to each other through real signals.
+type chatTest struct {
+	t     *testing.T
+	env   *testsuite.TestWorkflowEnvironment
+	acts  *fakeActivities
+	start time.Time
+
+	mu       sync.Mutex
+	children []workflows.ConversationInput
+}
+
+func newChatTest(t *testing.T, line workflows.LineConfig) *chatTest {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(quietLogger(t))
+	env := suite.NewTestWorkflowEnvironment()
+	start := wed10(t)
+	env.SetStartTime(start)
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.ChatWorkflowID(testChatID), TaskQueue: workflows.TaskQueue})
+	acts := newFakeActivities()
+	acts.line = line
+	acts.register(env)
+	env.RegisterWorkflow(workflows.ConversationWorkflow)
+	ct := &chatTest{t: t, env: env, acts: acts, start: start}
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
+		var in workflows.ConversationInput
+		if err := args.Get(&in); err != nil {
+			panic(err)
+		}
+		ct.mu.Lock()
+		defer ct.mu.Unlock()
+		ct.children = append(ct.children, in)
+	})
+	return ct
+}
+
+func (c *chatTest) at(d time.Duration, fn func()) { c.env.RegisterDelayedCallback(fn, d) }
+
+// update sends an update to the chat at d.
+func (c *chatTest) update(d time.Duration, name string, arg any) *outcome {
+	o := &outcome{name: fmt.Sprintf("%s at +%s", name, d)}
+	c.at(d, func() { c.env.UpdateWorkflow(name, "", o.callbacks(), arg) })
+	return o
+}
+
+func (c *chatTest) inbound(d time.Duration, messageID string) *outcome {
+	return c.update(d, workflows.UpdateInbound, workflows.InboundRequest{MessageID: messageID, At: c.start.Add(d)})
+}
+
+func (c *chatTest) automated(d time.Duration, kind, id string) *outcome {
+	return c.update(d, workflows.UpdateAutomated, workflows.AutomatedRequest{MessageID: id, Kind: kind, Text: kind + " message " + id})
+}
+
+// updateConversation sends an update to conversation number at d.
+func (c *chatTest) updateConversation(d time.Duration, number int64, name string, arg any) *outcome {
+	o := &outcome{name: fmt.Sprintf("%s on #%d at +%s", name, number, d)}
+	// The test environment deduplicates updates by id, and unlike UpdateWorkflow, UpdateWorkflowByID
+	// does not invent one for an empty id.
+	id := o.name
+	c.at(d, func() {
+		if err := c.env.UpdateWorkflowByID(workflows.ConversationWorkflowID(number), name, id, o.callbacks(), arg); err != nil {
+			o.rejected = err
+		}
+	})
+	return o
+}
+
+func (c *chatTest) queryConversation(d time.Duration, number int64) *workflows.ConversationState {
+	var st workflows.ConversationState
+	c.at(d, func() {
+		v, err := c.env.QueryWorkflowByID(workflows.ConversationWorkflowID(number), workflows.QueryState)
+		if err == nil {
+			err = v.Get(&st)
+		}
+		if err != nil {
+			st.Status = "query failed: " + err.Error()
+		}
+	})
+	return &st
+}
+
+func (c *chatTest) queryChat(d time.Duration) *workflows.ChatState {
+	var st workflows.ChatState
+	c.at(d, func() {
+		v, err := c.env.QueryWorkflow(workflows.QueryState)
+		if err == nil {
+			err = v.Get(&st)
+		}
+		if err != nil {
+			panic(err)
+		}
+	})
+	return &st
+}
+
+// run executes the chat until it ends: after every conversation closed and chatIdle passed.
+func (c *chatTest) run() {
+	c.t.Helper()
+	c.env.ExecuteWorkflow(workflows.ChatWorkflow, workflows.ChatInput{ChatID: testChatID, ChannelID: 3, LineID: 1, ContactID: contactID})
+	require.True(c.t, c.env.IsWorkflowCompleted())
+	require.NoError(c.t, c.env.GetWorkflowError())
+}
+
+func (c *chatTest) startedConversations() []workflows.ConversationInput {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]workflows.ConversationInput(nil), c.children...)
+}
+
+func inboundNumber(t *testing.T, o *outcome) int64 {
+	t.Helper()
+	requireDone(t, o)
+	res, ok := o.result.(workflows.InboundResult)
+	require.True(t, ok, "%s returned %T", o.name, o.result)
+	return res.Conversation
+}
+
+func automatedOutcome(t *testing.T, o *outcome) string {
+	t.Helper()
+	requireDone(t, o)
+	res, ok := o.result.(workflows.AutomatedResult)
+	require.True(t, ok, "%s returned %T", o.name, o.result)
+	return res.Outcome
+}
+
+func autoOpenLine() workflows.LineConfig {
+	return workflows.LineConfig{ID: 1, AutoOpen: true, DefaultType: "question"}
+}
+
+func TestChatOpensOneConversation(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	// Five messages at the same instant.
+	burst := make([]*outcome, 5)
+	c.at(time.Minute, func() {
+		for i := range burst {
+			id := fmt.Sprintf("m%d", i+1)
+			burst[i] = &outcome{name: "inbound " + id}
+			c.env.UpdateWorkflow(workflows.UpdateInbound, "", burst[i].callbacks(),
+				workflows.InboundRequest{MessageID: id, At: c.start.Add(time.Minute)})
+		}
+	})
+	again := c.inbound(2*time.Minute, "m3") // the platform retried m3
+	later := c.inbound(2*time.Minute+time.Second, "m6")
+	open := c.queryConversation(3*time.Minute, 101)
+	chatState := c.queryChat(3 * time.Minute)
+	c.updateConversation(4*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
+	// After the close, the next message opens a new conversation.
+	next := c.inbound(5*time.Minute, "m7")
+	c.updateConversation(6*time.Minute, 102, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
+	c.run()
+
+	for _, o := range burst {
+		require.Equal(t, int64(101), inboundNumber(t, o), o.name)
+	}
+	require.Equal(t, int64(101), inboundNumber(t, again), "a repeated message id gets the same answer")
+	require.Equal(t, int64(101), inboundNumber(t, later), "later messages go to the open conversation")
+	require.Equal(t, int64(102), inboundNumber(t, next))
+
+	require.Len(t, c.acts.creates, 2, "one conversation per opening")
+	require.Equal(t, testChatID+"/message:m1", c.acts.creates[0].OpeningKey)
+	require.Equal(t, workflows.StatusQueued, c.acts.creates[0].Status)
+	require.Equal(t, "m1", c.acts.creates[0].MessageID)
+	require.Equal(t, testChatID+"/message:m7", c.acts.creates[1].OpeningKey)
+
+	children := c.startedConversations()
+	require.Len(t, children, 2)
+	require.Equal(t, int64(101), children[0].Number)
+	require.Equal(t, workflows.KindRequest, children[0].Kind)
+	require.Equal(t, "m1", children[0].FirstMessage.MessageID)
+	require.Equal(t, autoOpenLine(), children[0].Line)
+	require.Equal(t, int64(contactID), children[0].ContactID)
+	require.Equal(t, int64(102), children[1].Number)
+	require.Equal(t, "m7", children[1].FirstMessage.MessageID)
+
+	// m1 opened it; m2..m6 reached it once each, the retried m3 did not.
+	require.Equal(t, workflows.StatusQueued, open.Status)
+	require.Equal(t, 6, open.Unread)
+	require.Equal(t, &workflows.OpenConversation{Number: 101, Status: workflows.StatusQueued}, chatState.Open)
+	require.Len(t, chatState.Seen, 6)
+
+	// The chat ended chatIdle after its last conversation closed.
+	require.True(t, c.start.Add(6*time.Minute+30*24*time.Hour).Equal(c.env.Now()), "ended at %s", c.env.Now())
+}
+
+func TestChatDuplicateMessageInFlight(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	first, second := &outcome{name: "m1"}, &outcome{name: "m1 again"}
+	c.at(time.Minute, func() {
+		req := workflows.InboundRequest{MessageID: "m1", At: c.start.Add(time.Minute)}
+		c.env.UpdateWorkflow(workflows.UpdateInbound, "delivery-1", first.callbacks(), req)
+		c.env.UpdateWorkflow(workflows.UpdateInbound, "delivery-2", second.callbacks(), req)
+	})
+	open := c.queryConversation(2*time.Minute, 101)
+	c.updateConversation(3*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
+	c.run()
+
+	require.Equal(t, int64(101), inboundNumber(t, first))
+	require.Equal(t, int64(101), inboundNumber(t, second))
+	require.Equal(t, 1, open.Unread, "a retry that arrives while the first delivery opens the conversation is not counted twice")
+}
+
+func TestChatWithoutAutoOpen(t *testing.T) {
+	line := autoOpenLine()
+	line.AutoOpen = false
+	c := newChatTest(t, line)
+	first := c.inbound(time.Minute, "m1")
+	again := c.inbound(2*time.Minute, "m1")
+	c.run()
+
+	require.Zero(t, inboundNumber(t, first), "the message stays in the chat")
+	require.Zero(t, inboundNumber(t, again))
+	require.Empty(t, c.acts.creates)
+	require.Empty(t, c.startedConversations())
+	require.True(t, c.start.Add(2*time.Minute+30*24*time.Hour).Equal(c.env.Now()), "ended at %s", c.env.Now())
+}
+
+func TestChatAutomatedMessages(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	s := time.Second
+	m := time.Minute
+	before := c.automated(1*m, workflows.AutomatedTunnel, "a0") // nothing open
+	c.inbound(2*m, "m1")                                        // opens #101, queued
+	whileQueued := c.automated(3*m, workflows.AutomatedAI, "a1")
+	c.updateConversation(4*m, 101, workflows.UpdateTake, take(opAnna))
+	// Active: funnels and broadcasts wait, AI answers are dropped.
+	held := []*outcome{
+		c.automated(5*m, workflows.AutomatedTunnel, "a2"),
+		c.automated(5*m+10*s, workflows.AutomatedBroadcast, "a3"),
+		c.automated(5*m+30*s, workflows.AutomatedTunnel, "a5"),
+	}
+	dropped := c.automated(5*m+20*s, workflows.AutomatedAI, "a4")
+	writeActive := c.update(6*m, workflows.UpdateChatWrite, workflows.ChatWriteRequest{ActionRequest: act(opAnna), MessageID: "w0", Text: "hi"})
+	dialogActive := c.update(6*m+s, workflows.UpdateOpenDialog, workflows.OpenDialogRequest{ActionRequest: act(opAnna)})
+	queue := c.queryChat(6*m + 30*s)
+	deliveredWhileActive := make(chan []string, 1)
+	c.at(6*m+40*s, func() { deliveredWhileActive <- c.acts.deliveredIDs() })
+	// Paused: the held messages go out in order; writing in the chat is allowed again.
+	c.updateConversation(7*m, 101, workflows.UpdatePause, act(opAnna))
+	dialogPaused := c.update(8*m, workflows.UpdateOpenDialog, workflows.OpenDialogRequest{ActionRequest: act(opAnna)})
+	writePaused := c.update(8*m+s, workflows.UpdateChatWrite, workflows.ChatWriteRequest{ActionRequest: act(opAnna), MessageID: "w1", Text: "hi"})
+	// Active again, then closed: what waited goes out at the close.
+	c.updateConversation(9*m, 101, workflows.UpdateResume, act(opAnna))
+	heldAgain := c.automated(9*m+10*s, workflows.AutomatedBroadcast, "a6")
+	c.updateConversation(10*m, 101, workflows.UpdateClose, closeBy(opAnna))
+	after := c.automated(11*m, workflows.AutomatedAI, "a7")
+	c.run()
+
+	require.Equal(t, workflows.OutcomeSent, automatedOutcome(t, before))
+	require.Equal(t, workflows.OutcomeSent, automatedOutcome(t, whileQueued), "only an active conversation holds messages back")
+	for _, o := range held {
+		require.Equal(t, workflows.OutcomeQueued, automatedOutcome(t, o), o.name)
+	}
+	require.Equal(t, workflows.OutcomeDropped, automatedOutcome(t, dropped))
+	require.Equal(t, workflows.OutcomeQueued, automatedOutcome(t, heldAgain))
+	require.Equal(t, workflows.OutcomeSent, automatedOutcome(t, after))
+
+	requireRefused(t, writeActive, workflows.CodeActiveDialogExists)
+	requireRefused(t, dialogActive, workflows.CodeActiveDialogExists)
+	requireRefused(t, dialogPaused, workflows.CodeOpenConversation)
+	requireDone(t, writePaused)
+	require.Equal(t, workflows.ChatWriteResult{MessageID: "w1"}, writePaused.result)
+
+	require.Equal(t, []string{"a2", "a3", "a5"}, queue.Queue)
+	require.Equal(t, []string{"a0", "a1"}, <-deliveredWhileActive, "nothing held goes out while active")
+	require.Equal(t, []string{"a0", "a1", "a2", "a3", "a5", "w1", "a6", "a7"}, c.acts.deliveredIDs())
+
+	status := map[string]string{}
+	for _, msg := range c.acts.messages {
+		status[msg.ID] = msg.Status
+	}
+	require.Equal(t, map[string]string{
+		"a0": workflows.MessagePending, "a1": workflows.MessagePending, "a2": workflows.MessageQueued,
+		"a3": workflows.MessageQueued, "a4": workflows.MessageDropped, "a5": workflows.MessageQueued,
+		"w1": workflows.MessagePending, "a6": workflows.MessageQueued, "a7": workflows.MessagePending,
+	}, status)
+}
+
+func TestChatOpenDialogFollowUpAndCSAT(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	dialog := c.update(time.Minute, workflows.UpdateOpenDialog, workflows.OpenDialogRequest{
+		ActionRequest: act(opAnna), Title: "Order 5", Participants: []int64{opBoris},
+	})
+	chatState := c.queryChat(2 * time.Minute)
+	// Closing with open_ticket opens a follow-up for the same operator.
+	c.updateConversation(3*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{
+		ActionRequest: act(opAnna), SendCSAT: true, OpenTicket: true,
+	})
+	// The client presses a CSAT button.
+	csat := c.update(4*time.Minute, workflows.UpdateInbound, workflows.InboundRequest{
+		MessageID: "m-csat", At: c.start.Add(4 * time.Minute), Button: workflows.CSATPayload(101, workflows.CSATExcellent),
+	})
+	followUp := c.queryConversation(5*time.Minute, 102)
+	c.updateConversation(6*time.Minute, 102, workflows.UpdateClose, closeBy(opAnna))
+	c.run()
+
+	requireDone(t, dialog)
+	require.Equal(t, workflows.OpenDialogResult{Number: 101}, dialog.result)
+	require.Equal(t, &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive}, chatState.Open)
+	require.Equal(t, int64(101), inboundNumber(t, csat))
+
+	first := c.acts.projected(t, 101)
+	require.Equal(t, workflows.StatusClosed, first.Status)
+	require.Equal(t, workflows.CSATExcellent, first.CSAT)
+	require.Equal(t, workflows.KindDialog, first.Kind)
+	require.Equal(t, "Order 5", first.Title)
+	require.Equal(t, []int64{opAnna, opBoris}, first.Participants)
+
+	require.Equal(t, workflows.StatusActive, followUp.Status)
+	require.Equal(t, int64(opAnna), followUp.AssigneeID)
+	require.Equal(t, workflows.KindRequest, followUp.Kind)
+
+	require.Len(t, c.acts.creates, 2)
+	require.Regexp(t, "^"+testChatID+"/dialog:", c.acts.creates[0].OpeningKey)
+	require.Equal(t, workflows.CreateConversationInput{
+		OpeningKey: testChatID + "/follow-up:101", ChatID: testChatID, LineID: 1, Kind: workflows.KindRequest,
+		Status: workflows.StatusActive, AssigneeID: opAnna, Type: "question", OpenedAt: c.acts.creates[1].OpenedAt,
+	}, c.acts.creates[1])
+	children := c.startedConversations()
+	require.Len(t, children, 2)
+	require.Equal(t, int64(opAnna), children[0].OpenedBy)
+	require.Equal(t, []int64{opBoris}, children[0].Participants)
+	require.Equal(t, int64(opAnna), children[1].OpenedBy)
+	require.Nil(t, children[1].FirstMessage)
+	require.Equal(t, []int64{opBoris}, c.acts.participants[0].UserIDs)
+}
+
+func TestChatAutomatedMessagesArrivingTogetherKeepTheirOrder(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	dialog := c.update(time.Minute, workflows.UpdateOpenDialog, workflows.OpenDialogRequest{ActionRequest: act(opAnna)})
+	// A funnel fires eight steps at once; their recordings finish in any order.
+	var want []string
+	outs := map[string]*outcome{}
+	c.at(2*time.Minute, func() {
+		for i := range 8 {
+			id := fmt.Sprintf("step-%d", i)
+			want = append(want, id)
+			outs[id] = &outcome{name: id}
+			c.env.UpdateWorkflow(workflows.UpdateAutomated, "", outs[id].callbacks(),
+				workflows.AutomatedRequest{MessageID: id, Kind: workflows.AutomatedTunnel, Text: "step"})
+		}
+	})
+	queue := c.queryChat(3 * time.Minute)
+	c.updateConversation(4*time.Minute, 101, workflows.UpdateClose, closeBy(opAnna))
+	// After the close they are sent at once, again in order.
+	var sent []string
+	c.at(5*time.Minute, func() {
+		for i := range 8 {
+			id := fmt.Sprintf("later-%d", i)
+			sent = append(sent, id)
+			outs[id] = &outcome{name: id}
+			c.env.UpdateWorkflow(workflows.UpdateAutomated, "", outs[id].callbacks(),
+				workflows.AutomatedRequest{MessageID: id, Kind: workflows.AutomatedBroadcast, Text: "news"})
+		}
+	})
+	c.run()
+
+	requireDone(t, dialog)
+	for _, id := range want {
+		require.Equal(t, workflows.OutcomeQueued, automatedOutcome(t, outs[id]), id)
+	}
+	for _, id := range sent {
+		require.Equal(t, workflows.OutcomeSent, automatedOutcome(t, outs[id]), id)
+	}
+	require.Equal(t, want, queue.Queue)
+	require.Equal(t, append(want, sent...), c.acts.deliveredIDs())
+}
+
+func TestChatContinuesAsNewWithItsState(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	// The open conversation outlives this run of the chat.
+	c.env.SetDetachedChildWait(false)
+	c.update(time.Minute, workflows.UpdateOpenDialog, workflows.OpenDialogRequest{ActionRequest: act(opAnna)})
+	c.automated(2*time.Minute, workflows.AutomatedTunnel, "a1")
+	c.inbound(3*time.Minute, "m1")
+	last := c.inbound(3*time.Minute+30*time.Second, "m2")
+	c.at(4*time.Minute, func() { c.env.SetContinueAsNewSuggested(true) })
+	c.env.ExecuteWorkflow(workflows.ChatWorkflow, workflows.ChatInput{ChatID: testChatID, ChannelID: 3, LineID: 1, ContactID: contactID})
+
+	require.True(t, c.env.IsWorkflowCompleted())
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, c.env.GetWorkflowError(), &can)
+	require.True(t, c.start.Add(4*time.Minute).Equal(c.env.Now()), "continued at %s", c.env.Now())
+	require.Equal(t, int64(101), inboundNumber(t, last))
+	var next workflows.ChatInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.Equal(t, workflows.ChatInput{ChatID: testChatID, ChannelID: 3, LineID: 1, ContactID: contactID, State: &workflows.ChatState{
+		Open:  &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive},
+		Queue: []string{"a1"},
+		Seen:  []workflows.SeenMessage{{ID: "m1", Conversation: 101}, {ID: "m2", Conversation: 101}},
+	}}, next)
+}
+
+func TestChatClientWritesToAPausedConversation(t *testing.T) {
+	tests := []struct {
+		setting    string
+		wantNumber int64
+		wantStatus string
+		wantUnread int
+	}{
+		{workflows.PausedResume, 101, workflows.StatusActive, 2},
+		{workflows.PausedStay, 0, workflows.StatusPaused, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.setting, func(t *testing.T) {
+			line := autoOpenLine()
+			line.PausedClientMessage = tt.setting
+			c := newChatTest(t, line)
+			c.inbound(time.Minute, "m1")
+			c.updateConversation(2*time.Minute, 101, workflows.UpdateTake, take(opAnna))
+			c.updateConversation(3*time.Minute, 101, workflows.UpdatePause, act(opAnna))
+			second := c.inbound(4*time.Minute, "m2")
+			conv := c.queryConversation(5*time.Minute, 101)
+			chatState := c.queryChat(5 * time.Minute)
+			c.updateConversation(6*time.Minute, 101, workflows.UpdateClose, closeBy(opAnna))
+			c.run()
+
+			require.Equal(t, tt.wantNumber, inboundNumber(t, second))
+			require.Equal(t, tt.wantStatus, conv.Status)
+			require.Equal(t, tt.wantUnread, conv.Unread)
+			require.Equal(t, tt.wantStatus, chatState.Open.Status, "the chat follows the conversation")
+		})
+	}
+}
+
+func TestChatRoutesLateMessagesAnew(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	c.inbound(time.Minute, "m1")
+	c.updateConversation(2*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
+	// #101 hands back a message that reached it after it closed.
+	c.at(3*time.Minute, func() {
+		c.env.SignalWorkflow(workflows.SignalConversationChanged, workflows.ConversationChanged{
+			Number: 101, Status: workflows.StatusClosed,
+			LateMessages: []workflows.ClientMessage{{MessageID: "m2", At: c.start.Add(3 * time.Minute)}},
+		})
+	})
+	again := c.inbound(4*time.Minute, "m2")
+	c.updateConversation(5*time.Minute, 102, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
+	c.run()
+
+	children := c.startedConversations()
+	require.Len(t, children, 2)
+	require.Equal(t, "m2", children[1].FirstMessage.MessageID, "the late message opened a new conversation")
+	require.Equal(t, int64(102), inboundNumber(t, again), "and is remembered there")
+}
