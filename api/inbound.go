@@ -94,18 +94,19 @@ func (s *Server) inbound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, resp)
+	return c.JSONBlob(http.StatusAccepted, resp)
 }
 
-// deliverInbound hands a stored message to its chat workflow and records the answer.
-func (s *Server) deliverInbound(c echo.Context, route store.ChatRoute, channelID int64, key string, messageID uuid.UUID, at time.Time, button string) (inboundResponse, error) {
+// deliverInbound hands a stored message to its chat workflow and records the answer; the same
+// bytes answer a redelivery.
+func (s *Server) deliverInbound(c echo.Context, route store.ChatRoute, channelID int64, key string, messageID uuid.UUID, at time.Time, button string) (json.RawMessage, error) {
 	ctx := c.Request().Context()
 	var res workflows.InboundResult
 	err := s.chatUpdate(ctx, route, workflows.UpdateInbound, "inbound:"+messageID.String(),
 		workflows.InboundRequest{MessageID: messageID.String(), At: at, Button: button}, &res)
 	if err != nil {
 		s.logger.WarnContext(ctx, "inbound message stored but not handed to its chat yet", "message_id", messageID, "error", err)
-		return inboundResponse{}, newError(http.StatusServiceUnavailable, "unavailable",
+		return nil, newError(http.StatusServiceUnavailable, "unavailable",
 			"the message is stored but could not be processed yet; retry with the same Idempotency-Key")
 	}
 	resp := inboundResponse{ChatID: route.ChatID.String(), MessageID: messageID.String()}
@@ -116,8 +117,12 @@ func (s *Server) deliverInbound(c echo.Context, route store.ChatRoute, channelID
 	if button != "" {
 		linkTo = 0 // a CSAT answer is recorded on the conversation, not counted as unread
 	}
-	if err := s.store.CompleteInbound(ctx, channelID, key, messageID, linkTo, resp); err != nil {
-		return inboundResponse{}, err
+	raw, err := json.Marshal(resp)
+	if err != nil {
+		return nil, err
 	}
-	return resp, nil
+	if err := s.store.CompleteInbound(ctx, channelID, key, messageID, linkTo, raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
 }

@@ -142,11 +142,7 @@ func upsertContact(ctx context.Context, tx pgx.Tx, channelID int64, c InboundCon
 // CompleteInbound records where a message went once the chat workflow has it: the message joins
 // its conversation (counting as unread there), and the dedupe key stores the answer so a
 // redelivery gets the same one.
-func (s *Store) CompleteInbound(ctx context.Context, channelID int64, key string, messageID uuid.UUID, conversation int64, response any) error {
-	raw, err := json.Marshal(response)
-	if err != nil {
-		return err
-	}
+func (s *Store) CompleteInbound(ctx context.Context, channelID int64, key string, messageID uuid.UUID, conversation int64, response json.RawMessage) error {
 	batch := &pgx.Batch{}
 	if conversation != 0 {
 		batch.Queue(`WITH linked AS (
@@ -154,7 +150,7 @@ func (s *Store) CompleteInbound(ctx context.Context, channelID int64, key string
 			UPDATE conversations c SET unread = c.unread + 1, last_activity_at = greatest(c.last_activity_at, linked.created_at)
 			FROM linked WHERE c.number = $2`, messageID, conversation)
 	}
-	batch.Queue(`UPDATE inbound_keys SET delivered_at = now(), response = $3 WHERE channel_id = $1 AND key = $2`, channelID, key, raw)
+	batch.Queue(`UPDATE inbound_keys SET delivered_at = now(), response = $3 WHERE channel_id = $1 AND key = $2`, channelID, key, []byte(response))
 	return translate(s.pool.SendBatch(ctx, batch).Close(), "complete inbound")
 }
 

@@ -197,7 +197,8 @@ CREATE TABLE inbound_keys (
     chat_id      uuid NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     delivered_at timestamptz,
-    response     jsonb,
+    -- The exact answer given, returned byte for byte to a redelivery (json keeps the text as is).
+    response     json,
     PRIMARY KEY (channel_id, key)
 );
 CREATE INDEX inbound_keys_undelivered_idx ON inbound_keys (created_at) WHERE delivered_at IS NULL;
