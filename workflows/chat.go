@@ -127,6 +127,8 @@ type chat struct {
 	seen    map[string]int64
 	opening bool
 	changed bool
+	// updates counts the updates this run accepted (see maxUpdatesPerRun).
+	updates int
 	out     outbox
 	// tickets and turn keep outbound messages in the order they arrived (see record).
 	tickets, turn int
@@ -138,20 +140,20 @@ func (ch *chat) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ChatState, error) { return ch.st, nil }); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandler(ctx, UpdateInbound, ch.inbound); err != nil {
+	if err := workflow.SetUpdateHandler(ctx, UpdateInbound, counted(&ch.updates, ch.inbound)); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAutomated, ch.automated, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAutomated, counted(&ch.updates, ch.automated), workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, r AutomatedRequest) error { return asTemporal(checkAutomated(r)) },
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateOpenDialog, ch.openDialog, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateOpenDialog, counted(&ch.updates, ch.openDialog), workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, r OpenDialogRequest) error { return asTemporal(ch.checkNoOpen()) },
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateChatWrite, ch.write, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateChatWrite, counted(&ch.updates, ch.write), workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, r ChatWriteRequest) error { return asTemporal(ch.checkWrite(r)) },
 	}); err != nil {
 		return err
@@ -172,7 +174,7 @@ func (ch *chat) run(ctx workflow.Context) error {
 	for {
 		ch.changed = false
 		woke, err := workflow.AwaitWithTimeout(ctx, chatIdle, func() bool {
-			return ch.changed || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+			return ch.changed || ch.tooLong(ctx)
 		})
 		if err != nil {
 			return err
@@ -183,7 +185,7 @@ func (ch *chat) run(ctx workflow.Context) error {
 		if !woke && ch.st.Open == nil && len(ch.st.Queue) == 0 && quiet() {
 			return nil // idle: the next message starts the chat again
 		}
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+		if ch.tooLong(ctx) {
 			if err := workflow.Await(ctx, quiet); err != nil {
 				return err
 			}
@@ -194,6 +196,12 @@ func (ch *chat) run(ctx workflow.Context) error {
 			return workflow.NewContinueAsNewError(ctx, ChatWorkflow, next)
 		}
 	}
+}
+
+// tooLong tells when this run should continue as new: its history is long, or it accepted
+// enough updates to near the server's cap.
+func (ch *chat) tooLong(ctx workflow.Context) bool {
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() || ch.updates >= maxUpdatesPerRun
 }
 
 // waitOpening serialises the decisions that depend on whether a conversation is open: while one

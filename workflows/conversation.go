@@ -10,6 +10,18 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
+// maxUpdatesPerRun continues a workflow as new well before the server's cap on updates per run
+// (history.maxTotalUpdates, 2,000 by default).
+var maxUpdatesPerRun = 1000 // a variable so tests can lower it
+
+// counted wraps an update handler so the run knows how many updates it accepted.
+func counted[T, R any](n *int, h func(workflow.Context, T) (R, error)) func(workflow.Context, T) (R, error) {
+	return func(ctx workflow.Context, req T) (R, error) {
+		*n++
+		return h(ctx, req)
+	}
+}
+
 // csatWindow is how long a closed conversation waits for the client's CSAT answer.
 const csatWindow = 7 * 24 * time.Hour
 
@@ -39,7 +51,9 @@ type conversation struct {
 	outbox   outbox
 	// background counts activities started by handlers that must finish before the workflow ends.
 	background int
-	std        *StandardMessages
+	// updates counts the updates this run accepted; the server caps them per run.
+	updates int
+	std     *StandardMessages
 }
 
 func newConversation(ctx workflow.Context, in ConversationInput) *conversation {
@@ -94,16 +108,16 @@ func (c *conversation) setup(ctx workflow.Context) error {
 		handler   any
 		validator any
 	}{
-		{UpdateTake, c.take, func(ctx workflow.Context, r TakeRequest) error { return asTemporal(checkTake(&c.st, r)) }},
-		{UpdateAssign, c.assign, func(ctx workflow.Context, r AssignRequest) error { return asTemporal(checkAssign(&c.st, r)) }},
-		{UpdateTransfer, c.transfer, func(ctx workflow.Context, r TransferRequest) error { return asTemporal(checkTransfer(&c.st, r)) }},
-		{UpdateReturn, c.returnToQueue, func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkReturn(&c.st, r)) }},
-		{UpdatePause, c.pause, func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkPause(&c.st, r)) }},
-		{UpdateResume, c.resume, func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkResume(&c.st, r)) }},
-		{UpdateReply, c.reply, func(ctx workflow.Context, r ReplyRequest) error { return asTemporal(checkReply(&c.st, r)) }},
-		{UpdateNote, c.note, func(ctx workflow.Context, r ReplyRequest) error { return asTemporal(checkNote(&c.st, r)) }},
-		{UpdateEdit, c.edit, func(ctx workflow.Context, r EditRequest) error { return asTemporal(checkEdit(&c.st, r)) }},
-		{UpdateClose, c.close, func(ctx workflow.Context, r CloseRequest) error { return asTemporal(checkClose(&c.st, r)) }},
+		{UpdateTake, counted(&c.updates, c.take), func(ctx workflow.Context, r TakeRequest) error { return asTemporal(checkTake(&c.st, r)) }},
+		{UpdateAssign, counted(&c.updates, c.assign), func(ctx workflow.Context, r AssignRequest) error { return asTemporal(checkAssign(&c.st, r)) }},
+		{UpdateTransfer, counted(&c.updates, c.transfer), func(ctx workflow.Context, r TransferRequest) error { return asTemporal(checkTransfer(&c.st, r)) }},
+		{UpdateReturn, counted(&c.updates, c.returnToQueue), func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkReturn(&c.st, r)) }},
+		{UpdatePause, counted(&c.updates, c.pause), func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkPause(&c.st, r)) }},
+		{UpdateResume, counted(&c.updates, c.resume), func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkResume(&c.st, r)) }},
+		{UpdateReply, counted(&c.updates, c.reply), func(ctx workflow.Context, r ReplyRequest) error { return asTemporal(checkReply(&c.st, r)) }},
+		{UpdateNote, counted(&c.updates, c.note), func(ctx workflow.Context, r ReplyRequest) error { return asTemporal(checkNote(&c.st, r)) }},
+		{UpdateEdit, counted(&c.updates, c.edit), func(ctx workflow.Context, r EditRequest) error { return asTemporal(checkEdit(&c.st, r)) }},
+		{UpdateClose, counted(&c.updates, c.close), func(ctx workflow.Context, r CloseRequest) error { return asTemporal(checkClose(&c.st, r)) }},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
@@ -163,7 +177,7 @@ func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 	}
 	for c.st.Status != StatusClosed {
 		// Checked on every wake-up: one that re-arms a timer (continue below) must not skip it.
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() || c.updates >= maxUpdatesPerRun {
 			return c.continueAsNew(ctx)
 		}
 		c.changed = false
