@@ -39,6 +39,8 @@ type Server struct {
 func New(d Deps) *echo.Echo {
 	s, e := newServer(d)
 
+	e.GET("/api/openapi.yaml", s.openAPI)
+
 	v1 := e.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/logout", s.logout)
