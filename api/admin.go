@@ -108,7 +108,12 @@ func (s *Server) createLine(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	l := store.Line{LineSettings: store.LineSettings{DefaultType: "Support"}}
+	ds, err := s.dialogSettings(ctx)
+	if err != nil {
+		return err
+	}
+	// New lines default to the first request type of the dialog settings ("Support").
+	l := store.Line{LineSettings: store.LineSettings{DefaultType: ds.Types[0]}}
 	if err := b.apply(ctx, s, &l, false); err != nil {
 		return err
 	}

@@ -105,10 +105,11 @@ func (s *Server) writeInChat(c echo.Context) error {
 	id := messageID(c, route.ChatID.String())
 	var res workflows.ChatWriteResult
 	req := workflows.ChatWriteRequest{ActionRequest: actor(c), MessageID: id, Text: b.Text, Attachments: b.Attachments}
-	if err := s.chatUpdate(c.Request().Context(), route, workflows.UpdateChatWrite, "write:"+id, req, &res); err != nil {
+	ctx := c.Request().Context()
+	if err := s.chatUpdate(ctx, route, workflows.UpdateChatWrite, "write:"+id, req, &res); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]string{"id": res.MessageID})
+	return s.renderMessage(c, res.MessageID)
 }
 
 // messageID derives a message id from the Idempotency-Key (one message per key), or makes one.

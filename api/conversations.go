@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -42,6 +44,9 @@ func (s *Server) listConversations(c echo.Context) error {
 	f.ChannelID = queryInt(q.Get("channel"), "channel", &problems)
 	f.LineID = queryInt(q.Get("line"), "line", &problems)
 	f.Limit = int(queryInt(q.Get("limit"), "limit", &problems))
+	if f.Limit > 200 {
+		problems.add("limit must be at most 200")
+	}
 	if v := q.Get("chat"); v != "" {
 		id, err := uuid.Parse(v)
 		if err != nil {
@@ -112,8 +117,8 @@ func (s *Server) conversationMessages(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := s.store.ConversationByNumber(ctx, n); errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+	if err := s.conversationExists(ctx, n); err != nil {
+		return err
 	}
 	msgs, err := s.store.ConversationMessages(ctx, n)
 	if err != nil {
@@ -128,14 +133,23 @@ func (s *Server) conversationHistory(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := s.store.ConversationByNumber(ctx, n); errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+	if err := s.conversationExists(ctx, n); err != nil {
+		return err
 	}
 	events, err := s.store.ConversationEvents(ctx, n)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": events})
+}
+
+// conversationExists answers 404 for an unknown conversation.
+func (s *Server) conversationExists(ctx context.Context, n int64) error {
+	_, err := s.store.ConversationByNumber(ctx, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+	}
+	return err
 }
 
 func actor(c echo.Context) workflows.ActionRequest {
@@ -161,7 +175,7 @@ func (s *Server) action(name string) echo.HandlerFunc {
 			arg = workflows.TakeRequest{ActionRequest: actor(c)}
 		}
 		var res workflows.ActionResult
-		if err := s.conversationUpdate(c.Request().Context(), n, name, requestID(c.Request().Header), arg, &res); err != nil {
+		if err := s.conversationUpdate(c.Request().Context(), n, name, requestID(c.Request().Header, name), arg, &res); err != nil {
 			return err
 		}
 		return s.renderConversation(c, http.StatusOK, n)
@@ -197,7 +211,7 @@ func (s *Server) assignOrTransfer(name string) echo.HandlerFunc {
 			arg = workflows.TransferRequest{ActionRequest: actor(c), AssigneeID: body.AssigneeID, Comment: body.Comment}
 		}
 		var res workflows.ActionResult
-		if err := s.conversationUpdate(ctx, n, name, requestID(c.Request().Header), arg, &res); err != nil {
+		if err := s.conversationUpdate(ctx, n, name, requestID(c.Request().Header, name), arg, &res); err != nil {
 			return err
 		}
 		return s.renderConversation(c, http.StatusOK, n)
@@ -255,17 +269,21 @@ func (s *Server) reply(name string) echo.HandlerFunc {
 		if err := s.conversationUpdate(ctx, n, name, updateID, req, &res); err != nil {
 			return err
 		}
-		msgs, err := s.store.ConversationMessages(ctx, n)
-		if err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			if m.ID.String() == res.MessageID {
-				return c.JSON(http.StatusCreated, m)
-			}
-		}
-		return c.JSON(http.StatusCreated, map[string]string{"id": res.MessageID})
+		return s.renderMessage(c, res.MessageID)
 	}
+}
+
+// renderMessage answers 201 with a message the workflow has just recorded.
+func (s *Server) renderMessage(c echo.Context, id string) error {
+	mid, err := uuid.Parse(id)
+	if err != nil {
+		return fmt.Errorf("message id %q from the workflow: %w", id, err)
+	}
+	m, err := s.store.MessageByID(c.Request().Context(), mid)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, m)
 }
 
 type editBody struct {
@@ -310,7 +328,7 @@ func (s *Server) editConversation(c echo.Context) error {
 	req := workflows.EditRequest{ActionRequest: actor(c), Title: body.Title, Type: body.Type, Reasons: body.Reasons,
 		Components: body.Components, Participants: body.Participants}
 	var res workflows.ActionResult
-	if err := s.conversationUpdate(ctx, n, workflows.UpdateEdit, requestID(c.Request().Header), req, &res); err != nil {
+	if err := s.conversationUpdate(ctx, n, workflows.UpdateEdit, requestID(c.Request().Header, workflows.UpdateEdit), req, &res); err != nil {
 		return err
 	}
 	return s.renderConversation(c, http.StatusOK, n)
@@ -357,7 +375,7 @@ func (s *Server) closeConversation(c echo.Context) error {
 	}
 	ds.check(&problems, typ, reasons, components)
 	if body.ClientRating < 0 || body.ClientRating > 3 {
-		problems.add("client_rating must be 1, 2 or 3")
+		problems.add("client_rating must be 1, 2 or 3 (or left out for no rating)")
 	}
 	if len(body.Solution) > 20000 {
 		problems.add("solution is longer than 20000 characters")
@@ -365,11 +383,26 @@ func (s *Server) closeConversation(c echo.Context) error {
 	if err := problems.err(); err != nil {
 		return err
 	}
+	// The operator decides on what the console shows: the read model counts a client message as
+	// unread as soon as it is accepted, a moment before the conversation's workflow does.
+	if !body.ConfirmUnread {
+		conv, err := s.store.ConversationByNumber(ctx, n)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+		}
+		if err != nil {
+			return err
+		}
+		if conv.Unread > 0 && conv.Status != workflows.StatusClosed {
+			return newError(http.StatusConflict, workflows.CodeUnreadMessages,
+				"conversation #%d has %d unread client message(s); confirm to close anyway", n, conv.Unread)
+		}
+	}
 	req := workflows.CloseRequest{ActionRequest: actor(c), Type: body.Type, Reasons: body.Reasons, Components: body.Components,
 		Solution: body.Solution, ClientRating: body.ClientRating, SendCSAT: body.SendCSAT, OpenTicket: body.OpenTicket,
 		ConfirmUnread: body.ConfirmUnread}
 	var res workflows.ActionResult
-	if err := s.conversationUpdate(ctx, n, workflows.UpdateClose, requestID(c.Request().Header), req, &res); err != nil {
+	if err := s.conversationUpdate(ctx, n, workflows.UpdateClose, requestID(c.Request().Header, workflows.UpdateClose), req, &res); err != nil {
 		return err
 	}
 	return s.renderConversation(c, http.StatusOK, n)
@@ -391,6 +424,9 @@ func (s *Server) openDialog(c echo.Context) error {
 	if err != nil {
 		return newError(http.StatusBadRequest, "invalid_fields", "chat_id must be a chat id")
 	}
+	if len(body.Title) > 500 {
+		return newError(http.StatusBadRequest, "invalid_fields", "title is longer than 500 characters")
+	}
 	ctx := c.Request().Context()
 	route, err := s.store.ChatRoute(ctx, chatID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -408,7 +444,7 @@ func (s *Server) openDialog(c echo.Context) error {
 	}
 	var res workflows.OpenDialogResult
 	req := workflows.OpenDialogRequest{ActionRequest: actor(c), Title: body.Title, Participants: body.Participants}
-	if err := s.chatUpdate(ctx, route, workflows.UpdateOpenDialog, requestID(c.Request().Header), req, &res); err != nil {
+	if err := s.chatUpdate(ctx, route, workflows.UpdateOpenDialog, requestID(c.Request().Header, workflows.UpdateOpenDialog), req, &res); err != nil {
 		return err
 	}
 	return s.renderConversation(c, http.StatusCreated, res.Number)

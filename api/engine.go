@@ -110,10 +110,11 @@ func displayName(u store.User) string {
 	return u.Email
 }
 
-// requestID returns the client's Idempotency-Key, or a fresh id.
-func requestID(h http.Header) string {
+// requestID makes the update id of an operator action: the client's Idempotency-Key scoped to
+// the action (one key reused for another action is another request), or a fresh id.
+func requestID(h http.Header, action string) string {
 	if k := h.Get("Idempotency-Key"); k != "" {
-		return k
+		return action + ":" + k
 	}
 	return uuid.Must(uuid.NewV7()).String()
 }

@@ -134,3 +134,45 @@ func TestClientMessageToPausedConversation(t *testing.T) {
 		})
 	}
 }
+
+func TestButtonPressesAndIdempotentActions(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	_, in := a.inbound(cs, "1", clientText("u-1", "hi"))
+	n := *in.Conversation
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+
+	// A quick-reply press is a client message of the conversation; a forged CSAT payload for a
+	// conversation of another chat is one too, and records no rating anywhere.
+	for key, payload := range map[string]string{"2": "menu:delivery", "3": workflows.CSATPayload(n+500, 1)} {
+		res, ans := a.inbound(cs, key, map[string]any{"contact": map[string]any{"external_id": "u-1"}, "button": map[string]any{"payload": payload}})
+		require.Equal(t, http.StatusAccepted, res.status, res.text)
+		require.Equal(t, n, *ans.Conversation)
+	}
+	require.Len(t, a.messages(n), 3)
+	require.Equal(t, 3, a.conversation(n).Unread)
+
+	// One Idempotency-Key: a retried take is the same take, the same key on pause is a pause.
+	key := map[string]string{"Idempotency-Key": "op-1"}
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", path+"/take", nil, key).status)
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", path+"/take", nil, key).status)
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", path+"/pause", nil, key).status)
+	require.Equal(t, workflows.StatusPaused, a.conversation(n).Status)
+	res := a.do(a.http, "GET", path+"/history", nil, nil)
+	require.Equal(t, 1, strings.Count(res.text, `"kind":"taken"`))
+
+	// A retried reply is one message.
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", path+"/resume", nil, nil).status)
+	var first, second struct {
+		ID   string `json:"id"`
+		Text string `json:"text"`
+	}
+	a.do(a.http, "POST", path+"/messages", map[string]string{"text": "once"}, map[string]string{"Idempotency-Key": "r-1"}).json(t, &first)
+	a.do(a.http, "POST", path+"/messages", map[string]string{"text": "once"}, map[string]string{"Idempotency-Key": "r-1"}).json(t, &second)
+	require.Equal(t, first.ID, second.ID)
+	require.Equal(t, "once", first.Text)
+	require.Len(t, a.messages(n), 4)
+
+	require.Equal(t, http.StatusBadRequest, a.do(a.http, "GET", "/api/v1/conversations?limit=500", nil, nil).status)
+}

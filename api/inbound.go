@@ -114,8 +114,8 @@ func (s *Server) deliverInbound(c echo.Context, route store.ChatRoute, channelID
 		resp.Conversation = &res.Conversation
 	}
 	linkTo := res.Conversation
-	if button != "" {
-		linkTo = 0 // a CSAT answer is recorded on the conversation, not counted as unread
+	if res.CSAT {
+		linkTo = 0 // a CSAT answer is recorded on the conversation, not counted as an unread message
 	}
 	raw, err := json.Marshal(resp)
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -96,6 +97,22 @@ func (s *Store) ConversationMessages(ctx context.Context, number int64) ([]Messa
 		return nil, translate(err, "conversation messages")
 	}
 	return scanMessages(rows)
+}
+
+// MessageByID returns one message.
+func (s *Store) MessageByID(ctx context.Context, id uuid.UUID) (Message, error) {
+	rows, err := s.pool.Query(ctx, messageSelect+` WHERE m.id = $1`, id)
+	if err != nil {
+		return Message{}, translate(err, "message by id")
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return Message{}, err
+	}
+	if len(msgs) == 0 {
+		return Message{}, fmt.Errorf("message by id: %w", ErrNotFound)
+	}
+	return msgs[0], nil
 }
 
 // ChatMessages lists a chat's messages in order, the last limit of them.

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -13,6 +14,9 @@ import (
 // chatIdle is how long a chat with nothing open waits before its workflow ends; the next
 // message starts it again.
 const chatIdle = 30 * 24 * time.Hour
+
+// openedLimit bounds the conversation numbers a chat remembers for CSAT answers.
+const openedLimit = 50
 
 // seenLimit bounds the inbound message ids a chat remembers for de-duplication.
 const seenLimit = 1000
@@ -34,6 +38,8 @@ type ChatState struct {
 	Queue []string `json:"queue"`
 	// Seen maps recent inbound message ids to the conversation they went to (0: none).
 	Seen []SeenMessage `json:"seen"`
+	// Opened lists the chat's latest conversations, so a CSAT answer is taken only for one of them.
+	Opened []int64 `json:"opened,omitempty"`
 }
 
 // OpenConversation is what the chat knows of its open conversation.
@@ -61,6 +67,8 @@ type InboundRequest struct {
 // InboundResult names the conversation the message belongs to (0: it stays in the chat).
 type InboundResult struct {
 	Conversation int64 `json:"conversation"`
+	// CSAT is true when the message was the answer to that conversation's CSAT question.
+	CSAT bool `json:"csat,omitempty"`
 }
 
 // AutomatedRequest is a message from a funnel, a broadcast or an AI.
@@ -220,10 +228,12 @@ func (ch *chat) inbound(ctx workflow.Context, r InboundRequest) (InboundResult, 
 	if n, ok := ch.seen[r.MessageID]; ok {
 		return InboundResult{Conversation: n}, nil
 	}
-	if number, score, ok := ParseCSATPayload(r.Button); ok {
+	// A CSAT answer counts only for a conversation of this chat; any other button press is a
+	// client message like any other.
+	if number, score, ok := ParseCSATPayload(r.Button); ok && slices.Contains(ch.st.Opened, number) {
 		ch.remember(r.MessageID, number)
 		ch.signalConversation(ctx, number, SignalCSATAnswer, CSATAnswer{Score: score, MessageID: r.MessageID, At: r.At})
-		return InboundResult{Conversation: number}, nil
+		return InboundResult{Conversation: number, CSAT: true}, nil
 	}
 	n, err := ch.route(ctx, ClientMessage{MessageID: r.MessageID, At: r.At})
 	if err != nil {
@@ -298,6 +308,10 @@ func (ch *chat) open(ctx workflow.Context, line LineConfig, spec openSpec) (int6
 		return 0, err
 	}
 	ch.st.Open = &OpenConversation{Number: res.Number, Status: status, PausedStay: line.PausedClientMessage == PausedStay}
+	ch.st.Opened = append(ch.st.Opened, res.Number)
+	if len(ch.st.Opened) > openedLimit {
+		ch.st.Opened = ch.st.Opened[len(ch.st.Opened)-openedLimit:]
+	}
 	ch.changed = true
 	return res.Number, nil
 }

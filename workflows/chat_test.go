@@ -401,9 +401,10 @@ func TestChatContinuesAsNewWithItsState(t *testing.T) {
 	var next workflows.ChatInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	require.Equal(t, workflows.ChatInput{ChatID: testChatID, ChannelID: 3, LineID: 1, ContactID: contactID, State: &workflows.ChatState{
-		Open:  &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive},
-		Queue: []string{"a1"},
-		Seen:  []workflows.SeenMessage{{ID: "m1", Conversation: 101}, {ID: "m2", Conversation: 101}},
+		Open:   &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive},
+		Queue:  []string{"a1"},
+		Seen:   []workflows.SeenMessage{{ID: "m1", Conversation: 101}, {ID: "m2", Conversation: 101}},
+		Opened: []int64{101},
 	}}, next)
 }
 
@@ -458,4 +459,19 @@ func TestChatRoutesLateMessagesAnew(t *testing.T) {
 	require.Len(t, children, 2)
 	require.Equal(t, "m2", children[1].FirstMessage.MessageID, "the late message opened a new conversation")
 	require.Equal(t, int64(102), inboundNumber(t, again), "and is remembered there")
+}
+
+func TestChatTakesCSATAnswersOnlyForItsOwnConversations(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	c.inbound(time.Minute, "m1")
+	// A payload naming another chat's conversation is an ordinary client message here.
+	forged := c.update(2*time.Minute, workflows.UpdateInbound, workflows.InboundRequest{
+		MessageID: "m-forged", At: c.start.Add(2 * time.Minute), Button: workflows.CSATPayload(5555, workflows.CSATBad)})
+	open := c.queryConversation(3*time.Minute, 101)
+	c.updateConversation(4*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
+	c.run()
+
+	require.Equal(t, int64(101), inboundNumber(t, forged))
+	require.Equal(t, 2, open.Unread, "the press counts as the client writing in its own conversation")
+	require.Zero(t, open.CSAT)
 }

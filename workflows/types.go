@@ -74,8 +74,7 @@ type ActionRequest struct {
 	ActorRole string `json:"actor_role,omitempty"`
 }
 
-// TakeRequest: the actor takes the conversation (from the queue, or from a colleague when
-// Force is set by a supervisor).
+// TakeRequest: the actor takes the conversation from the queue.
 type TakeRequest struct {
 	ActionRequest
 }
@@ -86,7 +85,8 @@ type AssignRequest struct {
 	AssigneeID int64 `json:"assignee_id"`
 }
 
-// TransferRequest: pass the conversation to another operator, or back to a line's queue.
+// TransferRequest: pass the conversation to another operator (UpdateReturn puts it back in the
+// queue).
 type TransferRequest struct {
 	ActionRequest
 	AssigneeID int64  `json:"assignee_id,omitempty"`
