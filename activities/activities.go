@@ -65,6 +65,7 @@ func (a *Activities) ByName() map[string]any {
 		workflows.ActivityEmailSolution:        a.EmailSolution,
 		workflows.ActivityAddParticipants:      a.AddParticipants,
 		workflows.ActivityMergeReplies:         a.MergeReplies,
+		workflows.ActivityLastActivity:         a.LastActivity,
 	}
 }
 
@@ -282,6 +283,12 @@ type MergedResult struct {
 func (a *Activities) MergeReplies(ctx context.Context, in workflows.MergeRepliesInput) (MergedResult, error) {
 	n, err := a.store.MergeReplies(ctx, in.Number)
 	return MergedResult{Replies: n}, err
+}
+
+// LastActivity reads when the conversation last had a message, as the read model counts it.
+func (a *Activities) LastActivity(ctx context.Context, in workflows.LastActivityInput) (workflows.LastActivityResult, error) {
+	at, err := a.store.ConversationLastActivity(ctx, in.Number)
+	return workflows.LastActivityResult{At: at}, err
 }
 
 // attempt is this activity execution's attempt number (1 outside an activity).

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -45,7 +46,11 @@ func newApp(t *testing.T, opts appOptions) *app {
 	if !opts.noTemporal {
 		tc = workertest.Start(t, st, workertest.Options{Mail: opts.mail})
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logOut io.Writer = io.Discard
+	if os.Getenv("LINEDESK_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
 	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Logger: logger}))
 	t.Cleanup(srv.Close)
 	admin, err := st.CreateUser(t.Context(), store.NewUser{Email: "admin@example.com", Name: "Admin", Password: "secret", Role: store.RoleAdmin})

@@ -391,6 +391,13 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 	return items, next, nil
 }
 
+// ConversationLastActivity returns when a conversation last had a message.
+func (s *Store) ConversationLastActivity(ctx context.Context, number int64) (time.Time, error) {
+	var at time.Time
+	err := s.pool.QueryRow(ctx, `SELECT last_activity_at FROM conversations WHERE number = $1`, number).Scan(&at)
+	return at, translate(err, "conversation last activity")
+}
+
 // ConversationEvents returns a conversation's timeline in order, with the actors' names.
 func (s *Store) ConversationEvents(ctx context.Context, number int64) ([]TimelineEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT e.seq, e.at, e.actor_id, coalesce(u.name, ''), e.kind, e.data

@@ -15,7 +15,32 @@ const (
 	ActivityEmailSolution        = "EmailSolution"
 	ActivityAddParticipants      = "AddParticipants"
 	ActivityMergeReplies         = "MergeReplies"
+	ActivityLastActivity         = "LastActivity"
 )
+
+// Versions of behaviour changes to running workflows (workflow.GetVersion change ids).
+const (
+	// versionTurnForwarding: the chat forwards a client message to its conversation only when it
+	// starts a client turn (or the conversation is paused); the conversation tells the chat when
+	// an operator replied.
+	versionTurnForwarding = "turn-forwarding"
+	// versionAutoCloseReadModel: before auto-closing, the conversation reads the last activity
+	// from the read model, which counts every message.
+	versionAutoCloseReadModel = "auto-close-read-model"
+	// versionChatToldFirst: an operator action that changes the status completes only once the
+	// chat has been told.
+	versionChatToldFirst = "chat-told-first"
+)
+
+// LastActivityInput asks the read model when a conversation last had a message.
+type LastActivityInput struct {
+	Number int64 `json:"number"`
+}
+
+// LastActivityResult is the read model's last activity time.
+type LastActivityResult struct {
+	At time.Time `json:"at"`
+}
 
 // LoadLineInput asks for a line's current settings and regulation.
 type LoadLineInput struct {

@@ -48,7 +48,16 @@ type OpenConversation struct {
 	Status string `json:"status"`
 	// PausedStay: client messages to it while paused stay in the chat (line setting).
 	PausedStay bool `json:"paused_stay,omitempty"`
+	// ClientTurn: a client message was forwarded and no operator has answered yet; further
+	// client messages change nothing in the conversation and are not forwarded.
+	ClientTurn bool `json:"client_turn,omitempty"`
+	// Unforwarded are this turn's messages not forwarded (the latest few), in case the answer
+	// crossed them.
+	Unforwarded []ClientMessage `json:"unforwarded,omitempty"`
 }
+
+// unforwardedLimit bounds the messages a chat keeps per turn.
+const unforwardedLimit = 20
 
 // SeenMessage remembers where an inbound message went.
 type SeenMessage struct {
@@ -252,6 +261,17 @@ func (ch *chat) route(ctx workflow.Context, m ClientMessage) (int64, error) {
 		if open.Status == StatusPaused && open.PausedStay {
 			return 0, nil
 		}
+		if open.ClientTurn && open.Status != StatusPaused &&
+			workflow.GetVersion(ctx, versionTurnForwarding, workflow.DefaultVersion, 1) == 1 {
+			// Within a client turn a message changes nothing the conversation keeps: the read
+			// model counts it as unread and as activity.
+			open.Unforwarded = append(open.Unforwarded, m)
+			if len(open.Unforwarded) > unforwardedLimit {
+				open.Unforwarded = open.Unforwarded[1:]
+			}
+			return open.Number, nil
+		}
+		open.ClientTurn, open.Unforwarded = true, nil
 		ch.signalConversation(ctx, open.Number, SignalClientMessage, m)
 		return open.Number, nil
 	}
@@ -307,7 +327,8 @@ func (ch *chat) open(ctx workflow.Context, line LineConfig, spec openSpec) (int6
 	if err != nil && !errors.As(err, &started) && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return 0, err
 	}
-	ch.st.Open = &OpenConversation{Number: res.Number, Status: status, PausedStay: line.PausedClientMessage == PausedStay}
+	ch.st.Open = &OpenConversation{Number: res.Number, Status: status, PausedStay: line.PausedClientMessage == PausedStay,
+		ClientTurn: spec.first != nil}
 	ch.st.Opened = append(ch.st.Opened, res.Number)
 	if len(ch.st.Opened) > openedLimit {
 		ch.st.Opened = ch.st.Opened[len(ch.st.Opened)-openedLimit:]
@@ -449,6 +470,22 @@ func (ch *chat) onConversationChanged(ctx workflow.Context, m ConversationChange
 			ch.st.Open = nil
 		} else {
 			open.Status = m.Status
+		}
+		if open.ClientTurn && m.RepliedAt != nil {
+			// The turn is answered. A message that arrived after the answer starts the next one.
+			open.ClientTurn = false
+			var next *ClientMessage
+			for i := range open.Unforwarded {
+				if open.Unforwarded[i].At.After(*m.RepliedAt) {
+					next = &open.Unforwarded[i]
+					break
+				}
+			}
+			if next != nil && m.Status != StatusClosed {
+				open.ClientTurn = true
+				ch.signalConversation(ctx, open.Number, SignalClientMessage, *next)
+			}
+			open.Unforwarded = nil
 		}
 	}
 	ch.flushIfInactive()

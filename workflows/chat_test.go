@@ -189,10 +189,18 @@ func TestChatOpensOneConversation(t *testing.T) {
 	require.Equal(t, int64(102), children[1].Number)
 	require.Equal(t, "m7", children[1].FirstMessage.MessageID)
 
-	// m1 opened it; m2..m6 reached it once each, the retried m3 did not.
+	// m1 opened it and started the client's turn; m2..m6 belong to the same turn, so the chat kept
+	// them (the read model counts them) rather than forwarding them.
 	require.Equal(t, workflows.StatusQueued, open.Status)
-	require.Equal(t, 6, open.Unread)
-	require.Equal(t, &workflows.OpenConversation{Number: 101, Status: workflows.StatusQueued}, chatState.Open)
+	require.Equal(t, 1, open.Unread)
+	require.True(t, open.ClientWaiting)
+	require.Equal(t, int64(101), chatState.Open.Number)
+	require.True(t, chatState.Open.ClientTurn)
+	var kept []string
+	for _, m := range chatState.Open.Unforwarded {
+		kept = append(kept, m.MessageID)
+	}
+	require.ElementsMatch(t, []string{"m2", "m3", "m4", "m5", "m6"}, kept)
 	require.Len(t, chatState.Seen, 6)
 
 	// The chat ended chatIdle after its last conversation closed.
@@ -400,8 +408,13 @@ func TestChatContinuesAsNewWithItsState(t *testing.T) {
 	require.Equal(t, int64(101), inboundNumber(t, last))
 	var next workflows.ChatInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	// m2 came within the turn m1 started: kept, not forwarded, and carried over.
+	require.Len(t, next.State.Open.Unforwarded, 1)
+	require.Equal(t, "m2", next.State.Open.Unforwarded[0].MessageID)
+	require.True(t, c.start.Add(3*time.Minute+30*time.Second).Equal(next.State.Open.Unforwarded[0].At))
+	next.State.Open.Unforwarded = nil
 	require.Equal(t, workflows.ChatInput{ChatID: testChatID, ChannelID: 3, LineID: 1, ContactID: contactID, State: &workflows.ChatState{
-		Open:   &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive},
+		Open:   &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive, ClientTurn: true},
 		Queue:  []string{"a1"},
 		Seen:   []workflows.SeenMessage{{ID: "m1", Conversation: 101}, {ID: "m2", Conversation: 101}},
 		Opened: []int64{101},
@@ -472,6 +485,30 @@ func TestChatTakesCSATAnswersOnlyForItsOwnConversations(t *testing.T) {
 	c.run()
 
 	require.Equal(t, int64(101), inboundNumber(t, forged))
-	require.Equal(t, 2, open.Unread, "the press counts as the client writing in its own conversation")
+	require.Equal(t, 1, open.Unread, "the press is a message of the client's current turn, not a rating")
 	require.Zero(t, open.CSAT)
+}
+
+// TestChatForwardsAMessageThatCrossedTheReply: a message kept during a client turn that arrived
+// after the operator's answer starts the next turn once the chat learns of the answer.
+func TestChatForwardsAMessageThatCrossedTheReply(t *testing.T) {
+	c := newChatTest(t, autoOpenLine())
+	c.inbound(time.Minute, "m1")   // opens 101, the turn starts
+	c.inbound(2*time.Minute, "m2") // same turn: kept
+	c.inbound(4*time.Minute, "m3") // arrives after the answer below, before the chat hears of it
+	before := c.queryConversation(4*time.Minute+time.Second, 101)
+	c.at(5*time.Minute, func() {
+		answered := c.start.Add(3 * time.Minute)
+		c.env.SignalWorkflow(workflows.SignalConversationChanged, workflows.ConversationChanged{
+			Number: 101, Status: workflows.StatusQueued, RepliedAt: &answered})
+	})
+	after := c.queryConversation(6*time.Minute, 101)
+	chatState := c.queryChat(6 * time.Minute)
+	c.updateConversation(7*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
+	c.run()
+
+	require.Equal(t, 1, before.Unread, "m2 and m3 were kept while the turn was open")
+	require.Equal(t, 2, after.Unread, "m3 reached the conversation; m2 came before the answer and did not")
+	require.True(t, chatState.Open.ClientTurn)
+	require.Empty(t, chatState.Open.Unforwarded)
 }

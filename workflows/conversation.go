@@ -258,6 +258,21 @@ func (c *conversation) onDeadline(ctx workflow.Context) error {
 		c.event(now, 0, e.Kind, map[string]any{"clock": e.Clock, "due": e.Due})
 	}
 	if at, ok := c.autoCloseAt(); ok && !now.Before(at) {
+		// Client messages within a turn are not forwarded here, but the read model has them all:
+		// a later one postpones the close.
+		if workflow.GetVersion(ctx, versionAutoCloseReadModel, workflow.DefaultVersion, 1) == 1 {
+			var last LastActivityResult
+			err := workflow.ExecuteLocalActivity(c.local(ctx), ActivityLastActivity, LastActivityInput{Number: c.st.Number}).Get(ctx, &last)
+			if err != nil {
+				return err
+			}
+			if last.At.After(c.st.LastActivity) {
+				c.st.LastActivity = last.At
+				if at, _ := c.autoCloseAt(); now.Before(at) {
+					return nil // the loop re-arms the timer
+				}
+			}
+		}
 		return c.autoClose(ctx, now)
 	}
 	if len(fired) > 0 {
@@ -362,6 +377,10 @@ func (c *conversation) reply(ctx workflow.Context, r ReplyRequest) (ActionResult
 	}
 	c.st.Unread, c.resetUnread = 0, true
 	c.st.LastActivity = now
+	if c.st.ClientWaiting && workflow.GetVersion(ctx, versionTurnForwarding, workflow.DefaultVersion, 1) == 1 {
+		// The chat stops forwarding client messages during a turn; tell it the turn is answered.
+		c.notifyChat(ctx, ConversationChanged{Number: c.st.Number, Status: c.st.Status, RepliedAt: &now})
+	}
 	c.st.Responded, c.st.ClientWaiting = true, false
 	if reg := c.line.Regulation; reg != nil {
 		c.st.SLA.FirstResponse.meet(now, reg.Calendar)
@@ -701,11 +720,20 @@ func (c *conversation) commitNotify(ctx workflow.Context, followUp int64) error 
 	c.changed = true
 	in := ProjectConversationInput{State: c.snapshot(), Events: c.pending, ResetUnread: c.resetUnread}
 	c.pending, c.resetUnread = nil, false
+	var told workflow.Future
 	if c.st.Status != c.notified || followUp != 0 {
 		c.notified = c.st.Status
-		c.notifyChat(ctx, ConversationChanged{Number: c.st.Number, Status: c.st.Status, FollowUpAssignee: followUp})
+		told = c.notifyChat(ctx, ConversationChanged{Number: c.st.Number, Status: c.st.Status, FollowUpAssignee: followUp})
 	}
-	return workflow.ExecuteLocalActivity(c.local(ctx), ActivityProjectConversation, in).Get(ctx, nil)
+	if err := workflow.ExecuteLocalActivity(c.local(ctx), ActivityProjectConversation, in).Get(ctx, nil); err != nil {
+		return err
+	}
+	if told != nil && workflow.GetVersion(ctx, versionChatToldFirst, workflow.DefaultVersion, 1) == 1 {
+		// The operator's action answers once the chat has the new status in its history, so the
+		// next client message or automated message is judged by it (paused, closed…).
+		_ = told.Get(ctx, nil)
+	}
+	return nil
 }
 
 func (c *conversation) result(ctx workflow.Context, messageID string) (ActionResult, error) {
@@ -723,7 +751,7 @@ func (c *conversation) resultNotify(ctx workflow.Context, followUp int64) (Actio
 }
 
 // notifyChat signals the parent chat; a chat that is not running has nothing to learn.
-func (c *conversation) notifyChat(ctx workflow.Context, m ConversationChanged) {
+func (c *conversation) notifyChat(ctx workflow.Context, m ConversationChanged) workflow.Future {
 	f := workflow.SignalExternalWorkflow(ctx, ChatWorkflowID(c.st.ChatID), "", SignalConversationChanged, m)
 	// Background work: the server drops a signal whose sender has already finished (or continued
 	// as new), so the workflow waits until the chat has it.
@@ -734,6 +762,7 @@ func (c *conversation) notifyChat(ctx workflow.Context, m ConversationChanged) {
 			workflow.GetLogger(ctx).Warn("chat not told of conversation change", "error", err)
 		}
 	})
+	return f
 }
 
 // newID returns a fresh message id, recorded in history so replays see the same one.

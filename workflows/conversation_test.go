@@ -59,6 +59,9 @@ type fakeActivities struct {
 	merges       []workflows.MergeRepliesInput
 	// chatSignals are the ConversationChanged signals a conversation without a real parent sent.
 	chatSignals []workflows.ConversationChanged
+	// readModelActivity plays the read model's last_activity_at where it knows more than the
+	// projections (client messages the chat did not forward).
+	readModelActivity map[int64]time.Time
 }
 
 func newFakeActivities() *fakeActivities {
@@ -84,6 +87,7 @@ func (f *fakeActivities) register(env *testsuite.TestWorkflowEnvironment) {
 		workflows.ActivityEmailSolution:        f.EmailSolution,
 		workflows.ActivityAddParticipants:      f.AddParticipants,
 		workflows.ActivityMergeReplies:         f.MergeReplies,
+		workflows.ActivityLastActivity:         f.LastActivity,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -116,6 +120,22 @@ func (f *fakeActivities) ProjectConversation(_ context.Context, in workflows.Pro
 	defer f.mu.Unlock()
 	f.projections = append(f.projections, in)
 	return nil
+}
+
+// LastActivity answers like the read model: the latest activity projected or recorded there.
+func (f *fakeActivities) LastActivity(_ context.Context, in workflows.LastActivityInput) (workflows.LastActivityResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var at time.Time
+	for _, p := range f.projections {
+		if p.State.Number == in.Number && p.State.LastActivity.After(at) {
+			at = p.State.LastActivity
+		}
+	}
+	if extra := f.readModelActivity[in.Number]; extra.After(at) {
+		at = extra
+	}
+	return workflows.LastActivityResult{At: at}, nil
 }
 
 func (f *fakeActivities) RecordMessage(_ context.Context, in workflows.RecordMessageInput) error {
@@ -748,7 +768,26 @@ func TestConversationAutoClose(t *testing.T) {
 	require.True(t, c.start.Add(4*time.Hour+30*time.Minute).Equal(sent[0].At))
 	require.Equal(t, []string{"out-1", sent[0].ID}, c.acts.deliveredIDs())
 	require.Equal(t, []string{"opened", "taken", "replied", "auto_closed"}, c.acts.eventKinds(t))
-	require.Equal(t, []string{workflows.StatusActive, workflows.StatusClosed}, statuses(c.acts.signalsToChat()))
+	signals := c.acts.signalsToChat()
+	require.Equal(t, []string{workflows.StatusActive, workflows.StatusActive, workflows.StatusClosed}, statuses(signals))
+	require.NotNil(t, signals[1].RepliedAt, "the reply ends the client's turn for the chat")
+}
+
+// TestConversationAutoCloseCountsMessagesTheChatDidNotForward: within a client turn the chat does
+// not forward messages, but the read model has them; the auto-close waits for the latest.
+func TestConversationAutoCloseCountsMessagesTheChatDidNotForward(t *testing.T) {
+	line := workflows.LineConfig{ID: 1, AutoCloseAfter: 2 * time.Hour}
+	c := newConvTest(t, wed10(t))
+	c.update(10*time.Minute, workflows.UpdateTake, take(opAnna))
+	c.clientWrites(time.Hour, "in-2") // forwarded: the turn starts; close due at 3h
+	// Unforwarded messages of the same turn at 1h30m and 2h30m: close due at 4h30m.
+	c.acts.readModelActivity = map[int64]time.Time{testNumber: c.start.Add(150 * time.Minute)}
+	early := c.query(4*time.Hour + 29*time.Minute)
+	final := c.run(c.request(line))
+
+	require.Equal(t, workflows.StatusActive, early.Status)
+	require.Equal(t, workflows.CloseAuto, final.CloseReason)
+	requireSameInstant(t, c.start.Add(4*time.Hour+30*time.Minute), final.ClosedAt)
 }
 
 func TestConversationAutoCloseWhilePausedWithStandardText(t *testing.T) {

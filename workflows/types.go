@@ -199,4 +199,6 @@ type ConversationChanged struct {
 	FollowUpAssignee int64 `json:"follow_up_assignee,omitempty"`
 	// LateMessages reached the conversation after it closed; the chat handles them anew.
 	LateMessages []ClientMessage `json:"late_messages,omitempty"`
+	// RepliedAt is set when an operator answered the client's turn.
+	RepliedAt *time.Time `json:"replied_at,omitempty"`
 }

@@ -29,7 +29,8 @@ type Config struct {
 	AdminPasswordSet bool
 	LogFormat        string // LINEDESK_LOG_FORMAT: text or json
 	LogLevel         slog.Level
-	SecureCookies    bool // LINEDESK_SECURE_COOKIES
+	SecureCookies    bool   // LINEDESK_SECURE_COOKIES
+	PprofAddr        string // LINEDESK_PPROF_ADDR: Go profiling endpoints, off when empty
 
 	// SMTP is the system mail server for emailing solutions (LINEDESK_SMTP_*); Host "" turns mail off.
 	SMTP smtpmail.Config
@@ -75,6 +76,7 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.SMTP.Password, "smtp-password", env("LINEDESK_SMTP_PASSWORD", ""), "SMTP password")
 	fs.StringVar(&cfg.SMTP.From, "smtp-from", env("LINEDESK_SMTP_FROM", ""), "sender address, e.g. \"Support <support@example.com>\"")
 	fs.StringVar(&cfg.SMTP.TLS, "smtp-tls", env("LINEDESK_SMTP_TLS", "starttls"), "starttls, tls or none")
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", env("LINEDESK_PPROF_ADDR", ""), "serve Go's /debug/pprof here (empty: off)")
 	fs.StringVar(&cfg.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err

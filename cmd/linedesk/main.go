@@ -8,9 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	// Business-hours calendars need time zone data; embedding it makes SLA due times the same on
 	// every machine and container, and workflow replays deterministic.
 	_ "time/tzdata"
@@ -58,6 +62,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.PprofAddr != "" {
+		startPprof(cfg.PprofAddr, logger)
+	}
 
 	switch command {
 	case "dev":
@@ -74,4 +81,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startPprof serves Go's profiling endpoints for diagnosing CPU and memory use.
+func startPprof(addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	go func() {
+		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		logger.Info("pprof listening", "addr", addr)
+		if err := srv.ListenAndServe(); err != nil {
+			logger.Error("pprof stopped", "error", err)
+		}
+	}()
 }

@@ -71,9 +71,11 @@ func Start(opts Options) (*Server, error) {
 	sqlConf := &config.SQL{
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: opts.DatabaseFile,
-		// WAL keeps readers and the writer apart; synchronous=NORMAL in WAL mode still never
-		// corrupts the file and loses at most the last transactions on a power cut, not on a crash.
-		ConnectAttributes: map[string]string{"mode": "rwc", "_journal_mode": "wal", "_synchronous": "2"},
+		// WAL keeps readers and the writer apart; synchronous=NORMAL in WAL mode never corrupts
+		// the file and survives a crash of the process (only a power cut may lose the last
+		// transactions). Keys other than SQLite URI parameters are passed as pragmas.
+		// One connection: SQLite has one writer, and a second connection only adds lock errors.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"},
 	}
 	if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
