@@ -156,9 +156,9 @@ CREATE INDEX conversations_status_created_idx ON conversations (status, created_
 CREATE INDEX conversations_assignee_idx ON conversations (assignee_id, status, last_activity_at DESC)
     WHERE assignee_id IS NOT NULL;
 CREATE INDEX conversations_line_idx ON conversations (line_id, status, created_at DESC);
+CREATE INDEX conversations_created_idx ON conversations (created_at DESC, number DESC);
 CREATE INDEX conversations_activity_idx ON conversations (last_activity_at DESC, number DESC);
-CREATE INDEX conversations_due_idx ON conversations (least(due_first_response, due_next_response, due_resolution), number)
-    WHERE status <> 'closed';
+CREATE INDEX conversations_due_idx ON conversations (least(due_first_response, due_next_response, due_resolution), number);
 
 -- The conversation's timeline as its workflow recorded it: who did what, when, which timer fired.
 CREATE TABLE conversation_events (
