@@ -275,3 +275,57 @@ func TestConfigurationIsValidatedAndAdminOnly(t *testing.T) {
 	res = a.do(a.http, "PUT", "/api/v1/standard-messages", map[string]any{"csat_bad": "a very long label for a button"}, nil)
 	require.Equal(t, http.StatusBadRequest, res.status)
 }
+
+func TestOutboundDeliveryIsRetriedAndEachAttemptLogged(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	_, in := a.inbound(cs, "1", clientText("u-1", "hi"))
+	path := fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation)
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", path+"/take", nil, nil).status)
+
+	// The integrator is down twice, then takes the message: one delivery, three attempts.
+	cs.fake.FailNext(2, http.StatusServiceUnavailable)
+	var sent struct {
+		ID string `json:"id"`
+	}
+	a.do(a.http, "POST", path+"/messages", map[string]string{"text": "are you there?"}, nil).json(t, &sent)
+	got := cs.fake.WaitFor(t, 1, 30*time.Second)
+	require.Equal(t, sent.ID, got[0].Outbound.Message.ID)
+	attempts := func(id string) []int {
+		rows, err := a.store.Pool().Query(t.Context(), `SELECT coalesce(status_code, 0) FROM delivery_attempts WHERE message_id = $1 ORDER BY id`, id)
+		require.NoError(t, err)
+		defer rows.Close()
+		var codes []int
+		for rows.Next() {
+			var c int
+			require.NoError(t, rows.Scan(&c))
+			codes = append(codes, c)
+		}
+		return codes
+	}
+	require.Eventually(t, func() bool { return len(attempts(sent.ID)) == 3 }, 10*time.Second, 50*time.Millisecond)
+	require.Equal(t, []int{503, 503, 200}, attempts(sent.ID))
+	require.Eventually(t, func() bool {
+		for _, m := range a.messages(*in.Conversation) {
+			if m.ID == sent.ID {
+				return m.Status == workflows.MessageSent
+			}
+		}
+		return false
+	}, 10*time.Second, 50*time.Millisecond)
+
+	// A refusal (4xx) is final: the message is marked failed and not tried again.
+	cs.fake.FailNext(1, http.StatusUnprocessableEntity)
+	a.do(a.http, "POST", path+"/messages", map[string]string{"text": "refused"}, nil).json(t, &sent)
+	require.Eventually(t, func() bool {
+		for _, m := range a.messages(*in.Conversation) {
+			if m.ID == sent.ID {
+				return m.Status == workflows.MessageFailed
+			}
+		}
+		return false
+	}, 20*time.Second, 50*time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
+	require.Equal(t, []int{422}, attempts(sent.ID))
+}
