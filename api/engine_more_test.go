@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -10,8 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/connectors/smtpmail/smtpmailtest"
+	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -328,4 +331,32 @@ func TestOutboundDeliveryIsRetriedAndEachAttemptLogged(t *testing.T) {
 	}, 20*time.Second, 50*time.Millisecond)
 	time.Sleep(1500 * time.Millisecond)
 	require.Equal(t, []int{422}, attempts(sent.ID))
+}
+
+// TestSweeperHandsOverMessagesStoredButNeverDelivered: the process stopped between storing a
+// message and handing it to its chat; the sweeper finishes the job once, and a redelivery by the
+// sender then gets the same answer.
+func TestSweeperHandsOverMessagesStoredButNeverDelivered(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	ing, err := a.store.Ingest(t.Context(), store.InboundMessage{ChannelID: cs.channelID, Key: "lost-1", Text: "anyone?",
+		At: time.Now(), Contact: store.InboundContact{ExternalID: "u-9", Name: "Zoe"}})
+	require.NoError(t, err)
+
+	deps := api.Deps{Store: a.store, Temporal: a.temporal, Logger: slog.New(slog.DiscardHandler)}
+	n, err := api.SweepInboundOnce(t.Context(), deps, 0)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	n, err = api.SweepInboundOnce(t.Context(), deps, 0)
+	require.NoError(t, err)
+	require.Zero(t, n, "a handed-over message is not swept again")
+
+	res, ans := a.inbound(cs, "lost-1", clientText("u-9", "anyone?"))
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	require.Equal(t, ing.MessageID.String(), ans.MessageID)
+	require.NotNil(t, ans.Conversation)
+	msgs := a.messages(*ans.Conversation)
+	require.Len(t, msgs, 1)
+	require.Equal(t, "anyone?", msgs[0].Text)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -90,7 +91,7 @@ func (s *Server) inbound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := s.deliverInbound(c, route, ch.ID, key, ing.MessageID, in.At, in.Button)
+	resp, err := s.deliverInbound(c.Request().Context(), route, ch.ID, key, ing.MessageID, in.At, in.Button)
 	if err != nil {
 		return err
 	}
@@ -99,8 +100,7 @@ func (s *Server) inbound(c echo.Context) error {
 
 // deliverInbound hands a stored message to its chat workflow and records the answer; the same
 // bytes answer a redelivery.
-func (s *Server) deliverInbound(c echo.Context, route store.ChatRoute, channelID int64, key string, messageID uuid.UUID, at time.Time, button string) (json.RawMessage, error) {
-	ctx := c.Request().Context()
+func (s *Server) deliverInbound(ctx context.Context, route store.ChatRoute, channelID int64, key string, messageID uuid.UUID, at time.Time, button string) (json.RawMessage, error) {
 	var res workflows.InboundResult
 	err := s.chatUpdate(ctx, route, workflows.UpdateInbound, "inbound:"+messageID.String(),
 		workflows.InboundRequest{MessageID: messageID.String(), At: at, Button: button}, &res)
@@ -125,4 +125,54 @@ func (s *Server) deliverInbound(c echo.Context, route store.ChatRoute, channelID
 		return nil, err
 	}
 	return raw, nil
+}
+
+// SweepInbound hands to their chats the messages that were stored but never handed over (the
+// process stopped in between, or Temporal did not answer and the sender gave up retrying). It
+// runs every interval until ctx ends. Running it in several processes at once is safe: the
+// hand-off is idempotent by message id.
+func SweepInbound(ctx context.Context, d Deps, every time.Duration) {
+	// A message younger than this may still be in the middle of its first hand-off.
+	const olderThan = time.Minute
+	s, _ := newServer(d)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.sweepInbound(ctx, olderThan); err != nil && ctx.Err() == nil {
+			s.logger.WarnContext(ctx, "inbound sweep failed", "error", err)
+		} else if n > 0 {
+			s.logger.InfoContext(ctx, "inbound messages handed to their chats late", "count", n)
+		}
+	}
+}
+
+// SweepInboundOnce runs one pass of SweepInbound and says how many messages it handed over.
+func SweepInboundOnce(ctx context.Context, d Deps, olderThan time.Duration) (int, error) {
+	s, _ := newServer(d)
+	return s.sweepInbound(ctx, olderThan)
+}
+
+// sweepInbound hands over the messages stored more than olderThan ago and still undelivered.
+func (s *Server) sweepInbound(ctx context.Context, olderThan time.Duration) (int, error) {
+	pending, err := s.store.UndeliveredInbound(ctx, olderThan, 100)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, u := range pending {
+		route, err := s.store.ChatRoute(ctx, u.ChatID)
+		if err != nil {
+			return done, err
+		}
+		if _, err := s.deliverInbound(ctx, route, u.ChannelID, u.Key, u.MessageID, u.At, u.Button); err != nil {
+			return done, err
+		}
+		done++
+	}
+	return done, nil
 }

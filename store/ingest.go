@@ -161,15 +161,18 @@ type UndeliveredInbound struct {
 	MessageID uuid.UUID
 	ChatID    uuid.UUID
 	At        time.Time
+	// Button is the payload when the message was a button press.
+	Button string
 }
 
 // UndeliveredInbound lists messages stored more than olderThan ago but never delivered to their
 // chat workflow (the process stopped between the two steps), oldest first.
 func (s *Store) UndeliveredInbound(ctx context.Context, olderThan time.Duration, limit int) ([]UndeliveredInbound, error) {
-	rows, err := s.pool.Query(ctx, `SELECT k.channel_id, k.key, k.message_id, k.chat_id, m.created_at
+	rows, err := s.pool.Query(ctx, `SELECT k.channel_id, k.key, k.message_id, k.chat_id, m.created_at,
+			CASE WHEN m.kind = 'button' THEN m.text ELSE '' END
 		FROM inbound_keys k JOIN messages m ON m.id = k.message_id
-		WHERE k.delivered_at IS NULL AND k.created_at < now() - $1::interval
-		ORDER BY k.created_at LIMIT $2`, olderThan.String(), limit)
+		WHERE k.delivered_at IS NULL AND k.created_at < now() - make_interval(secs => $1)
+		ORDER BY k.created_at LIMIT $2`, olderThan.Seconds(), limit)
 	if err != nil {
 		return nil, translate(err, "list undelivered inbound")
 	}
@@ -177,7 +180,7 @@ func (s *Store) UndeliveredInbound(ctx context.Context, olderThan time.Duration,
 	var out []UndeliveredInbound
 	for rows.Next() {
 		var u UndeliveredInbound
-		if err := rows.Scan(&u.ChannelID, &u.Key, &u.MessageID, &u.ChatID, &u.At); err != nil {
+		if err := rows.Scan(&u.ChannelID, &u.Key, &u.MessageID, &u.ChatID, &u.At, &u.Button); err != nil {
 			return nil, translate(err, "scan undelivered inbound")
 		}
 		out = append(out, u)

@@ -25,6 +25,9 @@ import (
 	"github.com/linedesk/linedesk/worker/devserver"
 )
 
+// sweepEvery is how often the API looks for stored inbound messages never handed to their chat.
+const sweepEvery = 30 * time.Second
+
 // shutdownTimeout bounds how long in-flight HTTP requests may take to finish on stop.
 const shutdownTimeout = 10 * time.Second
 
@@ -95,7 +98,9 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	}
 	cleanup.push("worker", func() error { w.Stop(); return nil })
 
-	handler := api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies})
+	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies}
+	handler := api.New(deps)
+	go api.SweepInbound(ctx, deps, sweepEvery)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
@@ -123,7 +128,9 @@ func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	logger.Info("api listening", "addr", ln.Addr().String())
-	return serveHTTP(ctx, ln, api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies}), logger)
+	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies}
+	go api.SweepInbound(ctx, deps, sweepEvery)
+	return serveHTTP(ctx, ln, api.New(deps), logger)
 }
 
 // runWorker runs the Temporal worker; its HTTP address serves only health and metrics.
