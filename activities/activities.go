@@ -44,7 +44,10 @@ type Activities struct {
 // New returns the activities; a nil httpClient gets sane timeouts, a nil mailer skips mail.
 func New(st *store.Store, logger *slog.Logger, httpClient *http.Client, mail Mailer) *Activities {
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 15 * time.Second}
+		// Callbacks are POSTs: a redirect would turn one into a GET without the message, so
+		// none is followed (the connector treats a 3xx as a refusal).
+		httpClient = &http.Client{Timeout: 15 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -142,7 +145,7 @@ func (a *Activities) CreateConversation(ctx context.Context, in workflows.Create
 	}
 	res, err := a.store.CreateConversation(ctx, n)
 	if err != nil {
-		return workflows.CreateConversationResult{}, err
+		return workflows.CreateConversationResult{}, permanent(err)
 	}
 	return workflows.CreateConversationResult{Number: res.Number, ChannelID: res.ChannelID, ContactID: res.ContactID}, nil
 }
@@ -173,7 +176,7 @@ func (a *Activities) ProjectConversation(ctx context.Context, in workflows.Proje
 		}
 		p.Events = append(p.Events, ev)
 	}
-	return a.store.ProjectConversation(ctx, p)
+	return permanent(a.store.ProjectConversation(ctx, p))
 }
 
 // RecordMessage stores a message produced by a workflow, once.
@@ -191,9 +194,18 @@ func (a *Activities) RecordMessage(ctx context.Context, in workflows.RecordMessa
 	if err != nil {
 		return err
 	}
-	return a.store.RecordMessage(ctx, store.NewMessage{ID: id, ChatID: chatID, ConversationNumber: in.ConversationNumber,
+	return permanent(a.store.RecordMessage(ctx, store.NewMessage{ID: id, ChatID: chatID, ConversationNumber: in.ConversationNumber,
 		Direction: in.Direction, AuthorID: in.AuthorID, Text: in.Text, Attachments: att, Buttons: btn,
-		Status: in.Status, Kind: in.Kind, At: in.At})
+		Status: in.Status, Kind: in.Kind, At: in.At}))
+}
+
+// permanent marks errors that no retry can fix (data PostgreSQL refuses) as non-retryable, so a
+// workflow learns at once instead of retrying for an hour; other errors stay retryable.
+func permanent(err error) error {
+	if errors.Is(err, store.ErrInvalid) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "invalid_data", err)
+	}
+	return err
 }
 
 func nonNil[T any](s []T) []T {

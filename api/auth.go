@@ -84,6 +84,13 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	// Checking a password costs 19 MiB of memory: a burst of logins waits its turn.
+	select {
+	case s.hashing <- struct{}{}:
+		defer func() { <-s.hashing }()
+	case <-ctx.Done():
+		return newError(http.StatusServiceUnavailable, "unavailable", "too many sign-ins at once; try again")
+	}
 	u, err := s.store.Authenticate(ctx, req.Email, req.Password)
 	if errors.Is(err, store.ErrNotFound) {
 		return newError(http.StatusUnauthorized, "invalid_credentials", "wrong email or password")

@@ -137,3 +137,19 @@ func TestReadyzSaysWhichIsDown(t *testing.T) {
 	require.Contains(t, res.text, `"temporal":"down`)
 	require.Equal(t, http.StatusOK, a.do(&http.Client{}, "GET", "/healthz", nil, nil).status)
 }
+
+// TestNULCharactersAreRefused: PostgreSQL cannot store NUL in text; such input is a 400 and
+// never reaches a workflow.
+func TestNULCharactersAreRefused(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	for path, body := range map[string]string{
+		"/api/v1/auth/login": `{"email":"a\u0000b@example.com","password":"x"}`,
+		"/api/v1/lines":      `{"name":"Sup\u0000port"}`,
+		"/api/v1/tokens":     `{"name":"\u0000"}`,
+	} {
+		res := a.do(a.http, "POST", path, body, nil)
+		require.Equal(t, http.StatusBadRequest, res.status, "%s: %s", path, res.text)
+		require.Contains(t, res.text, "NUL")
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,8 +27,14 @@ func decodeJSON(c echo.Context, v any) error {
 			return badRequest("Content-Type must be application/json")
 		}
 	}
-	body := http.MaxBytesReader(c.Response(), req.Body, maxJSONBody)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, maxJSONBody))
+	if err != nil {
+		return jsonError(err)
+	}
+	if err := checkNoNUL(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
@@ -36,6 +43,15 @@ func decodeJSON(c echo.Context, v any) error {
 			return jsonError(err)
 		}
 		return badRequest("request body must hold one JSON value")
+	}
+	return nil
+}
+
+// checkNoNUL refuses a JSON body holding a NUL character (\u0000): PostgreSQL cannot store one
+// in text, and it is never part of a real message or name.
+func checkNoNUL(body []byte) error {
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return badRequest("text must not contain NUL characters (\\u0000)")
 	}
 	return nil
 }

@@ -176,3 +176,29 @@ func TestButtonPressesAndIdempotentActions(t *testing.T) {
 
 	require.Equal(t, http.StatusBadRequest, a.do(a.http, "GET", "/api/v1/conversations?limit=500", nil, nil).status)
 }
+
+func TestOperatorCannotAssignAColleaguesConversation(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	_, ann := a.newOperator("ann@desk.example", "Ann")
+	bob, bobClient := a.newOperator("bob@desk.example", "Bob")
+	_, in := a.inbound(cs, "1", clientText("u-1", "hi"))
+	path := fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation)
+	require.Equal(t, http.StatusOK, a.do(ann, "POST", path+"/take", nil, nil).status)
+
+	res := a.do(bobClient, "POST", path+"/assign", map[string]any{"assignee_id": bob.ID}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	require.Equal(t, workflows.CodeNotAssignee, res.errorCode(t))
+	require.Contains(t, res.text, "Ann")
+
+	// NUL in a title or an automated message is refused before it reaches the workflow.
+	res = a.do(ann, "PATCH", path, `{"title":"a\u0000b"}`, nil)
+	require.Equal(t, http.StatusBadRequest, res.status)
+	res = a.do(ann, "POST", "/api/v1/chats/"+in.ChatID+"/automated", `{"kind":"tunnel","text":"a\u0000b"}`, nil)
+	require.Equal(t, http.StatusBadRequest, res.status)
+	res, _ = a.inbound(cs, "2", map[string]any{"contact": map[string]any{"external_id": "u-1"}, "text": "a\u0000b"})
+	require.Equal(t, http.StatusBadRequest, res.status)
+	// The conversation still works.
+	require.Equal(t, http.StatusCreated, a.do(ann, "POST", path+"/messages", map[string]string{"text": "fine"}, nil).status)
+}

@@ -61,6 +61,9 @@ func (s *Server) inbound(c echo.Context) error {
 	if err != nil {
 		return jsonError(err)
 	}
+	if err := checkNoNUL(body); err != nil {
+		return err
+	}
 	msg, err := apichannel.ParseInbound(body)
 	var verr *apichannel.ValidationError
 	if errors.As(err, &verr) {
@@ -164,15 +167,25 @@ func (s *Server) sweepInbound(ctx context.Context, olderThan time.Duration) (int
 		return 0, err
 	}
 	done := 0
+	var failed error
 	for _, u := range pending {
-		route, err := s.store.ChatRoute(ctx, u.ChatID)
+		// One message that cannot be handed over must not hold up the others behind it.
+		err := func() error {
+			ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+			defer cancel()
+			route, err := s.store.ChatRoute(ctx, u.ChatID)
+			if err != nil {
+				return err
+			}
+			_, err = s.deliverInbound(ctx, route, u.ChannelID, u.Key, u.MessageID, u.At, u.Button)
+			return err
+		}()
 		if err != nil {
-			return done, err
-		}
-		if _, err := s.deliverInbound(ctx, route, u.ChannelID, u.Key, u.MessageID, u.At, u.Button); err != nil {
-			return done, err
+			s.logger.WarnContext(ctx, "inbound message not handed over by the sweep", "message_id", u.MessageID, "error", err)
+			failed = err
+			continue
 		}
 		done++
 	}
-	return done, nil
+	return done, failed
 }

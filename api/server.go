@@ -33,6 +33,10 @@ type Server struct {
 	temporal      client.Client
 	logger        *slog.Logger
 	secureCookies bool
+	// chatGates limits concurrent updates per chat workflow from this process.
+	chatGates *gates
+	// hashing limits concurrent password checks (argon2id takes 19 MiB each).
+	hashing chan struct{}
 }
 
 // New builds the Echo instance with every route.
@@ -104,7 +108,8 @@ func NewOps(d Deps) *echo.Echo {
 }
 
 func newServer(d Deps) (*Server, *echo.Echo) {
-	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies}
+	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
+		chatGates: newGates(4), hashing: make(chan struct{}, 4)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)

@@ -66,6 +66,8 @@ func translate(err error, what string) error {
 			return fmt.Errorf("%s: %w", what, ErrConflict)
 		case "23503", "23514", "23502", "22P02": // foreign key, check, not null, invalid text
 			return fmt.Errorf("%s: %w: %s", what, ErrInvalid, pgErr.ConstraintName)
+		case "22021", "22P05", "22001", "54000": // bad character, untranslatable, too long, too large
+			return fmt.Errorf("%s: %w: %s", what, ErrInvalid, pgErr.Message)
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)

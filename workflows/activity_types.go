@@ -20,10 +20,17 @@ const (
 
 // Versions of behaviour changes to running workflows (workflow.GetVersion change ids).
 const (
-	// versionTurnForwarding: the chat forwards a client message to its conversation only when it
-	// starts a client turn (or the conversation is paused); the conversation tells the chat when
-	// an operator replied.
+	// versionTurnForwarding: conversations opened from this version on get client messages only
+	// when a client turn starts (or while paused) and tell the chat when an operator replied. It
+	// is decided once, when the chat opens the conversation, and carried by both.
 	versionTurnForwarding = "turn-forwarding"
+	// versionActionIsActivity: taking, assigning, transferring and resuming count as activity for
+	// the auto-close timer (a conversation taken after a long wait is not closed at once).
+	versionActionIsActivity = "action-is-activity"
+	// versionOwnCSAT: a CSAT answer counts only for a conversation of the chat.
+	versionOwnCSAT = "own-csat"
+	// versionUpdateCap: a run continues as new after maxUpdatesPerRun updates.
+	versionUpdateCap = "update-cap"
 	// versionAutoCloseReadModel: before auto-closing, the conversation reads the last activity
 	// from the read model, which counts every message.
 	versionAutoCloseReadModel = "auto-close-read-model"

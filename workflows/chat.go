@@ -48,6 +48,8 @@ type OpenConversation struct {
 	Status string `json:"status"`
 	// PausedStay: client messages to it while paused stay in the chat (line setting).
 	PausedStay bool `json:"paused_stay,omitempty"`
+	// TurnForwarding: the conversation was opened under versionTurnForwarding.
+	TurnForwarding bool `json:"turn_forwarding,omitempty"`
 	// ClientTurn: a client message was forwarded and no operator has answered yet; further
 	// client messages change nothing in the conversation and are not forwarded.
 	ClientTurn bool `json:"client_turn,omitempty"`
@@ -218,7 +220,8 @@ func (ch *chat) run(ctx workflow.Context) error {
 // tooLong tells when this run should continue as new: its history is long, or it accepted
 // enough updates to near the server's cap.
 func (ch *chat) tooLong(ctx workflow.Context) bool {
-	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() || ch.updates >= maxUpdatesPerRun
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() ||
+		ch.updates >= maxUpdatesPerRun && workflow.GetVersion(ctx, versionUpdateCap, workflow.DefaultVersion, 1) == 1
 }
 
 // waitOpening serialises the decisions that depend on whether a conversation is open: while one
@@ -239,7 +242,8 @@ func (ch *chat) inbound(ctx workflow.Context, r InboundRequest) (InboundResult, 
 	}
 	// A CSAT answer counts only for a conversation of this chat; any other button press is a
 	// client message like any other.
-	if number, score, ok := ParseCSATPayload(r.Button); ok && slices.Contains(ch.st.Opened, number) {
+	if number, score, ok := ParseCSATPayload(r.Button); ok && (slices.Contains(ch.st.Opened, number) ||
+		workflow.GetVersion(ctx, versionOwnCSAT, workflow.DefaultVersion, 1) == workflow.DefaultVersion) {
 		ch.remember(r.MessageID, number)
 		ch.signalConversation(ctx, number, SignalCSATAnswer, CSATAnswer{Score: score, MessageID: r.MessageID, At: r.At})
 		return InboundResult{Conversation: number, CSAT: true}, nil
@@ -261,8 +265,7 @@ func (ch *chat) route(ctx workflow.Context, m ClientMessage) (int64, error) {
 		if open.Status == StatusPaused && open.PausedStay {
 			return 0, nil
 		}
-		if open.ClientTurn && open.Status != StatusPaused &&
-			workflow.GetVersion(ctx, versionTurnForwarding, workflow.DefaultVersion, 1) == 1 {
+		if open.ClientTurn && open.TurnForwarding && open.Status != StatusPaused {
 			// Within a client turn a message changes nothing the conversation keeps: the read
 			// model counts it as unread and as activity.
 			open.Unforwarded = append(open.Unforwarded, m)
@@ -313,9 +316,10 @@ func (ch *chat) open(ctx workflow.Context, line LineConfig, spec openSpec) (int6
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityCreateConversation, create).Get(ctx, &res); err != nil {
 		return 0, err
 	}
+	turns := workflow.GetVersion(ctx, versionTurnForwarding, workflow.DefaultVersion, 1) == 1
 	in := ConversationInput{Number: res.Number, ChatID: ch.in.ChatID, ChannelID: res.ChannelID, ContactID: res.ContactID,
 		Kind: spec.kind, Line: line, OpenedAt: now, OpenedBy: spec.openedBy, Title: spec.title,
-		Participants: spec.participants, FirstMessage: spec.first}
+		Participants: spec.participants, FirstMessage: spec.first, TurnForwarding: turns}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            ConversationWorkflowID(res.Number),
 		TaskQueue:             TaskQueue,
@@ -328,7 +332,7 @@ func (ch *chat) open(ctx workflow.Context, line LineConfig, spec openSpec) (int6
 		return 0, err
 	}
 	ch.st.Open = &OpenConversation{Number: res.Number, Status: status, PausedStay: line.PausedClientMessage == PausedStay,
-		ClientTurn: spec.first != nil}
+		TurnForwarding: turns, ClientTurn: spec.first != nil}
 	ch.st.Opened = append(ch.st.Opened, res.Number)
 	if len(ch.st.Opened) > openedLimit {
 		ch.st.Opened = ch.st.Opened[len(ch.st.Opened)-openedLimit:]

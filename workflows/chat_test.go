@@ -320,7 +320,7 @@ func TestChatOpenDialogFollowUpAndCSAT(t *testing.T) {
 
 	requireDone(t, dialog)
 	require.Equal(t, workflows.OpenDialogResult{Number: 101}, dialog.result)
-	require.Equal(t, &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive}, chatState.Open)
+	require.Equal(t, &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive, TurnForwarding: true}, chatState.Open)
 	require.Equal(t, int64(101), inboundNumber(t, csat))
 
 	first := c.acts.projected(t, 101)
@@ -414,7 +414,7 @@ func TestChatContinuesAsNewWithItsState(t *testing.T) {
 	require.True(t, c.start.Add(3*time.Minute+30*time.Second).Equal(next.State.Open.Unforwarded[0].At))
 	next.State.Open.Unforwarded = nil
 	require.Equal(t, workflows.ChatInput{ChatID: testChatID, ChannelID: 3, LineID: 1, ContactID: contactID, State: &workflows.ChatState{
-		Open:   &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive, ClientTurn: true},
+		Open:   &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive, TurnForwarding: true, ClientTurn: true},
 		Queue:  []string{"a1"},
 		Seen:   []workflows.SeenMessage{{ID: "m1", Conversation: 101}, {ID: "m2", Conversation: 101}},
 		Opened: []int64{101},

@@ -177,7 +177,8 @@ func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 	}
 	for c.st.Status != StatusClosed {
 		// Checked on every wake-up: one that re-arms a timer (continue below) must not skip it.
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() || c.updates >= maxUpdatesPerRun {
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() ||
+			c.updates >= maxUpdatesPerRun && workflow.GetVersion(ctx, versionUpdateCap, workflow.DefaultVersion, 1) == 1 {
 			return c.continueAsNew(ctx)
 		}
 		c.changed = false
@@ -303,7 +304,7 @@ func (c *conversation) take(ctx workflow.Context, r TakeRequest) (ActionResult, 
 		return ActionResult{State: c.snapshot()}, nil // taking what you hold is a no-op
 	}
 	now := workflow.Now(ctx)
-	c.setAssignee(r.ActorID)
+	c.setAssignee(ctx, r.ActorID)
 	c.event(now, r.ActorID, "taken", nil)
 	return c.result(ctx, "")
 }
@@ -311,7 +312,7 @@ func (c *conversation) take(ctx workflow.Context, r TakeRequest) (ActionResult, 
 func (c *conversation) assign(ctx workflow.Context, r AssignRequest) (ActionResult, error) {
 	now := workflow.Now(ctx)
 	from := c.st.AssigneeID
-	c.setAssignee(r.AssigneeID)
+	c.setAssignee(ctx, r.AssigneeID)
 	c.event(now, r.ActorID, "assigned", map[string]any{"from": from, "to": r.AssigneeID})
 	return c.result(ctx, "")
 }
@@ -319,7 +320,7 @@ func (c *conversation) assign(ctx workflow.Context, r AssignRequest) (ActionResu
 func (c *conversation) transfer(ctx workflow.Context, r TransferRequest) (ActionResult, error) {
 	now := workflow.Now(ctx)
 	from := c.st.AssigneeID
-	c.setAssignee(r.AssigneeID)
+	c.setAssignee(ctx, r.AssigneeID)
 	data := map[string]any{"from": from, "to": r.AssigneeID}
 	if r.Comment != "" {
 		data["comment"] = r.Comment
@@ -328,10 +329,18 @@ func (c *conversation) transfer(ctx workflow.Context, r TransferRequest) (Action
 	return c.result(ctx, "")
 }
 
-func (c *conversation) setAssignee(id int64) {
+func (c *conversation) setAssignee(ctx workflow.Context, id int64) {
 	c.st.AssigneeID = id
 	if c.st.Status == StatusQueued {
 		c.st.Status = StatusActive
+	}
+	c.actionIsActivity(ctx)
+}
+
+// actionIsActivity restarts the inactivity clock: an operator is in the conversation now.
+func (c *conversation) actionIsActivity(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, versionActionIsActivity, workflow.DefaultVersion, 1) == 1 {
+		c.st.LastActivity = workflow.Now(ctx)
 	}
 }
 
@@ -359,6 +368,7 @@ func (c *conversation) pause(ctx workflow.Context, r ActionRequest) (ActionResul
 func (c *conversation) resume(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
 	now := workflow.Now(ctx)
 	c.resumeNow(now)
+	c.actionIsActivity(ctx)
 	c.event(now, r.ActorID, "resumed", nil)
 	return c.result(ctx, "")
 }
@@ -377,7 +387,7 @@ func (c *conversation) reply(ctx workflow.Context, r ReplyRequest) (ActionResult
 	}
 	c.st.Unread, c.resetUnread = 0, true
 	c.st.LastActivity = now
-	if c.st.ClientWaiting && workflow.GetVersion(ctx, versionTurnForwarding, workflow.DefaultVersion, 1) == 1 {
+	if c.st.ClientWaiting && c.in.TurnForwarding {
 		// The chat stops forwarding client messages during a turn; tell it the turn is answered.
 		c.notifyChat(ctx, ConversationChanged{Number: c.st.Number, Status: c.st.Status, RepliedAt: &now})
 	}

@@ -752,7 +752,9 @@ func TestConversationAutoClose(t *testing.T) {
 	c.clientWrites(time.Hour, "in-2")                                                 // postpones to 3h
 	c.update(150*time.Minute, workflows.UpdateReply, reply(opAnna, "out-1", "Done?")) // postpones to 4h30m
 	early := c.query(4*time.Hour + 29*time.Minute)
-	final := c.run(c.request(line))
+	in := c.request(line)
+	in.TurnForwarding = true
+	final := c.run(in)
 
 	require.Equal(t, workflows.StatusActive, early.Status)
 	require.Equal(t, workflows.StatusClosed, final.Status)
@@ -798,10 +800,23 @@ func TestConversationAutoCloseWhilePausedWithStandardText(t *testing.T) {
 	final := c.run(c.request(line))
 
 	require.Equal(t, workflows.CloseAuto, final.CloseReason)
-	requireSameInstant(t, c.start.Add(time.Hour), final.ClosedAt)
+	requireSameInstant(t, c.start.Add(10*time.Minute+time.Hour), final.ClosedAt, "an hour after the take")
 	sent := c.acts.messagesOfKind("auto_close")
 	require.Len(t, sent, 1)
 	require.Equal(t, c.acts.std.AutoClose, sent[0].Text)
+}
+
+// TestConversationTakenAfterALongWaitIsNotClosedAtOnce: the inactivity clock starts again when an
+// operator takes the conversation, however long it waited in the queue.
+func TestConversationTakenAfterALongWaitIsNotClosedAtOnce(t *testing.T) {
+	line := workflows.LineConfig{ID: 1, AutoCloseAfter: time.Hour}
+	c := newConvTest(t, wed10(t))
+	c.update(3*time.Hour, workflows.UpdateTake, take(opAnna))
+	justTaken := c.query(3*time.Hour + time.Minute)
+	final := c.run(c.request(line))
+	require.Equal(t, workflows.StatusActive, justTaken.Status)
+	require.Equal(t, workflows.CloseAuto, final.CloseReason)
+	requireSameInstant(t, c.start.Add(4*time.Hour), final.ClosedAt)
 }
 
 func TestConversationQueuedNeverAutoCloses(t *testing.T) {
@@ -1172,14 +1187,14 @@ func TestConversationContinuesAsNewWhenSuggested(t *testing.T) {
 			require.Equal(t, line, next.Line)
 
 			// The next run goes on from the carried state: the auto-close still counts from the
-			// client's message, and nothing is opened or projected twice.
+			// take (the operator's last activity), and nothing is opened or projected twice.
 			c2 := newConvTest(t, c.start.Add(tt.suggestAt))
 			if tt.wantStatus == workflows.StatusActive {
 				c2.update(time.Minute, workflows.UpdatePause, act(opAnna))
 			}
 			final := c2.run(next)
 			require.Equal(t, workflows.CloseAuto, final.CloseReason)
-			requireSameInstant(t, c.start.Add(time.Hour), final.ClosedAt)
+			requireSameInstant(t, c.start.Add(time.Minute+time.Hour), final.ClosedAt)
 			require.Equal(t, int64(opAnna), final.AssigneeID)
 			kinds := eventKindsAfter(c2.acts, next.State.EventSeq)
 			require.Equal(t, "auto_closed", kinds[len(kinds)-1])

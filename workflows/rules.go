@@ -25,6 +25,14 @@ const (
 	CodeInvalid            = "invalid_request"
 )
 
+// ruleCodes are the refusals an operator may see; any other workflow error is internal.
+var ruleCodes = []string{CodeConversationClosed, CodeConversationPaused, CodeNotTaken, CodeAlreadyTaken, CodeAlreadyQueued,
+	CodeAlreadyPaused, CodeNotPaused, CodeNotActive, CodeNotAssignee, CodeUnreadMessages, CodeActiveDialogExists,
+	CodeOpenConversation, CodeSameAssignee, CodeInvalid}
+
+// IsRuleCode tells whether an application error's type is one of the refusal codes.
+func IsRuleCode(code string) bool { return slices.Contains(ruleCodes, code) }
+
 // RuleError is a refused action. It crosses Temporal as an ApplicationError whose type is Code.
 type RuleError struct {
 	Code    string
@@ -81,12 +89,17 @@ func checkTake(s *ConversationState, r TakeRequest) error {
 	return nil
 }
 
+// checkAssign: a supervisor or admin assigns any conversation; an operator assigns one from the
+// queue, or hands over one they handle — never one a colleague holds.
 func checkAssign(s *ConversationState, r AssignRequest) error {
 	if err := checkOpen(s); err != nil {
 		return err
 	}
 	if r.AssigneeID <= 0 {
 		return refuse(CodeInvalid, "assignee_id is required")
+	}
+	if s.AssigneeID != 0 {
+		return checkHandler(s, r.ActionRequest)
 	}
 	return nil
 }

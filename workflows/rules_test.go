@@ -111,6 +111,9 @@ func TestCheckAssign(t *testing.T) {
 		{"no assignee", ruleState(StatusQueued, 0), AssignRequest{supervisor(ruleOp3), 0}, CodeInvalid},
 		{"negative assignee", ruleState(StatusQueued, 0), AssignRequest{supervisor(ruleOp3), -1}, CodeInvalid},
 		{"closed", ruleState(StatusClosed, ruleOp1), AssignRequest{supervisor(ruleOp3), ruleOp2}, CodeConversationClosed},
+		{"operator assigns from the queue", ruleState(StatusQueued, 0), AssignRequest{actor(ruleOp3), ruleOp1}, ""},
+		{"operator hands over their own", ruleState(StatusActive, ruleOp1), AssignRequest{actor(ruleOp1), ruleOp2}, ""},
+		{"operator takes a colleague's", ruleState(StatusActive, ruleOp1), AssignRequest{actor(ruleOp3), ruleOp3}, CodeNotAssignee},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,6 +44,9 @@ type ConversationInput struct {
 	Participants []int64 `json:"participants,omitempty"`
 	// FirstMessage is the client message that opened the conversation, if any.
 	FirstMessage *ClientMessage `json:"first_message,omitempty"`
+	// TurnForwarding: the chat forwards only the first client message of a turn, and expects to
+	// be told when an operator replies (versionTurnForwarding).
+	TurnForwarding bool `json:"turn_forwarding,omitempty"`
 	// State is carried over by continue-as-new.
 	State *ConversationState `json:"state,omitempty"`
 }

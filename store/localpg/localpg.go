@@ -155,6 +155,12 @@ func startPrivate(ctx context.Context, opts Options, logger *slog.Logger) (*Serv
 		if err := os.Chown(s.dataDir, int(s.runAs.Uid), int(s.runAs.Gid)); err != nil {
 			return nil, fmt.Errorf("chown %s: %w", s.dataDir, err)
 		}
+		// The postgres user must be able to reach the directory through every parent.
+		if out, err := s.command(ctx, "ls", "-d", s.dataDir).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("linedesk runs as root, so its private PostgreSQL runs as the postgres user, who cannot reach %s (%s): "+
+				"set LINEDESK_DATA_DIR to a directory every user can reach (e.g. /var/lib/linedesk), run as a regular user, or set DATABASE_URL",
+				s.dataDir, strings.TrimSpace(string(out)))
+		}
 	}
 	if _, err := os.Stat(filepath.Join(s.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		logger.Info("initialising a private PostgreSQL cluster", "dir", s.dataDir)

@@ -47,6 +47,11 @@ func Main(m *testing.M) int {
 			setupErr = err
 			return m.Run()
 		}
+		// As root the private cluster runs as the postgres user, who must be able to enter it.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			setupErr = err
+			return m.Run()
+		}
 		defer os.RemoveAll(dir)
 		srv, err := localpg.Discover(ctx, localpg.Options{DataDir: dir, DBName: "postgres"})
 		if err != nil {

@@ -253,10 +253,19 @@ func (a slogAdapter) attrs(tags []tag.Tag) []any {
 	return out
 }
 
-func (a slogAdapter) Debug(string, ...tag.Tag)           {}
-func (a slogAdapter) Info(string, ...tag.Tag)            {}
-func (a slogAdapter) Warn(msg string, tags ...tag.Tag)   { a.log.Warn(msg, a.attrs(tags)...) }
-func (a slogAdapter) Error(msg string, tags ...tag.Tag)  { a.log.Error(msg, a.attrs(tags)...) }
+func (a slogAdapter) Debug(string, ...tag.Tag) {}
+func (a slogAdapter) Info(string, ...tag.Tag)  {}
+func (a slogAdapter) Warn(msg string, tags ...tag.Tag) {
+	if !a.stopping.Load() {
+		a.log.Warn(msg, a.attrs(tags)...)
+	}
+}
+
+func (a slogAdapter) Error(msg string, tags ...tag.Tag) {
+	if !a.stopping.Load() {
+		a.log.Error(msg, a.attrs(tags)...)
+	}
+}
 func (a slogAdapter) DPanic(msg string, tags ...tag.Tag) { a.Error(msg, tags...) }
 func (a slogAdapter) Panic(msg string, tags ...tag.Tag)  { a.Error(msg, tags...); panic(msg) }
 func (a slogAdapter) Fatal(msg string, tags ...tag.Tag)  { a.Error(msg, tags...); os.Exit(1) }
