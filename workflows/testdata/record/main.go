@@ -416,5 +416,9 @@ func (a *memActivities) byName() map[string]any {
 		workflows.ActivityMergeReplies: func(context.Context, workflows.MergeRepliesInput) (map[string]any, error) {
 			return map[string]any{"merged": 2}, nil
 		},
+		// The read model knows no later activity than the workflow in these scenarios.
+		workflows.ActivityLastActivity: func(context.Context, workflows.LastActivityInput) (workflows.LastActivityResult, error) {
+			return workflows.LastActivityResult{}, nil
+		},
 	}
 }
