@@ -141,7 +141,6 @@ func (s *Server) updateLine(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before := l.RegulationID
 	_, clearReg := raw["regulation_id"]
 	if err := b.apply(ctx, s, &l, clearReg && b.RegulationID == nil); err != nil {
 		return err
@@ -150,16 +149,11 @@ func (s *Server) updateLine(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !sameID(before, out.RegulationID) {
-		if err := s.rearmLine(ctx, out); err != nil {
-			return err
-		}
+	// Open conversations take the new settings (auto-close, texts, regulation…) at once.
+	if err := s.rearmLine(ctx, out); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-func sameID(a, b *int64) bool {
-	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 func (s *Server) getLine(c echo.Context) error {
@@ -311,7 +305,7 @@ func (s *Server) updateRegulation(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// rearmLine tells a line's open conversations about its new regulation.
+// rearmLine tells a line's open conversations about its new settings and regulation.
 func (s *Server) rearmLine(ctx context.Context, l store.Line) error {
 	var reg *workflows.Regulation
 	if l.RegulationID != nil {
@@ -327,13 +321,18 @@ func (s *Server) rearmLine(ctx context.Context, l store.Line) error {
 	if err != nil {
 		return err
 	}
-	return s.signalRegulation(ctx, numbers, reg)
+	cfg := activities.LineConfig(l)
+	cfg.Regulation = reg
+	return s.signalConversations(ctx, numbers, workflows.RegulationChanged{Regulation: reg, Line: &cfg})
 }
 
 func (s *Server) signalRegulation(ctx context.Context, numbers []int64, reg *workflows.Regulation) error {
+	return s.signalConversations(ctx, numbers, workflows.RegulationChanged{Regulation: reg})
+}
+
+func (s *Server) signalConversations(ctx context.Context, numbers []int64, change workflows.RegulationChanged) error {
 	for _, n := range numbers {
-		err := s.temporal.SignalWorkflow(ctx, workflows.ConversationWorkflowID(n), "", workflows.SignalRegulationChanged,
-			workflows.RegulationChanged{Regulation: reg})
+		err := s.temporal.SignalWorkflow(ctx, workflows.ConversationWorkflowID(n), "", workflows.SignalRegulationChanged, change)
 		if err != nil {
 			s.logger.WarnContext(ctx, "regulation change not delivered to a conversation", "number", n, "error", err)
 		}

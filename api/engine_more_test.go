@@ -236,6 +236,13 @@ func TestRegulationSetsDueTimesAndRearms(t *testing.T) {
 	require.Nil(t, v.Due.FirstResponse)
 	require.NotNil(t, v.Due.Resolution)
 
+	// Editing the line reaches its open conversations too.
+	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/lines/%d", cs.lineID), map[string]any{"auto_close_minutes": 90}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Eventually(t, func() bool {
+		return strings.Contains(a.do(a.http, "GET", path+"/history", nil, nil).text, `"kind":"line_changed"`)
+	}, 20*time.Second, 50*time.Millisecond)
+
 	// A broken calendar is refused and changes nothing.
 	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/regulations/%d", reg.ID), map[string]any{
 		"calendar": map[string]any{"time_zone": "Mars/Olympus", "week": map[string]any{"mon": []map[string]string{{"start": "18:00", "end": "09:00"}}}}}, nil)

@@ -31,6 +31,9 @@ const (
 	versionOwnCSAT = "own-csat"
 	// versionUpdateCap: a run continues as new after maxUpdatesPerRun updates.
 	versionUpdateCap = "update-cap"
+	// versionRearmOnlyOnChange: a regulation signal that changes nothing (a line edit that kept
+	// its regulation) leaves the SLA clocks alone.
+	versionRearmOnlyOnChange = "rearm-only-on-change"
 	// versionAutoCloseReadModel: before auto-closing, the conversation reads the last activity
 	// from the read model, which counts every message.
 	versionAutoCloseReadModel = "auto-close-read-model"

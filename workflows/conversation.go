@@ -594,16 +594,48 @@ func (c *conversation) onRegulationChanged(ctx workflow.Context, r RegulationCha
 	}
 	now := workflow.Now(ctx)
 	old := c.line.Regulation
-	c.line.Regulation = r.Regulation
-	c.st.SLA.rearm(old, r.Regulation, slaContext{now: now, paused: c.st.Status == StatusPaused,
-		responded: c.st.Responded, clientWaiting: c.st.ClientWaiting})
-	var regID int64
-	if r.Regulation != nil {
-		regID = r.Regulation.ID
+	if r.Line != nil {
+		line := *r.Line
+		c.line = line
+		c.event(now, 0, "line_changed", map[string]any{"auto_close_after": line.AutoCloseAfter.String(),
+			"merge_replies_after_close": line.MergeRepliesAfterClose, "paused_client_message": line.PausedClientMessage})
 	}
-	c.event(now, 0, "regulation_changed", map[string]any{"regulation_id": regID})
+	c.line.Regulation = r.Regulation
+	if !sameRegulation(old, r.Regulation) ||
+		workflow.GetVersion(ctx, versionRearmOnlyOnChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		c.st.SLA.rearm(old, r.Regulation, slaContext{now: now, paused: c.st.Status == StatusPaused,
+			responded: c.st.Responded, clientWaiting: c.st.ClientWaiting})
+		var regID int64
+		if r.Regulation != nil {
+			regID = r.Regulation.ID
+		}
+		c.event(now, 0, "regulation_changed", map[string]any{"regulation_id": regID})
+	}
 	c.changed = true
 	_ = c.commit(ctx)
+}
+
+// sameRegulation tells whether two regulations would time the clocks alike.
+func sameRegulation(a, b *Regulation) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID && a.FirstResponse == b.FirstResponse && a.NextResponse == b.NextResponse &&
+		a.Resolution == b.Resolution && a.WarnBefore == b.WarnBefore && a.PauseStopsClock == b.PauseStopsClock &&
+		sameCalendar(a.Calendar, b.Calendar)
+}
+
+// sameCalendar compares two (validated) calendars day by day, in a fixed order.
+func sameCalendar(a, b Calendar) bool {
+	if a.TimeZone != b.TimeZone || !slices.Equal(a.Holidays, b.Holidays) || len(a.Week) != len(b.Week) {
+		return false
+	}
+	for _, day := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		if !slices.Equal(a.Week[day], b.Week[day]) {
+			return false
+		}
+	}
+	return true
 }
 
 // --- effects ----------------------------------------------------------------------------------

@@ -819,6 +819,26 @@ func TestConversationTakenAfterALongWaitIsNotClosedAtOnce(t *testing.T) {
 	requireSameInstant(t, c.start.Add(4*time.Hour), final.ClosedAt)
 }
 
+// TestConversationTakesTheLinesNewSettings: an admin shortens the line's auto-close; the open
+// conversation closes by the new setting, with the new text, and its SLA clocks are untouched.
+func TestConversationTakesTheLinesNewSettings(t *testing.T) {
+	line := workflows.LineConfig{ID: 1, AutoCloseAfter: 4 * time.Hour, AutoCloseText: "old text"}
+	c := newConvTest(t, wed10(t))
+	c.update(10*time.Minute, workflows.UpdateTake, take(opAnna))
+	changed := line
+	changed.AutoCloseAfter, changed.AutoCloseText = 30*time.Minute, "new text"
+	c.signal(20*time.Minute, workflows.SignalRegulationChanged, workflows.RegulationChanged{Line: &changed})
+	final := c.run(c.request(line))
+
+	require.Equal(t, workflows.CloseAuto, final.CloseReason)
+	requireSameInstant(t, c.start.Add(40*time.Minute), final.ClosedAt, "30 minutes after the take")
+	sent := c.acts.messagesOfKind("auto_close")
+	require.Len(t, sent, 1)
+	require.Equal(t, "new text", sent[0].Text)
+	require.Contains(t, c.acts.eventKinds(t), "line_changed")
+	require.NotContains(t, c.acts.eventKinds(t), "regulation_changed", "the regulation did not change")
+}
+
 func TestConversationQueuedNeverAutoCloses(t *testing.T) {
 	line := workflows.LineConfig{ID: 1, AutoCloseAfter: time.Hour}
 	c := newConvTest(t, wed10(t))

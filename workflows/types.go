@@ -64,9 +64,12 @@ type CSATAnswer struct {
 	At        time.Time `json:"at"`
 }
 
-// RegulationChanged re-arms the SLA timers with a new regulation (nil: no SLA).
+// RegulationChanged re-arms the SLA timers with a new regulation (nil: no SLA). With Line set
+// (an admin changed the line), the conversation also takes the line's other settings: auto-close
+// time and text, merging replies, the paused-conversation rule and the default type.
 type RegulationChanged struct {
 	Regulation *Regulation `json:"regulation"`
+	Line       *LineConfig `json:"line,omitempty"`
 }
 
 // ActionRequest is the common part of every operator action.
