@@ -37,7 +37,7 @@ type Line struct {
 
 const lineColumns = `id, name, regulation_id, settings, created_at, updated_at`
 
-func scanLine(row interface{ Scan(...any) error }) (Line, error) {
+func scanLine(row rowScanner) (Line, error) {
 	var l Line
 	var settings []byte
 	if err := row.Scan(&l.ID, &l.Name, &l.RegulationID, &settings, &l.CreatedAt, &l.UpdatedAt); err != nil {
@@ -79,20 +79,7 @@ func (s *Store) LineByID(ctx context.Context, id int64) (Line, error) {
 
 // Lines lists every line by id.
 func (s *Store) Lines(ctx context.Context) ([]Line, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+lineColumns+` FROM lines ORDER BY id`)
-	if err != nil {
-		return nil, translate(err, "list lines")
-	}
-	defer rows.Close()
-	out := []Line{}
-	for rows.Next() {
-		l, err := scanLine(rows)
-		if err != nil {
-			return nil, translate(err, "scan line")
-		}
-		out = append(out, l)
-	}
-	return out, translate(rows.Err(), "list lines")
+	return queryAll(ctx, s, "list lines", `SELECT `+lineColumns+` FROM lines ORDER BY id`, scanLine)
 }
 
 // Regulation is an SLA with its business-hours calendar (kept as the JSON the workflows read).
@@ -120,7 +107,7 @@ type regulationSettings struct {
 
 const regulationColumns = `id, name, settings, created_at, updated_at`
 
-func scanRegulation(row interface{ Scan(...any) error }) (Regulation, error) {
+func scanRegulation(row rowScanner) (Regulation, error) {
 	var r Regulation
 	var raw []byte
 	if err := row.Scan(&r.ID, &r.Name, &raw, &r.CreatedAt, &r.UpdatedAt); err != nil {
@@ -173,20 +160,7 @@ func (s *Store) RegulationByID(ctx context.Context, id int64) (Regulation, error
 
 // Regulations lists every regulation by id.
 func (s *Store) Regulations(ctx context.Context) ([]Regulation, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+regulationColumns+` FROM regulations ORDER BY id`)
-	if err != nil {
-		return nil, translate(err, "list regulations")
-	}
-	defer rows.Close()
-	out := []Regulation{}
-	for rows.Next() {
-		r, err := scanRegulation(rows)
-		if err != nil {
-			return nil, translate(err, "scan regulation")
-		}
-		out = append(out, r)
-	}
-	return out, translate(rows.Err(), "list regulations")
+	return queryAll(ctx, s, "list regulations", `SELECT `+regulationColumns+` FROM regulations ORDER BY id`, scanRegulation)
 }
 
 // OpenConversationsUsingRegulation lists the open conversations whose line uses the regulation,
@@ -202,20 +176,11 @@ func (s *Store) OpenConversationsOfLine(ctx context.Context, lineID int64) ([]in
 }
 
 func (s *Store) numbers(ctx context.Context, sql string, args ...any) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, translate(err, "list conversation numbers")
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
+	return queryAll(ctx, s, "list conversation numbers", sql, func(r rowScanner) (int64, error) {
 		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return nil, translate(err, "scan number")
-		}
-		out = append(out, n)
-	}
-	return out, translate(rows.Err(), "list conversation numbers")
+		err := r.Scan(&n)
+		return n, err
+	}, args...)
 }
 
 // Channel is one configured connection to a platform. Secrets never leave the store in it.
@@ -232,7 +197,7 @@ type Channel struct {
 
 const channelColumns = `id, kind, name, line_id, settings, enabled, created_at, updated_at`
 
-func scanChannel(row interface{ Scan(...any) error }) (Channel, error) {
+func scanChannel(row rowScanner) (Channel, error) {
 	var c Channel
 	var settings []byte
 	err := row.Scan(&c.ID, &c.Kind, &c.Name, &c.LineID, &settings, &c.Enabled, &c.CreatedAt, &c.UpdatedAt)
@@ -287,20 +252,7 @@ func (s *Store) ChannelSecret(ctx context.Context, id int64) (string, error) {
 
 // Channels lists every channel by id.
 func (s *Store) Channels(ctx context.Context) ([]Channel, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+channelColumns+` FROM channels ORDER BY id`)
-	if err != nil {
-		return nil, translate(err, "list channels")
-	}
-	defer rows.Close()
-	out := []Channel{}
-	for rows.Next() {
-		c, err := scanChannel(rows)
-		if err != nil {
-			return nil, translate(err, "scan channel")
-		}
-		out = append(out, c)
-	}
-	return out, translate(rows.Err(), "list channels")
+	return queryAll(ctx, s, "list channels", `SELECT `+channelColumns+` FROM channels ORDER BY id`, scanChannel)
 }
 
 // Setting reads a JSON setting into v; found is false when it was never saved.

@@ -211,7 +211,7 @@ JOIN channels ch ON ch.id = c.channel_id
 JOIN contacts ct ON ct.id = c.contact_id
 LEFT JOIN users u ON u.id = c.assignee_id`
 
-func scanConversation(row interface{ Scan(...any) error }) (Conversation, *time.Time, error) {
+func scanConversation(row rowScanner) (Conversation, *time.Time, error) {
 	var c Conversation
 	var assigneeID *int64
 	var assigneeName string

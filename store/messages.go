@@ -184,20 +184,12 @@ type DeliveryAttempt struct {
 
 // DeliveryAttempts lists the attempts to deliver a message.
 func (s *Store) DeliveryAttempts(ctx context.Context, id uuid.UUID) ([]DeliveryAttempt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT attempt, at, status_code, error FROM delivery_attempts WHERE message_id = $1 ORDER BY id`, id)
-	if err != nil {
-		return nil, translate(err, "delivery attempts")
-	}
-	defer rows.Close()
-	out := []DeliveryAttempt{}
-	for rows.Next() {
+	return queryAll(ctx, s, "delivery attempts", `SELECT attempt, at, status_code, error FROM delivery_attempts
+		WHERE message_id = $1 ORDER BY id`, func(r rowScanner) (DeliveryAttempt, error) {
 		var a DeliveryAttempt
-		if err := rows.Scan(&a.Attempt, &a.At, &a.StatusCode, &a.Error); err != nil {
-			return nil, translate(err, "scan delivery attempt")
-		}
-		out = append(out, a)
-	}
-	return out, translate(rows.Err(), "delivery attempts")
+		err := r.Scan(&a.Attempt, &a.At, &a.StatusCode, &a.Error)
+		return a, err
+	}, id)
 }
 
 // MergeReplies stores one combined record of a conversation's operator replies (line setting

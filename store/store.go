@@ -74,3 +74,25 @@ func translate(err error, what string) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// rowScanner is a row or rows: what the scan functions read from.
+type rowScanner interface{ Scan(...any) error }
+
+// queryAll runs a query and scans every row with scan. The result is never nil, so lists
+// render as [] rather than null.
+func queryAll[T any](ctx context.Context, s *Store, what, sql string, scan func(rowScanner) (T, error), args ...any) ([]T, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, translate(err, what)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, translate(err, what)
+		}
+		out = append(out, v)
+	}
+	return out, translate(rows.Err(), what)
+}

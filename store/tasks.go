@@ -45,21 +45,12 @@ func (s *Store) ParticipantTasks(ctx context.Context, number int64, title string
 
 // TasksOf lists a user's tasks, soonest first.
 func (s *Store) TasksOf(ctx context.Context, userID int64) ([]Task, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, assignee_id, conversation_number, title, starts_at, created_by, created_at, done_at
-		FROM tasks WHERE assignee_id = $1 ORDER BY starts_at, id`, userID)
-	if err != nil {
-		return nil, translate(err, "tasks")
-	}
-	defer rows.Close()
-	out := []Task{}
-	for rows.Next() {
+	return queryAll(ctx, s, "tasks", `SELECT id, assignee_id, conversation_number, title, starts_at, created_by, created_at, done_at
+		FROM tasks WHERE assignee_id = $1 ORDER BY starts_at, id`, func(r rowScanner) (Task, error) {
 		var t Task
-		if err := rows.Scan(&t.ID, &t.AssigneeID, &t.ConversationNumber, &t.Title, &t.StartsAt, &t.CreatedBy, &t.CreatedAt, &t.DoneAt); err != nil {
-			return nil, translate(err, "scan task")
-		}
-		out = append(out, t)
-	}
-	return out, translate(rows.Err(), "tasks")
+		err := r.Scan(&t.ID, &t.AssigneeID, &t.ConversationNumber, &t.Title, &t.StartsAt, &t.CreatedBy, &t.CreatedAt, &t.DoneAt)
+		return t, err
+	}, userID)
 }
 
 // Notification is a message to one user.
@@ -74,21 +65,12 @@ type Notification struct {
 
 // NotificationsOf lists a user's latest notifications.
 func (s *Store) NotificationsOf(ctx context.Context, userID int64) ([]Notification, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, kind, text, data, created_at, read_at FROM notifications
-		WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`, userID)
-	if err != nil {
-		return nil, translate(err, "notifications")
-	}
-	defer rows.Close()
-	out := []Notification{}
-	for rows.Next() {
+	return queryAll(ctx, s, "notifications", `SELECT id, kind, text, data, created_at, read_at FROM notifications
+		WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`, func(r rowScanner) (Notification, error) {
 		var n Notification
-		if err := rows.Scan(&n.ID, &n.Kind, &n.Text, &n.Data, &n.CreatedAt, &n.ReadAt); err != nil {
-			return nil, translate(err, "scan notification")
-		}
-		out = append(out, n)
-	}
-	return out, translate(rows.Err(), "notifications")
+		err := r.Scan(&n.ID, &n.Kind, &n.Text, &n.Data, &n.CreatedAt, &n.ReadAt)
+		return n, err
+	}, userID)
 }
 
 // UserExists reports whether an enabled user has this id.

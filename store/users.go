@@ -41,7 +41,7 @@ type NewUser struct {
 
 const userColumns = `id, email, name, role, presence, created_at`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
+func scanUser(row rowScanner) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt)
 	return u, err
@@ -94,7 +94,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 	return u, nil
 }
 
-func scanUserWithHash(row interface{ Scan(...any) error }, hash *string) (User, error) {
+func scanUserWithHash(row rowScanner, hash *string) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt, hash)
 	return u, err
