@@ -90,9 +90,12 @@ func (s *Server) inbound(c echo.Context) error {
 	if ing.Duplicate && ing.Delivered && len(ing.Response) > 0 {
 		return c.JSONBlob(http.StatusAccepted, ing.Response)
 	}
-	route, err := s.store.ChatRoute(ctx, ing.ChatID)
-	if err != nil {
-		return err
+	// A new message's route is known from the ingest; only a retried one needs a lookup.
+	route := store.ChatRoute{ChatID: ing.ChatID, ChannelID: ch.ID, LineID: ch.LineID, ContactID: ing.ContactID}
+	if ing.Duplicate {
+		if route, err = s.store.ChatRoute(ctx, ing.ChatID); err != nil {
+			return err
+		}
 	}
 	resp, err := s.deliverInbound(c.Request().Context(), route, ch.ID, key, ing.MessageID, in.At, in.Button)
 	if err != nil {

@@ -174,24 +174,6 @@ func (s *Store) RecordDeliveryAttempt(ctx context.Context, id uuid.UUID, attempt
 	return translate(s.pool.SendBatch(ctx, batch).Close(), "record delivery attempt")
 }
 
-// DeliveryAttempt is one logged attempt.
-type DeliveryAttempt struct {
-	Attempt    int       `json:"attempt"`
-	At         time.Time `json:"at"`
-	StatusCode *int      `json:"status_code"`
-	Error      string    `json:"error"`
-}
-
-// DeliveryAttempts lists the attempts to deliver a message.
-func (s *Store) DeliveryAttempts(ctx context.Context, id uuid.UUID) ([]DeliveryAttempt, error) {
-	return queryAll(ctx, s, "delivery attempts", `SELECT attempt, at, status_code, error FROM delivery_attempts
-		WHERE message_id = $1 ORDER BY id`, func(r rowScanner) (DeliveryAttempt, error) {
-		var a DeliveryAttempt
-		err := r.Scan(&a.Attempt, &a.At, &a.StatusCode, &a.Error)
-		return a, err
-	}, id)
-}
-
 // MergeReplies stores one combined record of a conversation's operator replies (line setting
 // "merge replies after close") and returns how many replies it holds.
 func (s *Store) MergeReplies(ctx context.Context, number int64) (int, error) {

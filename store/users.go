@@ -156,9 +156,6 @@ func randomToken(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// RandomToken returns a fresh secret with the given prefix (channel tokens and secrets).
-func RandomToken(prefix string) string { return randomToken(prefix) }
-
 // tokenHash is how session cookies and API tokens are kept: a SHA-256 of a 256-bit random
 // value needs no salt or stretching.
 func tokenHash(token string) []byte {

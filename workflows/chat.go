@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -563,4 +564,4 @@ func (ch *chat) seenList() []SeenMessage {
 	return out
 }
 
-func itoa(n int64) string { return ConversationWorkflowID(n)[len("conversation:"):] }
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -19,16 +19,6 @@ func ConversationWorkflowID(number int64) string {
 	return "conversation:" + strconv.FormatInt(number, 10)
 }
 
-// ConversationNumberFromID parses a ConversationWorkflowID back.
-func ConversationNumberFromID(id string) (int64, bool) {
-	s, ok := strings.CutPrefix(id, "conversation:")
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	return n, err == nil
-}
-
 // Conversation statuses (ARCHITECTURE §2).
 const (
 	StatusQueued = "queued"

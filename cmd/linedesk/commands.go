@@ -111,7 +111,7 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	if cfg.TemporalUIAddr != "" {
 		fmt.Fprintf(stdout, "  temporal ui: http://%s/\n", cfg.TemporalUIAddr)
 	}
-	fmt.Fprintf(stdout, "  data:        %s\n  database:    %s\nPress Ctrl-C to stop.\n\n", dataDir, redactURL(pg.URL))
+	fmt.Fprintf(stdout, "  data:        %s\n  database:    %s\nPress Ctrl-C to stop.\n\n", dataDir, localpg.Redact(pg.URL))
 	return serveHTTP(ctx, ln, handler, logger)
 }
 
@@ -289,8 +289,4 @@ func (s *stack) run() {
 			s.logger.Error("stop "+s.names[i], "error", err)
 		}
 	}
-}
-
-func redactURL(u string) string {
-	return localpg.Redact(u)
 }
