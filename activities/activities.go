@@ -69,63 +69,14 @@ func (a *Activities) ByName() map[string]any {
 		workflows.ActivityAddParticipants:      a.AddParticipants,
 		workflows.ActivityMergeReplies:         a.MergeReplies,
 		workflows.ActivityLastActivity:         a.LastActivity,
+		workflows.ActivityLinkInbound:          a.LinkInbound,
+		workflows.ActivityRoutedSeq:            a.RoutedSeq,
 	}
 }
 
 // LoadLine reads a line's settings and its regulation.
 func (a *Activities) LoadLine(ctx context.Context, in workflows.LoadLineInput) (workflows.LineConfig, error) {
-	l, err := a.store.LineByID(ctx, in.LineID)
-	if err != nil {
-		return workflows.LineConfig{}, err
-	}
-	cfg := LineConfig(l)
-	if l.RegulationID != nil {
-		r, err := a.store.RegulationByID(ctx, *l.RegulationID)
-		if err != nil {
-			return workflows.LineConfig{}, err
-		}
-		reg, err := RegulationConfig(r)
-		if err != nil {
-			return workflows.LineConfig{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad_regulation", err)
-		}
-		cfg.Regulation = reg
-	}
-	return cfg, nil
-}
-
-// LineConfig converts a stored line to what workflows read (without its regulation).
-func LineConfig(l store.Line) workflows.LineConfig {
-	paused := l.PausedClientMessage
-	if paused == "" {
-		paused = workflows.PausedResume
-	}
-	return workflows.LineConfig{
-		ID: l.ID, AutoOpen: l.AutoOpen, AutoCloseAfter: time.Duration(l.AutoCloseMinutes) * time.Minute,
-		AutoCloseText: l.AutoCloseText, DefaultType: l.DefaultType, PausedClientMessage: paused,
-		MergeRepliesAfterClose: l.MergeRepliesAfterClose,
-	}
-}
-
-// RegulationConfig converts a stored regulation to what workflows read.
-func RegulationConfig(r store.Regulation) (*workflows.Regulation, error) {
-	var cal workflows.Calendar
-	if len(r.Calendar) > 0 {
-		if err := json.Unmarshal(r.Calendar, &cal); err != nil {
-			return nil, fmt.Errorf("regulation %d calendar: %w", r.ID, err)
-		}
-	}
-	if err := cal.Validate(); err != nil {
-		return nil, fmt.Errorf("regulation %d calendar: %w", r.ID, err)
-	}
-	return &workflows.Regulation{
-		ID:              r.ID,
-		FirstResponse:   time.Duration(r.FirstResponseMinutes) * time.Minute,
-		NextResponse:    time.Duration(r.NextResponseMinutes) * time.Minute,
-		Resolution:      time.Duration(r.ResolutionMinutes) * time.Minute,
-		WarnBefore:      time.Duration(r.WarnBeforeMinutes) * time.Minute,
-		PauseStopsClock: r.PauseStopsClock,
-		Calendar:        cal,
-	}, nil
+	return loadLine(ctx, a.store, in.LineID)
 }
 
 // CreateConversation allocates the number and inserts the row, idempotently by opening key.
@@ -136,13 +87,6 @@ func (a *Activities) CreateConversation(ctx context.Context, in workflows.Create
 	}
 	n := store.NewConversation{OpeningKey: in.OpeningKey, ChatID: chatID, LineID: in.LineID, Kind: in.Kind, Status: in.Status,
 		AssigneeID: in.AssigneeID, Title: in.Title, Type: in.Type, OpenedAt: in.OpenedAt}
-	if in.MessageID != "" {
-		id, err := uuid.Parse(in.MessageID)
-		if err != nil {
-			return workflows.CreateConversationResult{}, temporal.NewNonRetryableApplicationError("bad message id", "bad_input", err)
-		}
-		n.MessageID = &id
-	}
 	res, err := a.store.CreateConversation(ctx, n)
 	if err != nil {
 		return workflows.CreateConversationResult{}, permanent(err)
@@ -158,11 +102,7 @@ func (a *Activities) ProjectConversation(ctx context.Context, in workflows.Proje
 		Type: s.Type, Reasons: s.Reasons, Components: s.Components, Solution: s.Solution, CloseReason: s.CloseReason,
 		ClientRating: s.ClientRating, CSAT: s.CSAT, DueFirst: s.Due.FirstResponse, DueNext: s.Due.NextResponse,
 		DueResolve: s.Due.Resolution, Overdue: s.Overdue, LastActivity: s.LastActivity, ClosedAt: s.ClosedAt,
-		Revision: s.Revision,
-	}
-	if in.ResetUnread {
-		unread := s.Unread
-		p.Unread = &unread
+		Revision: s.Revision, RepliedAt: in.RepliedAt,
 	}
 	for _, e := range in.Events {
 		data, err := json.Marshal(e.Data)
@@ -217,33 +157,11 @@ func nonNil[T any](s []T) []T {
 
 // LoadStandardMessages returns the admins' texts, falling back to the defaults field by field.
 func (a *Activities) LoadStandardMessages(ctx context.Context) (workflows.StandardMessages, error) {
-	return LoadStandardMessages(ctx, a.store)
-}
-
-// StandardMessagesKey is the settings key of the standard messages.
-const StandardMessagesKey = "standard_messages"
-
-// LoadStandardMessages reads the standard messages with defaults filled in.
-func LoadStandardMessages(ctx context.Context, st *store.Store) (workflows.StandardMessages, error) {
-	def := workflows.DefaultStandardMessages()
 	var saved workflows.StandardMessages
-	if _, err := st.Setting(ctx, StandardMessagesKey, &saved); err != nil {
-		return def, err
+	if _, err := a.store.Setting(ctx, store.StandardMessagesKey, &saved); err != nil {
+		return workflows.DefaultStandardMessages(), err
 	}
-	pick := func(v, d string) string {
-		if v != "" {
-			return v
-		}
-		return d
-	}
-	return workflows.StandardMessages{
-		CSATQuestion:  pick(saved.CSATQuestion, def.CSATQuestion),
-		CSATBad:       pick(saved.CSATBad, def.CSATBad),
-		CSATNormal:    pick(saved.CSATNormal, def.CSATNormal),
-		CSATExcellent: pick(saved.CSATExcellent, def.CSATExcellent),
-		CSATThanks:    pick(saved.CSATThanks, def.CSATThanks),
-		AutoClose:     pick(saved.AutoClose, def.AutoClose),
-	}, nil
+	return saved.WithDefaults(), nil
 }
 
 // EmailSolution emails the solution to the contact, when the contact has an address and system
@@ -309,4 +227,34 @@ func attempt(ctx context.Context) int {
 		return int(activity.GetInfo(ctx).Attempt)
 	}
 	return 1
+}
+
+// LinkInbound records where a chat routed its inbound messages (see store.LinkInbound).
+func (a *Activities) LinkInbound(ctx context.Context, in workflows.LinkInboundInput) error {
+	chatID, err := uuid.Parse(in.ChatID)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("bad chat id", "bad_input", err)
+	}
+	links := make([]store.InboundLink, 0, len(in.Links))
+	for _, l := range in.Links {
+		id, err := uuid.Parse(l.MessageID)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError("bad message id", "bad_input", err)
+		}
+		links = append(links, store.InboundLink{MessageID: id, Conversation: l.Conversation, Moved: l.Moved})
+	}
+	return permanent(a.store.LinkInbound(ctx, chatID, in.Seq, links))
+}
+
+// RoutedSeq reads how far a chat's inbound messages were routed.
+func (a *Activities) RoutedSeq(ctx context.Context, in workflows.RoutedSeqInput) (workflows.RoutedSeqResult, error) {
+	chatID, err := uuid.Parse(in.ChatID)
+	if err != nil {
+		return workflows.RoutedSeqResult{}, temporal.NewNonRetryableApplicationError("bad chat id", "bad_input", err)
+	}
+	seq, err := a.store.RoutedSeq(ctx, chatID)
+	if errors.Is(err, store.ErrNotFound) {
+		return workflows.RoutedSeqResult{}, nil
+	}
+	return workflows.RoutedSeqResult{Seq: seq}, permanent(err)
 }

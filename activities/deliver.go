@@ -14,11 +14,6 @@ import (
 	"github.com/linedesk/linedesk/workflows"
 )
 
-// APIChannelSettings are the settings of an `api` channel.
-type APIChannelSettings struct {
-	CallbackURL string `json:"callback_url"`
-}
-
 // DeliverMessage sends a recorded outbound message through its chat's channel. Each attempt is
 // logged; a retryable failure returns an error so Temporal retries with backoff, a permanent
 // one marks the message failed. A message already sent is not sent again.
@@ -47,7 +42,7 @@ func (a *Activities) DeliverMessage(ctx context.Context, in workflows.DeliverMes
 }
 
 func (a *Activities) deliverAPI(ctx context.Context, d store.Delivery) error {
-	var settings APIChannelSettings
+	var settings apichannel.Settings
 	_ = json.Unmarshal(d.ChannelSettings, &settings)
 	var attachments []apichannel.Attachment
 	var buttons []apichannel.Button

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
-	"github.com/linedesk/linedesk/activities"
 	"github.com/linedesk/linedesk/connectors/apichannel"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
@@ -149,8 +151,8 @@ func (s *Server) updateLine(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Open conversations take the new settings (auto-close, texts, regulation…) at once.
-	if err := s.rearmLine(ctx, out); err != nil {
+	// Open conversations take the new settings (auto-close, texts, regulation…) from a worker.
+	if err := s.fanOutSettings(ctx, workflows.SettingsFanOutInput{LineID: out.ID, Revision: out.UpdatedAt}); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
@@ -265,8 +267,8 @@ func (s *Server) createRegulation(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
-// updateRegulation changes a regulation and re-arms the SLA timers of every open conversation
-// whose line uses it.
+// updateRegulation changes a regulation; a worker then re-arms the SLA timers of every open
+// conversation whose line uses it.
 func (s *Server) updateRegulation(c echo.Context) error {
 	id, err := pathID(c, "regulation")
 	if err != nil {
@@ -291,51 +293,38 @@ func (s *Server) updateRegulation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reg, err := activities.RegulationConfig(out)
-	if err != nil {
-		return err
-	}
-	numbers, err := s.store.OpenConversationsUsingRegulation(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := s.signalRegulation(ctx, numbers, reg); err != nil {
+	if err := s.fanOutSettings(ctx, workflows.SettingsFanOutInput{RegulationID: out.ID, Revision: out.UpdatedAt}); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// rearmLine tells a line's open conversations about its new settings and regulation.
-func (s *Server) rearmLine(ctx context.Context, l store.Line) error {
-	var reg *workflows.Regulation
-	if l.RegulationID != nil {
-		r, err := s.store.RegulationByID(ctx, *l.RegulationID)
-		if err != nil {
-			return err
-		}
-		if reg, err = activities.RegulationConfig(r); err != nil {
-			return err
-		}
-	}
-	numbers, err := s.store.OpenConversationsOfLine(ctx, l.ID)
+// fanOutSettingsTimeout bounds starting a fan-out once the edit is saved.
+const fanOutSettingsTimeout = 10 * time.Second
+
+// fanOutSettings starts the workflow that tells the open conversations about a saved edit, and
+// returns without waiting for it: a worker signals them, with retries (workflows.SettingsFanOutWorkflow).
+// The workflow id names the edit's revision. While that fan-out runs, starting it again joins it
+// (conflict policy USE_EXISTING); once it completed, it is not run again (reuse policy
+// ALLOW_DUPLICATE_FAILED_ONLY), and only a failed or terminated one may be started anew. So a
+// retried PATCH, which keeps the revision, never fans out twice, yet repairs a fan-out that could
+// not be started.
+func (s *Server) fanOutSettings(ctx context.Context, in workflows.SettingsFanOutInput) error {
+	id := workflows.SettingsFanOutWorkflowID(in)
+	// The edit is committed: a client that hangs up now must not keep its conversations from
+	// hearing of it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fanOutSettingsTimeout)
+	defer cancel()
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.SettingsFanOutWorkflow, in)
 	if err != nil {
-		return err
-	}
-	cfg := activities.LineConfig(l)
-	cfg.Regulation = reg
-	return s.signalConversations(ctx, numbers, workflows.RegulationChanged{Regulation: reg, Line: &cfg})
-}
-
-func (s *Server) signalRegulation(ctx context.Context, numbers []int64, reg *workflows.Regulation) error {
-	return s.signalConversations(ctx, numbers, workflows.RegulationChanged{Regulation: reg})
-}
-
-func (s *Server) signalConversations(ctx context.Context, numbers []int64, change workflows.RegulationChanged) error {
-	for _, n := range numbers {
-		err := s.temporal.SignalWorkflow(ctx, workflows.ConversationWorkflowID(n), "", workflows.SignalRegulationChanged, change)
-		if err != nil {
-			s.logger.WarnContext(ctx, "regulation change not delivered to a conversation", "number", n, "error", err)
-		}
+		s.logger.WarnContext(ctx, "settings fan-out not started", "workflow_id", id, "error", err)
+		return newError(http.StatusServiceUnavailable, "unavailable",
+			"the change is saved, but the open conversations could not be told yet; send the same request again")
 	}
 	return nil
 }
@@ -403,7 +392,7 @@ func (b channelBody) apply(ctx context.Context, s *Server, ch *store.Channel) er
 	}
 	switch ch.Kind {
 	case "api":
-		var st activities.APIChannelSettings
+		var st apichannel.Settings
 		if err := json.Unmarshal(ch.Settings, &st); err != nil {
 			problems.add("settings must be an object with callback_url")
 		} else if err := apichannel.ValidateSettings(st.CallbackURL); err != nil {

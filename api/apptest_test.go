@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/linedesk/linedesk/activities"
 	"github.com/linedesk/linedesk/api"
+	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/storetest"
 	"github.com/linedesk/linedesk/worker/workertest"
@@ -36,6 +38,8 @@ type app struct {
 
 type appOptions struct {
 	noTemporal bool
+	// noDispatch leaves the inbound dispatcher off: accepted messages wait in the outbox.
+	noDispatch bool
 	mail       activities.Mailer
 }
 
@@ -51,7 +55,14 @@ func newApp(t *testing.T, opts appOptions) *app {
 		logOut = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
-	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Logger: logger}))
+	hand := inbound.New(st, tc, logger)
+	if tc != nil && !opts.noDispatch {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); hand.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Inbound: hand}))
 	t.Cleanup(srv.Close)
 	admin, err := st.CreateUser(t.Context(), store.NewUser{Email: "admin@example.com", Name: "Admin", Password: "secret", Role: store.RoleAdmin})
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -11,10 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/connectors/smtpmail/smtpmailtest"
-	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -340,30 +340,60 @@ func TestOutboundDeliveryIsRetriedAndEachAttemptLogged(t *testing.T) {
 	require.Equal(t, []int{422}, attempts(sent.ID))
 }
 
-// TestSweeperHandsOverMessagesStoredButNeverDelivered: the process stopped between storing a
-// message and handing it to its chat; the sweeper finishes the job once, and a redelivery by the
-// sender then gets the same answer.
-func TestSweeperHandsOverMessagesStoredButNeverDelivered(t *testing.T) {
+// TestInboundAcceptedWhileNoDispatcherRuns: the process that accepted messages stopped before
+// handing them to their chat (no dispatcher runs). The sender got 202 for each; a dispatcher
+// started later hands them all over: one conversation holds every message once, in order, and a
+// redelivery by the sender then names that conversation.
+func TestInboundAcceptedWhileNoDispatcherRuns(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noDispatch: true})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	var ids []string
+	for i := range 5 {
+		res, ans := a.inboundWith(cs, fmt.Sprint("lost-", i), clientText("u-9", fmt.Sprint("message ", i)), nil)
+		require.Equal(t, http.StatusAccepted, res.status, res.text)
+		require.Nil(t, ans.Conversation, "nothing has routed the message yet")
+		ids = append(ids, ans.MessageID)
+	}
+	// A sender that waits for the decision gets null when the wait runs out.
+	res, ans := a.inboundWith(cs, "lost-0", clientText("u-9", "message 0"), map[string]string{"Prefer": "wait=0.2"})
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	require.Nil(t, ans.Conversation)
+	require.Equal(t, ids[0], ans.MessageID)
+
+	hand := inbound.New(a.store, a.temporal, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); hand.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	res, ans = a.inbound(cs, "lost-0", clientText("u-9", "message 0"))
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	require.NotNil(t, ans.Conversation)
+	require.Eventually(t, func() bool { return len(a.messages(*ans.Conversation)) == 5 }, 20*time.Second, 50*time.Millisecond)
+	msgs := a.messages(*ans.Conversation)
+	for i, m := range msgs {
+		require.Equal(t, ids[i], m.ID)
+		require.Equal(t, fmt.Sprint("message ", i), m.Text)
+	}
+	require.Equal(t, 5, a.conversation(*ans.Conversation).Unread)
+}
+
+// TestInboundIdempotencyKeyReuse: the same key with the same message is a redelivery; with
+// another text or another contact it is refused, and nothing is stored for it.
+func TestInboundIdempotencyKeyReuse(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{})
 	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
-	ing, err := a.store.Ingest(t.Context(), store.InboundMessage{ChannelID: cs.channelID, Key: "lost-1", Text: "anyone?",
-		At: time.Now(), Contact: store.InboundContact{ExternalID: "u-9", Name: "Zoe"}})
-	require.NoError(t, err)
-
-	deps := api.Deps{Store: a.store, Temporal: a.temporal, Logger: slog.New(slog.DiscardHandler)}
-	n, err := api.SweepInboundOnce(t.Context(), deps, 0)
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	n, err = api.SweepInboundOnce(t.Context(), deps, 0)
-	require.NoError(t, err)
-	require.Zero(t, n, "a handed-over message is not swept again")
-
-	res, ans := a.inbound(cs, "lost-1", clientText("u-9", "anyone?"))
+	res, first := a.inbound(cs, "k-1", clientText("u-1", "hello"))
 	require.Equal(t, http.StatusAccepted, res.status, res.text)
-	require.Equal(t, ing.MessageID.String(), ans.MessageID)
-	require.NotNil(t, ans.Conversation)
-	msgs := a.messages(*ans.Conversation)
-	require.Len(t, msgs, 1)
-	require.Equal(t, "anyone?", msgs[0].Text)
+	res, again := a.inbound(cs, "k-1", clientText("u-1", "hello"))
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	require.Equal(t, first, again)
+	for _, body := range []map[string]any{clientText("u-1", "another text"), clientText("u-2", "hello")} {
+		res, _ = a.inboundWith(cs, "k-1", body, nil)
+		require.Equal(t, http.StatusUnprocessableEntity, res.status, res.text)
+		require.Equal(t, "idempotency_key_reused", res.errorCode(t))
+	}
+	require.Len(t, a.messages(*first.Conversation), 1)
 }

@@ -54,10 +54,21 @@ type inboundAnswer struct {
 	Conversation *int64 `json:"conversation"`
 }
 
+// inbound sends a client message and waits for its routing (Prefer: wait), so the answer names
+// its conversation.
 func (a *app) inbound(cs channelSetup, key string, body map[string]any) (response, inboundAnswer) {
 	a.t.Helper()
-	res := a.do(&http.Client{}, "POST", fmt.Sprintf("/api/v1/channels/%d/inbound", cs.channelID), body,
-		map[string]string{"Authorization": "Bearer " + cs.token, "Idempotency-Key": key})
+	return a.inboundWith(cs, key, body, map[string]string{"Prefer": "wait=20"})
+}
+
+// inboundWith sends a client message with extra headers.
+func (a *app) inboundWith(cs channelSetup, key string, body map[string]any, header map[string]string) (response, inboundAnswer) {
+	a.t.Helper()
+	h := map[string]string{"Authorization": "Bearer " + cs.token, "Idempotency-Key": key}
+	for k, v := range header {
+		h[k] = v
+	}
+	res := a.do(&http.Client{}, "POST", fmt.Sprintf("/api/v1/channels/%d/inbound", cs.channelID), body, h)
 	var ans inboundAnswer
 	if res.status == http.StatusAccepted {
 		res.json(a.t, &ans)

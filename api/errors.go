@@ -48,6 +48,9 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			logger.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "path", c.Path(), "error", err)
 		}
+		if apiErr.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+			c.Response().Header().Set("Retry-After", "5")
+		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(apiErr.Status)
 			return
@@ -74,6 +77,8 @@ func toAPIError(err error) *Error {
 		return notFound("resource")
 	case errors.Is(err, store.ErrConflict):
 		return newError(http.StatusConflict, "conflict", "a resource with these values already exists")
+	case errors.Is(err, store.ErrUnavailable):
+		return newError(http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry shortly")
 	case errors.Is(err, store.ErrInvalid):
 		return badRequest("the request refers to something that does not exist or breaks a rule")
 	}

@@ -10,23 +10,30 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/store"
-	"github.com/linedesk/linedesk/workflows"
 )
 
-// inboundResponse is the answer to an inbound message; a repeated Idempotency-Key gets the same.
+// inboundResponse is the answer to an inbound message.
 type inboundResponse struct {
-	ChatID       string `json:"chat_id"`
-	MessageID    string `json:"message_id"`
+	ChatID    string `json:"chat_id"`
+	MessageID string `json:"message_id"`
+	// Conversation is the conversation the message joined, once its chat has decided; null
+	// before that (and when it stays in the chat).
 	Conversation *int64 `json:"conversation"`
 }
 
-// inbound accepts a message on an `api` channel. It answers only once the message is stored and
-// its chat workflow has it; a repeated Idempotency-Key returns the first answer and stores nothing.
+// maxInboundWait bounds how long a sender may ask to wait for the routing decision.
+const maxInboundWait = 30 * time.Second
+
+// inbound accepts a message on an `api` channel. It answers 202 as soon as the message is
+// durable in PostgreSQL; its chat workflow routes it a moment later. A sender that needs the
+// conversation in the answer sends `Prefer: wait=<seconds>` (RFC 7240) and gets it once decided,
+// or null when the wait runs out. A repeated Idempotency-Key with the same message gets the same
+// ids and stores nothing; with another message it is refused.
 func (s *Server) inbound(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
@@ -57,6 +64,10 @@ func (s *Server) inbound(c echo.Context) error {
 	if len(key) > 256 {
 		return badRequest("Idempotency-Key is longer than 256 characters")
 	}
+	wait, err := preferWait(c.Request().Header)
+	if err != nil {
+		return err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
 	if err != nil {
 		return jsonError(err)
@@ -72,123 +83,55 @@ func (s *Server) inbound(c echo.Context) error {
 	if err != nil {
 		return badRequest("%s", err.Error())
 	}
-	in := store.InboundMessage{
+	in := inbound.Message{
 		ChannelID: ch.ID, Key: key, Text: msg.Text, At: time.Now(),
-		Contact: store.InboundContact{ExternalID: msg.Contact.ExternalID, Name: msg.Contact.Name,
+		Contact: inbound.Contact{ExternalID: msg.Contact.ExternalID, Name: msg.Contact.Name,
 			Email: msg.Contact.Email, Phone: msg.Contact.Phone},
 	}
 	if len(msg.Attachments) > 0 {
-		in.Attachments, _ = json.Marshal(msg.Attachments)
+		in.Files, _ = json.Marshal(msg.Attachments)
 	}
 	if msg.Button != nil {
 		in.Button = msg.Button.Payload
 	}
-	ing, err := s.store.Ingest(ctx, in)
+	acc, err := s.handoff.Accept(ctx, in)
+	if errors.Is(err, inbound.ErrKeyReused) {
+		return newError(http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"Idempotency-Key %q was already used for another message; send a new key for a new message", key)
+	}
 	if err != nil {
 		return err
 	}
-	if ing.Duplicate && ing.Delivered && len(ing.Response) > 0 {
-		return c.JSONBlob(http.StatusAccepted, ing.Response)
-	}
-	// A new message's route is known from the ingest; only a retried one needs a lookup.
-	route := store.ChatRoute{ChatID: ing.ChatID, ChannelID: ch.ID, LineID: ch.LineID, ContactID: ing.ContactID}
-	if ing.Duplicate {
-		if route, err = s.store.ChatRoute(ctx, ing.ChatID); err != nil {
-			return err
-		}
-	}
-	resp, err := s.deliverInbound(c.Request().Context(), route, ch.ID, key, ing.MessageID, in.At, in.Button)
-	if err != nil {
-		return err
-	}
-	return c.JSONBlob(http.StatusAccepted, resp)
-}
-
-// deliverInbound hands a stored message to its chat workflow and records the answer; the same
-// bytes answer a redelivery.
-func (s *Server) deliverInbound(ctx context.Context, route store.ChatRoute, channelID int64, key string, messageID uuid.UUID, at time.Time, button string) (json.RawMessage, error) {
-	var res workflows.InboundResult
-	err := s.chatUpdate(ctx, route, workflows.UpdateInbound, "inbound:"+messageID.String(),
-		workflows.InboundRequest{MessageID: messageID.String(), At: at, Button: button}, &res)
-	if err != nil {
-		s.logger.WarnContext(ctx, "inbound message stored but not handed to its chat yet", "message_id", messageID, "error", err)
-		return nil, newError(http.StatusServiceUnavailable, "unavailable",
-			"the message is stored but could not be processed yet; retry with the same Idempotency-Key")
-	}
-	resp := inboundResponse{ChatID: route.ChatID.String(), MessageID: messageID.String()}
-	if res.Conversation != 0 {
-		resp.Conversation = &res.Conversation
-	}
-	linkTo := res.Conversation
-	if res.CSAT {
-		linkTo = 0 // a CSAT answer is recorded on the conversation, not counted as an unread message
-	}
-	raw, err := json.Marshal(resp)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.CompleteInbound(ctx, channelID, key, messageID, linkTo, raw); err != nil {
-		return nil, err
-	}
-	return raw, nil
-}
-
-// SweepInbound hands to their chats the messages that were stored but never handed over (the
-// process stopped in between, or Temporal did not answer and the sender gave up retrying). It
-// runs every interval until ctx ends. Running it in several processes at once is safe: the
-// hand-off is idempotent by message id.
-func SweepInbound(ctx context.Context, d Deps, every time.Duration) {
-	// A message younger than this may still be in the middle of its first hand-off.
-	const olderThan = time.Minute
-	s, _ := newServer(d)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n, err := s.sweepInbound(ctx, olderThan); err != nil && ctx.Err() == nil {
-			s.logger.WarnContext(ctx, "inbound sweep failed", "error", err)
-		} else if n > 0 {
-			s.logger.InfoContext(ctx, "inbound messages handed to their chats late", "count", n)
-		}
-	}
-}
-
-// SweepInboundOnce runs one pass of SweepInbound and says how many messages it handed over.
-func SweepInboundOnce(ctx context.Context, d Deps, olderThan time.Duration) (int, error) {
-	s, _ := newServer(d)
-	return s.sweepInbound(ctx, olderThan)
-}
-
-// sweepInbound hands over the messages stored more than olderThan ago and still undelivered.
-func (s *Server) sweepInbound(ctx context.Context, olderThan time.Duration) (int, error) {
-	pending, err := s.store.UndeliveredInbound(ctx, olderThan, 100)
-	if err != nil {
-		return 0, err
-	}
-	done := 0
-	var failed error
-	for _, u := range pending {
-		// One message that cannot be handed over must not hold up the others behind it.
-		err := func() error {
-			ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-			defer cancel()
-			route, err := s.store.ChatRoute(ctx, u.ChatID)
-			if err != nil {
-				return err
-			}
-			_, err = s.deliverInbound(ctx, route, u.ChannelID, u.Key, u.MessageID, u.At, u.Button)
-			return err
-		}()
+	if wait > 0 && !acc.Routed {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		acc, err = s.handoff.Wait(wctx, acc)
+		cancel()
 		if err != nil {
-			s.logger.WarnContext(ctx, "inbound message not handed over by the sweep", "message_id", u.MessageID, "error", err)
-			failed = err
-			continue
+			return err
 		}
-		done++
 	}
-	return done, failed
+	resp := inboundResponse{ChatID: acc.ChatID.String(), MessageID: acc.MessageID.String()}
+	if acc.Conversation != 0 {
+		resp.Conversation = &acc.Conversation
+	}
+	return c.JSON(http.StatusAccepted, resp)
+}
+
+// preferWait reads `Prefer: wait=<seconds>` (RFC 7240 §4.3): how long the sender will wait for
+// the routing decision.
+func preferWait(h http.Header) (time.Duration, error) {
+	for _, v := range h.Values("Prefer") {
+		for pref := range strings.SplitSeq(v, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(pref), "=")
+			if !strings.EqualFold(strings.TrimSpace(name), "wait") {
+				continue
+			}
+			secs, err := strconv.ParseFloat(strings.Trim(strings.TrimSpace(val), `"`), 64)
+			if err != nil || secs < 0 {
+				return 0, badRequest("Prefer: wait must be a number of seconds")
+			}
+			return min(time.Duration(secs*float64(time.Second)), maxInboundWait), nil
+		}
+	}
+	return 0, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
+	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/web"
 	"github.com/linedesk/linedesk/workflows"
@@ -25,6 +26,9 @@ type Deps struct {
 	Metrics http.Handler
 	// SecureCookies marks the session cookie Secure (set it behind HTTPS).
 	SecureCookies bool
+	// Inbound is the inbound hand-off the channels' endpoints accept messages through; its
+	// dispatcher runs beside the API (Handoff.Run).
+	Inbound *inbound.Handoff
 }
 
 // Server holds the handlers' dependencies.
@@ -33,8 +37,7 @@ type Server struct {
 	temporal      client.Client
 	logger        *slog.Logger
 	secureCookies bool
-	// chatGates limits concurrent updates per chat workflow from this process.
-	chatGates *gates
+	handoff       *inbound.Handoff
 	// hashing limits concurrent password checks (argon2id takes 19 MiB each).
 	hashing chan struct{}
 }
@@ -109,7 +112,7 @@ func NewOps(d Deps) *echo.Echo {
 
 func newServer(d Deps) (*Server, *echo.Echo) {
 	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
-		chatGates: newGates(4), hashing: make(chan struct{}, 4)}
+		handoff: d.Inbound, hashing: make(chan struct{}, 4)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/linedesk/linedesk/activities"
+	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -89,8 +89,17 @@ func (s *Server) putDialogSettings(c echo.Context) error {
 	return c.JSON(http.StatusOK, ds)
 }
 
+// standardMessages reads the admins' texts with the defaults filled in, as the workflows see them.
+func (s *Server) standardMessages(ctx context.Context) (workflows.StandardMessages, error) {
+	var saved workflows.StandardMessages
+	if _, err := s.store.Setting(ctx, store.StandardMessagesKey, &saved); err != nil {
+		return workflows.StandardMessages{}, err
+	}
+	return saved.WithDefaults(), nil
+}
+
 func (s *Server) getStandardMessages(c echo.Context) error {
-	m, err := activities.LoadStandardMessages(c.Request().Context(), s.store)
+	m, err := s.standardMessages(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -100,7 +109,7 @@ func (s *Server) getStandardMessages(c echo.Context) error {
 // putStandardMessages saves the texts; a field left out keeps its current text.
 func (s *Server) putStandardMessages(c echo.Context) error {
 	ctx := c.Request().Context()
-	current, err := activities.LoadStandardMessages(ctx, s.store)
+	current, err := s.standardMessages(ctx)
 	if err != nil {
 		return err
 	}
@@ -132,7 +141,7 @@ func (s *Server) putStandardMessages(c echo.Context) error {
 		return err
 	}
 	saved := workflows.StandardMessages(body)
-	if err := s.store.PutSetting(ctx, activities.StandardMessagesKey, saved); err != nil {
+	if err := s.store.PutSetting(ctx, store.StandardMessagesKey, saved); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, saved)

@@ -60,13 +60,17 @@ func (s *Store) CreateLine(ctx context.Context, l Line) (Line, error) {
 	return out, translate(err, "create line")
 }
 
-// UpdateLine replaces a line's name, regulation and settings.
+// UpdateLine replaces a line's name, regulation and settings. updated_at is the line's revision:
+// it moves only when something changed, so a repeated edit names the same revision (and the
+// fan-out of that revision to open conversations is not started twice).
 func (s *Store) UpdateLine(ctx context.Context, l Line) (Line, error) {
 	settings, err := json.Marshal(l.LineSettings)
 	if err != nil {
 		return Line{}, err
 	}
-	out, err := scanLine(s.pool.QueryRow(ctx, `UPDATE lines SET name = $2, regulation_id = $3, settings = $4, updated_at = now()
+	out, err := scanLine(s.pool.QueryRow(ctx, `UPDATE lines SET name = $2, regulation_id = $3, settings = $4,
+		updated_at = CASE WHEN (name, regulation_id, settings) IS DISTINCT FROM ($2::text, $3::bigint, $4::jsonb)
+			THEN now() ELSE updated_at END
 		WHERE id = $1 RETURNING `+lineColumns, l.ID, l.Name, l.RegulationID, settings))
 	return out, translate(err, "update line")
 }
@@ -141,13 +145,15 @@ func (s *Store) CreateRegulation(ctx context.Context, r Regulation) (Regulation,
 	return out, translate(err, "create regulation")
 }
 
-// UpdateRegulation replaces a regulation.
+// UpdateRegulation replaces a regulation. Like a line's, its updated_at moves only when something
+// changed.
 func (s *Store) UpdateRegulation(ctx context.Context, r Regulation) (Regulation, error) {
 	raw, err := regulationJSON(r)
 	if err != nil {
 		return Regulation{}, err
 	}
-	out, err := scanRegulation(s.pool.QueryRow(ctx, `UPDATE regulations SET name = $2, settings = $3, updated_at = now()
+	out, err := scanRegulation(s.pool.QueryRow(ctx, `UPDATE regulations SET name = $2, settings = $3,
+		updated_at = CASE WHEN (name, settings) IS DISTINCT FROM ($2::text, $3::jsonb) THEN now() ELSE updated_at END
 		WHERE id = $1 RETURNING `+regulationColumns, r.ID, r.Name, raw))
 	return out, translate(err, "update regulation")
 }
@@ -163,16 +169,41 @@ func (s *Store) Regulations(ctx context.Context) ([]Regulation, error) {
 	return queryAll(ctx, s, "list regulations", `SELECT `+regulationColumns+` FROM regulations ORDER BY id`, scanRegulation)
 }
 
-// OpenConversationsUsingRegulation lists the open conversations whose line uses the regulation,
-// so a changed regulation can re-arm their timers.
-func (s *Store) OpenConversationsUsingRegulation(ctx context.Context, regulationID int64) ([]int64, error) {
+// OpenConversationsUsingRegulation lists, by number, the open conversations numbered above
+// after whose line uses the regulation, so a changed regulation can re-arm their timers.
+func (s *Store) OpenConversationsUsingRegulation(ctx context.Context, regulationID, after int64) ([]int64, error) {
 	return s.numbers(ctx, `SELECT c.number FROM conversations c JOIN lines l ON l.id = c.line_id
-		WHERE l.regulation_id = $1 AND c.status <> 'closed' ORDER BY c.number`, regulationID)
+		WHERE l.regulation_id = $1 AND c.status <> 'closed' AND c.number > $2 ORDER BY c.number`, regulationID, after)
 }
 
-// OpenConversationsOfLine lists a line's open conversations.
-func (s *Store) OpenConversationsOfLine(ctx context.Context, lineID int64) ([]int64, error) {
-	return s.numbers(ctx, `SELECT number FROM conversations WHERE line_id = $1 AND status <> 'closed' ORDER BY number`, lineID)
+// OpenConversationsOfLine lists, by number, a line's open conversations numbered above after.
+func (s *Store) OpenConversationsOfLine(ctx context.Context, lineID, after int64) ([]int64, error) {
+	return s.numbers(ctx, `SELECT number FROM conversations WHERE line_id = $1 AND status <> 'closed' AND number > $2
+		ORDER BY number`, lineID, after)
+}
+
+// settingsFanOutLock is the advisory lock key of WithSettingsFanOutLock ("ldsettng" in ASCII).
+const settingsFanOutLock int64 = 0x6c64_7365_7474_6e67
+
+// WithSettingsFanOutLock runs fn while holding a database-wide lock that serialises the fan-outs
+// of line and regulation edits to open conversations, across every worker. A fan-out reads the
+// settings and signals the conversations inside fn, so each one delivers settings at least as new
+// as every fan-out before it, and a conversation never receives an older setting last. The lock
+// is transaction-scoped: it is released when fn returns, and by PostgreSQL when the connection
+// or the worker dies.
+func (s *Store) WithSettingsFanOutLock(ctx context.Context, fn func(ctx context.Context) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return translate(err, "begin settings fan-out lock")
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, settingsFanOutLock); err != nil {
+		return translate(err, "take settings fan-out lock")
+	}
+	if err := fn(ctx); err != nil {
+		return err
+	}
+	return translate(tx.Commit(ctx), "release settings fan-out lock")
 }
 
 func (s *Store) numbers(ctx context.Context, sql string, args ...any) ([]int64, error) {
@@ -254,6 +285,11 @@ func (s *Store) ChannelSecret(ctx context.Context, id int64) (string, error) {
 func (s *Store) Channels(ctx context.Context) ([]Channel, error) {
 	return queryAll(ctx, s, "list channels", `SELECT `+channelColumns+` FROM channels ORDER BY id`, scanChannel)
 }
+
+// StandardMessagesKey is the settings key of the standard messages (the texts the product sends
+// clients). The API edits them and the conversations read them; the defaults and the type are the
+// workflows contract's (workflows.StandardMessages).
+const StandardMessagesKey = "standard_messages"
 
 // Setting reads a JSON setting into v; found is false when it was never saved.
 func (s *Store) Setting(ctx context.Context, key string, v any) (found bool, err error) {

@@ -26,8 +26,6 @@ type NewConversation struct {
 	Title      string
 	Type       string
 	OpenedAt   time.Time
-	// MessageID, when set, is the client message that opened it; it joins the conversation.
-	MessageID *uuid.UUID
 }
 
 // CreatedConversation names the new conversation and the chat's channel and contact.
@@ -50,23 +48,17 @@ func (s *Store) CreateConversation(ctx context.Context, n NewConversation) (Crea
 			participants = []int64{n.AssigneeID}
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO conversations (number, chat_id, line_id, channel_id, contact_id, kind, status,
-				assignee_id, participants, title, type, opening_key, created_at, last_activity_at, unread)
+				assignee_id, participants, title, type, opening_key, created_at, last_activity_at)
 			SELECT nextval('conversation_number_seq'), c.id, $2, c.channel_id, c.contact_id, $3, $4, $5, coalesce($6, '{}'::bigint[]),
-				$7, $8, $9, $10, $10, CASE WHEN $11::uuid IS NULL THEN 0 ELSE 1 END
+				$7, $8, $9, $10, $10
 			FROM chats c WHERE c.id = $1
 			ON CONFLICT (opening_key) DO NOTHING
 			RETURNING number, channel_id, contact_id`,
-			n.ChatID, n.LineID, n.Kind, n.Status, assignee, participants, n.Title, n.Type, n.OpeningKey, n.OpenedAt, n.MessageID,
+			n.ChatID, n.LineID, n.Kind, n.Status, assignee, participants, n.Title, n.Type, n.OpeningKey, n.OpenedAt,
 		).Scan(&out.Number, &out.ChannelID, &out.ContactID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			err = tx.QueryRow(ctx, `SELECT number, channel_id, contact_id FROM conversations WHERE opening_key = $1`,
 				n.OpeningKey).Scan(&out.Number, &out.ChannelID, &out.ContactID)
-		}
-		if err != nil {
-			return err
-		}
-		if n.MessageID != nil {
-			_, err = tx.Exec(ctx, `UPDATE messages SET conversation_number = $2 WHERE id = $1`, *n.MessageID, out.Number)
 		}
 		return err
 	})
@@ -94,9 +86,10 @@ type ConversationProjection struct {
 	LastActivity time.Time
 	ClosedAt     *time.Time
 	Revision     int64
-	// Unread, when set, replaces the read model's counter (an operator answered).
-	Unread *int
-	Events []ConversationEvent
+	// RepliedAt, when set, is an operator's answer to the client: client messages up to it are
+	// read, so the unread count restarts from the messages after it (see LinkInbound).
+	RepliedAt *time.Time
+	Events    []ConversationEvent
 }
 
 // ConversationEvent is one timeline entry.
@@ -128,11 +121,13 @@ func (s *Store) ProjectConversation(ctx context.Context, p ConversationProjectio
 			reasons = $7, components = $8, solution = $9, close_reason = $10, client_rating = $11, csat = $12,
 			due_first_response = $13, due_next_response = $14, due_resolution = $15, overdue = $16,
 			last_activity_at = greatest(last_activity_at, $17), closed_at = $18, revision = $19,
-			unread = coalesce($20, unread)
+			replied_at = coalesce($20, replied_at),
+			unread = CASE WHEN $20::timestamptz IS NULL THEN unread ELSE (SELECT count(*) FROM messages m
+				WHERE m.conversation_number = $1 AND m.direction = 'in' AND m.created_at > $20) END
 		WHERE number = $1 AND revision < $19`,
 		p.Number, p.Status, assignee, nonNilInts(p.Participants), p.Title, p.Type, nonNilStrings(p.Reasons),
 		nonNilStrings(p.Components), p.Solution, p.CloseReason, rating, csat, p.DueFirst, p.DueNext, p.DueResolve,
-		p.Overdue, p.LastActivity, p.ClosedAt, p.Revision, p.Unread)
+		p.Overdue, p.LastActivity, p.ClosedAt, p.Revision, p.RepliedAt)
 	for _, e := range p.Events {
 		data := e.Data
 		if len(data) == 0 {

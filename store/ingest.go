@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,7 +21,10 @@ type InboundContact struct {
 type InboundMessage struct {
 	ChannelID int64
 	// Key is the sender's id for this message (Idempotency-Key, platform update id…).
-	Key         string
+	Key string
+	// Fingerprint identifies the request that used Key; a later request with the same key and
+	// another fingerprint is not the same message.
+	Fingerprint []byte
 	Contact     InboundContact
 	Text        string
 	Attachments json.RawMessage
@@ -37,158 +38,153 @@ type Ingested struct {
 	ChatID    uuid.UUID
 	MessageID uuid.UUID
 	ContactID int64
-	// Duplicate is true when the key was seen before; Response then holds the first answer
-	// when it was already delivered.
-	Duplicate bool
-	Delivered bool
-	Response  json.RawMessage
+	// Seq is the message's number within its chat: the order the chat workflow applies it in.
+	Seq int64
+	// Duplicate is true when the key was seen before; nothing was stored. SameRequest then
+	// tells whether the request carried the same message as the first.
+	Duplicate   bool
+	SameRequest bool
+	// Routed is true once the chat workflow has decided where the message goes; Conversation
+	// is that conversation (0: the message stays in the chat).
+	Routed       bool
+	Conversation int64
 }
 
-// Ingest stores an inbound message durably and de-duplicated, in one transaction: the contact
-// and its identity, the chat, the dedupe key and the message. A repeated key stores nothing and
-// returns the first message's ids.
+// Ingest stores an inbound message durably and de-duplicated in one round trip and one commit:
+// the dedupe key, the contact and its identity, the chat, the message and its outbox row (see
+// ingest_inbound in the migrations). A repeated key stores nothing and returns the first message.
 func (s *Store) Ingest(ctx context.Context, m InboundMessage) (Ingested, error) {
-	var out Ingested
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var delivered *time.Time
-		err := tx.QueryRow(ctx, `SELECT message_id, chat_id, delivered_at, response FROM inbound_keys
-			WHERE channel_id = $1 AND key = $2`, m.ChannelID, m.Key).Scan(&out.MessageID, &out.ChatID, &delivered, &out.Response)
-		if err == nil {
-			out.Duplicate, out.Delivered = true, delivered != nil
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("look up inbound key: %w", err)
-		}
-		contactID, err := upsertContact(ctx, tx, m.ChannelID, m.Contact)
-		if err != nil {
-			return err
-		}
-		out.ContactID = contactID
-		newChat := uuid.Must(uuid.NewV7())
-		err = tx.QueryRow(ctx, `INSERT INTO chats (id, channel_id, contact_id, external_id, last_message_at)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (channel_id, external_id) DO UPDATE SET last_message_at = greatest(chats.last_message_at, excluded.last_message_at)
-			RETURNING id`, newChat, m.ChannelID, contactID, m.Contact.ExternalID, m.At).Scan(&out.ChatID)
-		if err != nil {
-			return fmt.Errorf("upsert chat: %w", err)
-		}
-		out.MessageID = uuid.Must(uuid.NewV7())
-		tag, err := tx.Exec(ctx, `INSERT INTO inbound_keys (channel_id, key, message_id, chat_id) VALUES ($1, $2, $3, $4)
-			ON CONFLICT DO NOTHING`, m.ChannelID, m.Key, out.MessageID, out.ChatID)
-		if err != nil {
-			return fmt.Errorf("insert inbound key: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return errRetryIngest // a concurrent request with the same key won the race
-		}
-		attachments := m.Attachments
-		if len(attachments) == 0 {
-			attachments = json.RawMessage(`[]`)
-		}
-		kind := ""
-		text := m.Text
-		if m.Button != "" {
-			kind, text = "button", m.Button
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO messages (id, chat_id, direction, text, attachments, status, kind, created_at)
-			VALUES ($1, $2, 'in', $3, $4, 'received', $5, $6)`, out.MessageID, out.ChatID, text, []byte(attachments), kind, m.At)
-		if err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		return nil
-	})
-	if errors.Is(err, errRetryIngest) {
-		return s.Ingest(ctx, m)
+	attachments := m.Attachments
+	if len(attachments) == 0 {
+		attachments = json.RawMessage(`[]`)
 	}
+	kind, text := "", m.Text
+	if m.Button != "" {
+		kind, text = "button", m.Button
+	}
+	out := Ingested{}
+	var conversation *int64
+	var routed *bool
+	err := s.pool.QueryRow(ctx, `SELECT message_id, chat_id, contact_id, seq, duplicate, same_request, conversation_number, routed
+		FROM ingest_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		m.ChannelID, m.Key, m.Fingerprint, uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()),
+		m.Contact.ExternalID, m.Contact.Name, m.Contact.Email, m.Contact.Phone,
+		text, []byte(attachments), kind, m.Button, m.At,
+	).Scan(&out.MessageID, &out.ChatID, &out.ContactID, &out.Seq, &out.Duplicate, &out.SameRequest, &conversation, &routed)
+	if conversation != nil {
+		out.Conversation = *conversation
+	}
+	out.Routed = routed != nil && *routed
 	return out, translate(err, "ingest")
 }
 
-var errRetryIngest = errors.New("inbound key taken concurrently")
-
-func upsertContact(ctx context.Context, tx pgx.Tx, channelID int64, c InboundContact) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, `SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2`,
-		channelID, c.ExternalID).Scan(&id)
-	switch {
-	case err == nil:
-		_, err = tx.Exec(ctx, `UPDATE contacts SET
-			name = CASE WHEN $2 <> '' THEN $2 ELSE name END,
-			email = CASE WHEN $3 <> '' THEN $3 ELSE email END,
-			phone = CASE WHEN $4 <> '' THEN $4 ELSE phone END,
-			updated_at = now()
-			WHERE id = $1 AND (($2 <> '' AND name <> $2) OR ($3 <> '' AND email <> $3) OR ($4 <> '' AND phone <> $4))`,
-			id, c.Name, c.Email, c.Phone)
-		if err != nil {
-			return 0, fmt.Errorf("update contact: %w", err)
-		}
-		return id, nil
-	case !errors.Is(err, pgx.ErrNoRows):
-		return 0, fmt.Errorf("look up contact identity: %w", err)
-	}
-	if err := tx.QueryRow(ctx, `INSERT INTO contacts (name, email, phone) VALUES ($1, $2, $3) RETURNING id`,
-		c.Name, c.Email, c.Phone).Scan(&id); err != nil {
-		return 0, fmt.Errorf("insert contact: %w", err)
-	}
-	// A concurrent first message from the same sender may have created the identity: keep theirs.
-	if err := tx.QueryRow(ctx, `INSERT INTO contact_identities (channel_id, external_id, contact_id) VALUES ($1, $2, $3)
-		ON CONFLICT (channel_id, external_id) DO UPDATE SET contact_id = contact_identities.contact_id
-		RETURNING contact_id`, channelID, c.ExternalID, id).Scan(&id); err != nil {
-		return 0, fmt.Errorf("insert contact identity: %w", err)
-	}
-	return id, nil
+// InboundState is what the chat workflow decided about one inbound message so far.
+type InboundState struct {
+	Routed       bool
+	Conversation int64
 }
 
-// CompleteInbound records where a message went once the chat workflow has it: the message joins
-// its conversation (counting as unread there), and the dedupe key stores the answer so a
-// redelivery gets the same one.
-func (s *Store) CompleteInbound(ctx context.Context, channelID int64, key string, messageID uuid.UUID, conversation int64, response json.RawMessage) error {
-	batch := &pgx.Batch{}
-	if conversation != 0 {
-		batch.Queue(`WITH linked AS (
-				UPDATE messages SET conversation_number = $2 WHERE id = $1 AND conversation_number IS NULL RETURNING created_at)
-			UPDATE conversations c SET unread = c.unread + 1, last_activity_at = greatest(c.last_activity_at, linked.created_at)
-			FROM linked WHERE c.number = $2`, messageID, conversation)
+// InboundState reads whether a message is routed yet and to which conversation.
+func (s *Store) InboundState(ctx context.Context, messageID uuid.UUID) (InboundState, error) {
+	var st InboundState
+	var conversation *int64
+	err := s.pool.QueryRow(ctx, `SELECT c.routed_seq >= k.seq, m.conversation_number
+		FROM messages m JOIN chats c ON c.id = m.chat_id JOIN inbound_keys k ON k.message_id = m.id
+		WHERE m.id = $1`, messageID).Scan(&st.Routed, &conversation)
+	if conversation != nil {
+		st.Conversation = *conversation
 	}
-	batch.Queue(`UPDATE inbound_keys SET delivered_at = now(), response = $3 WHERE channel_id = $1 AND key = $2`, channelID, key, []byte(response))
-	return translate(s.pool.SendBatch(ctx, batch).Close(), "complete inbound")
+	return st, translate(err, "inbound state")
 }
 
-// UndeliveredInbound is a stored message whose chat workflow was not told yet.
-type UndeliveredInbound struct {
-	ChannelID int64
-	Key       string
-	MessageID uuid.UUID
+// OutboxMessage is a stored inbound message waiting to be handed to its chat workflow, with
+// what starting that workflow needs.
+type OutboxMessage struct {
+	ID        int64
 	ChatID    uuid.UUID
+	Seq       int64
+	MessageID uuid.UUID
 	At        time.Time
-	// Button is the payload when the message was a button press.
-	Button string
+	Button    string
+	ChannelID int64
+	LineID    int64
+	ContactID int64
 }
 
-// UndeliveredInbound lists messages stored more than olderThan ago but never delivered to their
-// chat workflow (the process stopped between the two steps), oldest first.
-func (s *Store) UndeliveredInbound(ctx context.Context, olderThan time.Duration, limit int) ([]UndeliveredInbound, error) {
-	rows, err := s.pool.Query(ctx, `SELECT k.channel_id, k.key, k.message_id, k.chat_id, m.created_at,
-			CASE WHEN m.kind = 'button' THEN m.text ELSE '' END
-		FROM inbound_keys k JOIN messages m ON m.id = k.message_id
-		WHERE k.delivered_at IS NULL AND k.created_at < now() - make_interval(secs => $1)
-		ORDER BY k.created_at LIMIT $2`, olderThan.Seconds(), limit)
-	if err != nil {
-		return nil, translate(err, "list undelivered inbound")
-	}
-	defer rows.Close()
-	var out []UndeliveredInbound
-	for rows.Next() {
-		var u UndeliveredInbound
-		if err := rows.Scan(&u.ChannelID, &u.Key, &u.MessageID, &u.ChatID, &u.At, &u.Button); err != nil {
-			return nil, translate(err, "scan undelivered inbound")
+// ClaimOutbox takes up to limit unclaimed (or long-claimed) outbox rows, oldest first, and
+// claims them for lease: another dispatcher skips them until then. Rows come in id order, which
+// within a chat is sequence order.
+func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxMessage, error) {
+	return queryAll(ctx, s, "claim inbound outbox", `WITH claimed AS (
+			UPDATE inbound_outbox o SET claimed_until = now() + make_interval(secs => $2)
+			WHERE o.id IN (SELECT id FROM inbound_outbox WHERE claimed_until IS NULL OR claimed_until < now()
+				ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+			RETURNING o.id, o.chat_id, o.seq, o.message_id, o.at, o.button)
+		SELECT c.id, c.chat_id, c.seq, c.message_id, c.at, c.button, ch.channel_id, chn.line_id, ch.contact_id
+		FROM claimed c JOIN chats ch ON ch.id = c.chat_id JOIN channels chn ON chn.id = ch.channel_id
+		ORDER BY c.id`,
+		func(r rowScanner) (OutboxMessage, error) {
+			var m OutboxMessage
+			err := r.Scan(&m.ID, &m.ChatID, &m.Seq, &m.MessageID, &m.At, &m.Button, &m.ChannelID, &m.LineID, &m.ContactID)
+			return m, err
+		}, limit, lease.Seconds())
+}
+
+// DeleteOutbox removes rows their chat workflow has accepted.
+func (s *Store) DeleteOutbox(ctx context.Context, ids []int64) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM inbound_outbox WHERE id = ANY($1)`, ids)
+	return translate(err, "delete inbound outbox")
+}
+
+// ReleaseOutbox gives claimed rows back to be retried after the given delay.
+func (s *Store) ReleaseOutbox(ctx context.Context, ids []int64, after time.Duration) error {
+	_, err := s.pool.Exec(ctx, `UPDATE inbound_outbox SET claimed_until = now() + make_interval(secs => $2) WHERE id = ANY($1)`,
+		ids, after.Seconds())
+	return translate(err, "release inbound outbox")
+}
+
+// InboundLink is where the chat workflow routed one inbound message.
+type InboundLink struct {
+	MessageID uuid.UUID
+	// Conversation is the message's conversation (0: it stays in the chat).
+	Conversation int64
+	// Moved re-links a message a closed conversation handed back.
+	Moved bool
+}
+
+// LinkInbound records the chat workflow's routing of a batch of its inbound messages, up to seq.
+//
+// It is the one place that counts a client message in a conversation's unread count and last
+// activity (the conversation's own projection only resets unread when an operator answers):
+// a message counts as unread when it came after the last answer (replied_at), so the count is
+// right whichever of the two commits first. Re-applying a batch changes nothing.
+func (s *Store) LinkInbound(ctx context.Context, chatID uuid.UUID, seq int64, links []InboundLink) error {
+	batch := &pgx.Batch{}
+	for _, l := range links {
+		if l.Conversation == 0 {
+			continue
 		}
-		out = append(out, u)
+		batch.Queue(`WITH linked AS (
+				UPDATE messages SET conversation_number = $2
+				WHERE id = $1 AND chat_id = $4 AND direction = 'in' AND (conversation_number IS NULL OR ($3 AND conversation_number <> $2))
+				RETURNING created_at)
+			UPDATE conversations c SET
+				unread = c.unread + CASE WHEN c.replied_at IS NULL OR linked.created_at > c.replied_at THEN 1 ELSE 0 END,
+				last_activity_at = greatest(c.last_activity_at, linked.created_at)
+			FROM linked WHERE c.number = $2`, l.MessageID, l.Conversation, l.Moved, chatID)
 	}
-	return out, translate(rows.Err(), "list undelivered inbound")
+	batch.Queue(`UPDATE chats SET routed_seq = greatest(routed_seq, $2) WHERE id = $1`, chatID, seq)
+	return translate(s.pool.SendBatch(ctx, batch).Close(), "link inbound")
 }
 
-// ChatRoute is what the ingest path needs to start a chat workflow.
+// RoutedSeq is the highest inbound sequence number a chat's workflow has routed.
+func (s *Store) RoutedSeq(ctx context.Context, chatID uuid.UUID) (int64, error) {
+	var seq int64
+	err := s.pool.QueryRow(ctx, `SELECT routed_seq FROM chats WHERE id = $1`, chatID).Scan(&seq)
+	return seq, translate(err, "routed seq")
+}
+
+// ChatRoute is what starting a chat workflow needs.
 type ChatRoute struct {
 	ChatID    uuid.UUID `json:"chat_id"`
 	ChannelID int64     `json:"channel_id"`

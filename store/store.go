@@ -6,6 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -17,6 +22,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
 	ErrInvalid  = errors.New("violates a constraint")
+	// ErrUnavailable: PostgreSQL could not be reached or refused service for now; retry later.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Store holds the pool every query runs on.
@@ -36,6 +43,9 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	if cfg.ConnConfig.Tracer == nil {
+		cfg.ConnConfig.Tracer = statementCounter{}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
@@ -46,6 +56,35 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	}
 	return pool, nil
 }
+
+// statementsSent counts the SQL statements every pool Open made in this process has sent,
+// including BEGIN and COMMIT, each statement of a batch and each COPY.
+var statementsSent atomic.Uint64
+
+// StatementsSent returns how many SQL statements this process has sent (linedesk exposes it on
+// /metrics as linedesk_sql_statements_total, so a load test can count statements per request).
+func StatementsSent() uint64 { return statementsSent.Load() }
+
+// statementCounter is a pgx tracer that only counts.
+type statementCounter struct{}
+
+func (statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	statementsSent.Add(1)
+	return ctx
+}
+func (statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
+	statementsSent.Add(1)
+}
+func (statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+func (statementCounter) TraceCopyFromStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceCopyFromStartData) context.Context {
+	statementsSent.Add(1)
+	return ctx
+}
+func (statementCounter) TraceCopyFromEnd(context.Context, *pgx.Conn, pgx.TraceCopyFromEndData) {}
 
 // Ping reports whether PostgreSQL answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
@@ -68,7 +107,19 @@ func translate(err error, what string) error {
 			return fmt.Errorf("%s: %w: %s", what, ErrInvalid, pgErr.ConstraintName)
 		case "22021", "22P05", "22001", "54000": // bad character, untranslatable, too long, too large
 			return fmt.Errorf("%s: %w: %s", what, ErrInvalid, pgErr.Message)
+		case "57P01", "57P02", "57P03", "53300": // shutting down, crash shutdown, cannot connect now, too many connections
+			return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
 		}
+		if strings.HasPrefix(pgErr.Code, "08") { // connection exception
+			return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || pgconn.SafeToRetry(err) {
+		return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

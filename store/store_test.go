@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/linedesk/linedesk/store"
@@ -93,8 +94,9 @@ func openConversations(t testing.TB, st *store.Store, line store.Line, ch store.
 			Contact: store.InboundContact{ExternalID: fmt.Sprint("c", i)}})
 		require.NoError(t, err)
 		c, err := st.CreateConversation(ctx, store.NewConversation{OpeningKey: fmt.Sprint("open", i), ChatID: ing.ChatID, LineID: line.ID,
-			Kind: "request", Status: "queued", OpenedAt: base.Add(time.Duration(i) * time.Minute), MessageID: &ing.MessageID})
+			Kind: "request", Status: "queued", OpenedAt: base.Add(time.Duration(i) * time.Minute)})
 		require.NoError(t, err)
+		require.NoError(t, st.LinkInbound(ctx, ing.ChatID, ing.Seq, []store.InboundLink{{MessageID: ing.MessageID, Conversation: c.Number}}))
 		require.NoError(t, st.ProjectConversation(ctx, store.ConversationProjection{Number: c.Number, Status: "queued",
 			DueFirst: due, LastActivity: base.Add(time.Duration(i) * time.Minute), Revision: 1}))
 		numbers = append(numbers, c.Number)
@@ -131,15 +133,12 @@ func TestCreateConversationIsIdempotent(t *testing.T) {
 	ing, err := st.Ingest(ctx, store.InboundMessage{ChannelID: ch.ID, Key: "1", Text: "x", At: time.Now(), Contact: store.InboundContact{ExternalID: "u"}})
 	require.NoError(t, err)
 	nc := store.NewConversation{OpeningKey: "chat/message:1", ChatID: ing.ChatID, LineID: line.ID, Kind: "request", Status: "queued",
-		OpenedAt: time.Now(), MessageID: &ing.MessageID}
+		OpenedAt: time.Now()}
 	a, err := st.CreateConversation(ctx, nc)
 	require.NoError(t, err)
 	b, err := st.CreateConversation(ctx, nc)
 	require.NoError(t, err)
 	require.Equal(t, a, b, "a retried opening returns the number it allocated")
-	msgs, err := st.ConversationMessages(ctx, a.Number)
-	require.NoError(t, err)
-	require.Len(t, msgs, 1)
 }
 
 func TestListPagesByDueWithUndatedLast(t *testing.T) {
@@ -252,4 +251,22 @@ func seededStore(b *testing.B) *store.Store {
 		require.NoError(b, err)
 	}
 	return st
+}
+
+// TestStatementsSentCountsEveryStatement is not parallel: the counter is process-wide.
+func TestStatementsSentCountsEveryStatement(t *testing.T) {
+	pool := storetest.NewPool(t)
+	ctx := t.Context()
+	before := store.StatementsSent()
+	var one int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT 1`).Scan(&one))
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT 1`)
+	batch.Queue(`SELECT 2`)
+	require.NoError(t, pool.SendBatch(ctx, batch).Close())
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `SELECT 3`)
+		return err
+	}))
+	require.Equal(t, uint64(1+2+3), store.StatementsSent()-before, "a query, a batch of two, and BEGIN, a statement and COMMIT")
 }

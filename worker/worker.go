@@ -31,16 +31,18 @@ func TaskQueue() string { return workflows.TaskQueue }
 // New returns a worker with every workflow and activity registered.
 func New(c client.Client, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
-	Register(w, activities.New(d.Store, d.Logger, d.HTTPClient, d.Mail))
+	Register(w, activities.New(d.Store, d.Logger, d.HTTPClient, d.Mail), activities.NewFanOut(d.Store, c, d.Logger))
 	return w
 }
 
 // Register puts linedesk's workflows and activities on a registry (a worker, or a test
 // environment).
-func Register(r sdkworker.Registry, a *activities.Activities) {
+func Register(r sdkworker.Registry, a *activities.Activities, f *activities.FanOut) {
 	r.RegisterWorkflowWithOptions(workflows.ChatWorkflow, workflow.RegisterOptions{Name: "ChatWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: "ConversationWorkflow"})
 	for name, fn := range a.ByName() {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+	r.RegisterWorkflowWithOptions(workflows.SettingsFanOutWorkflow, workflow.RegisterOptions{Name: workflows.SettingsFanOutWorkflowName})
+	r.RegisterActivityWithOptions(f.FanOutSettings, activity.RegisterOptions{Name: workflows.ActivityFanOutSettings})
 }

@@ -16,30 +16,8 @@ const (
 	ActivityAddParticipants      = "AddParticipants"
 	ActivityMergeReplies         = "MergeReplies"
 	ActivityLastActivity         = "LastActivity"
-)
-
-// Versions of behaviour changes to running workflows (workflow.GetVersion change ids).
-const (
-	// versionTurnForwarding: conversations opened from this version on get client messages only
-	// when a client turn starts (or while paused) and tell the chat when an operator replied. It
-	// is decided once, when the chat opens the conversation, and carried by both.
-	versionTurnForwarding = "turn-forwarding"
-	// versionActionIsActivity: taking, assigning, transferring and resuming count as activity for
-	// the auto-close timer (a conversation taken after a long wait is not closed at once).
-	versionActionIsActivity = "action-is-activity"
-	// versionOwnCSAT: a CSAT answer counts only for a conversation of the chat.
-	versionOwnCSAT = "own-csat"
-	// versionUpdateCap: a run continues as new after maxUpdatesPerRun updates.
-	versionUpdateCap = "update-cap"
-	// versionRearmOnlyOnChange: a regulation signal that changes nothing (a line edit that kept
-	// its regulation) leaves the SLA clocks alone.
-	versionRearmOnlyOnChange = "rearm-only-on-change"
-	// versionAutoCloseReadModel: before auto-closing, the conversation reads the last activity
-	// from the read model, which counts every message.
-	versionAutoCloseReadModel = "auto-close-read-model"
-	// versionChatToldFirst: an operator action that changes the status completes only once the
-	// chat has been told.
-	versionChatToldFirst = "chat-told-first"
+	ActivityLinkInbound          = "LinkInbound"
+	ActivityRoutedSeq            = "RoutedSeq"
 )
 
 // LastActivityInput asks the read model when a conversation last had a message.
@@ -69,8 +47,6 @@ type CreateConversationInput struct {
 	Title      string    `json:"title,omitempty"`
 	Type       string    `json:"type,omitempty"`
 	OpenedAt   time.Time `json:"opened_at"`
-	// MessageID links the client message that opened the conversation.
-	MessageID string `json:"message_id,omitempty"`
 }
 
 // CreateConversationResult says which number the conversation got and what the chat holds.
@@ -85,9 +61,36 @@ type CreateConversationResult struct {
 type ProjectConversationInput struct {
 	State  ConversationState `json:"state"`
 	Events []Event           `json:"events,omitempty"`
-	// ResetUnread sets the read model's unread counter to State.Unread (the inbound path
-	// increments it; the workflow resets it when an operator replies).
-	ResetUnread bool `json:"reset_unread,omitempty"`
+	// RepliedAt is set when an operator answered the client: the read model's unread count
+	// restarts from the client messages after it (store.LinkInbound owns the count).
+	RepliedAt *time.Time `json:"replied_at,omitempty"`
+}
+
+// LinkInboundInput records in the read model where the chat routed its inbound messages, up to
+// and including sequence number Seq. It is the one writer of a conversation's unread count and
+// of the last activity client messages bring (see store.LinkInbound).
+type LinkInboundInput struct {
+	ChatID string        `json:"chat_id"`
+	Seq    int64         `json:"seq"`
+	Links  []InboundLink `json:"links,omitempty"`
+}
+
+// InboundLink is one routed message: the conversation it joined (0: it stays in the chat).
+type InboundLink struct {
+	MessageID    string `json:"message_id"`
+	Conversation int64  `json:"conversation"`
+	// Moved re-links a message that a closed conversation handed back to its chat.
+	Moved bool `json:"moved,omitempty"`
+}
+
+// RoutedSeqInput asks the read model how far a chat's inbound messages were routed.
+type RoutedSeqInput struct {
+	ChatID string `json:"chat_id"`
+}
+
+// RoutedSeqResult is the highest sequence number routed so far (0: none).
+type RoutedSeqResult struct {
+	Seq int64 `json:"seq"`
 }
 
 // RecordMessageInput stores a message the workflow produced (reply, note, system text,

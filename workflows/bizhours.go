@@ -4,14 +4,17 @@ package workflows
 //
 // Everything in this file is pure and deterministic so that it can run inside
 // Temporal workflow code: no wall clock, no goroutines, no randomness and no
-// order-dependent map iteration. The only environment dependency is the time
-// zone database used by time.LoadLocation (loaded once per zone name and
-// cached); workers must run with the same tzdata for replays to be identical,
-// which the worker binary can guarantee by importing time/tzdata.
+// order-dependent map iteration. Time zones come from the zone database embedded
+// in this package (zoneinfo.zip, Go's own copy), never from the host, so every
+// worker computes the same deadlines and replays are identical.
 
 import (
+	"archive/zip"
+	"bytes"
+	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sort"
@@ -310,12 +313,49 @@ func bizLoadLocation(name string) (*time.Location, error) {
 	if strings.EqualFold(name, "local") {
 		return nil, fmt.Errorf("time_zone: %q is not allowed, use an IANA name such as \"Europe/Moscow\"", name)
 	}
-	loc, err := time.LoadLocation(name)
+	data, ok := zoneData(name)
+	if !ok {
+		return nil, fmt.Errorf("time_zone: unknown time zone %q", name)
+	}
+	loc, err := time.LoadLocationFromTZData(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("time_zone: unknown time zone %q", name)
 	}
 	bizLocations.Store(name, loc)
 	return loc, nil
+}
+
+// zoneinfo is Go's time zone database (GOROOT/lib/time/zoneinfo.zip), embedded so that deadlines
+// never depend on the tzdata of the host a worker runs on.
+//
+//go:embed zoneinfo.zip
+var zoneinfo []byte
+
+var zoneIndex = sync.OnceValue(func() map[string]*zip.File {
+	r, err := zip.NewReader(bytes.NewReader(zoneinfo), int64(len(zoneinfo)))
+	if err != nil {
+		panic("workflows: embedded zoneinfo.zip: " + err.Error())
+	}
+	index := make(map[string]*zip.File, len(r.File))
+	for _, f := range r.File {
+		index[f.Name] = f
+	}
+	return index
+})
+
+// zoneData returns a zone's TZif data from the embedded database.
+func zoneData(name string) ([]byte, bool) {
+	f, ok := zoneIndex()[name]
+	if !ok {
+		return nil, false
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, false
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	return data, err == nil
 }
 
 // bizDayNumber returns the number of days since 1970-01-01 of a UTC midnight.

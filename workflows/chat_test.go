@@ -25,6 +25,8 @@ type chatTest struct {
 
 	mu       sync.Mutex
 	children []workflows.ConversationInput
+	// seq numbers the inbound messages as the inbound hand-off does, per chat.
+	seq int64
 }
 
 func newChatTest(t *testing.T, line workflows.LineConfig) *chatTest {
@@ -60,8 +62,39 @@ func (c *chatTest) update(d time.Duration, name string, arg any) *outcome {
 	return o
 }
 
-func (c *chatTest) inbound(d time.Duration, messageID string) *outcome {
-	return c.update(d, workflows.UpdateInbound, workflows.InboundRequest{MessageID: messageID, At: c.start.Add(d)})
+// inbound hands the client's messages over at d in one batch, numbered after the ones before.
+func (c *chatTest) inbound(d time.Duration, ids ...string) workflows.InboundBatch {
+	var b workflows.InboundBatch
+	for _, id := range ids {
+		c.seq++
+		b.Messages = append(b.Messages, workflows.InboundMessage{MessageID: id, Seq: c.seq, At: c.start.Add(d)})
+	}
+	c.deliver(d, b)
+	return b
+}
+
+// deliver signals the batches at d, in the same workflow task, as given (redeliveries and batches
+// out of order included).
+func (c *chatTest) deliver(d time.Duration, batches ...workflows.InboundBatch) {
+	c.at(d, func() {
+		for _, b := range batches {
+			c.env.SignalWorkflow(workflows.SignalInbound, b)
+		}
+	})
+}
+
+// message is one stored inbound message with its sequence number, stored at d.
+func (c *chatTest) message(id string, seq int64, d time.Duration) workflows.InboundMessage {
+	return workflows.InboundMessage{MessageID: id, Seq: seq, At: c.start.Add(d)}
+}
+
+// linkedTo is the conversation the message joined (0: it stayed in the chat); it must have been
+// linked exactly once.
+func (c *chatTest) linkedTo(id string) int64 {
+	c.t.Helper()
+	links := c.acts.linked(id)
+	require.Len(c.t, links, 1, "%s linked exactly once: %+v", id, links)
+	return links[0].Conversation
 }
 
 func (c *chatTest) automated(d time.Duration, kind, id string) *outcome {
@@ -124,14 +157,6 @@ func (c *chatTest) startedConversations() []workflows.ConversationInput {
 	return append([]workflows.ConversationInput(nil), c.children...)
 }
 
-func inboundNumber(t *testing.T, o *outcome) int64 {
-	t.Helper()
-	requireDone(t, o)
-	res, ok := o.result.(workflows.InboundResult)
-	require.True(t, ok, "%s returned %T", o.name, o.result)
-	return res.Conversation
-}
-
 func automatedOutcome(t *testing.T, o *outcome) string {
 	t.Helper()
 	requireDone(t, o)
@@ -146,37 +171,37 @@ func autoOpenLine() workflows.LineConfig {
 
 func TestChatOpensOneConversation(t *testing.T) {
 	c := newChatTest(t, autoOpenLine())
-	// Five messages at the same instant.
-	burst := make([]*outcome, 5)
-	c.at(time.Minute, func() {
-		for i := range burst {
-			id := fmt.Sprintf("m%d", i+1)
-			burst[i] = &outcome{name: "inbound " + id}
-			c.env.UpdateWorkflow(workflows.UpdateInbound, "", burst[i].callbacks(),
-				workflows.InboundRequest{MessageID: id, At: c.start.Add(time.Minute)})
-		}
-	})
-	again := c.inbound(2*time.Minute, "m3") // the platform retried m3
-	later := c.inbound(2*time.Minute+time.Second, "m6")
+	// Five messages stored at the same instant, handed over in three batches that reach the chat
+	// in one workflow task.
+	at := time.Minute
+	c.deliver(at,
+		workflows.InboundBatch{Messages: []workflows.InboundMessage{c.message("m1", 1, at), c.message("m2", 2, at)}},
+		workflows.InboundBatch{Messages: []workflows.InboundMessage{c.message("m3", 3, at)}},
+		workflows.InboundBatch{Messages: []workflows.InboundMessage{c.message("m4", 4, at), c.message("m5", 5, at)}},
+	)
+	// The hand-off redelivers m3's batch (it never learnt the signal went through).
+	c.deliver(2*time.Minute, workflows.InboundBatch{Messages: []workflows.InboundMessage{c.message("m3", 3, at)}})
+	c.seq = 5
+	c.inbound(2*time.Minute+time.Second, "m6")
 	open := c.queryConversation(3*time.Minute, 101)
 	chatState := c.queryChat(3 * time.Minute)
 	c.updateConversation(4*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
 	// After the close, the next message opens a new conversation.
-	next := c.inbound(5*time.Minute, "m7")
+	c.inbound(5*time.Minute, "m7")
 	c.updateConversation(6*time.Minute, 102, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
 	c.run()
 
-	for _, o := range burst {
-		require.Equal(t, int64(101), inboundNumber(t, o), o.name)
+	for _, id := range []string{"m1", "m2", "m3", "m4", "m5"} {
+		require.Equal(t, int64(101), c.linkedTo(id), id)
 	}
-	require.Equal(t, int64(101), inboundNumber(t, again), "a repeated message id gets the same answer")
-	require.Equal(t, int64(101), inboundNumber(t, later), "later messages go to the open conversation")
-	require.Equal(t, int64(102), inboundNumber(t, next))
+	require.Equal(t, int64(101), c.linkedTo("m6"), "later messages go to the open conversation")
+	require.Equal(t, int64(102), c.linkedTo("m7"))
+	require.Equal(t, []string{"m1", "m2", "m3", "m4", "m5", "m6", "m7"}, c.acts.linkOrder())
+	require.Equal(t, 1, c.acts.routedSeqCalls, "the chat asks the read model once, when it starts")
 
 	require.Len(t, c.acts.creates, 2, "one conversation per opening")
 	require.Equal(t, testChatID+"/message:m1", c.acts.creates[0].OpeningKey)
 	require.Equal(t, workflows.StatusQueued, c.acts.creates[0].Status)
-	require.Equal(t, "m1", c.acts.creates[0].MessageID)
 	require.Equal(t, testChatID+"/message:m7", c.acts.creates[1].OpeningKey)
 
 	children := c.startedConversations()
@@ -192,16 +217,18 @@ func TestChatOpensOneConversation(t *testing.T) {
 	// m1 opened it and started the client's turn; m2..m6 belong to the same turn, so the chat kept
 	// them (the read model counts them) rather than forwarding them.
 	require.Equal(t, workflows.StatusQueued, open.Status)
-	require.Equal(t, 1, open.Unread)
 	require.True(t, open.ClientWaiting)
-	require.Equal(t, int64(101), chatState.Open.Number)
-	require.True(t, chatState.Open.ClientTurn)
+	require.True(t, c.start.Add(time.Minute).Equal(open.LastActivity), "only m1 reached the conversation")
+	require.Len(t, chatState.Conversations, 1)
+	require.Equal(t, int64(101), chatState.Conversations[0].Number)
+	require.True(t, chatState.Conversations[0].ClientTurn)
 	var kept []string
-	for _, m := range chatState.Open.Unforwarded {
+	for _, m := range chatState.Conversations[0].Unforwarded {
 		kept = append(kept, m.MessageID)
 	}
-	require.ElementsMatch(t, []string{"m2", "m3", "m4", "m5", "m6"}, kept)
-	require.Len(t, chatState.Seen, 6)
+	require.Equal(t, []string{"m2", "m3", "m4", "m5", "m6"}, kept)
+	require.Equal(t, int64(7), chatState.NextSeq)
+	require.Empty(t, chatState.Early)
 
 	// The chat ended chatIdle after its last conversation closed.
 	require.True(t, c.start.Add(6*time.Minute+30*24*time.Hour).Equal(c.env.Now()), "ended at %s", c.env.Now())
@@ -209,19 +236,19 @@ func TestChatOpensOneConversation(t *testing.T) {
 
 func TestChatDuplicateMessageInFlight(t *testing.T) {
 	c := newChatTest(t, autoOpenLine())
-	first, second := &outcome{name: "m1"}, &outcome{name: "m1 again"}
-	c.at(time.Minute, func() {
-		req := workflows.InboundRequest{MessageID: "m1", At: c.start.Add(time.Minute)}
-		c.env.UpdateWorkflow(workflows.UpdateInbound, "delivery-1", first.callbacks(), req)
-		c.env.UpdateWorkflow(workflows.UpdateInbound, "delivery-2", second.callbacks(), req)
-	})
+	// The same batch twice in one workflow task: the first is still opening the conversation when
+	// the second arrives.
+	b := workflows.InboundBatch{Messages: []workflows.InboundMessage{c.message("m1", 1, time.Minute)}}
+	c.deliver(time.Minute, b, b)
 	open := c.queryConversation(2*time.Minute, 101)
 	c.updateConversation(3*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
 	c.run()
 
-	require.Equal(t, int64(101), inboundNumber(t, first))
-	require.Equal(t, int64(101), inboundNumber(t, second))
-	require.Equal(t, 1, open.Unread, "a retry that arrives while the first delivery opens the conversation is not counted twice")
+	require.Equal(t, int64(101), c.linkedTo("m1"), "a retry that arrives while the first delivery opens the conversation is not applied twice")
+	require.Len(t, c.acts.links, 1)
+	require.Len(t, c.acts.creates, 1)
+	require.Len(t, c.startedConversations(), 1)
+	require.True(t, open.ClientWaiting)
 }
 
 func TestChatWithoutAutoOpen(t *testing.T) {
@@ -229,11 +256,11 @@ func TestChatWithoutAutoOpen(t *testing.T) {
 	line.AutoOpen = false
 	c := newChatTest(t, line)
 	first := c.inbound(time.Minute, "m1")
-	again := c.inbound(2*time.Minute, "m1")
+	c.deliver(2*time.Minute, first)
 	c.run()
 
-	require.Zero(t, inboundNumber(t, first), "the message stays in the chat")
-	require.Zero(t, inboundNumber(t, again))
+	require.Zero(t, c.linkedTo("m1"), "the message stays in the chat")
+	require.Equal(t, []workflows.LinkInboundInput{{ChatID: testChatID, Seq: 1, Links: []workflows.InboundLink{{MessageID: "m1"}}}}, c.acts.links)
 	require.Empty(t, c.acts.creates)
 	require.Empty(t, c.startedConversations())
 	require.True(t, c.start.Add(2*time.Minute+30*24*time.Hour).Equal(c.env.Now()), "ended at %s", c.env.Now())
@@ -261,7 +288,6 @@ func TestChatAutomatedMessages(t *testing.T) {
 	c.at(6*m+40*s, func() { deliveredWhileActive <- c.acts.deliveredIDs() })
 	// Paused: the held messages go out in order; writing in the chat is allowed again.
 	c.updateConversation(7*m, 101, workflows.UpdatePause, act(opAnna))
-	dialogPaused := c.update(8*m, workflows.UpdateOpenDialog, workflows.OpenDialogRequest{ActionRequest: act(opAnna)})
 	writePaused := c.update(8*m+s, workflows.UpdateChatWrite, workflows.ChatWriteRequest{ActionRequest: act(opAnna), MessageID: "w1", Text: "hi"})
 	// Active again, then closed: what waited goes out at the close.
 	c.updateConversation(9*m, 101, workflows.UpdateResume, act(opAnna))
@@ -281,7 +307,6 @@ func TestChatAutomatedMessages(t *testing.T) {
 
 	requireRefused(t, writeActive, workflows.CodeActiveDialogExists)
 	requireRefused(t, dialogActive, workflows.CodeActiveDialogExists)
-	requireRefused(t, dialogPaused, workflows.CodeOpenConversation)
 	requireDone(t, writePaused)
 	require.Equal(t, workflows.ChatWriteResult{MessageID: "w1"}, writePaused.result)
 
@@ -311,17 +336,18 @@ func TestChatOpenDialogFollowUpAndCSAT(t *testing.T) {
 		ActionRequest: act(opAnna), SendCSAT: true, OpenTicket: true,
 	})
 	// The client presses a CSAT button.
-	csat := c.update(4*time.Minute, workflows.UpdateInbound, workflows.InboundRequest{
-		MessageID: "m-csat", At: c.start.Add(4 * time.Minute), Button: workflows.CSATPayload(101, workflows.CSATExcellent),
-	})
+	c.seq++
+	c.deliver(4*time.Minute, workflows.InboundBatch{Messages: []workflows.InboundMessage{{
+		MessageID: "m-csat", Seq: c.seq, At: c.start.Add(4 * time.Minute), Button: workflows.CSATPayload(101, workflows.CSATExcellent),
+	}}})
 	followUp := c.queryConversation(5*time.Minute, 102)
 	c.updateConversation(6*time.Minute, 102, workflows.UpdateClose, closeBy(opAnna))
 	c.run()
 
 	requireDone(t, dialog)
 	require.Equal(t, workflows.OpenDialogResult{Number: 101}, dialog.result)
-	require.Equal(t, &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive, TurnForwarding: true}, chatState.Open)
-	require.Equal(t, int64(101), inboundNumber(t, csat))
+	require.Equal(t, []workflows.OpenConversation{{Number: 101, Status: workflows.StatusActive}}, chatState.Conversations)
+	require.Zero(t, c.linkedTo("m-csat"), "an answer is a rating, not a message of the follow-up: it stays in the chat")
 
 	first := c.acts.projected(t, 101)
 	require.Equal(t, workflows.StatusClosed, first.Status)
@@ -333,6 +359,7 @@ func TestChatOpenDialogFollowUpAndCSAT(t *testing.T) {
 	require.Equal(t, workflows.StatusActive, followUp.Status)
 	require.Equal(t, int64(opAnna), followUp.AssigneeID)
 	require.Equal(t, workflows.KindRequest, followUp.Kind)
+	require.False(t, followUp.ClientWaiting, "the rating did not reach the follow-up")
 
 	require.Len(t, c.acts.creates, 2)
 	require.Regexp(t, "^"+testChatID+"/dialog:", c.acts.creates[0].OpeningKey)
@@ -397,7 +424,9 @@ func TestChatContinuesAsNewWithItsState(t *testing.T) {
 	c.update(time.Minute, workflows.UpdateOpenDialog, workflows.OpenDialogRequest{ActionRequest: act(opAnna)})
 	c.automated(2*time.Minute, workflows.AutomatedTunnel, "a1")
 	c.inbound(3*time.Minute, "m1")
-	last := c.inbound(3*time.Minute+30*time.Second, "m2")
+	c.inbound(3*time.Minute+30*time.Second, "m2")
+	// m4 came ahead of m3: it waits, and goes with the state.
+	c.deliver(3*time.Minute+40*time.Second, workflows.InboundBatch{Messages: []workflows.InboundMessage{c.message("m4", 4, 3*time.Minute+40*time.Second)}})
 	c.at(4*time.Minute, func() { c.env.SetContinueAsNewSuggested(true) })
 	c.env.ExecuteWorkflow(workflows.ChatWorkflow, workflows.ChatInput{ChatID: testChatID, ChannelID: 3, LineID: 1, ContactID: contactID})
 
@@ -405,50 +434,69 @@ func TestChatContinuesAsNewWithItsState(t *testing.T) {
 	var can *workflow.ContinueAsNewError
 	require.ErrorAs(t, c.env.GetWorkflowError(), &can)
 	require.True(t, c.start.Add(4*time.Minute).Equal(c.env.Now()), "continued at %s", c.env.Now())
-	require.Equal(t, int64(101), inboundNumber(t, last))
+	require.Equal(t, int64(101), c.linkedTo("m2"))
+	require.Empty(t, c.acts.linked("m4"), "m4 waits for m3")
 	var next workflows.ChatInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.NotNil(t, next.State)
 	// m2 came within the turn m1 started: kept, not forwarded, and carried over.
-	require.Len(t, next.State.Open.Unforwarded, 1)
-	require.Equal(t, "m2", next.State.Open.Unforwarded[0].MessageID)
-	require.True(t, c.start.Add(3*time.Minute+30*time.Second).Equal(next.State.Open.Unforwarded[0].At))
-	next.State.Open.Unforwarded = nil
+	require.Len(t, next.State.Conversations, 1)
+	require.Len(t, next.State.Conversations[0].Unforwarded, 1)
+	require.Equal(t, "m2", next.State.Conversations[0].Unforwarded[0].MessageID)
+	require.True(t, c.start.Add(3*time.Minute+30*time.Second).Equal(next.State.Conversations[0].Unforwarded[0].At))
+	next.State.Conversations[0].Unforwarded = nil
+	require.Len(t, next.State.Early, 1)
+	require.Equal(t, "m4", next.State.Early[0].MessageID)
+	require.True(t, c.start.Add(3*time.Minute+40*time.Second).Equal(next.State.LastActivity), "last activity %s", next.State.LastActivity)
+	next.State.Early, next.State.LastActivity = nil, time.Time{}
 	require.Equal(t, workflows.ChatInput{ChatID: testChatID, ChannelID: 3, LineID: 1, ContactID: contactID, State: &workflows.ChatState{
-		Open:   &workflows.OpenConversation{Number: 101, Status: workflows.StatusActive, TurnForwarding: true, ClientTurn: true},
-		Queue:  []string{"a1"},
-		Seen:   []workflows.SeenMessage{{ID: "m1", Conversation: 101}, {ID: "m2", Conversation: 101}},
-		Opened: []int64{101},
+		Conversations: []workflows.OpenConversation{{Number: 101, Status: workflows.StatusActive, ClientTurn: true}},
+		Queue:         []string{"a1"},
+		Opened:        []int64{101},
+		NextSeq:       3,
 	}}, next)
 }
 
+// TestChatClientWritesToAPausedConversation: with nothing queued or active, a client message goes
+// to the paused conversation: it resumes it, or (line setting) stays in the chat.
 func TestChatClientWritesToAPausedConversation(t *testing.T) {
 	tests := []struct {
-		setting    string
+		setting string
+		// answered: the operator replied before pausing, so the client's message starts a new turn.
+		answered   bool
 		wantNumber int64
 		wantStatus string
-		wantUnread int
 	}{
-		{workflows.PausedResume, 101, workflows.StatusActive, 2},
-		{workflows.PausedStay, 0, workflows.StatusPaused, 1},
+		{workflows.PausedResume, true, 101, workflows.StatusActive},
+		{workflows.PausedResume, false, 101, workflows.StatusActive},
+		{"", false, 101, workflows.StatusActive},
+		{workflows.PausedStay, true, 0, workflows.StatusPaused},
+		{workflows.PausedStay, false, 0, workflows.StatusPaused},
 	}
 	for _, tt := range tests {
-		t.Run(tt.setting, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%q answered=%v", tt.setting, tt.answered), func(t *testing.T) {
 			line := autoOpenLine()
 			line.PausedClientMessage = tt.setting
 			c := newChatTest(t, line)
 			c.inbound(time.Minute, "m1")
 			c.updateConversation(2*time.Minute, 101, workflows.UpdateTake, take(opAnna))
+			if tt.answered {
+				c.updateConversation(2*time.Minute+30*time.Second, 101, workflows.UpdateReply, reply(opAnna, "out-1", "Hello"))
+			}
 			c.updateConversation(3*time.Minute, 101, workflows.UpdatePause, act(opAnna))
-			second := c.inbound(4*time.Minute, "m2")
+			c.inbound(4*time.Minute, "m2")
 			conv := c.queryConversation(5*time.Minute, 101)
 			chatState := c.queryChat(5 * time.Minute)
 			c.updateConversation(6*time.Minute, 101, workflows.UpdateClose, closeBy(opAnna))
 			c.run()
 
-			require.Equal(t, tt.wantNumber, inboundNumber(t, second))
-			require.Equal(t, tt.wantStatus, conv.Status)
-			require.Equal(t, tt.wantUnread, conv.Unread)
-			require.Equal(t, tt.wantStatus, chatState.Open.Status, "the chat follows the conversation")
+			require.Equal(t, tt.wantNumber, c.linkedTo("m2"))
+			require.Equal(t, tt.wantStatus, conv.Status, "the conversation")
+			require.Len(t, chatState.Conversations, 1)
+			require.Equal(t, tt.wantStatus, chatState.Conversations[0].Status, "the chat follows the conversation")
+			if tt.wantNumber != 0 {
+				require.True(t, conv.ClientWaiting)
+			}
 		})
 	}
 }
@@ -456,36 +504,40 @@ func TestChatClientWritesToAPausedConversation(t *testing.T) {
 func TestChatRoutesLateMessagesAnew(t *testing.T) {
 	c := newChatTest(t, autoOpenLine())
 	c.inbound(time.Minute, "m1")
+	second := c.inbound(90*time.Second, "m2") // kept in #101's client turn
 	c.updateConversation(2*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
 	// #101 hands back a message that reached it after it closed.
 	c.at(3*time.Minute, func() {
 		c.env.SignalWorkflow(workflows.SignalConversationChanged, workflows.ConversationChanged{
 			Number: 101, Status: workflows.StatusClosed,
-			LateMessages: []workflows.ClientMessage{{MessageID: "m2", At: c.start.Add(3 * time.Minute)}},
+			LateMessages: []workflows.ClientMessage{{MessageID: "m2", At: c.start.Add(90 * time.Second)}},
 		})
 	})
-	again := c.inbound(4*time.Minute, "m2")
+	c.deliver(4*time.Minute, second) // redelivered: applied already
 	c.updateConversation(5*time.Minute, 102, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
 	c.run()
 
 	children := c.startedConversations()
 	require.Len(t, children, 2)
 	require.Equal(t, "m2", children[1].FirstMessage.MessageID, "the late message opened a new conversation")
-	require.Equal(t, int64(102), inboundNumber(t, again), "and is remembered there")
+	require.Equal(t, []workflows.InboundLink{
+		{MessageID: "m2", Conversation: 101},
+		{MessageID: "m2", Conversation: 102, Moved: true},
+	}, c.acts.linked("m2"), "and the read model moves it there; the redelivery changes nothing")
 }
 
 func TestChatTakesCSATAnswersOnlyForItsOwnConversations(t *testing.T) {
 	c := newChatTest(t, autoOpenLine())
 	c.inbound(time.Minute, "m1")
 	// A payload naming another chat's conversation is an ordinary client message here.
-	forged := c.update(2*time.Minute, workflows.UpdateInbound, workflows.InboundRequest{
-		MessageID: "m-forged", At: c.start.Add(2 * time.Minute), Button: workflows.CSATPayload(5555, workflows.CSATBad)})
+	c.deliver(2*time.Minute, workflows.InboundBatch{Messages: []workflows.InboundMessage{{
+		MessageID: "m-forged", Seq: 2, At: c.start.Add(2 * time.Minute), Button: workflows.CSATPayload(5555, workflows.CSATBad)}}})
 	open := c.queryConversation(3*time.Minute, 101)
 	c.updateConversation(4*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
 	c.run()
 
-	require.Equal(t, int64(101), inboundNumber(t, forged))
-	require.Equal(t, 1, open.Unread, "the press is a message of the client's current turn, not a rating")
+	require.Equal(t, int64(101), c.linkedTo("m-forged"), "the press is a message of the client's current turn, not a rating")
+	require.True(t, open.ClientWaiting)
 	require.Zero(t, open.CSAT)
 }
 
@@ -507,8 +559,13 @@ func TestChatForwardsAMessageThatCrossedTheReply(t *testing.T) {
 	c.updateConversation(7*time.Minute, 101, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: asSupervisor(), ConfirmUnread: true})
 	c.run()
 
-	require.Equal(t, 1, before.Unread, "m2 and m3 were kept while the turn was open")
-	require.Equal(t, 2, after.Unread, "m3 reached the conversation; m2 came before the answer and did not")
-	require.True(t, chatState.Open.ClientTurn)
-	require.Empty(t, chatState.Open.Unforwarded)
+	require.True(t, c.start.Add(time.Minute).Equal(before.LastActivity), "m2 and m3 were kept while the turn was open")
+	require.False(t, after.LastActivity.Before(c.start.Add(4*time.Minute)),
+		"m3 reached the conversation (m2 came before the answer and did not): last activity %s", after.LastActivity)
+	require.Len(t, chatState.Conversations, 1)
+	require.True(t, chatState.Conversations[0].ClientTurn)
+	require.Empty(t, chatState.Conversations[0].Unforwarded)
+	for _, id := range []string{"m1", "m2", "m3"} {
+		require.Equal(t, int64(101), c.linkedTo(id), id)
+	}
 }

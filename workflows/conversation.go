@@ -14,14 +14,6 @@ import (
 // (history.maxTotalUpdates, 2,000 by default).
 var maxUpdatesPerRun = 1000 // a variable so tests can lower it
 
-// counted wraps an update handler so the run knows how many updates it accepted.
-func counted[T, R any](n *int, h func(workflow.Context, T) (R, error)) func(workflow.Context, T) (R, error) {
-	return func(ctx workflow.Context, req T) (R, error) {
-		*n++
-		return h(ctx, req)
-	}
-}
-
 // csatWindow is how long a closed conversation waits for the client's CSAT answer.
 const csatWindow = 7 * 24 * time.Hour
 
@@ -30,6 +22,7 @@ const csatWindow = 7 * 24 * time.Hour
 // and auto-close timers, and a projection of every change to PostgreSQL.
 func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (ConversationState, error) {
 	c := newConversation(ctx, in)
+	c.outbox.ids = in.Outbox
 	if err := c.setup(ctx); err != nil {
 		return c.st, err
 	}
@@ -41,9 +34,18 @@ type conversation struct {
 	st   ConversationState
 	line LineConfig
 
+	// mu serialises everything that changes the state: operator actions, client events and the
+	// timers' work. A handler that awaits (a local activity) never interleaves with another, so
+	// two overlapping actions (a double click on Close) are judged one after the other.
+	mu fifoLock
+	// busy counts handlers holding or waiting for mu.
+	busy int
+	// clientQueued counts client messages taken off their channel and waiting for mu.
+	clientQueued int
 	// pending holds timeline events not yet written to the read model.
-	pending     []Event
-	resetUnread bool
+	pending []Event
+	// repliedAt is an operator's answer not yet written to the read model.
+	repliedAt *time.Time
 	// changed wakes the main loop so it re-arms its timers.
 	changed bool
 	// notified is the status the chat was last told about.
@@ -103,126 +105,161 @@ func (c *conversation) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	handlers := []struct {
-		name      string
-		handler   any
-		validator any
-	}{
-		{UpdateTake, counted(&c.updates, c.take), func(ctx workflow.Context, r TakeRequest) error { return asTemporal(checkTake(&c.st, r)) }},
-		{UpdateAssign, counted(&c.updates, c.assign), func(ctx workflow.Context, r AssignRequest) error { return asTemporal(checkAssign(&c.st, r)) }},
-		{UpdateTransfer, counted(&c.updates, c.transfer), func(ctx workflow.Context, r TransferRequest) error { return asTemporal(checkTransfer(&c.st, r)) }},
-		{UpdateReturn, counted(&c.updates, c.returnToQueue), func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkReturn(&c.st, r)) }},
-		{UpdatePause, counted(&c.updates, c.pause), func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkPause(&c.st, r)) }},
-		{UpdateResume, counted(&c.updates, c.resume), func(ctx workflow.Context, r ActionRequest) error { return asTemporal(checkResume(&c.st, r)) }},
-		{UpdateReply, counted(&c.updates, c.reply), func(ctx workflow.Context, r ReplyRequest) error { return asTemporal(checkReply(&c.st, r)) }},
-		{UpdateNote, counted(&c.updates, c.note), func(ctx workflow.Context, r ReplyRequest) error { return asTemporal(checkNote(&c.st, r)) }},
-		{UpdateEdit, counted(&c.updates, c.edit), func(ctx workflow.Context, r EditRequest) error { return asTemporal(checkEdit(&c.st, r)) }},
-		{UpdateClose, counted(&c.updates, c.close), func(ctx workflow.Context, r CloseRequest) error { return asTemporal(checkClose(&c.st, r)) }},
+	errs := []error{
+		action(ctx, c, UpdateTake, checkTake, c.take),
+		action(ctx, c, UpdateAssign, checkAssign, c.assign),
+		action(ctx, c, UpdateTransfer, checkTransfer, c.transfer),
+		action(ctx, c, UpdateReturn, checkReturn, c.returnToQueue),
+		action(ctx, c, UpdatePause, checkPause, c.pause),
+		action(ctx, c, UpdateResume, checkResume, c.resume),
+		action(ctx, c, UpdateReply, checkReply, c.reply),
+		action(ctx, c, UpdateNote, checkNote, c.note),
+		action(ctx, c, UpdateEdit, checkEdit, c.edit),
+		action(ctx, c, UpdateClose, checkClose, c.close),
 	}
-	for _, h := range handlers {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
-			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return err
-		}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalClientMessage)
-		for {
-			var m ClientMessage
-			ch.Receive(ctx, &m)
-			// Counted as background work so the workflow never ends halfway through it.
-			c.background++
-			c.onClientMessage(ctx, m)
-			c.background--
-		}
+	receive(ctx, SignalClientMessage, &c.busy, func(ctx workflow.Context, m ClientMessage) {
+		c.clientQueued++
+		_ = c.locked(ctx, func(ctx workflow.Context) error { c.clientQueued--; c.onClientMessage(ctx, m); return nil })
 	})
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalCSATAnswer)
-		for {
-			var a CSATAnswer
-			ch.Receive(ctx, &a)
-			// Counted as background work so the workflow never ends halfway through it.
-			c.background++
-			c.onCSAT(ctx, a)
-			c.background--
-		}
+	receive(ctx, SignalCSATAnswer, &c.busy, func(ctx workflow.Context, a CSATAnswer) {
+		_ = c.locked(ctx, func(ctx workflow.Context) error { c.onCSAT(ctx, a); return nil })
 	})
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalRegulationChanged)
-		for {
-			var r RegulationChanged
-			ch.Receive(ctx, &r)
-			// Counted as background work so the workflow never ends halfway through it.
-			c.background++
-			c.onRegulationChanged(ctx, r)
-			c.background--
-		}
+	receive(ctx, SignalRegulationChanged, &c.busy, func(ctx workflow.Context, r RegulationChanged) {
+		_ = c.locked(ctx, func(ctx workflow.Context) error { c.onRegulationChanged(ctx, r); return nil })
 	})
 	workflow.Go(ctx, c.outbox.run)
 	return nil
 }
 
+// action registers an operator action: its validator refuses what the rules forbid when the
+// update arrives, and the handler checks again once it holds the mutex, because an action
+// admitted just before it (in the same workflow task) may have changed the state meanwhile.
+func action[T any](ctx workflow.Context, c *conversation, name string, check func(*ConversationState, T) error,
+	handle func(workflow.Context, T) (ActionResult, error)) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, r T) (res ActionResult, err error) {
+			c.updates++
+			err = c.locked(ctx, func(ctx workflow.Context) error {
+				if err := check(c.view(ctx), r); err != nil {
+					return asTemporal(err)
+				}
+				res, err = handle(ctx, r)
+				return err
+			})
+			return res, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r T) error { return asTemporal(check(c.view(ctx), r)) }})
+}
+
+// view is the state an action is judged by: a client message that arrived but is not applied
+// yet (it waits for the mutex) already counts as unread.
+func (c *conversation) view(ctx workflow.Context) *ConversationState {
+	if c.st.ClientWaiting || c.clientQueued == 0 {
+		return &c.st
+	}
+	st := c.st
+	st.ClientWaiting = true
+	return &st
+}
+
+// locked runs fn holding the conversation's mutex.
+func (c *conversation) locked(ctx workflow.Context, fn func(workflow.Context) error) error {
+	c.busy++
+	defer func() { c.busy-- }()
+	if err := c.mu.lock(ctx); err != nil {
+		return err
+	}
+	defer c.mu.unlock()
+	return fn(ctx)
+}
+
+// quiet tells whether nothing is halfway done: no handler runs or waits, no signal waits to be
+// handled, no background work runs.
+func (c *conversation) quiet(ctx workflow.Context) bool {
+	return c.busy == 0 && c.background == 0 && workflow.AllHandlersFinished(ctx) &&
+		workflow.GetSignalChannel(ctx, SignalClientMessage).Len() == 0 &&
+		workflow.GetSignalChannel(ctx, SignalCSATAnswer).Len() == 0 &&
+		workflow.GetSignalChannel(ctx, SignalRegulationChanged).Len() == 0
+}
+
+// tooLong tells when this run should continue as new: its history is long, or it accepted
+// enough updates to near the server's cap.
+func (c *conversation) tooLong(ctx workflow.Context) bool {
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() || c.updates >= maxUpdatesPerRun
+}
+
 func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 	if c.in.State == nil {
-		if err := c.commit(ctx); err != nil {
+		if err := c.locked(ctx, func(ctx workflow.Context) error {
+			if err := c.commit(ctx); err != nil {
+				return err
+			}
+			var others []int64
+			for _, p := range c.st.Participants {
+				if p != c.in.OpenedBy {
+					others = append(others, p)
+				}
+			}
+			c.addParticipants(ctx, others, c.in.OpenedBy)
+			return nil
+		}); err != nil {
 			return c.st, err
 		}
-		var others []int64
-		for _, p := range c.st.Participants {
-			if p != c.in.OpenedBy {
-				others = append(others, p)
-			}
-		}
-		c.addParticipants(ctx, others, c.in.OpenedBy)
 	}
+	// One timer follows the earliest deadline (SLA warning or breach, auto-close).
+	var timer deadlineTimer
 	for c.st.Status != StatusClosed {
-		// Checked on every wake-up: one that re-arms a timer (continue below) must not skip it.
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() ||
-			c.updates >= maxUpdatesPerRun && workflow.GetVersion(ctx, versionUpdateCap, workflow.DefaultVersion, 1) == 1 {
+		if ctx.Err() != nil {
+			timer.stop()
+			return c.st, temporal.NewCanceledError()
+		}
+		if c.tooLong(ctx) {
+			timer.stop()
 			return c.continueAsNew(ctx)
 		}
-		c.changed = false
-		now := workflow.Now(ctx)
 		deadline, ok := c.nextDeadline()
-		woken := func() bool { return c.changed || c.st.Status == StatusClosed }
-		if !ok {
-			if err := workflow.Await(ctx, woken); err != nil {
+		if ok && !deadline.After(workflow.Now(ctx)) {
+			timer.stop()
+			if err := c.locked(ctx, c.onDeadline); err != nil {
 				return c.st, err
 			}
-		} else if wait := deadline.Sub(now); wait > 0 {
-			fired, err := workflow.AwaitWithTimeout(ctx, wait, woken)
-			if err != nil {
-				return c.st, err
-			}
-			if fired {
-				continue
-			}
+			continue
 		}
-		if !c.changed && c.st.Status != StatusClosed {
-			if err := c.onDeadline(ctx); err != nil {
-				return c.st, err
-			}
-		}
-	}
-	// Closed: let deliveries, background work and running handlers finish, then wait for the
-	// CSAT answer if one was asked.
-	if c.st.CSATSent && c.st.CSAT == 0 {
-		if _, err := workflow.AwaitWithTimeout(ctx, csatWindow, func() bool { return c.st.CSAT != 0 }); err != nil {
+		timer.follow(ctx, deadline, ok)
+		c.changed = false
+		if err := workflow.Await(ctx, func() bool {
+			return c.changed || c.st.Status == StatusClosed || timer.fired() || c.tooLong(ctx)
+		}); err != nil {
 			return c.st, err
 		}
+		if timer.fired() {
+			timer.done() // the loop fires what is due, or re-arms for a deadline that moved later
+		}
 	}
-	if err := workflow.Await(ctx, func() bool {
-		return c.outbox.idle() && c.background == 0 && workflow.AllHandlersFinished(ctx)
-	}); err != nil {
+	timer.stop()
+	// Closed: wait for the CSAT answer if one was asked, then let deliveries, background work
+	// and running handlers finish.
+	if c.st.CSATSent && c.st.CSAT == 0 {
+		var window deadlineTimer
+		window.follow(ctx, workflow.Now(ctx).Add(csatWindow), true)
+		if err := workflow.Await(ctx, func() bool { return c.st.CSAT != 0 || window.fired() }); err != nil {
+			return c.st, err
+		}
+		window.stop()
+	}
+	if err := workflow.Await(ctx, func() bool { return c.outbox.idle() && c.quiet(ctx) }); err != nil {
 		return c.st, err
 	}
 	return c.snapshot(), nil
 }
 
+// continueAsNew starts the next run once nothing is halfway done; the messages still to
+// deliver go with the state, so it never waits for a slow channel.
 func (c *conversation) continueAsNew(ctx workflow.Context) (ConversationState, error) {
-	if err := workflow.Await(ctx, func() bool {
-		return c.outbox.idle() && c.background == 0 && workflow.AllHandlersFinished(ctx)
-	}); err != nil {
+	if err := workflow.Await(ctx, func() bool { return c.quiet(ctx) }); err != nil {
 		return c.st, err
 	}
 	next := c.in
@@ -230,6 +267,7 @@ func (c *conversation) continueAsNew(ctx workflow.Context) (ConversationState, e
 	st := c.snapshot()
 	next.State = &st
 	next.FirstMessage = nil
+	next.Outbox = slices.Clone(c.outbox.ids)
 	return c.st, workflow.NewContinueAsNewError(ctx, ConversationWorkflow, next)
 }
 
@@ -261,17 +299,19 @@ func (c *conversation) onDeadline(ctx workflow.Context) error {
 	if at, ok := c.autoCloseAt(); ok && !now.Before(at) {
 		// Client messages within a turn are not forwarded here, but the read model has them all:
 		// a later one postpones the close.
-		if workflow.GetVersion(ctx, versionAutoCloseReadModel, workflow.DefaultVersion, 1) == 1 {
-			var last LastActivityResult
-			err := workflow.ExecuteLocalActivity(c.local(ctx), ActivityLastActivity, LastActivityInput{Number: c.st.Number}).Get(ctx, &last)
-			if err != nil {
-				return err
-			}
-			if last.At.After(c.st.LastActivity) {
-				c.st.LastActivity = last.At
-				if at, _ := c.autoCloseAt(); now.Before(at) {
-					return nil // the loop re-arms the timer
+		var last LastActivityResult
+		err := workflow.ExecuteLocalActivity(c.local(ctx), ActivityLastActivity, LastActivityInput{Number: c.st.Number}).Get(ctx, &last)
+		if err != nil {
+			return err
+		}
+		if last.At.After(c.st.LastActivity) {
+			c.st.LastActivity = last.At
+			if at, _ := c.autoCloseAt(); now.Before(at) {
+				if len(fired) > 0 {
+					return c.commit(ctx)
 				}
+				c.changed = true
+				return nil // the loop re-arms the timer
 			}
 		}
 		return c.autoClose(ctx, now)
@@ -339,9 +379,7 @@ func (c *conversation) setAssignee(ctx workflow.Context, id int64) {
 
 // actionIsActivity restarts the inactivity clock: an operator is in the conversation now.
 func (c *conversation) actionIsActivity(ctx workflow.Context) {
-	if workflow.GetVersion(ctx, versionActionIsActivity, workflow.DefaultVersion, 1) == 1 {
-		c.st.LastActivity = workflow.Now(ctx)
-	}
+	c.st.LastActivity = workflow.Now(ctx)
 }
 
 func (c *conversation) returnToQueue(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
@@ -385,9 +423,9 @@ func (c *conversation) reply(ctx workflow.Context, r ReplyRequest) (ActionResult
 	if err != nil {
 		return ActionResult{}, err
 	}
-	c.st.Unread, c.resetUnread = 0, true
+	c.repliedAt = &now
 	c.st.LastActivity = now
-	if c.st.ClientWaiting && c.in.TurnForwarding {
+	if c.st.ClientWaiting {
 		// The chat stops forwarding client messages during a turn; tell it the turn is answered.
 		c.notifyChat(ctx, ConversationChanged{Number: c.st.Number, Status: c.st.Status, RepliedAt: &now})
 	}
@@ -474,8 +512,8 @@ func (c *conversation) close(ctx workflow.Context, r CloseRequest) (ActionResult
 	if r.OpenTicket {
 		data["open_ticket"] = true
 	}
-	if r.ConfirmUnread && c.st.Unread > 0 {
-		data["unread_confirmed"] = c.st.Unread
+	if r.ConfirmUnread && c.st.ClientWaiting {
+		data["unread_confirmed"] = true
 	}
 	c.event(now, r.ActorID, "closed", data)
 	if r.SendCSAT {
@@ -551,10 +589,9 @@ func (c *conversation) onClientMessage(ctx workflow.Context, m ClientMessage) {
 	}
 }
 
-// clientWrote counts an unread client message; it returns true when a client turn starts (the
-// response clocks start then).
+// clientWrote notes a client message; it returns true when a client turn starts (the response
+// clocks start then).
 func (c *conversation) clientWrote(at time.Time) bool {
-	c.st.Unread++
 	c.st.LastActivity = at
 	if c.st.ClientWaiting {
 		return false
@@ -601,8 +638,7 @@ func (c *conversation) onRegulationChanged(ctx workflow.Context, r RegulationCha
 			"merge_replies_after_close": line.MergeRepliesAfterClose, "paused_client_message": line.PausedClientMessage})
 	}
 	c.line.Regulation = r.Regulation
-	if !sameRegulation(old, r.Regulation) ||
-		workflow.GetVersion(ctx, versionRearmOnlyOnChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !sameRegulation(old, r.Regulation) {
 		c.st.SLA.rearm(old, r.Regulation, slaContext{now: now, paused: c.st.Status == StatusPaused,
 			responded: c.st.Responded, clientWaiting: c.st.ClientWaiting})
 		var regID int64
@@ -645,6 +681,16 @@ var localOptions = workflow.LocalActivityOptions{
 	ScheduleToCloseTimeout: time.Hour,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
+	},
+}
+
+// linkOptions are those of the chat's read-model work on the inbound path: the messages are
+// already durable, so routing them waits out a long PostgreSQL outage rather than give up.
+var linkOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: 7 * 24 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 	},
 }
 
@@ -700,13 +746,15 @@ func (c *conversation) runBackground(ctx workflow.Context, activity string, in a
 		actx := workflow.WithActivityOptions(ctx, backgroundOptions)
 		var out map[string]any
 		err := workflow.ExecuteActivity(actx, activity, in).Get(ctx, &out)
-		now := workflow.Now(ctx)
-		if err != nil {
-			c.event(now, 0, doneEvent+"_failed", map[string]any{"error": errorMessage(err)})
-		} else {
-			c.event(now, 0, doneEvent, out)
-		}
-		_ = c.commit(ctx)
+		_ = c.locked(ctx, func(ctx workflow.Context) error {
+			now := workflow.Now(ctx)
+			if err != nil {
+				c.event(now, 0, doneEvent+"_failed", map[string]any{"error": errorMessage(err)})
+			} else {
+				c.event(now, 0, doneEvent, out)
+			}
+			return c.commit(ctx)
+		})
 	})
 }
 
@@ -760,8 +808,8 @@ func (c *conversation) commit(ctx workflow.Context) error {
 func (c *conversation) commitNotify(ctx workflow.Context, followUp int64) error {
 	c.st.Revision++
 	c.changed = true
-	in := ProjectConversationInput{State: c.snapshot(), Events: c.pending, ResetUnread: c.resetUnread}
-	c.pending, c.resetUnread = nil, false
+	in := ProjectConversationInput{State: c.snapshot(), Events: c.pending, RepliedAt: c.repliedAt}
+	c.pending, c.repliedAt = nil, nil
 	var told workflow.Future
 	if c.st.Status != c.notified || followUp != 0 {
 		c.notified = c.st.Status
@@ -770,7 +818,7 @@ func (c *conversation) commitNotify(ctx workflow.Context, followUp int64) error 
 	if err := workflow.ExecuteLocalActivity(c.local(ctx), ActivityProjectConversation, in).Get(ctx, nil); err != nil {
 		return err
 	}
-	if told != nil && workflow.GetVersion(ctx, versionChatToldFirst, workflow.DefaultVersion, 1) == 1 {
+	if told != nil {
 		// The operator's action answers once the chat has the new status in its history, so the
 		// next client message or automated message is judged by it (paused, closed…).
 		_ = told.Get(ctx, nil)

@@ -60,7 +60,8 @@ const QueryState = "state"
 
 // Updates and signals of ChatWorkflow.
 const (
-	UpdateInbound    = "inbound"
+	// SignalInbound carries an InboundBatch from the inbound hand-off.
+	SignalInbound    = "inbound"
 	UpdateAutomated  = "automated"
 	UpdateOpenDialog = "open_dialog"
 	UpdateChatWrite  = "write"

@@ -20,7 +20,6 @@ const (
 	CodeNotAssignee        = "not_assignee"
 	CodeUnreadMessages     = "unread_messages"
 	CodeActiveDialogExists = "active_dialog_exists"
-	CodeOpenConversation   = "open_conversation_exists"
 	CodeSameAssignee       = "same_assignee"
 	CodeInvalid            = "invalid_request"
 )
@@ -28,7 +27,7 @@ const (
 // ruleCodes are the refusals an operator may see; any other workflow error is internal.
 var ruleCodes = []string{CodeConversationClosed, CodeConversationPaused, CodeNotTaken, CodeAlreadyTaken, CodeAlreadyQueued,
 	CodeAlreadyPaused, CodeNotPaused, CodeNotActive, CodeNotAssignee, CodeUnreadMessages, CodeActiveDialogExists,
-	CodeOpenConversation, CodeSameAssignee, CodeInvalid}
+	CodeSameAssignee, CodeInvalid}
 
 // IsRuleCode tells whether an application error's type is one of the refusal codes.
 func IsRuleCode(code string) bool { return slices.Contains(ruleCodes, code) }
@@ -193,8 +192,8 @@ func checkClose(s *ConversationState, r CloseRequest) error {
 	if r.ClientRating < 0 || r.ClientRating > 3 {
 		return refuse(CodeInvalid, "client_rating must be 1, 2 or 3")
 	}
-	if s.Unread > 0 && !r.ConfirmUnread {
-		return refuse(CodeUnreadMessages, "conversation #%d has %d unread client message(s); confirm to close anyway", s.Number, s.Unread)
+	if s.ClientWaiting && !r.ConfirmUnread {
+		return refuse(CodeUnreadMessages, "conversation #%d has unread client messages; confirm to close anyway", s.Number)
 	}
 	if s.AssigneeID != 0 {
 		return checkHandler(s, r.ActionRequest)

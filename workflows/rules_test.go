@@ -263,7 +263,8 @@ func TestCheckEdit(t *testing.T) {
 }
 
 func TestCheckClose(t *testing.T) {
-	unread := func(st *ConversationState, n int) *ConversationState { st.Unread = n; return st }
+	// A client turn nobody answered yet: the client has unread messages (the read model counts them).
+	unread := func(st *ConversationState) *ConversationState { st.ClientWaiting = true; return st }
 	tests := []struct {
 		name string
 		st   *ConversationState
@@ -278,9 +279,9 @@ func TestCheckClose(t *testing.T) {
 		{"ratings 1..3", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: 3}, ""},
 		{"rating 4", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: 4}, CodeInvalid},
 		{"rating -1", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: -1}, CodeInvalid},
-		{"unread", unread(ruleState(StatusActive, ruleOp1), 2), CloseRequest{ActionRequest: actor(ruleOp1)}, CodeUnreadMessages},
-		{"unread confirmed", unread(ruleState(StatusActive, ruleOp1), 2), CloseRequest{ActionRequest: actor(ruleOp1), ConfirmUnread: true}, ""},
-		{"unread in the queue", unread(ruleState(StatusQueued, 0), 1), CloseRequest{ActionRequest: supervisor(ruleOp3)}, CodeUnreadMessages},
+		{"unread", unread(ruleState(StatusActive, ruleOp1)), CloseRequest{ActionRequest: actor(ruleOp1)}, CodeUnreadMessages},
+		{"unread confirmed", unread(ruleState(StatusActive, ruleOp1)), CloseRequest{ActionRequest: actor(ruleOp1), ConfirmUnread: true}, ""},
+		{"unread in the queue", unread(ruleState(StatusQueued, 0)), CloseRequest{ActionRequest: supervisor(ruleOp3)}, CodeUnreadMessages},
 		{"closed", ruleState(StatusClosed, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1)}, CodeConversationClosed},
 	}
 	for _, tt := range tests {
@@ -309,27 +310,36 @@ func TestCheckAutomated(t *testing.T) {
 
 func TestChatChecks(t *testing.T) {
 	write := ChatWriteRequest{ActionRequest: actor(ruleOp1), MessageID: "w1", Text: "hi"}
+	conv := func(number int64, status string) OpenConversation {
+		return OpenConversation{Number: number, Status: status}
+	}
 	tests := []struct {
-		name      string
-		open      *OpenConversation
-		r         ChatWriteRequest
-		wantOpen  string
-		wantWrite string
+		name string
+		open []OpenConversation
+		r    ChatWriteRequest
+		// wantOpen is the refusal of a new dialog, wantHolder the conversation it names.
+		wantOpen   string
+		wantHolder int64
+		wantWrite  string
 	}{
-		{"nothing open", nil, write, "", ""},
-		{"active", &OpenConversation{Number: 5, Status: StatusActive}, write, CodeActiveDialogExists, CodeActiveDialogExists},
-		{"queued", &OpenConversation{Number: 5, Status: StatusQueued}, write, CodeOpenConversation, ""},
-		{"paused", &OpenConversation{Number: 5, Status: StatusPaused}, write, CodeOpenConversation, ""},
-		{"empty write", nil, ChatWriteRequest{ActionRequest: actor(ruleOp1), MessageID: "w1"}, "", CodeInvalid},
-		{"write without id", nil, ChatWriteRequest{ActionRequest: actor(ruleOp1), Text: "hi"}, "", CodeInvalid},
+		{"nothing open", nil, write, "", 0, ""},
+		{"active", []OpenConversation{conv(5, StatusActive)}, write, CodeActiveDialogExists, 5, CodeActiveDialogExists},
+		{"queued", []OpenConversation{conv(5, StatusQueued)}, write, CodeActiveDialogExists, 5, ""},
+		// Seed 003: paused dialogs do not block a new one.
+		{"paused", []OpenConversation{conv(5, StatusPaused)}, write, "", 0, ""},
+		{"two paused", []OpenConversation{conv(4, StatusPaused), conv(5, StatusPaused)}, write, "", 0, ""},
+		{"paused and active", []OpenConversation{conv(4, StatusPaused), conv(5, StatusActive)}, write, CodeActiveDialogExists, 5, CodeActiveDialogExists},
+		{"paused and queued", []OpenConversation{conv(5, StatusQueued), conv(4, StatusPaused)}, write, CodeActiveDialogExists, 5, ""},
+		{"empty write", nil, ChatWriteRequest{ActionRequest: actor(ruleOp1), MessageID: "w1"}, "", 0, CodeInvalid},
+		{"write without id", nil, ChatWriteRequest{ActionRequest: actor(ruleOp1), Text: "hi"}, "", 0, CodeInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ch := &chat{st: ChatState{Open: tt.open}}
-			errOpen := ch.checkNoOpen()
+			ch := &chat{st: ChatState{Conversations: tt.open}}
+			errOpen := ch.checkNoCurrent()
 			require.Equal(t, tt.wantOpen, ruleCode(t, errOpen))
 			if errOpen != nil {
-				require.Equal(t, int64(5), errOpen.(*RuleError).HolderID)
+				require.Equal(t, tt.wantHolder, errOpen.(*RuleError).HolderID)
 			}
 			require.Equal(t, tt.wantWrite, ruleCode(t, ch.checkWrite(tt.r)))
 		})

@@ -44,14 +44,14 @@ type ConversationInput struct {
 	Participants []int64 `json:"participants,omitempty"`
 	// FirstMessage is the client message that opened the conversation, if any.
 	FirstMessage *ClientMessage `json:"first_message,omitempty"`
-	// TurnForwarding: the chat forwards only the first client message of a turn, and expects to
-	// be told when an operator replies (versionTurnForwarding).
-	TurnForwarding bool `json:"turn_forwarding,omitempty"`
-	// State is carried over by continue-as-new.
-	State *ConversationState `json:"state,omitempty"`
+	// State is carried over by continue-as-new, with the messages still to deliver.
+	State  *ConversationState `json:"state,omitempty"`
+	Outbox []string           `json:"outbox,omitempty"`
 }
 
-// ClientMessage tells a conversation that its client wrote.
+// ClientMessage tells a conversation that its client wrote. The chat forwards only the first
+// message of a client turn (the read model counts the others) and is told when an operator
+// answers the turn (ConversationChanged.RepliedAt).
 type ClientMessage struct {
 	MessageID string    `json:"message_id"`
 	At        time.Time `json:"at"`
@@ -167,10 +167,13 @@ type ConversationState struct {
 	Type         string    `json:"type"`
 	Reasons      []string  `json:"reasons"`
 	Components   []string  `json:"components"`
-	Unread       int       `json:"unread"`
 	CreatedAt    time.Time `json:"created_at"`
+	// LastActivity is the latest activity the workflow knows of: its own actions and the first
+	// client message of each turn. The read model's last_activity_at also counts every client
+	// message (store.LinkInbound); auto-close reads it before closing.
 	LastActivity time.Time `json:"last_activity_at"`
-	// ClientWaiting is true while a client message has not been answered.
+	// ClientWaiting is true while a client turn has not been answered: the client has unread
+	// messages. Their number is the read model's (conversations.unread, kept by store.LinkInbound).
 	ClientWaiting bool       `json:"client_waiting"`
 	Responded     bool       `json:"responded"`
 	SLA           SLAState   `json:"sla"`

@@ -19,14 +19,12 @@ import (
 	"github.com/linedesk/linedesk/activities"
 	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
+	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/localpg"
 	"github.com/linedesk/linedesk/worker"
 	"github.com/linedesk/linedesk/worker/devserver"
 )
-
-// sweepEvery is how often the API looks for stored inbound messages never handed to their chat.
-const sweepEvery = 30 * time.Second
 
 // shutdownTimeout bounds how long in-flight HTTP requests may take to finish on stop.
 const shutdownTimeout = 10 * time.Second
@@ -42,32 +40,62 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	release, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
 	// Stop order on exit is the reverse of start: HTTP, worker, Temporal, then PostgreSQL, so
-	// nothing loses its database while it still works.
+	// nothing loses its database while it still works; the data dir's lock goes last.
 	cleanup := newStack(logger)
 	defer cleanup.run()
+	cleanup.push("data dir lock", func() error { release(); return nil })
 
-	pg, err := localpg.Discover(ctx, localpg.Options{DatabaseURL: cfg.DatabaseURL, DataDir: dataDir, Logger: logger})
+	pg, err := localpg.Discover(ctx, localpg.Options{
+		DatabaseURL:  cfg.DatabaseURL,
+		DataDir:      dataDir,
+		SharedDBName: devDatabaseName(dataDir),
+		Logger:       logger,
+	})
 	if err != nil {
 		return err
 	}
 	cleanup.push("postgres", func() error { return pg.Stop(context.WithoutCancel(ctx)) })
 
+	tstore, err := newTemporalStore(cfg, dataDir, pg.URL)
+	if err != nil {
+		return err
+	}
+	if cfg.Reset {
+		if err := store.Wipe(ctx, pg.URL); err != nil {
+			return err
+		}
+		if err := tstore.Wipe(ctx); err != nil {
+			return err
+		}
+		logger.Warn("reset: deleted the database's linedesk data and the Temporal store",
+			"database", localpg.Redact(pg.URL), "temporal_store", tstore.String())
+	}
 	st, err := openStore(ctx, pg.URL, logger)
 	if err != nil {
 		return err
 	}
 	cleanup.push("database pool", func() error { st.Pool().Close(); return nil })
+	if err := pairInstance(ctx, st, tstore, localpg.Redact(pg.URL), logger); err != nil {
+		return err
+	}
 	if err := ensureAdmin(ctx, st, cfg, logger); err != nil {
 		return err
 	}
 
-	ts, err := devserver.Start(devserver.Options{
-		DatabaseFile: filepath.Join(dataDir, "temporal.db"),
-		Namespace:    cfg.TemporalNamespace,
-		UIAddr:       cfg.TemporalUIAddr,
-		Logger:       logger,
-	})
+	tsOpts, err := tstore.Open(ctx)
+	if err != nil {
+		return err
+	}
+	tsOpts.Namespace = cfg.TemporalNamespace
+	tsOpts.UIAddr = cfg.TemporalUIAddr
+	tsOpts.FrontendAddr = cfg.TemporalAddr
+	tsOpts.Logger = logger
+	ts, err := devserver.Start(tsOpts)
 	if err != nil {
 		return err
 	}
@@ -98,9 +126,10 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	}
 	cleanup.push("worker", func() error { w.Stop(); return nil })
 
-	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies}
+	hand := inbound.New(st, tc, logger)
+	go hand.Run(ctx)
+	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand}
 	handler := api.New(deps)
-	go api.SweepInbound(ctx, deps, sweepEvery)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
@@ -128,8 +157,11 @@ func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	logger.Info("api listening", "addr", ln.Addr().String())
-	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies}
-	go api.SweepInbound(ctx, deps, sweepEvery)
+	// Every api replica dispatches: it hands its own messages over at once, and takes over what
+	// another left behind.
+	hand := inbound.New(st, tc, logger)
+	go hand.Run(ctx)
+	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand}
 	return serveHTTP(ctx, ln, api.New(deps), logger)
 }
 

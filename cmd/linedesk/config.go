@@ -22,6 +22,7 @@ type Config struct {
 	DatabaseURL    string // DATABASE_URL
 	HTTPAddr       string // LINEDESK_HTTP_ADDR
 	TemporalUIAddr string // LINEDESK_TEMPORAL_UI_ADDR (dev only)
+	TemporalAddr   string // LINEDESK_TEMPORAL_ADDR (dev only): the embedded frontend's gRPC address, empty picks a free port
 	AdminEmail     string // LINEDESK_ADMIN_EMAIL
 	AdminPassword  string // LINEDESK_ADMIN_PASSWORD
 	// AdminPasswordSet is true when the password was given rather than defaulted; migrate
@@ -35,10 +36,24 @@ type Config struct {
 	// SMTP is the system mail server for emailing solutions (LINEDESK_SMTP_*); Host "" turns mail off.
 	SMTP smtpmail.Config
 
+	// TemporalDB is where dev's embedded Temporal server keeps its state (LINEDESK_TEMPORAL_DB):
+	// "sqlite", a file in the data dir, or "postgres", databases beside linedesk's.
+	TemporalDB string
+
+	// Reset (dev only, flag --reset) wipes dev's database and Temporal store before starting.
+	// It has no environment variable on purpose: one left set in a shell would wipe every start.
+	Reset bool
+
 	// TemporalNamespace is the namespace the embedded dev server creates; api and worker read
 	// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the SDK's other TEMPORAL_* variables themselves.
 	TemporalNamespace string
 }
+
+// The stores dev's embedded Temporal server can keep its state in.
+const (
+	temporalDBSQLite   = "sqlite"
+	temporalDBPostgres = "postgres"
+)
 
 // loadConfig reads the environment through lookupEnv (os.LookupEnv in main) and then the
 // command's flags from args. A variable set to "" counts as set: LINEDESK_TEMPORAL_UI_ADDR=""
@@ -65,6 +80,7 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("LINEDESK_HTTP_ADDR", defaultHTTP), "HTTP listen address")
 	fs.StringVar(&cfg.TemporalUIAddr, "temporal-ui-addr", env("LINEDESK_TEMPORAL_UI_ADDR", "127.0.0.1:8233"), "Temporal Web UI address in dev (empty turns it off)")
+	fs.StringVar(&cfg.TemporalAddr, "temporal-addr", env("LINEDESK_TEMPORAL_ADDR", ""), "embedded Temporal frontend's gRPC address in dev (empty: a free loopback port)")
 	fs.StringVar(&cfg.AdminEmail, "admin-email", env("LINEDESK_ADMIN_EMAIL", "admin@example.com"), "first admin's email, created on an empty database")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", env("LINEDESK_ADMIN_PASSWORD", "admin"), "first admin's password")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LINEDESK_LOG_FORMAT", defaultFormat), "log format: text or json")
@@ -78,6 +94,12 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.SMTP.TLS, "smtp-tls", env("LINEDESK_SMTP_TLS", "starttls"), "starttls, tls or none")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", env("LINEDESK_PPROF_ADDR", ""), "serve Go's /debug/pprof here (empty: off)")
 	fs.StringVar(&cfg.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
+	fs.StringVar(&cfg.TemporalDB, "temporal-db", env("LINEDESK_TEMPORAL_DB", temporalDBSQLite),
+		"dev only: where the embedded Temporal keeps its state: sqlite (a file in the data dir) or postgres (databases <db>_temporal and <db>_temporal_visibility beside linedesk's)")
+	if command == "dev" {
+		fs.BoolVar(&cfg.Reset, "reset", false, "delete the database's linedesk data and the Temporal store, then start clean "+
+			"(the way out when the database belongs to another data dir; flag only, no environment variable)")
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -124,6 +146,9 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 		if _, _, err := net.SplitHostPort(cfg.TemporalUIAddr); err != nil {
 			problems = append(problems, fmt.Errorf("LINEDESK_TEMPORAL_UI_ADDR: %q is not host:port", cfg.TemporalUIAddr))
 		}
+	}
+	if cfg.TemporalDB != temporalDBSQLite && cfg.TemporalDB != temporalDBPostgres {
+		problems = append(problems, fmt.Errorf("LINEDESK_TEMPORAL_DB: %q is not sqlite or postgres", cfg.TemporalDB))
 	}
 	if command != "dev" && cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is required for linedesk "+command))

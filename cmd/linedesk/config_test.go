@@ -28,6 +28,8 @@ func TestConfigDefaults(t *testing.T) {
 	require.False(t, cfg.AdminPasswordSet)
 	require.Equal(t, "text", cfg.LogFormat)
 	require.Equal(t, slog.LevelInfo, cfg.LogLevel)
+	require.Equal(t, "sqlite", cfg.TemporalDB)
+	require.False(t, cfg.Reset)
 
 	worker, err := loadConfig("worker", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y"}), io.Discard)
 	require.NoError(t, err)
@@ -54,9 +56,9 @@ func TestConfigEnvironmentAndFlags(t *testing.T) {
 func TestConfigErrorsNameTheVariable(t *testing.T) {
 	t.Parallel()
 	_, err := loadConfig("api", nil, envOf(map[string]string{"LINEDESK_LOG_LEVEL": "loud", "LINEDESK_HTTP_ADDR": "nope",
-		"LINEDESK_SMTP_HOST": "mail.example.com", "LINEDESK_SMTP_PORT": "x"}), io.Discard)
+		"LINEDESK_SMTP_HOST": "mail.example.com", "LINEDESK_SMTP_PORT": "x", "LINEDESK_TEMPORAL_DB": "mysql"}), io.Discard)
 	require.Error(t, err)
-	for _, want := range []string{"LINEDESK_LOG_LEVEL", "LINEDESK_HTTP_ADDR", "DATABASE_URL is required", "LINEDESK_SMTP_PORT"} {
+	for _, want := range []string{"LINEDESK_LOG_LEVEL", "LINEDESK_HTTP_ADDR", "DATABASE_URL is required", "LINEDESK_SMTP_PORT", "LINEDESK_TEMPORAL_DB"} {
 		require.True(t, strings.Contains(err.Error(), want), "%q missing from %q", want, err)
 	}
 }
@@ -67,4 +69,14 @@ func TestUnknownCommand(t *testing.T) {
 	require.Equal(t, 2, run([]string{"serve"}, io.Discard, &stderr))
 	require.Contains(t, stderr.String(), `unknown command "serve"`)
 	require.Equal(t, 2, run(nil, io.Discard, &stderr))
+}
+
+func TestResetIsADevFlagOnly(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig("dev", []string{"--reset", "--temporal-db", "postgres"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	require.True(t, cfg.Reset)
+	require.Equal(t, "postgres", cfg.TemporalDB)
+	_, err = loadConfig("api", []string{"--reset"}, envOf(map[string]string{"DATABASE_URL": "postgres://x/y"}), io.Discard)
+	require.Error(t, err, "api has no --reset")
 }

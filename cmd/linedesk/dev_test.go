@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/storetest"
 )
 
@@ -89,6 +90,27 @@ func postJSON(t *testing.T, c *http.Client, url string, body any, header map[str
 	return res.StatusCode, out
 }
 
+// openConversation logs in as the first admin, sets up a line with an API channel and writes
+// as a client, which opens a conversation: a logged-in client and the conversation's number.
+func openConversation(t *testing.T, url string) (*http.Client, int64) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	status, _ := postJSON(t, c, url+"/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin"}, nil)
+	require.Equal(t, http.StatusOK, status)
+	status, line := postJSON(t, c, url+"/api/v1/lines", map[string]any{"name": "Support", "auto_open": true}, nil)
+	require.Equal(t, http.StatusCreated, status)
+	status, ch := postJSON(t, c, url+"/api/v1/channels", map[string]any{"kind": "api", "name": "Site",
+		"line_id": line["id"], "settings": map[string]string{"callback_url": "http://127.0.0.1:9/hook"}}, nil)
+	require.Equal(t, http.StatusCreated, status)
+	channelID := int64(ch["channel"].(map[string]any)["id"].(float64))
+	status, in := postJSON(t, c, fmt.Sprintf("%s/api/v1/channels/%d/inbound", url, channelID),
+		map[string]any{"contact": map[string]string{"external_id": "u-1"}, "text": "hello"},
+		map[string]string{"Authorization": "Bearer " + ch["inbound_token"].(string), "Idempotency-Key": "m-1", "Prefer": "wait=20"})
+	require.Equal(t, http.StatusAccepted, status)
+	return c, int64(in["conversation"].(float64))
+}
+
 // TestDevKeepsEverythingAcrossRestarts runs `linedesk dev`, works with it, stops it and starts
 // it again on the same data dir: the admin, the configuration, the conversation and its running
 // workflow are all still there.
@@ -105,27 +127,13 @@ func TestDevKeepsEverythingAcrossRestarts(t *testing.T) {
 	require.NoError(t, err)
 
 	dev := startDev(t, cfg)
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	status, _ := postJSON(t, c, dev.url+"/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin"}, nil)
-	require.Equal(t, http.StatusOK, status)
-	status, line := postJSON(t, c, dev.url+"/api/v1/lines", map[string]any{"name": "Support", "auto_open": true}, nil)
-	require.Equal(t, http.StatusCreated, status)
-	status, ch := postJSON(t, c, dev.url+"/api/v1/channels", map[string]any{"kind": "api", "name": "Site",
-		"line_id": line["id"], "settings": map[string]string{"callback_url": "http://127.0.0.1:9/hook"}}, nil)
-	require.Equal(t, http.StatusCreated, status)
-	channelID := int64(ch["channel"].(map[string]any)["id"].(float64))
-	status, in := postJSON(t, c, fmt.Sprintf("%s/api/v1/channels/%d/inbound", dev.url, channelID),
-		map[string]any{"contact": map[string]string{"external_id": "u-1"}, "text": "hello"},
-		map[string]string{"Authorization": "Bearer " + ch["inbound_token"].(string), "Idempotency-Key": "m-1"})
-	require.Equal(t, http.StatusAccepted, status)
-	number := int64(in["conversation"].(float64))
+	_, number := openConversation(t, dev.url)
 	dev.stop()
 
 	again := startDev(t, cfg)
-	jar, _ = cookiejar.New(nil)
-	c = &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	status, _ = postJSON(t, c, again.url+"/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin"}, nil)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	status, _ := postJSON(t, c, again.url+"/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin"}, nil)
 	require.Equal(t, http.StatusOK, status, "the admin survives a restart")
 	// The conversation's workflow survived too: it takes the operator's action.
 	status, conv := postJSON(t, c, fmt.Sprintf("%s/api/v1/conversations/%d/take", again.url, number), nil, nil)
@@ -135,4 +143,97 @@ func TestDevKeepsEverythingAcrossRestarts(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
+}
+
+// TestDevOwnsItsData runs `linedesk dev` the ways that used to leave conversations without
+// their workflows: a second dev on the same data dir, a fresh data dir against a database an
+// earlier one filled, and the way out, --reset.
+func TestDevOwnsItsData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server three times")
+	}
+	dbURL := storetest.NewDatabase(t)
+	configFor := func(dataDir string, args ...string) Config {
+		cfg, err := loadConfig("dev", args, envOf(map[string]string{
+			"DATABASE_URL":              dbURL,
+			"LINEDESK_DATA_DIR":         dataDir,
+			"LINEDESK_HTTP_ADDR":        "127.0.0.1:0",
+			"LINEDESK_TEMPORAL_UI_ADDR": "",
+		}), io.Discard)
+		require.NoError(t, err)
+		return cfg
+	}
+	runOnce := func(cfg Config) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return runDev(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard)
+	}
+	dirA, dirB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+
+	first := startDev(t, configFor(dirA))
+	err := runOnce(configFor(dirA))
+	require.ErrorIs(t, err, errDataDirBusy, "a second dev on the same data dir")
+	require.Contains(t, err.Error(), dirA)
+	pool, err := store.Open(t.Context(), dbURL)
+	require.NoError(t, err)
+	defer pool.Close()
+	_, err = pool.Exec(t.Context(), `INSERT INTO lines (name) VALUES ('from A')`)
+	require.NoError(t, err)
+	first.stop()
+
+	err = runOnce(configFor(dirB))
+	require.ErrorIs(t, err, errNotPaired, "a fresh data dir against a database paired with another")
+	for _, want := range []string{filepath.Join(dirB, "temporal.db"), filepath.Join(dirA, "temporal.db"), "DATABASE_URL", "--reset"} {
+		require.Contains(t, err.Error(), want)
+	}
+
+	reset := startDev(t, configFor(dirB, "--reset"))
+	var lines int
+	require.NoError(t, pool.QueryRow(t.Context(), `SELECT count(*) FROM lines`).Scan(&lines))
+	require.Zero(t, lines, "--reset starts the database clean")
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	status, _ := postJSON(t, c, reset.url+"/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin"}, nil)
+	require.Equal(t, http.StatusOK, status, "the reset database has its admin again")
+	reset.stop()
+
+	startDev(t, configFor(dirB)).stop()
+	require.ErrorIs(t, runOnce(configFor(dirA)), errNotPaired, "the old data dir no longer fits the database")
+}
+
+// TestDevRunsTemporalOnPostgres runs `linedesk dev` with the embedded Temporal server on
+// PostgreSQL: a client message opens a conversation whose workflow takes the operator's
+// action, and the database, now paired with those Temporal databases, refuses the SQLite store.
+func TestDevRunsTemporalOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server")
+	}
+	dbURL := storetest.NewDatabase(t)
+	ts, err := newPostgresStore(dbURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ts.Wipe(context.Background()) })
+	env := map[string]string{
+		"DATABASE_URL":              dbURL,
+		"LINEDESK_DATA_DIR":         filepath.Join(t.TempDir(), "data"),
+		"LINEDESK_HTTP_ADDR":        "127.0.0.1:0",
+		"LINEDESK_TEMPORAL_UI_ADDR": "",
+		"LINEDESK_TEMPORAL_DB":      "postgres",
+	}
+	cfg, err := loadConfig("dev", nil, envOf(env), io.Discard)
+	require.NoError(t, err)
+
+	dev := startDev(t, cfg)
+	c, number := openConversation(t, dev.url)
+	status, conv := postJSON(t, c, fmt.Sprintf("%s/api/v1/conversations/%d/take", dev.url, number), nil, nil)
+	require.Equal(t, http.StatusOK, status, "%v", conv)
+	require.Equal(t, "active", conv["status"])
+	has, err := ts.HasData(t.Context())
+	require.NoError(t, err)
+	require.True(t, has)
+	dev.stop()
+
+	cfg, err = loadConfig("dev", []string{"--temporal-db", "sqlite"}, envOf(env), io.Discard)
+	require.NoError(t, err)
+	err = runDev(t.Context(), cfg, slog.New(slog.DiscardHandler), io.Discard)
+	require.ErrorIs(t, err, errNotPaired, "the conversation's workflow is in PostgreSQL, not in a new SQLite file")
 }

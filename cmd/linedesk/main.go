@@ -76,6 +76,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "migrate":
 		err = runMigrate(ctx, cfg, logger)
 	}
+	if errors.Is(err, errDataDirBusy) || errors.Is(err, errNotPaired) {
+		// Addressed to the person at the terminal, over several lines: printed, not logged.
+		fmt.Fprintf(stderr, "\nlinedesk %s: %v\n", command, err)
+		return 1
+	}
 	if err != nil {
 		logger.Error("linedesk "+command+" failed", "error", err)
 		return 1

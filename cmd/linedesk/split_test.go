@@ -90,7 +90,7 @@ func TestSplitDeployment(t *testing.T) {
 	channelID := int64(ch["channel"].(map[string]any)["id"].(float64))
 	status, in := postJSON(t, c, fmt.Sprintf("%s/api/v1/channels/%d/inbound", base, channelID),
 		map[string]any{"contact": map[string]string{"external_id": "u-1"}, "text": "hello"},
-		map[string]string{"Authorization": "Bearer " + ch["inbound_token"].(string), "Idempotency-Key": "m-1"})
+		map[string]string{"Authorization": "Bearer " + ch["inbound_token"].(string), "Idempotency-Key": "m-1", "Prefer": "wait=20"})
 	require.Equal(t, http.StatusAccepted, status, "%v", in)
 	require.NotNil(t, in["conversation"], "the worker opened a conversation")
 

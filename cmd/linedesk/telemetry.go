@@ -11,6 +11,8 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+
+	"github.com/linedesk/linedesk/store"
 )
 
 // metrics is linedesk's Prometheus registry: Go runtime and process collectors plus the
@@ -22,7 +24,11 @@ type metrics struct {
 
 func newMetrics() (*metrics, error) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "linedesk_sql_statements_total",
+			Help: "SQL statements sent to PostgreSQL by this process (BEGIN and COMMIT, batch entries and COPY included).",
+		}, func() float64 { return float64(store.StatementsSent()) }))
 	exporter, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo())
 	if err != nil {
 		return nil, fmt.Errorf("prometheus exporter: %w", err)

@@ -80,6 +80,12 @@ func mac(secret string, body []byte) []byte {
 // errCallbackURL is returned for a missing or unusable callback_url.
 var errCallbackURL = errors.New("callback_url is required and must be an absolute http or https URL")
 
+// Settings are an api channel's settings as stored with the channel (its
+// settings JSON): the admin API validates them, delivery reads them.
+type Settings struct {
+	CallbackURL string `json:"callback_url"`
+}
+
 // ValidateSettings checks an api channel's settings as entered in the admin
 // API. The callback URL is where outbound messages are POSTed.
 func ValidateSettings(callbackURL string) error {

@@ -37,6 +37,9 @@ type Options struct {
 	DatabaseURL string
 	// DBName is the database to use on a discovered server ("linedesk").
 	DBName string
+	// SharedDBName, when set, is the database to use on the shared server on 127.0.0.1:5432
+	// instead of DBName; a private cluster belongs to one data dir and keeps DBName.
+	SharedDBName string
 	// DataDir holds the private cluster (DataDir/postgres) when one is needed.
 	DataDir string
 	Logger  *slog.Logger
@@ -72,11 +75,15 @@ func Discover(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if conn, err := pgx.Connect(ctx, DefaultLocalURL); err == nil {
 		_ = conn.Close(ctx)
-		u := withDatabase(DefaultLocalURL, opts.DBName)
+		name := opts.DBName
+		if opts.SharedDBName != "" {
+			name = opts.SharedDBName
+		}
+		u := withDatabase(DefaultLocalURL, name)
 		if err := EnsureDatabase(ctx, u); err != nil {
 			return nil, err
 		}
-		logger.Info("using the PostgreSQL server on 127.0.0.1:5432", "database", opts.DBName)
+		logger.Info("using the PostgreSQL server on 127.0.0.1:5432", "database", name)
 		return &Server{URL: u, logger: logger}, nil
 	}
 	if opts.DataDir == "" {
@@ -244,6 +251,70 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// DatabaseComment returns the comment on the database name of the server databaseURL points
+// at, and whether that database exists.
+func DatabaseComment(ctx context.Context, databaseURL, name string) (comment string, exists bool, err error) {
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		return "", false, fmt.Errorf("connect to %s: %w", Redact(databaseURL), err)
+	}
+	defer conn.Close(ctx)
+	var c *string
+	err = conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, name).Scan(&c)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read the comment on database %s: %w", name, err)
+	}
+	if c != nil {
+		comment = *c
+	}
+	return comment, true, nil
+}
+
+// CommentOnDatabase sets the comment on the database name of the server databaseURL points at.
+func CommentOnDatabase(ctx context.Context, databaseURL, name, comment string) error {
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", Redact(databaseURL), err)
+	}
+	defer conn.Close(ctx)
+	// COMMENT takes no bind parameters, so the text goes in as a literal with its quotes doubled
+	// (standard_conforming_strings has been on by default since PostgreSQL 9.1).
+	quoted := "'" + strings.ReplaceAll(comment, "'", "''") + "'"
+	if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+pgx.Identifier{name}.Sanitize()+" IS "+quoted); err != nil {
+		return fmt.Errorf("comment on database %s: %w", name, err)
+	}
+	return nil
+}
+
+// DropDatabase drops the database name, if it exists, of the server databaseURL points at
+// (databaseURL must point at another database), disconnecting its sessions.
+func DropDatabase(ctx context.Context, databaseURL, name string) error {
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", Redact(databaseURL), err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+// DatabaseName returns the name of the database databaseURL points at.
+func DatabaseName(databaseURL string) (string, error) {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return "", fmt.Errorf("parse database url: %w", err)
+	}
+	return cfg.Database, nil
+}
+
+// WithDatabase returns databaseURL pointing at another database of the same server.
+func WithDatabase(databaseURL, name string) string { return withDatabase(databaseURL, name) }
 
 // withDatabase returns databaseURL pointing at another database.
 func withDatabase(databaseURL, name string) string {

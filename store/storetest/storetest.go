@@ -124,6 +124,38 @@ func NewDatabase(t testing.TB) string {
 	return withDatabase(serverURL, name)
 }
 
+// NewEmptyDatabase creates a database with nothing in it (for stores other than linedesk's,
+// such as the embedded Temporal server's), dropped when the test ends, and returns its URL.
+func NewEmptyDatabase(t testing.TB) string {
+	t.Helper()
+	if setupErr != nil {
+		t.Fatalf("storetest: %v", setupErr)
+	}
+	if serverURL == "" {
+		t.Fatal("storetest: call storetest.Main from TestMain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := "linedesk_test_empty_" + randomSuffix()
+	admin, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		t.Fatalf("storetest: connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("storetest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, serverURL); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+	})
+	return withDatabase(serverURL, name)
+}
+
 // template makes sure the migrated template for the current migrations exists. Test binaries
 // of several packages run at once, so creation is serialised with an advisory lock.
 func template(ctx context.Context) (string, error) {

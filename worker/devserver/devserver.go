@@ -1,6 +1,7 @@
 // Package devserver runs an embedded Temporal server for `linedesk dev`: all services in this
-// process, state in a SQLite file so workflows and timers survive a restart, and optionally the
-// Temporal Web UI beside it. Production deployments use a Temporal cluster instead.
+// process, state in a SQLite file (or in PostgreSQL databases) so workflows and timers survive a
+// restart, and optionally the Temporal Web UI beside it. Production deployments use a Temporal
+// cluster instead.
 package devserver
 
 import (
@@ -34,13 +35,18 @@ const host = "127.0.0.1"
 
 // Options configure the embedded server.
 type Options struct {
-	// DatabaseFile is the SQLite file holding all Temporal state.
+	// DatabaseFile is the SQLite file holding all Temporal state (the sqlite profile).
 	DatabaseFile string
+	// Postgres, when set, keeps the state in PostgreSQL instead of DatabaseFile.
+	Postgres *Postgres
 	// Namespace is created on start if missing.
 	Namespace string
 	// UIAddr, when not empty, serves the Temporal Web UI there (host:port).
 	UIAddr string
-	Logger *slog.Logger
+	// FrontendAddr, when not empty, is where the frontend's gRPC listens (a loopback host:port),
+	// so tools such as linedesk-bench can reach this server; empty picks a free port.
+	FrontendAddr string
+	Logger       *slog.Logger
 }
 
 // Server is a running embedded Temporal server.
@@ -66,41 +72,31 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	frontendPort, httpPort := ports[0], ports[1]
+	if opts.FrontendAddr != "" {
+		if frontendPort, err = loopbackPort(opts.FrontendAddr); err != nil {
+			return nil, err
+		}
+	}
 	hostPort := net.JoinHostPort(host, strconv.Itoa(frontendPort))
 
-	sqlConf := &config.SQL{
-		PluginName:   sqliteplugin.PluginName,
-		DatabaseName: opts.DatabaseFile,
-		// WAL keeps readers and the writer apart; synchronous=NORMAL in WAL mode never corrupts
-		// the file and survives a crash of the process (only a power cut may lose the last
-		// transactions). Keys other than SQLite URI parameters are passed as pragmas.
-		// One connection: SQLite has one writer, and a second connection only adds lock errors.
-		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"},
-	}
-	if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
-			return nil, fmt.Errorf("create temporal data dir: %w", err)
-		}
-		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
-			return nil, fmt.Errorf("create temporal sqlite schema: %w", err)
-		}
-	}
 	const clusterName = "active"
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, nil)
 	if err != nil {
 		return nil, fmt.Errorf("namespace config: %w", err)
 	}
-	if err := sqliteschema.CreateNamespaces(sqlConf, ns); err != nil {
-		return nil, fmt.Errorf("create namespace: %w", err)
-	}
+	stopping := &atomic.Bool{}
+	logger := slogAdapter{log: opts.Logger.With("component", "temporal"), stopping: stopping}
 
 	var conf config.Config
+	if opts.Postgres != nil {
+		if err := opts.Postgres.setup(&conf.Persistence, ns, logger); err != nil {
+			return nil, err
+		}
+	} else if err := setupSQLite(&conf.Persistence, opts.DatabaseFile, ns); err != nil {
+		return nil, err
+	}
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = host
-	conf.Persistence.DefaultStore = "sqlite-default"
-	conf.Persistence.VisibilityStore = "sqlite-default"
-	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
 		MasterClusterName:        clusterName,
@@ -131,8 +127,6 @@ func Start(opts Options) (*Server, error) {
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = hostPort
 
-	stopping := &atomic.Bool{}
-	logger := slogAdapter{log: opts.Logger.With("component", "temporal"), stopping: stopping}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("temporal authorizer: %w", err)
@@ -207,7 +201,37 @@ func (s *Server) startUI(addr string) error {
 	return nil
 }
 
-// Stop stops the UI and every Temporal service, flushing state to the SQLite file.
+// setupSQLite creates the SQLite schema on first use and the namespace if missing.
+func setupSQLite(p *config.Persistence, file string, ns *sqliteschema.NamespaceConfig) error {
+	sqlConf := &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: file,
+		// WAL keeps readers and the writer apart; synchronous=NORMAL in WAL mode never corrupts
+		// the file and survives a crash of the process (only a power cut may lose the last
+		// transactions). Keys other than SQLite URI parameters are passed as pragmas.
+		// One connection: SQLite has one writer, and a second connection only adds lock errors.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"},
+	}
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return fmt.Errorf("create temporal data dir: %w", err)
+		}
+		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
+			return fmt.Errorf("create temporal sqlite schema: %w", err)
+		}
+	}
+	if err := sqliteschema.CreateNamespaces(sqlConf, ns); err != nil {
+		return fmt.Errorf("create namespace: %w", err)
+	}
+	p.DefaultStore = "sqlite-default"
+	p.VisibilityStore = "sqlite-default"
+	// SQLite has one writer, so more shards would only queue behind each other.
+	p.NumHistoryShards = 1
+	p.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
+	return nil
+}
+
+// Stop stops the UI and every Temporal service, flushing state to its store.
 func (s *Server) Stop() error {
 	// Services stopping one by one complain that the others are gone; that is not news.
 	s.stopping.Store(true)
@@ -215,6 +239,22 @@ func (s *Server) Stop() error {
 		s.ui.Stop()
 	}
 	return s.server.Stop()
+}
+
+// loopbackPort checks that addr is host:port on this server's loopback host and returns the port.
+func loopbackPort(addr string) (int, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("temporal frontend address %q: %w", addr, err)
+	}
+	if h != host && h != "localhost" {
+		return 0, fmt.Errorf("temporal frontend address %q: the embedded server listens on %s only", addr, host)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port <= 0 || port > 65535 {
+		return 0, fmt.Errorf("temporal frontend address %q: bad port", addr)
+	}
+	return port, nil
 }
 
 func freePorts(n int) ([]int, error) {

@@ -40,9 +40,11 @@ func Start(t testing.TB, st *store.Store, opts Options) client.Client {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	c := srv.GetDefaultClient()
 	acts := activities.New(st, logger, opts.HTTPClient, opts.Mail)
+	fanOut := activities.NewFanOut(st, c, logger)
 	srv.NewWorkerWithOptions(workflows.TaskQueue, func(r sdkworker.Registry) {
-		worker.Register(r, acts)
+		worker.Register(r, acts, fanOut)
 	}, sdkworker.Options{})
-	return srv.GetDefaultClient()
+	return c
 }

@@ -114,7 +114,7 @@ func quiet() sdklog.Logger {
 func scenarios(ctx context.Context, out string) error {
 	srv := temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quiet()}))
 	defer srv.Stop()
-	acts := &memActivities{numbers: map[string]int64{}}
+	acts := &memActivities{numbers: map[string]int64{}, links: map[string]int64{}, routed: map[string]int64{}}
 	srv.NewWorkerWithOptions(workflows.TaskQueue, func(r sdkworker.Registry) {
 		r.RegisterWorkflowWithOptions(workflows.ChatWorkflow, workflow.RegisterOptions{Name: "ChatWorkflow"})
 		r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: "ConversationWorkflow"})
@@ -148,6 +148,8 @@ type script struct {
 	acts     *memActivities
 	scenario string
 	record   []recorded
+	// seq numbers each chat's inbound messages, as the inbound hand-off does.
+	seq map[string]int64
 }
 
 type recorded struct{ scenario, id string }
@@ -162,34 +164,36 @@ func alwaysOpen(first, warn time.Duration) *workflows.Regulation {
 	return &workflows.Regulation{ID: 1, FirstResponse: first, NextResponse: first, Resolution: 8 * time.Hour, WarnBefore: warn}
 }
 
-// lifecycle: a request opened by a client message, taken, answered, paused and resumed with an
-// automated message held back, participants added, regulation changed, closed with the full
-// wrap-up (CSAT, solution, follow-up ticket), the CSAT answered, the follow-up closed.
+// lifecycle: a request opened by a client message, taken, answered, more client messages (one
+// within the turn, one after the answer), paused and resumed with an automated message held back,
+// participants added, regulation changed, closed with the full wrap-up (CSAT, solution, follow-up
+// ticket), the CSAT answered, the follow-up closed. SLA and auto-close timers are armed throughout.
 func (s *script) lifecycle(ctx context.Context) error {
 	chat := "rec-lifecycle"
 	s.scenario = "lifecycle"
 	s.acts.setLine(workflows.LineConfig{ID: 1, AutoOpen: true, DefaultType: "question", MergeRepliesAfterClose: true,
-		Regulation: alwaysOpen(time.Hour, 10*time.Minute)})
-	var in workflows.InboundResult
-	if err := s.chatUpdate(ctx, chat, workflows.UpdateInbound, workflows.InboundRequest{MessageID: "m1", At: time.Now()}, &in); err != nil {
+		AutoCloseAfter: time.Hour, Regulation: alwaysOpen(time.Hour, 10*time.Minute)})
+	n, err := s.inbound(ctx, chat, "m1")
+	if err != nil {
 		return err
 	}
-	n := in.Conversation
 	steps := []func() error{
 		func() error {
 			return s.conv(ctx, n, workflows.UpdateTake, workflows.TakeRequest{ActionRequest: act(anna)})
 		},
+		func() error { _, err := s.inbound(ctx, chat, "m2"); return err }, // within the turn: not forwarded
 		func() error {
 			return s.conv(ctx, n, workflows.UpdateReply, workflows.ReplyRequest{ActionRequest: act(anna), MessageID: "out-1", Text: "Hello"})
 		},
-		func() error {
-			return s.chatUpdate(ctx, chat, workflows.UpdateInbound, workflows.InboundRequest{MessageID: "m2", At: time.Now()}, nil)
-		},
+		func() error { _, err := s.inbound(ctx, chat, "m3", "m4"); return err }, // a new turn, one batch
 		func() error {
 			return s.chatUpdate(ctx, chat, workflows.UpdateAutomated, workflows.AutomatedRequest{MessageID: "a1", Kind: workflows.AutomatedTunnel, Text: "funnel"}, nil)
 		},
 		func() error {
 			return s.chatUpdate(ctx, chat, workflows.UpdateAutomated, workflows.AutomatedRequest{MessageID: "a2", Kind: workflows.AutomatedAI, Text: "ai"}, nil)
+		},
+		func() error {
+			return s.conv(ctx, n, workflows.UpdateReply, workflows.ReplyRequest{ActionRequest: act(anna), MessageID: "out-2", Text: "One moment"})
 		},
 		func() error { return s.conv(ctx, n, workflows.UpdatePause, act(anna)) },
 		func() error { return s.conv(ctx, n, workflows.UpdateResume, act(anna)) },
@@ -200,11 +204,17 @@ func (s *script) lifecycle(ctx context.Context) error {
 			return s.c.SignalWorkflow(ctx, workflows.ConversationWorkflowID(n), "", workflows.SignalRegulationChanged,
 				workflows.RegulationChanged{Regulation: alwaysOpen(2*time.Hour, 10*time.Minute)})
 		},
+		func() error { _, err := s.inbound(ctx, chat, "m5"); return err },
+		// The operator answers once m5 is in the conversation (a close in the same workflow task
+		// as the client's message would judge the state without it).
+		func() error {
+			return s.waitConv(ctx, n, func(st workflows.ConversationState) bool { return st.ClientWaiting })
+		},
 		func() error {
 			return s.conv(ctx, n, workflows.UpdateNote, workflows.ReplyRequest{ActionRequest: act(boris), MessageID: "note-1", Text: "VIP"})
 		},
 		func() error {
-			return s.conv(ctx, n, workflows.UpdateReply, workflows.ReplyRequest{ActionRequest: act(anna), MessageID: "out-2", Text: "Fixed"})
+			return s.conv(ctx, n, workflows.UpdateReply, workflows.ReplyRequest{ActionRequest: act(anna), MessageID: "out-3", Text: "Fixed"})
 		},
 		func() error {
 			return s.conv(ctx, n, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: act(anna), Type: "incident",
@@ -221,8 +231,11 @@ func (s *script) lifecycle(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.chatUpdate(ctx, chat, workflows.UpdateInbound, workflows.InboundRequest{
-		MessageID: "m-csat", At: time.Now(), Button: workflows.CSATPayload(n, workflows.CSATExcellent)}, nil); err != nil {
+	if err := s.send(ctx, chat, workflows.InboundMessage{MessageID: "m-csat", At: time.Now(),
+		Button: workflows.CSATPayload(n, workflows.CSATExcellent)}); err != nil {
+		return err
+	}
+	if err := s.waitLinked(ctx, "m-csat"); err != nil {
 		return err
 	}
 	if err := s.conv(ctx, followUp, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: act(anna)}); err != nil {
@@ -238,14 +251,14 @@ func (s *script) timers(ctx context.Context) error {
 	s.scenario = "timers"
 	s.acts.setLine(workflows.LineConfig{ID: 1, AutoOpen: true, AutoCloseAfter: 4 * time.Second, AutoCloseText: "Bye",
 		Regulation: alwaysOpen(2*time.Second, time.Second)})
-	var in workflows.InboundResult
-	if err := s.chatUpdate(ctx, chat, workflows.UpdateInbound, workflows.InboundRequest{MessageID: "t1", At: time.Now()}, &in); err != nil {
+	n, err := s.inbound(ctx, chat, "t1")
+	if err != nil {
 		return err
 	}
-	if err := s.conv(ctx, in.Conversation, workflows.UpdateTake, workflows.TakeRequest{ActionRequest: act(anna)}); err != nil {
+	if err := s.conv(ctx, n, workflows.UpdateTake, workflows.TakeRequest{ActionRequest: act(anna)}); err != nil {
 		return err
 	}
-	return s.finish(ctx, chat, in.Conversation)
+	return s.finish(ctx, chat, n)
 }
 
 // plain: taken and closed with nothing else to do, so the conversation ends right after the
@@ -254,21 +267,21 @@ func (s *script) plain(ctx context.Context) error {
 	chat := "rec-plain"
 	s.scenario = "plain"
 	s.acts.setLine(workflows.LineConfig{ID: 1, AutoOpen: true})
-	var in workflows.InboundResult
-	if err := s.chatUpdate(ctx, chat, workflows.UpdateInbound, workflows.InboundRequest{MessageID: "p1", At: time.Now()}, &in); err != nil {
+	n, err := s.inbound(ctx, chat, "p1")
+	if err != nil {
 		return err
 	}
-	if err := s.conv(ctx, in.Conversation, workflows.UpdateTake, workflows.TakeRequest{ActionRequest: act(anna)}); err != nil {
+	if err := s.conv(ctx, n, workflows.UpdateTake, workflows.TakeRequest{ActionRequest: act(anna)}); err != nil {
 		return err
 	}
-	if err := s.conv(ctx, in.Conversation, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: act(anna), ConfirmUnread: true}); err != nil {
+	if err := s.conv(ctx, n, workflows.UpdateClose, workflows.CloseRequest{ActionRequest: act(anna), ConfirmUnread: true}); err != nil {
 		return err
 	}
-	return s.finish(ctx, chat, in.Conversation)
+	return s.finish(ctx, chat, n)
 }
 
-// finish waits for the conversations to end, then cancels the idle chat (it would wait 30 days)
-// and remembers all their ids.
+// finish waits for the conversations to end, then terminates the idle chat (it would wait 30
+// days) and remembers all their ids.
 func (s *script) finish(ctx context.Context, chat string, numbers ...int64) error {
 	for _, n := range numbers {
 		id := workflows.ConversationWorkflowID(n)
@@ -285,11 +298,13 @@ func (s *script) finish(ctx context.Context, chat string, numbers ...int64) erro
 	if err := s.waitQuietChat(ctx, chat); err != nil {
 		return err
 	}
-	if err := s.c.CancelWorkflow(ctx, id, ""); err != nil {
+	// Terminated rather than cancelled: termination runs no workflow code, so the history ends
+	// with the chat's last workflow task.
+	if err := s.c.TerminateWorkflow(ctx, id, "", "recorded"); err != nil {
 		return err
 	}
 	if err := s.c.GetWorkflow(ctx, id, "").Get(ctx, nil); err == nil {
-		return fmt.Errorf("%s was not canceled", id)
+		return fmt.Errorf("%s was not terminated", id)
 	}
 	s.record = append(s.record, recorded{s.scenario, id})
 	return nil
@@ -301,8 +316,10 @@ func (s *script) waitOpen(ctx context.Context, chat string, not int64) (int64, e
 		if err != nil {
 			return 0, err
 		}
-		if st.Open != nil && st.Open.Number != not {
-			return st.Open.Number, nil
+		for _, c := range st.Conversations {
+			if c.Number != not && c.Status != workflows.StatusPaused {
+				return c.Number, nil
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -315,10 +332,29 @@ func (s *script) waitQuietChat(ctx context.Context, chat string) error {
 		if err != nil {
 			return err
 		}
-		if st.Open == nil && len(st.Queue) == 0 {
+		if len(st.Conversations) == 0 && len(st.Queue) == 0 {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	return ctx.Err()
+}
+
+// waitConv waits until the conversation's state satisfies ok.
+func (s *script) waitConv(ctx context.Context, n int64, ok func(workflows.ConversationState) bool) error {
+	for ctx.Err() == nil {
+		var st workflows.ConversationState
+		v, err := s.c.QueryWorkflow(ctx, workflows.ConversationWorkflowID(n), "", workflows.QueryState)
+		if err == nil {
+			err = v.Get(&st)
+		}
+		if err != nil {
+			return err
+		}
+		if ok(st) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return ctx.Err()
 }
@@ -336,7 +372,53 @@ func act(id int64) workflows.ActionRequest { return workflows.ActionRequest{Acto
 
 var updateSeq int
 
-// chatUpdate is what the API does: update-with-start on the chat's workflow.
+// inbound is what the inbound hand-off does once the messages are stored: one SignalWithStart of
+// the chat's workflow with the batch, numbered per chat. It returns the conversation the first
+// message joined, once the chat has linked it.
+func (s *script) inbound(ctx context.Context, chat string, ids ...string) (int64, error) {
+	ms := make([]workflows.InboundMessage, len(ids))
+	for i, id := range ids {
+		ms[i] = workflows.InboundMessage{MessageID: id, At: time.Now()}
+	}
+	if err := s.send(ctx, chat, ms...); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := s.waitLinked(ctx, id); err != nil {
+			return 0, err
+		}
+	}
+	return s.acts.linkedTo(ids[0]), nil
+}
+
+// send numbers the messages after the chat's previous ones and signals them in one batch.
+func (s *script) send(ctx context.Context, chat string, ms ...workflows.InboundMessage) error {
+	if s.seq == nil {
+		s.seq = map[string]int64{}
+	}
+	for i := range ms {
+		s.seq[chat]++
+		ms[i].Seq = s.seq[chat]
+	}
+	_, err := s.c.SignalWithStartWorkflow(ctx, workflows.ChatWorkflowID(chat), workflows.SignalInbound,
+		workflows.InboundBatch{Messages: ms},
+		client.StartWorkflowOptions{ID: workflows.ChatWorkflowID(chat), TaskQueue: workflows.TaskQueue},
+		"ChatWorkflow", workflows.ChatInput{ChatID: chat, ChannelID: 3, LineID: 1, ContactID: 77})
+	return err
+}
+
+// waitLinked waits until the chat has routed the message.
+func (s *script) waitLinked(ctx context.Context, id string) error {
+	for ctx.Err() == nil {
+		if s.acts.isLinked(id) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("message %s never linked: %w", id, ctx.Err())
+}
+
+// chatUpdate is what the API does for automated messages: update-with-start on the chat's workflow.
 func (s *script) chatUpdate(ctx context.Context, chat, name string, arg, out any) error {
 	updateSeq++
 	start := s.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
@@ -375,6 +457,22 @@ type memActivities struct {
 	line    workflows.LineConfig
 	next    int64
 	numbers map[string]int64
+	// links is where each inbound message went (the latest link); routed is each chat's routed seq.
+	links  map[string]int64
+	routed map[string]int64
+}
+
+func (a *memActivities) isLinked(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.links[id]
+	return ok
+}
+
+func (a *memActivities) linkedTo(id string) int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.links[id]
 }
 
 func (a *memActivities) setLine(l workflows.LineConfig) {
@@ -419,6 +517,20 @@ func (a *memActivities) byName() map[string]any {
 		// The read model knows no later activity than the workflow in these scenarios.
 		workflows.ActivityLastActivity: func(context.Context, workflows.LastActivityInput) (workflows.LastActivityResult, error) {
 			return workflows.LastActivityResult{}, nil
+		},
+		workflows.ActivityRoutedSeq: func(_ context.Context, in workflows.RoutedSeqInput) (workflows.RoutedSeqResult, error) {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			return workflows.RoutedSeqResult{Seq: a.routed[in.ChatID]}, nil
+		},
+		workflows.ActivityLinkInbound: func(_ context.Context, in workflows.LinkInboundInput) error {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			for _, l := range in.Links {
+				a.links[l.MessageID] = l.Conversation
+			}
+			a.routed[in.ChatID] = max(a.routed[in.ChatID], in.Seq)
+			return nil
 		},
 	}
 }

@@ -1,0 +1,263 @@
+// Package inbound is the hand-off every channel calls with a message it received (the `api`
+// channel now; messengers, email, the widget and phone later).
+//
+// Accept makes the message durable in PostgreSQL — deduplicated by channel and the sender's id
+// for it, with an outbox row in the same commit, in one round trip — and returns at once, so a
+// webhook answers 2xx within its platform's budget whatever Temporal is doing. Run, the
+// dispatcher, hands the outbox to the chat workflows asynchronously: ordered per chat (each chat
+// numbers its messages), batched (one signal carries every waiting message of a chat), at least
+// once; the chat workflow applies each sequence number once, in order. A message that arrives
+// while Temporal is unreachable or its chat's workflow is down is handed over later, never lost
+// and never doubled.
+package inbound
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+
+	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+// Contact identifies the sender on its channel.
+type Contact struct {
+	ExternalID string `json:"external_id"`
+	Name       string `json:"name,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+}
+
+// Message is one message a channel received.
+type Message struct {
+	ChannelID int64 `json:"-"`
+	// Key is the sender's id for this message (Idempotency-Key, Telegram update_id, wamid…).
+	Key     string          `json:"-"`
+	Contact Contact         `json:"contact"`
+	Text    string          `json:"text,omitempty"`
+	Files   json.RawMessage `json:"attachments,omitempty"`
+	// Button is the payload of a pressed button (CSAT answers).
+	Button string    `json:"button,omitempty"`
+	At     time.Time `json:"-"`
+}
+
+// fingerprint identifies what a request carried, so the same key with another message is told
+// apart from a redelivery.
+func (m Message) fingerprint() []byte {
+	b, _ := json.Marshal(m) // a struct of strings and raw JSON always marshals
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// Accepted says what became of an accepted message.
+type Accepted struct {
+	ChatID    uuid.UUID
+	MessageID uuid.UUID
+	// Duplicate: the key was seen before; nothing new was stored.
+	Duplicate bool
+	// Routed: the chat workflow has decided where the message goes; Conversation is where
+	// (0: it stays in the chat). Before that, Conversation is 0 too.
+	Routed       bool
+	Conversation int64
+}
+
+// ErrKeyReused refuses a known key sent with another message: the sender reused an id.
+var ErrKeyReused = errors.New("the key was already used for another message")
+
+// Handoff accepts inbound messages and dispatches them to their chats.
+type Handoff struct {
+	store    *store.Store
+	temporal client.Client
+	logger   *slog.Logger
+	// wake tells the dispatcher of this process that a message was just accepted.
+	wake chan struct{}
+	// Poll is how often the dispatcher looks for messages accepted by other processes or left
+	// by a failed hand-off; an accept in this process wakes it at once.
+	Poll time.Duration
+	// Lease is how long a dispatcher owns the rows it claimed; a dispatcher that stopped
+	// mid-way gives its rows to another after it.
+	Lease time.Duration
+	// Retry is how long rows whose hand-off failed (Temporal unreachable) wait before the next try.
+	Retry time.Duration
+	// Batch bounds the rows one dispatch round claims.
+	Batch int
+	// afterSignal, when set (tests), runs after a chat accepted its batch and before the rows
+	// are deleted; an error leaves them to be handed over again.
+	afterSignal func(chatID uuid.UUID) error
+}
+
+// New returns a hand-off on st that dispatches through tc.
+func New(st *store.Store, tc client.Client, logger *slog.Logger) *Handoff {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handoff{store: st, temporal: tc, logger: logger, wake: make(chan struct{}, 1),
+		Poll: 500 * time.Millisecond, Lease: 30 * time.Second, Retry: 2 * time.Second, Batch: 500}
+}
+
+// Accept stores m durably and de-duplicated and returns; the dispatcher hands it to its chat.
+// A redelivery (same channel and key, same message) returns the first message's ids and, once
+// decided, its conversation; the same key with another message is ErrKeyReused.
+func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
+	ing, err := h.store.Ingest(ctx, store.InboundMessage{
+		ChannelID: m.ChannelID, Key: m.Key, Fingerprint: m.fingerprint(),
+		Contact: store.InboundContact{ExternalID: m.Contact.ExternalID, Name: m.Contact.Name,
+			Email: m.Contact.Email, Phone: m.Contact.Phone},
+		Text: m.Text, Attachments: m.Files, Button: m.Button, At: m.At,
+	})
+	if err != nil {
+		return Accepted{}, err
+	}
+	if ing.Duplicate && !ing.SameRequest {
+		return Accepted{}, ErrKeyReused
+	}
+	if !ing.Duplicate {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
+	return Accepted{ChatID: ing.ChatID, MessageID: ing.MessageID, Duplicate: ing.Duplicate,
+		Routed: ing.Routed, Conversation: ing.Conversation}, nil
+}
+
+// Wait waits until the chat workflow has routed a message, or ctx ends (then it returns what is
+// known, with Routed false).
+func (h *Handoff) Wait(ctx context.Context, a Accepted) (Accepted, error) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for !a.Routed {
+		select {
+		case <-ctx.Done():
+			return a, nil
+		case <-t.C:
+		}
+		st, err := h.store.InboundState(ctx, a.MessageID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return a, nil
+			}
+			return a, err
+		}
+		a.Routed, a.Conversation = st.Routed, st.Conversation
+	}
+	return a, nil
+}
+
+// Run dispatches until ctx ends. Several processes may run it at once: each claims rows for a
+// lease, and the chats apply each message once, in order, whoever hands it over.
+func (h *Handoff) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := h.dispatch(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			h.logger.WarnContext(ctx, "inbound dispatch failed", "error", err)
+			n = 0
+		}
+		if n >= h.Batch {
+			continue // more are waiting
+		}
+		select {
+		case <-ctx.Done():
+		case <-h.wake:
+		case <-time.After(h.Poll):
+		}
+	}
+}
+
+// dispatch claims a round of outbox rows and signals each chat once with all of its messages,
+// chats in parallel. It returns how many rows it claimed.
+func (h *Handoff) dispatch(ctx context.Context) (int, error) {
+	rows, err := h.store.ClaimOutbox(ctx, h.Batch, h.Lease)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	var chats [][]store.OutboxMessage
+	index := map[uuid.UUID]int{}
+	for _, r := range rows {
+		i, ok := index[r.ChatID]
+		if !ok {
+			i = len(chats)
+			index[r.ChatID] = i
+			chats = append(chats, nil)
+		}
+		chats[i] = append(chats[i], r)
+	}
+	var (
+		mu           sync.Mutex
+		done, failed []int64
+		firstErr     error
+		wg           sync.WaitGroup
+		slots        = make(chan struct{}, 16)
+	)
+	for _, batch := range chats {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			err := h.handOver(ctx, batch)
+			ids := make([]int64, len(batch))
+			for i, r := range batch {
+				ids[i] = r.ID
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed = append(failed, ids...)
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			done = append(done, ids...)
+		}()
+	}
+	wg.Wait()
+	if len(done) > 0 {
+		if err := h.store.DeleteOutbox(ctx, done); err != nil {
+			// The chats have them; redelivering is harmless.
+			return len(rows), err
+		}
+	}
+	if len(failed) > 0 {
+		h.logger.WarnContext(ctx, "inbound messages not handed to their chats yet; retrying",
+			"messages", len(failed), "retry_in", h.Retry.String(), "error", firstErr)
+		if err := h.store.ReleaseOutbox(ctx, failed, h.Retry); err != nil {
+			return len(rows), err
+		}
+	}
+	return len(rows), nil
+}
+
+// handOver signals one chat with its messages, starting its workflow if it is not running.
+func (h *Handoff) handOver(ctx context.Context, batch []store.OutboxMessage) error {
+	first := batch[0]
+	b := workflows.InboundBatch{Messages: make([]workflows.InboundMessage, len(batch))}
+	for i, r := range batch {
+		b.Messages[i] = workflows.InboundMessage{MessageID: r.MessageID.String(), Seq: r.Seq, At: r.At, Button: r.Button}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	chatID := first.ChatID.String()
+	_, err := h.temporal.SignalWithStartWorkflow(sctx, workflows.ChatWorkflowID(chatID), workflows.SignalInbound, b,
+		client.StartWorkflowOptions{ID: workflows.ChatWorkflowID(chatID), TaskQueue: workflows.TaskQueue},
+		workflows.ChatWorkflow, workflows.ChatInput{ChatID: chatID, ChannelID: first.ChannelID, LineID: first.LineID,
+			ContactID: first.ContactID})
+	if err != nil {
+		return fmt.Errorf("signal chat %s: %w", chatID, err)
+	}
+	if h.afterSignal != nil {
+		return h.afterSignal(first.ChatID)
+	}
+	return nil
+}
