@@ -182,6 +182,25 @@ func (s *Server) action(name string) echo.HandlerFunc {
 	}
 }
 
+// resume resumes a paused dialog. Seed 003 allows one active conversation per chat: while
+// another one of the chat is queued or active, resuming is refused. (The chat workflow enforces the
+// rule for client messages; an operator's resume goes to the conversation, so it is checked here.)
+func (s *Server) resume(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	sibling, err := s.store.CurrentSibling(c.Request().Context(), n)
+	if err != nil {
+		return err
+	}
+	if sibling != 0 {
+		return newError(http.StatusConflict, workflows.CodeActiveDialogExists,
+			"conversation #%d of the same chat is active: pause or close it before resuming #%d", sibling, n)
+	}
+	return s.action(workflows.UpdateResume)(c)
+}
+
 type assignBody struct {
 	AssigneeID int64  `json:"assignee_id"`
 	Comment    string `json:"comment"`

@@ -202,3 +202,36 @@ func TestOperatorCannotAssignAColleaguesConversation(t *testing.T) {
 	// The conversation still works.
 	require.Equal(t, http.StatusCreated, a.do(ann, "POST", path+"/messages", map[string]string{"text": "fine"}, nil).status)
 }
+
+// TestPausedDialogsAndOneActive: seed 003 — a chat may hold several paused dialogs but only one
+// active. With #1 paused a new dialog opens; resuming #1 is refused while the new one is active,
+// and allowed once it is paused too.
+func TestPausedDialogsAndOneActive(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	_, in := a.inbound(cs, "1", clientText("u-1", "hi"))
+	first := fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation)
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", first+"/take", nil, nil).status)
+
+	res := a.do(a.http, "POST", "/api/v1/conversations", map[string]any{"chat_id": in.ChatID}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	require.Equal(t, workflows.CodeActiveDialogExists, res.errorCode(t))
+
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", first+"/pause", nil, nil).status)
+	res = a.do(a.http, "POST", "/api/v1/conversations", map[string]any{"chat_id": in.ChatID, "title": "Delivery"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var dialog conversationView
+	res.json(t, &dialog)
+	second := fmt.Sprintf("/api/v1/conversations/%d", dialog.Number)
+
+	res = a.do(a.http, "POST", first+"/resume", nil, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	require.Equal(t, workflows.CodeActiveDialogExists, res.errorCode(t))
+	require.Equal(t, workflows.StatusPaused, a.conversation(*in.Conversation).Status)
+
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", second+"/pause", nil, nil).status)
+	res = a.do(a.http, "POST", first+"/resume", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Equal(t, workflows.StatusActive, a.conversation(*in.Conversation).Status)
+}

@@ -70,7 +70,7 @@ func New(d Deps) *echo.Echo {
 	authed.POST("/conversations/:number/take", s.action(workflows.UpdateTake))
 	authed.POST("/conversations/:number/return", s.action(workflows.UpdateReturn))
 	authed.POST("/conversations/:number/pause", s.action(workflows.UpdatePause))
-	authed.POST("/conversations/:number/resume", s.action(workflows.UpdateResume))
+	authed.POST("/conversations/:number/resume", s.resume)
 	authed.POST("/conversations/:number/assign", s.assignOrTransfer(workflows.UpdateAssign))
 	authed.POST("/conversations/:number/transfer", s.assignOrTransfer(workflows.UpdateTransfer))
 	authed.POST("/conversations/:number/close", s.closeConversation)

@@ -61,6 +61,8 @@ func (m Message) fingerprint() []byte {
 type Accepted struct {
 	ChatID    uuid.UUID
 	MessageID uuid.UUID
+	// Seq is the message's number within its chat.
+	Seq int64
 	// Duplicate: the key was seen before; nothing new was stored.
 	Duplicate bool
 	// Routed: the chat workflow has decided where the message goes; Conversation is where
@@ -125,7 +127,7 @@ func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
 		default:
 		}
 	}
-	return Accepted{ChatID: ing.ChatID, MessageID: ing.MessageID, Duplicate: ing.Duplicate,
+	return Accepted{ChatID: ing.ChatID, MessageID: ing.MessageID, Seq: ing.Seq, Duplicate: ing.Duplicate,
 		Routed: ing.Routed, Conversation: ing.Conversation}, nil
 }
 
@@ -140,7 +142,7 @@ func (h *Handoff) Wait(ctx context.Context, a Accepted) (Accepted, error) {
 			return a, nil
 		case <-t.C:
 		}
-		st, err := h.store.InboundState(ctx, a.MessageID)
+		st, err := h.store.InboundState(ctx, a.ChatID, a.Seq, a.MessageID)
 		if err != nil {
 			if ctx.Err() != nil {
 				return a, nil

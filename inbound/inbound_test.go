@@ -61,9 +61,9 @@ func requireAllOnceInOrder(t *testing.T, st *store.Store, ids []uuid.UUID) {
 	t.Helper()
 	var number int64
 	require.Eventually(t, func() bool {
-		s, err := st.InboundState(t.Context(), ids[len(ids)-1])
-		number = s.Conversation
-		return err == nil && s.Routed
+		err := st.Pool().QueryRow(t.Context(), `SELECT coalesce(conversation_number, 0) FROM messages WHERE id = $1`,
+			ids[len(ids)-1]).Scan(&number)
+		return err == nil && number != 0
 	}, 30*time.Second, 20*time.Millisecond)
 	require.NotZero(t, number)
 	msgs, err := st.ConversationMessages(t.Context(), number)

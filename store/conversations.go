@@ -440,3 +440,12 @@ func nonNilStrings(v []string) []string {
 	}
 	return v
 }
+
+// CurrentSibling returns the queued or active conversation of the same chat as conversation
+// number, other than it (0: none). A chat has at most one (seed 003).
+func (s *Store) CurrentSibling(ctx context.Context, number int64) (int64, error) {
+	var sibling int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT o.number FROM conversations c JOIN conversations o ON o.chat_id = c.chat_id
+		WHERE c.number = $1 AND o.number <> c.number AND o.status IN ('queued', 'active') LIMIT 1), 0)`, number).Scan(&sibling)
+	return sibling, translate(err, "current sibling")
+}

@@ -84,13 +84,13 @@ type InboundState struct {
 	Conversation int64
 }
 
-// InboundState reads whether a message is routed yet and to which conversation.
-func (s *Store) InboundState(ctx context.Context, messageID uuid.UUID) (InboundState, error) {
+// InboundState reads whether the message with sequence number seq in its chat is routed yet,
+// and to which conversation (two primary-key reads: it is polled while a sender waits).
+func (s *Store) InboundState(ctx context.Context, chatID uuid.UUID, seq int64, messageID uuid.UUID) (InboundState, error) {
 	var st InboundState
 	var conversation *int64
-	err := s.pool.QueryRow(ctx, `SELECT c.routed_seq >= k.seq, m.conversation_number
-		FROM messages m JOIN chats c ON c.id = m.chat_id JOIN inbound_keys k ON k.message_id = m.id
-		WHERE m.id = $1`, messageID).Scan(&st.Routed, &conversation)
+	err := s.pool.QueryRow(ctx, `SELECT (SELECT routed_seq >= $2 FROM chats WHERE id = $1),
+			(SELECT conversation_number FROM messages WHERE id = $3)`, chatID, seq, messageID).Scan(&st.Routed, &conversation)
 	if conversation != nil {
 		st.Conversation = *conversation
 	}

@@ -109,10 +109,10 @@ func TestLinkInboundCountsUnreadOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, conv.Unread)
 	require.True(t, base.Add(time.Minute).Equal(conv.LastActivityAt))
-	state, err := st.InboundState(ctx, ings[1].MessageID)
+	state, err := st.InboundState(ctx, chat, ings[1].Seq, ings[1].MessageID)
 	require.NoError(t, err)
 	require.Equal(t, store.InboundState{Routed: true, Conversation: c.Number}, state)
-	state, err = st.InboundState(ctx, ings[2].MessageID)
+	state, err = st.InboundState(ctx, chat, ings[2].Seq, ings[2].MessageID)
 	require.NoError(t, err)
 	require.False(t, state.Routed)
 

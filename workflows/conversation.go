@@ -42,6 +42,9 @@ type conversation struct {
 	busy int
 	// clientQueued counts client messages taken off their channel and waiting for mu.
 	clientQueued int
+	// clientMessages is the channel of SignalClientMessage, looked up once in setup: a
+	// validator may only read it.
+	clientMessages workflow.ReceiveChannel
 	// pending holds timeline events not yet written to the read model.
 	pending []Event
 	// repliedAt is an operator's answer not yet written to the read model.
@@ -120,6 +123,7 @@ func (c *conversation) setup(ctx workflow.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	c.clientMessages = workflow.GetSignalChannel(ctx, SignalClientMessage)
 	receive(ctx, SignalClientMessage, &c.busy, func(ctx workflow.Context, m ClientMessage) {
 		c.clientQueued++
 		_ = c.locked(ctx, func(ctx workflow.Context) error { c.clientQueued--; c.onClientMessage(ctx, m); return nil })
@@ -155,9 +159,9 @@ func action[T any](ctx workflow.Context, c *conversation, name string, check fun
 }
 
 // view is the state an action is judged by: a client message that arrived but is not applied
-// yet (it waits for the mutex) already counts as unread.
+// yet (it waits in the signal channel or for the mutex) already counts as unread.
 func (c *conversation) view(ctx workflow.Context) *ConversationState {
-	if c.st.ClientWaiting || c.clientQueued == 0 {
+	if c.st.ClientWaiting || (c.clientQueued == 0 && c.clientMessages.Len() == 0) {
 		return &c.st
 	}
 	st := c.st

@@ -154,3 +154,28 @@ func TestChatTwoDialogsOpenedAtOnce(t *testing.T) {
 	require.Len(t, c.startedConversations(), 1)
 	require.Equal(t, []workflows.OpenConversation{{Number: 101, Status: workflows.StatusActive}}, st.Conversations)
 }
+
+// TestConversationCloseWithAClientMessageArrivingTogether: the client writes in the same workflow
+// task as the operator closes without confirming. The message is unread by then, so the close is
+// refused (unread_messages) and the message stays in this conversation. (The test environment
+// hands the signal over before the update runs; on a real server the update's handler may run
+// first while the signal still waits in its channel, which conversation.view counts too.)
+func TestConversationCloseWithAClientMessageArrivingTogether(t *testing.T) {
+	c := newConvTest(t, wed10(t))
+	c.update(time.Minute, workflows.UpdateTake, take(opAnna))
+	c.update(2*time.Minute, workflows.UpdateReply, reply(opAnna, "r1", "Hello!"))
+	out := &outcome{name: "close without confirming"}
+	c.at(3*time.Minute, func() {
+		c.env.SignalWorkflow(workflows.SignalClientMessage, workflows.ClientMessage{MessageID: "m2", At: c.start.Add(3 * time.Minute)})
+		c.env.UpdateWorkflow(workflows.UpdateClose, "close-together", out.callbacks(),
+			workflows.CloseRequest{ActionRequest: act(opAnna)})
+	})
+	c.update(4*time.Minute, workflows.UpdateClose, closeBy(opAnna))
+	final := c.run(c.request(workflows.LineConfig{ID: 1}))
+
+	requireRefused(t, out, workflows.CodeUnreadMessages)
+	require.Equal(t, workflows.StatusClosed, final.Status)
+	for _, s := range c.acts.signalsToChat() {
+		require.Empty(t, s.LateMessages, "the message was not handed back to the chat")
+	}
+}

@@ -92,41 +92,19 @@ func NewPool(t testing.TB) *pgxpool.Pool {
 // NewDatabase creates a fresh database from the migrated template and returns its URL.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	if setupErr != nil {
-		t.Fatalf("storetest: %v", setupErr)
-	}
-	if serverURL == "" {
-		t.Fatal("storetest: call storetest.Main from TestMain")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	tmpl, err := template(ctx)
-	if err != nil {
-		t.Fatalf("storetest: template: %v", err)
-	}
-	name := "linedesk_test_" + randomSuffix()
-	admin, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		t.Fatalf("storetest: connect: %v", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tmpl); err != nil {
-		t.Fatalf("storetest: create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, serverURL); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			_ = c.Close(ctx)
-		}
-	})
-	return withDatabase(serverURL, name)
+	return newDatabase(t, "linedesk_test_", true)
 }
 
 // NewEmptyDatabase creates a database with nothing in it (for stores other than linedesk's,
 // such as the embedded Temporal server's), dropped when the test ends, and returns its URL.
 func NewEmptyDatabase(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, "linedesk_test_empty_", false)
+}
+
+// newDatabase creates a database named prefix+random, from the migrated template if migrated,
+// dropped when the test ends.
+func newDatabase(t testing.TB, prefix string, migrated bool) string {
 	t.Helper()
 	if setupErr != nil {
 		t.Fatalf("storetest: %v", setupErr)
@@ -136,13 +114,21 @@ func NewEmptyDatabase(t testing.TB) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	name := "linedesk_test_empty_" + randomSuffix()
+	name := prefix + randomSuffix()
+	create := "CREATE DATABASE " + name
+	if migrated {
+		tmpl, err := template(ctx)
+		if err != nil {
+			t.Fatalf("storetest: template: %v", err)
+		}
+		create += " TEMPLATE " + tmpl
+	}
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		t.Fatalf("storetest: connect: %v", err)
 	}
 	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := admin.Exec(ctx, create); err != nil {
 		t.Fatalf("storetest: create database: %v", err)
 	}
 	t.Cleanup(func() {
