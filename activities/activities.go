@@ -71,6 +71,7 @@ func (a *Activities) ByName() map[string]any {
 		workflows.ActivityLastActivity:         a.LastActivity,
 		workflows.ActivityLinkInbound:          a.LinkInbound,
 		workflows.ActivityRoutedSeq:            a.RoutedSeq,
+		workflows.ActivityEndTurn:              a.EndTurn,
 	}
 }
 
@@ -243,7 +244,20 @@ func (a *Activities) LinkInbound(ctx context.Context, in workflows.LinkInboundIn
 		}
 		links = append(links, store.InboundLink{MessageID: id, Conversation: l.Conversation, Moved: l.Moved})
 	}
-	return permanent(a.store.LinkInbound(ctx, chatID, in.Seq, links))
+	return permanent(a.store.LinkInbound(ctx, chatID, in.Seq, in.Turn, links))
+}
+
+// EndTurn ends a conversation's client turn in the read model (see store.EndTurn).
+func (a *Activities) EndTurn(ctx context.Context, in workflows.EndTurnInput) (workflows.EndTurnResult, error) {
+	chatID, err := uuid.Parse(in.ChatID)
+	if err != nil {
+		return workflows.EndTurnResult{}, temporal.NewNonRetryableApplicationError("bad chat id", "bad_input", err)
+	}
+	next, err := a.store.EndTurn(ctx, chatID, in.Conversation, in.After)
+	if err != nil || next == nil {
+		return workflows.EndTurnResult{}, permanent(err)
+	}
+	return workflows.EndTurnResult{Next: &workflows.ClientMessage{MessageID: next.ID.String(), At: next.At}}, nil
 }
 
 // RoutedSeq reads how far a chat's inbound messages were routed.

@@ -397,3 +397,30 @@ func TestInboundIdempotencyKeyReuse(t *testing.T) {
 	}
 	require.Len(t, a.messages(*first.Conversation), 1)
 }
+
+// TestInboundWithinAClientTurnIsRoutedAtOnce: once the chat's workflow has the client's turn open,
+// the next messages join the conversation in the ingest itself: the first answer already names
+// the conversation and the message is visible in it.
+func TestInboundWithinAClientTurnIsRoutedAtOnce(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	res, first := a.inbound(cs, "k-1", clientText("u-1", "hello"))
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	require.NotNil(t, first.Conversation)
+	// The chat publishes the turn right after routing the first message.
+	var next inboundAnswer
+	for i := 0; ; i++ {
+		res, next = a.inboundWith(cs, fmt.Sprint("k-next-", i), clientText("u-1", fmt.Sprint("more ", i)), nil)
+		require.Equal(t, http.StatusAccepted, res.status, res.text)
+		if next.Conversation != nil || i == 50 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NotNil(t, next.Conversation, "a message within the turn is routed by the ingest")
+	require.Equal(t, *first.Conversation, *next.Conversation)
+	msgs := a.messages(*first.Conversation)
+	require.Equal(t, next.MessageID, msgs[len(msgs)-1].ID)
+	require.Equal(t, len(msgs), a.conversation(*first.Conversation).Unread)
+}

@@ -128,6 +128,12 @@ func (s *Store) ProjectConversation(ctx context.Context, p ConversationProjectio
 		p.Number, p.Status, assignee, nonNilInts(p.Participants), p.Title, p.Type, nonNilStrings(p.Reasons),
 		nonNilStrings(p.Components), p.Solution, p.CloseReason, rating, csat, p.DueFirst, p.DueNext, p.DueResolve,
 		p.Overdue, p.LastActivity, p.ClosedAt, p.Revision, p.RepliedAt)
+	if p.Status != "queued" && p.Status != "active" {
+		// A paused or closed conversation takes no client message by the ingest's fast path: it
+		// stops before the operator's action returns, not once the chat hears of it.
+		batch.Queue(`UPDATE chats ch SET turn_conversation = NULL FROM conversations c
+			WHERE c.number = $1 AND ch.id = c.chat_id AND ch.turn_conversation = $1`, p.Number)
+	}
 	for _, e := range p.Events {
 		data := e.Data
 		if len(data) == 0 {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -152,13 +153,16 @@ type InboundLink struct {
 	Moved bool
 }
 
-// LinkInbound records the chat workflow's routing of a batch of its inbound messages, up to seq.
+// LinkInbound records the chat workflow's routing of a batch of its inbound messages, up to seq,
+// and publishes the conversation whose client turn is open (0: none): until the workflow changes
+// it, the ingest links the chat's text messages to that conversation itself (the fast path in
+// ingest_inbound).
 //
 // It is the one place that counts a client message in a conversation's unread count and last
 // activity (the conversation's own projection only resets unread when an operator answers):
 // a message counts as unread when it came after the last answer (replied_at), so the count is
 // right whichever of the two commits first. Re-applying a batch changes nothing.
-func (s *Store) LinkInbound(ctx context.Context, chatID uuid.UUID, seq int64, links []InboundLink) error {
+func (s *Store) LinkInbound(ctx context.Context, chatID uuid.UUID, seq, turn int64, links []InboundLink) error {
 	batch := &pgx.Batch{}
 	for _, l := range links {
 		if l.Conversation == 0 {
@@ -173,8 +177,36 @@ func (s *Store) LinkInbound(ctx context.Context, chatID uuid.UUID, seq int64, li
 				last_activity_at = greatest(c.last_activity_at, linked.created_at)
 			FROM linked WHERE c.number = $2`, l.MessageID, l.Conversation, l.Moved, chatID)
 	}
-	batch.Queue(`UPDATE chats SET routed_seq = greatest(routed_seq, $2) WHERE id = $1`, chatID, seq)
+	batch.Queue(`UPDATE chats SET routed_seq = greatest(routed_seq, $2), turn_conversation = nullif($3, 0) WHERE id = $1`,
+		chatID, seq, turn)
 	return translate(s.pool.SendBatch(ctx, batch).Close(), "link inbound")
+}
+
+// TurnMessage is a client message of a conversation.
+type TurnMessage struct {
+	ID uuid.UUID
+	At time.Time
+}
+
+// EndTurn closes a conversation's client turn in the read model (the fast path stops linking
+// messages to it) and returns the conversation's first client message after the operator's answer
+// at after, if any: it starts the next turn.
+func (s *Store) EndTurn(ctx context.Context, chatID uuid.UUID, conversation int64, after time.Time) (*TurnMessage, error) {
+	batch := &pgx.Batch{}
+	batch.Queue(`UPDATE chats SET turn_conversation = NULL WHERE id = $1 AND turn_conversation = $2`, chatID, conversation)
+	var next *TurnMessage
+	batch.Queue(`SELECT id, created_at FROM messages WHERE conversation_number = $1 AND direction = 'in' AND created_at > $2
+		ORDER BY created_at, id LIMIT 1`, conversation, after).QueryRow(func(row pgx.Row) error {
+		var m TurnMessage
+		err := row.Scan(&m.ID, &m.At)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		next = &m
+		return err
+	})
+	err := s.pool.SendBatch(ctx, batch).Close()
+	return next, translate(err, "end turn")
 }
 
 // RoutedSeq is the highest inbound sequence number a chat's workflow has routed.

@@ -96,7 +96,7 @@ func openConversations(t testing.TB, st *store.Store, line store.Line, ch store.
 		c, err := st.CreateConversation(ctx, store.NewConversation{OpeningKey: fmt.Sprint("open", i), ChatID: ing.ChatID, LineID: line.ID,
 			Kind: "request", Status: "queued", OpenedAt: base.Add(time.Duration(i) * time.Minute)})
 		require.NoError(t, err)
-		require.NoError(t, st.LinkInbound(ctx, ing.ChatID, ing.Seq, []store.InboundLink{{MessageID: ing.MessageID, Conversation: c.Number}}))
+		require.NoError(t, st.LinkInbound(ctx, ing.ChatID, ing.Seq, 0, []store.InboundLink{{MessageID: ing.MessageID, Conversation: c.Number}}))
 		require.NoError(t, st.ProjectConversation(ctx, store.ConversationProjection{Number: c.Number, Status: "queued",
 			DueFirst: due, LastActivity: base.Add(time.Duration(i) * time.Minute), Revision: 1}))
 		numbers = append(numbers, c.Number)

@@ -18,6 +18,7 @@ const (
 	ActivityLastActivity         = "LastActivity"
 	ActivityLinkInbound          = "LinkInbound"
 	ActivityRoutedSeq            = "RoutedSeq"
+	ActivityEndTurn              = "EndTurn"
 )
 
 // LastActivityInput asks the read model when a conversation last had a message.
@@ -69,10 +70,28 @@ type ProjectConversationInput struct {
 // LinkInboundInput records in the read model where the chat routed its inbound messages, up to
 // and including sequence number Seq. It is the one writer of a conversation's unread count and
 // of the last activity client messages bring (see store.LinkInbound).
+//
+// Turn publishes the conversation whose client turn is open (0: none). While it is set and the
+// chat has routed every numbered message, the ingest links the chat's text messages to that
+// conversation itself: within a turn a client message changes nothing a workflow keeps.
 type LinkInboundInput struct {
 	ChatID string        `json:"chat_id"`
 	Seq    int64         `json:"seq"`
+	Turn   int64         `json:"turn,omitempty"`
 	Links  []InboundLink `json:"links,omitempty"`
+}
+
+// EndTurnInput ends a conversation's client turn in the read model: an operator answered at After.
+type EndTurnInput struct {
+	ChatID       string    `json:"chat_id"`
+	Conversation int64     `json:"conversation"`
+	After        time.Time `json:"after"`
+}
+
+// EndTurnResult is the conversation's first client message after the answer, which starts the
+// next turn (nil: none).
+type EndTurnResult struct {
+	Next *ClientMessage `json:"next,omitempty"`
 }
 
 // InboundLink is one routed message: the conversation it joined (0: it stays in the chat).

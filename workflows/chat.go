@@ -19,9 +19,6 @@ const chatIdle = 30 * 24 * time.Hour
 // openedLimit bounds the conversation numbers a chat remembers for CSAT answers.
 const openedLimit = 50
 
-// unforwardedLimit bounds the messages a chat keeps per client turn.
-const unforwardedLimit = 20
-
 // ChatInput starts a ChatWorkflow.
 type ChatInput struct {
 	ChatID    string     `json:"chat_id"`
@@ -50,6 +47,8 @@ type ChatState struct {
 	Early []InboundMessage `json:"early,omitempty"`
 	// LastActivity is when something last happened in the chat (for the idle timer).
 	LastActivity time.Time `json:"last_activity"`
+	// Turn is the client turn last published to the read model (see LinkInboundInput.Turn).
+	Turn int64 `json:"turn,omitempty"`
 }
 
 // OpenConversation is what the chat knows of one of its open conversations.
@@ -59,11 +58,9 @@ type OpenConversation struct {
 	// PausedStay: client messages to it while paused stay in the chat (line setting).
 	PausedStay bool `json:"paused_stay,omitempty"`
 	// ClientTurn: a client message was forwarded and no operator has answered yet; further
-	// client messages change nothing in the conversation and are not forwarded.
+	// client messages change nothing in the conversation: they are only linked to it, by the
+	// chat or, once the turn is published, by the ingest itself.
 	ClientTurn bool `json:"client_turn,omitempty"`
-	// Unforwarded are this turn's messages not forwarded (the latest few), in case the answer
-	// crossed them.
-	Unforwarded []ClientMessage `json:"unforwarded,omitempty"`
 }
 
 // InboundBatch hands stored inbound messages of one chat to its workflow (SignalInbound), in
@@ -351,10 +348,24 @@ func (ch *chat) onInbound(ctx workflow.Context, b InboundBatch) error {
 	return ch.link(ctx, links)
 }
 
-// link records the routing of the messages applied so far.
+// link records the routing of the messages applied so far and publishes the open client turn.
 func (ch *chat) link(ctx workflow.Context, links []InboundLink) error {
-	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, linkOptions), ActivityLinkInbound,
-		LinkInboundInput{ChatID: ch.in.ChatID, Seq: ch.st.NextSeq - 1, Links: links}).Get(ctx, nil)
+	turn := ch.turn()
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, linkOptions), ActivityLinkInbound,
+		LinkInboundInput{ChatID: ch.in.ChatID, Seq: ch.st.NextSeq - 1, Turn: turn, Links: links}).Get(ctx, nil)
+	if err == nil {
+		ch.st.Turn = turn
+	}
+	return err
+}
+
+// turn is the conversation whose client turn is open: the current conversation, once a client
+// message was forwarded to it and until an operator answers (0: none).
+func (ch *chat) turn() int64 {
+	if cur := ch.current(); cur != nil && cur.ClientTurn {
+		return cur.Number
+	}
+	return 0
 }
 
 // routeInbound decides where one client message goes and returns its conversation (0: the chat).
@@ -406,13 +417,9 @@ func (ch *chat) route(ctx workflow.Context, m ClientMessage) (int64, error) {
 // changes nothing the conversation keeps (the read model counts it as unread and as activity).
 func (ch *chat) forward(ctx workflow.Context, c *OpenConversation, m ClientMessage) {
 	if c.ClientTurn {
-		c.Unforwarded = append(c.Unforwarded, m)
-		if len(c.Unforwarded) > unforwardedLimit {
-			c.Unforwarded = c.Unforwarded[1:]
-		}
 		return
 	}
-	c.ClientTurn, c.Unforwarded = true, nil
+	c.ClientTurn = true
 	ch.signalConversation(ctx, c.Number, SignalClientMessage, m)
 }
 
@@ -573,20 +580,20 @@ func (ch *chat) onConversationChanged(ctx workflow.Context, m ConversationChange
 	if i := ch.find(m.Number); i >= 0 {
 		c := ch.st.Conversations[i]
 		if c.ClientTurn && m.RepliedAt != nil {
-			// The turn is answered. A message that arrived after the answer starts the next one.
+			// The turn is answered. A message that arrived after the answer (routed here or
+			// linked by the ingest's fast path) starts the next one.
 			c.ClientTurn = false
-			var next *ClientMessage
-			for j := range c.Unforwarded {
-				if c.Unforwarded[j].At.After(*m.RepliedAt) {
-					next = &c.Unforwarded[j]
-					break
-				}
+			var end EndTurnResult
+			err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, linkOptions), ActivityEndTurn,
+				EndTurnInput{ChatID: ch.in.ChatID, Conversation: c.Number, After: *m.RepliedAt}).Get(ctx, &end)
+			if err != nil {
+				workflow.GetLogger(ctx).Error("client turn not ended in the read model", "number", c.Number, "error", err)
 			}
-			if next != nil && m.Status != StatusClosed {
+			if end.Next != nil && m.Status != StatusClosed {
 				c.ClientTurn = true
-				ch.signalConversation(ctx, c.Number, SignalClientMessage, *next)
+				ch.signalConversation(ctx, c.Number, SignalClientMessage, *end.Next)
 			}
-			c.Unforwarded = nil
+			ch.st.Turn = 0 // EndTurn cleared it
 		}
 		wasPaused := c.Status == StatusPaused
 		c.Status = m.Status
@@ -622,6 +629,15 @@ func (ch *chat) onConversationChanged(ctx workflow.Context, m ConversationChange
 		}
 		if err := ch.link(ctx, links); err != nil {
 			workflow.GetLogger(ctx).Error("late client messages not linked", "error", err)
+		}
+	}
+	if (m.Status == StatusPaused || m.Status == StatusClosed) && ch.st.Turn == m.Number {
+		ch.st.Turn = 0 // its projection already stopped the fast path
+	}
+	if ch.turn() != ch.st.Turn {
+		// The turn opened or ended with this change (paused, closed, answered): tell the ingest.
+		if err := ch.link(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("client turn not published", "error", err)
 		}
 	}
 	ch.flushIfInactive()

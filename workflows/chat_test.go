@@ -67,7 +67,7 @@ func (c *chatTest) inbound(d time.Duration, ids ...string) workflows.InboundBatc
 	var b workflows.InboundBatch
 	for _, id := range ids {
 		c.seq++
-		b.Messages = append(b.Messages, workflows.InboundMessage{MessageID: id, Seq: c.seq, At: c.start.Add(d)})
+		b.Messages = append(b.Messages, c.message(id, c.seq, d))
 	}
 	c.deliver(d, b)
 	return b
@@ -85,6 +85,9 @@ func (c *chatTest) deliver(d time.Duration, batches ...workflows.InboundBatch) {
 
 // message is one stored inbound message with its sequence number, stored at d.
 func (c *chatTest) message(id string, seq int64, d time.Duration) workflows.InboundMessage {
+	c.acts.mu.Lock()
+	c.acts.messageAt[id] = c.start.Add(d)
+	c.acts.mu.Unlock()
 	return workflows.InboundMessage{MessageID: id, Seq: seq, At: c.start.Add(d)}
 }
 
@@ -214,19 +217,18 @@ func TestChatOpensOneConversation(t *testing.T) {
 	require.Equal(t, int64(102), children[1].Number)
 	require.Equal(t, "m7", children[1].FirstMessage.MessageID)
 
-	// m1 opened it and started the client's turn; m2..m6 belong to the same turn, so the chat kept
-	// them (the read model counts them) rather than forwarding them.
+	// m1 opened it and started the client's turn; m2..m6 belong to the same turn, so the chat only
+	// linked them (the read model counts them) rather than forwarding them, and published the turn.
 	require.Equal(t, workflows.StatusQueued, open.Status)
 	require.True(t, open.ClientWaiting)
 	require.True(t, c.start.Add(time.Minute).Equal(open.LastActivity), "only m1 reached the conversation")
 	require.Len(t, chatState.Conversations, 1)
 	require.Equal(t, int64(101), chatState.Conversations[0].Number)
 	require.True(t, chatState.Conversations[0].ClientTurn)
-	var kept []string
-	for _, m := range chatState.Conversations[0].Unforwarded {
-		kept = append(kept, m.MessageID)
+	for _, id := range []string{"m2", "m3", "m4", "m5", "m6"} {
+		require.Equal(t, int64(101), c.linkedTo(id))
 	}
-	require.Equal(t, []string{"m2", "m3", "m4", "m5", "m6"}, kept)
+	require.Equal(t, int64(101), chatState.Turn, "the open turn is published for the ingest's fast path")
 	require.Equal(t, int64(7), chatState.NextSeq)
 	require.Empty(t, chatState.Early)
 
@@ -245,7 +247,13 @@ func TestChatDuplicateMessageInFlight(t *testing.T) {
 	c.run()
 
 	require.Equal(t, int64(101), c.linkedTo("m1"), "a retry that arrives while the first delivery opens the conversation is not applied twice")
-	require.Len(t, c.acts.links, 1)
+	batches := 0
+	for _, l := range c.acts.links {
+		if len(l.Links) > 0 {
+			batches++
+		}
+	}
+	require.Equal(t, 1, batches, "one batch applied (the close only unpublished the turn)")
 	require.Len(t, c.acts.creates, 1)
 	require.Len(t, c.startedConversations(), 1)
 	require.True(t, open.ClientWaiting)
@@ -439,12 +447,9 @@ func TestChatContinuesAsNewWithItsState(t *testing.T) {
 	var next workflows.ChatInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	require.NotNil(t, next.State)
-	// m2 came within the turn m1 started: kept, not forwarded, and carried over.
+	// m2 came within the turn m1 started: linked, not forwarded; the turn goes with the state.
 	require.Len(t, next.State.Conversations, 1)
-	require.Len(t, next.State.Conversations[0].Unforwarded, 1)
-	require.Equal(t, "m2", next.State.Conversations[0].Unforwarded[0].MessageID)
-	require.True(t, c.start.Add(3*time.Minute+30*time.Second).Equal(next.State.Conversations[0].Unforwarded[0].At))
-	next.State.Conversations[0].Unforwarded = nil
+	require.True(t, next.State.Conversations[0].ClientTurn)
 	require.Len(t, next.State.Early, 1)
 	require.Equal(t, "m4", next.State.Early[0].MessageID)
 	require.True(t, c.start.Add(3*time.Minute+40*time.Second).Equal(next.State.LastActivity), "last activity %s", next.State.LastActivity)
@@ -454,6 +459,7 @@ func TestChatContinuesAsNewWithItsState(t *testing.T) {
 		Queue:         []string{"a1"},
 		Opened:        []int64{101},
 		NextSeq:       3,
+		Turn:          101,
 	}}, next)
 }
 
@@ -564,7 +570,7 @@ func TestChatForwardsAMessageThatCrossedTheReply(t *testing.T) {
 		"m3 reached the conversation (m2 came before the answer and did not): last activity %s", after.LastActivity)
 	require.Len(t, chatState.Conversations, 1)
 	require.True(t, chatState.Conversations[0].ClientTurn)
-	require.Empty(t, chatState.Conversations[0].Unforwarded)
+	require.Len(t, c.acts.endTurns, 1, "the answer ended the turn in the read model")
 	for _, id := range []string{"m1", "m2", "m3"} {
 		require.Equal(t, int64(101), c.linkedTo(id), id)
 	}

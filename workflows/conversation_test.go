@@ -68,6 +68,10 @@ type fakeActivities struct {
 	routedSeqCalls int
 	// links are the LinkInbound calls, in order.
 	links []workflows.LinkInboundInput
+	// messageAt is when each inbound message a test handed over was stored (EndTurn reads it).
+	messageAt map[string]time.Time
+	// endTurns are the EndTurn calls, in order.
+	endTurns []workflows.EndTurnInput
 	// deliverErr, when set, fails every delivery (the channel's endpoint is down).
 	deliverErr error
 	// deliveryAttempts counts DeliverMessage calls per message, failed ones included.
@@ -84,6 +88,7 @@ func newFakeActivities() *fakeActivities {
 		nextNumber: 101,
 		numbers:    map[string]int64{},
 		routedSeq:  map[string]int64{},
+		messageAt:  map[string]time.Time{},
 
 		deliveryAttempts: map[string]int{},
 	}
@@ -97,6 +102,7 @@ func (f *fakeActivities) register(env *testsuite.TestWorkflowEnvironment) {
 		workflows.ActivityRecordMessage:        f.RecordMessage,
 		workflows.ActivityDeliverMessage:       f.DeliverMessage,
 		workflows.ActivityLoadStandardMessages: f.LoadStandardMessages,
+		workflows.ActivityEndTurn:              f.EndTurn,
 		workflows.ActivityEmailSolution:        f.EmailSolution,
 		workflows.ActivityAddParticipants:      f.AddParticipants,
 		workflows.ActivityMergeReplies:         f.MergeReplies,
@@ -159,6 +165,27 @@ func (f *fakeActivities) RoutedSeq(_ context.Context, in workflows.RoutedSeqInpu
 	defer f.mu.Unlock()
 	f.routedSeqCalls++
 	return workflows.RoutedSeqResult{Seq: f.routedSeq[in.ChatID]}, nil
+}
+
+// EndTurn answers as the read model would: the conversation's first linked client message after
+// the answer.
+func (f *fakeActivities) EndTurn(_ context.Context, in workflows.EndTurnInput) (workflows.EndTurnResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.endTurns = append(f.endTurns, in)
+	var next *workflows.ClientMessage
+	for _, l := range f.links {
+		for _, m := range l.Links {
+			at, ok := f.messageAt[m.MessageID]
+			if m.Conversation != in.Conversation || !ok || !at.After(in.After) {
+				continue
+			}
+			if next == nil || at.Before(next.At) {
+				next = &workflows.ClientMessage{MessageID: m.MessageID, At: at}
+			}
+		}
+	}
+	return workflows.EndTurnResult{Next: next}, nil
 }
 
 // LinkInbound records where the chat routed its inbound messages.

@@ -532,5 +532,9 @@ func (a *memActivities) byName() map[string]any {
 			a.routed[in.ChatID] = max(a.routed[in.ChatID], in.Seq)
 			return nil
 		},
+		// No message of these scenarios crosses an answer.
+		workflows.ActivityEndTurn: func(context.Context, workflows.EndTurnInput) (workflows.EndTurnResult, error) {
+			return workflows.EndTurnResult{}, nil
+		},
 	}
 }
