@@ -91,6 +91,14 @@ type Handoff struct {
 	Retry time.Duration
 	// Batch bounds the rows one dispatch round claims.
 	Batch int
+	// MaxStarting bounds the chats this dispatcher has handed messages to that have not routed
+	// them yet. A burst of new chats (each a workflow start, a conversation to open) handed over
+	// at once piles tens of thousands of tasks into Temporal's queues, where every one of them
+	// then waits longer (measured: under 10 new conversations/s during such a burst); admitted a
+	// few at a time, they go through at the engine's pace while the rest wait, durable, in the outbox.
+	MaxStarting int
+	// starting maps each chat handed messages (not yet routed) to the highest sequence number sent.
+	starting map[uuid.UUID]int64
 	// afterSignal, when set (tests), runs after a chat accepted its batch and before the rows
 	// are deleted; an error leaves them to be handed over again.
 	afterSignal func(chatID uuid.UUID) error
@@ -102,7 +110,8 @@ func New(st *store.Store, tc client.Client, logger *slog.Logger) *Handoff {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Handoff{store: st, temporal: tc, logger: logger, wake: make(chan struct{}, 1),
-		Poll: 500 * time.Millisecond, Lease: 30 * time.Second, Retry: 2 * time.Second, Batch: 500}
+		Poll: 500 * time.Millisecond, Lease: 30 * time.Second, Retry: 2 * time.Second, Batch: 500,
+		MaxStarting: 64, starting: map[uuid.UUID]int64{}}
 }
 
 // Accept stores m durably and de-duplicated and returns; the dispatcher hands it to its chat.
@@ -169,10 +178,14 @@ func (h *Handoff) Run(ctx context.Context) {
 		if n >= h.Batch {
 			continue // more are waiting
 		}
+		poll := h.Poll
+		if len(h.starting) > 0 {
+			poll = min(poll, 10*time.Millisecond) // room frees up as chats route
+		}
 		select {
 		case <-ctx.Done():
 		case <-h.wake:
-		case <-time.After(h.Poll):
+		case <-time.After(poll):
 		}
 	}
 }
@@ -180,20 +193,41 @@ func (h *Handoff) Run(ctx context.Context) {
 // dispatch claims a round of outbox rows and signals each chat once with all of its messages,
 // chats in parallel. It returns how many rows it claimed.
 func (h *Handoff) dispatch(ctx context.Context) (int, error) {
+	if err := h.forgetRouted(ctx); err != nil {
+		return 0, err
+	}
+	if len(h.starting) >= h.MaxStarting {
+		return 0, nil
+	}
 	rows, err := h.store.ClaimOutbox(ctx, h.Batch, h.Lease)
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
 	var chats [][]store.OutboxMessage
+	var excess []int64
 	index := map[uuid.UUID]int{}
+	room := h.MaxStarting - len(h.starting)
 	for _, r := range rows {
 		i, ok := index[r.ChatID]
 		if !ok {
+			_, busy := h.starting[r.ChatID]
+			if !busy && room == 0 {
+				excess = append(excess, r.ID) // waits for room, in the outbox
+				continue
+			}
+			if !busy {
+				room--
+			}
 			i = len(chats)
 			index[r.ChatID] = i
 			chats = append(chats, nil)
 		}
 		chats[i] = append(chats[i], r)
+	}
+	if len(excess) > 0 {
+		if err := h.store.ReleaseOutbox(ctx, excess, 0); err != nil {
+			return 0, err
+		}
 	}
 	var (
 		mu           sync.Mutex
@@ -222,6 +256,7 @@ func (h *Handoff) dispatch(ctx context.Context) (int, error) {
 				return
 			}
 			done = append(done, ids...)
+			h.starting[batch[0].ChatID] = max(h.starting[batch[0].ChatID], batch[len(batch)-1].Seq)
 		}()
 	}
 	wg.Wait()
@@ -239,6 +274,27 @@ func (h *Handoff) dispatch(ctx context.Context) (int, error) {
 		}
 	}
 	return len(rows), nil
+}
+
+// forgetRouted drops from starting the chats that have routed everything they were handed.
+func (h *Handoff) forgetRouted(ctx context.Context) error {
+	if len(h.starting) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, 0, len(h.starting))
+	for id := range h.starting {
+		ids = append(ids, id)
+	}
+	routed, err := h.store.RoutedSeqs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for id, seq := range h.starting {
+		if routed[id] >= seq {
+			delete(h.starting, id)
+		}
+	}
+	return nil
 }
 
 // handOver signals one chat with its messages, starting its workflow if it is not running.

@@ -194,3 +194,35 @@ func TestAcceptRefusesAReusedKey(t *testing.T) {
 	_, err = h.Accept(ctx, other)
 	require.ErrorIs(t, err, ErrKeyReused)
 }
+
+// TestHandOffAdmitsNewChatsAFewAtATime: with room for two chats whose messages are not routed
+// yet, a burst of new chats goes over in turns; every message still reaches its conversation once.
+func TestHandOffAdmitsNewChatsAFewAtATime(t *testing.T) {
+	t.Parallel()
+	st, tc, channelID := setup(t)
+	h := New(st, tc, nil)
+	h.MaxStarting, h.Poll = 2, 10*time.Millisecond
+	var ids []uuid.UUID
+	for i := range 8 {
+		a, err := h.Accept(t.Context(), Message{ChannelID: channelID, Key: fmt.Sprint("k-", i), Text: "hi",
+			Contact: Contact{ExternalID: fmt.Sprint("u-", i)}, At: time.Now()})
+		require.NoError(t, err)
+		ids = append(ids, a.MessageID)
+	}
+	n, err := h.dispatch(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 8, n)
+	require.Len(t, h.starting, 2, "two chats admitted")
+	var waiting int
+	require.NoError(t, st.Pool().QueryRow(t.Context(), `SELECT count(*) FROM inbound_outbox`).Scan(&waiting))
+	require.Equal(t, 6, waiting, "the others wait in the outbox")
+	run(t, h)
+	require.Eventually(t, func() bool {
+		var linked int
+		err := st.Pool().QueryRow(t.Context(), `SELECT count(*) FROM messages WHERE id = ANY($1) AND conversation_number IS NOT NULL`, ids).Scan(&linked)
+		return err == nil && linked == len(ids)
+	}, 30*time.Second, 20*time.Millisecond)
+	var conversations int
+	require.NoError(t, st.Pool().QueryRow(t.Context(), `SELECT count(*) FROM conversations`).Scan(&conversations))
+	require.Equal(t, 8, conversations)
+}

@@ -216,6 +216,25 @@ func (s *Store) RoutedSeq(ctx context.Context, chatID uuid.UUID) (int64, error) 
 	return seq, translate(err, "routed seq")
 }
 
+// RoutedSeqs returns the routed sequence number of each chat (chats not found are left out).
+func (s *Store) RoutedSeqs(ctx context.Context, chatIDs []uuid.UUID) (map[uuid.UUID]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, routed_seq FROM chats WHERE id = ANY($1)`, chatIDs)
+	if err != nil {
+		return nil, translate(err, "routed seqs")
+	}
+	defer rows.Close()
+	out := make(map[uuid.UUID]int64, len(chatIDs))
+	for rows.Next() {
+		var id uuid.UUID
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, translate(err, "routed seqs")
+		}
+		out[id] = seq
+	}
+	return out, translate(rows.Err(), "routed seqs")
+}
+
 // ChatRoute is what starting a chat workflow needs.
 type ChatRoute struct {
 	ChatID    uuid.UUID `json:"chat_id"`

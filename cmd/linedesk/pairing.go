@@ -79,7 +79,8 @@ func (s sqliteStore) Pair(_ context.Context, id, database string) error {
 }
 
 func (s sqliteStore) Wipe(context.Context) error {
-	for _, f := range []string{s.file(), s.file() + "-wal", s.file() + "-shm", s.idFile()} {
+	vis := devserver.VisibilityFile(s.file())
+	for _, f := range []string{s.file(), s.file() + "-wal", s.file() + "-shm", vis, vis + "-wal", vis + "-shm", s.idFile()} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("wipe temporal store: %w", err)
 		}
