@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/linedesk/linedesk/activities"
 	"github.com/linedesk/linedesk/api"
@@ -95,6 +96,7 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	tsOpts.UIAddr = cfg.TemporalUIAddr
 	tsOpts.FrontendAddr = cfg.TemporalAddr
 	tsOpts.Logger = logger
+	tsOpts.CacheSize = cfg.WorkflowCache
 	ts, err := devserver.Start(tsOpts)
 	if err != nil {
 		return err
@@ -120,6 +122,7 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -177,6 +180,7 @@ func runWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -39,6 +39,10 @@ type Config struct {
 	// TemporalDB is where dev's embedded Temporal server keeps its state (LINEDESK_TEMPORAL_DB):
 	// "sqlite", a file in the data dir, or "postgres", databases beside linedesk's.
 	TemporalDB string
+	// WorkflowCache is how many workflows the worker keeps in memory between their events (the
+	// SDK's sticky cache) and, in dev, how many the embedded server caches too. An evicted one is
+	// replayed from its history on its next event.
+	WorkflowCache int
 
 	// Reset (dev only, flag --reset) wipes dev's database and Temporal store before starting.
 	// It has no environment variable on purpose: one left set in a shell would wipe every start.
@@ -96,6 +100,8 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
 	fs.StringVar(&cfg.TemporalDB, "temporal-db", env("LINEDESK_TEMPORAL_DB", temporalDBSQLite),
 		"dev only: where the embedded Temporal keeps its state: sqlite (a file in the data dir) or postgres (databases <db>_temporal and <db>_temporal_visibility beside linedesk's)")
+	workflowCache := fs.String("workflow-cache", env("LINEDESK_WORKFLOW_CACHE", "1000"),
+		"workflows kept in memory between events by the worker (and, in dev, the embedded Temporal)")
 	if command == "dev" {
 		fs.BoolVar(&cfg.Reset, "reset", false, "delete the database's linedesk data and the Temporal store, then start clean "+
 			"(the way out when the database belongs to another data dir; flag only, no environment variable)")
@@ -114,6 +120,11 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	}
 
 	var problems []error
+	if n, err := strconv.Atoi(*workflowCache); err != nil || n < 1 {
+		problems = append(problems, fmt.Errorf("LINEDESK_WORKFLOW_CACHE: %q is not a positive number", *workflowCache))
+	} else {
+		cfg.WorkflowCache = n
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		problems = append(problems, fmt.Errorf("LINEDESK_LOG_LEVEL: %q is not debug, info, warn or error", *level))
 	}

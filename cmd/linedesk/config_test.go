@@ -56,9 +56,9 @@ func TestConfigEnvironmentAndFlags(t *testing.T) {
 func TestConfigErrorsNameTheVariable(t *testing.T) {
 	t.Parallel()
 	_, err := loadConfig("api", nil, envOf(map[string]string{"LINEDESK_LOG_LEVEL": "loud", "LINEDESK_HTTP_ADDR": "nope",
-		"LINEDESK_SMTP_HOST": "mail.example.com", "LINEDESK_SMTP_PORT": "x", "LINEDESK_TEMPORAL_DB": "mysql"}), io.Discard)
+		"LINEDESK_SMTP_HOST": "mail.example.com", "LINEDESK_SMTP_PORT": "x", "LINEDESK_TEMPORAL_DB": "mysql", "LINEDESK_WORKFLOW_CACHE": "0"}), io.Discard)
 	require.Error(t, err)
-	for _, want := range []string{"LINEDESK_LOG_LEVEL", "LINEDESK_HTTP_ADDR", "DATABASE_URL is required", "LINEDESK_SMTP_PORT", "LINEDESK_TEMPORAL_DB"} {
+	for _, want := range []string{"LINEDESK_LOG_LEVEL", "LINEDESK_HTTP_ADDR", "DATABASE_URL is required", "LINEDESK_SMTP_PORT", "LINEDESK_TEMPORAL_DB", "LINEDESK_WORKFLOW_CACHE"} {
 		require.True(t, strings.Contains(err.Error(), want), "%q missing from %q", want, err)
 	}
 }

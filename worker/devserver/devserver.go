@@ -44,6 +44,9 @@ type Options struct {
 	Namespace string
 	// UIAddr, when not empty, serves the Temporal Web UI there (host:port).
 	UIAddr string
+	// CacheSize is how many workflows' mutable state the history service keeps in memory
+	// (0: 8096).
+	CacheSize int
 	// FrontendAddr, when not empty, is where the frontend's gRPC listens (a loopback host:port),
 	// so tools such as linedesk-bench can reach this server; empty picks a free port.
 	FrontendAddr string
@@ -139,8 +142,12 @@ func Start(opts Options) (*Server, error) {
 	hostsOf := func(svc string) static.Hosts {
 		return static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(conf.Services[svc].RPC.GRPCPort)))
 	}
+	cacheSize := opts.CacheSize
+	if cacheSize <= 0 {
+		cacheSize = 8096
+	}
 	dyn := dynamicconfig.StaticClient{
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 cacheSize,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 	}
 	server, err := temporal.NewServer(
