@@ -270,3 +270,56 @@ func TestStatementsSentCountsEveryStatement(t *testing.T) {
 	}))
 	require.Equal(t, uint64(1+2+3), store.StatementsSent()-before, "a query, a batch of two, and BEGIN, a statement and COMMIT")
 }
+
+// The "mine" view lists the user's open conversations: assigned to them (even when a participant
+// edit left them out of the participants) or taking part without being assigned; pages by
+// cursor across both without repeating or skipping one.
+func TestMineListsAssignedAndParticipatingOpenConversations(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewStore(t)
+	line, ch := fixture(t, st)
+	ctx := context.Background()
+	me, err := st.CreateUser(ctx, store.NewUser{Email: "me@example.com", Name: "Me", Password: "password1"})
+	require.NoError(t, err)
+	other, err := st.CreateUser(ctx, store.NewUser{Email: "other@example.com", Name: "Other", Password: "password1"})
+	require.NoError(t, err)
+
+	numbers := openConversations(t, st, line, ch, make([]*time.Time, 8))
+	base := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	project := func(i int, status string, assignee int64, participants ...int64) {
+		require.NoError(t, st.ProjectConversation(ctx, store.ConversationProjection{Number: numbers[i], Status: status,
+			AssigneeID: assignee, Participants: participants, LastActivity: base.Add(time.Duration(i) * time.Minute), Revision: 2}))
+	}
+	project(0, "active", me.ID, me.ID)              // assigned
+	project(1, "active", other.ID, other.ID)        // someone else's
+	project(2, "paused", other.ID, other.ID, me.ID) // taking part
+	project(3, "closed", me.ID, me.ID)              // closed: not listed
+	project(4, "active", me.ID)                     // assigned, left out of the participants
+	project(5, "queued", 0)                         // in the queue
+	project(6, "closed", other.ID, other.ID, me.ID) // closed: not listed
+	project(7, "active", me.ID, me.ID, other.ID)
+
+	for _, sort := range []string{"activity", "created", "due"} {
+		var got []int64
+		cursor := ""
+		for {
+			page, next, err := st.ListConversations(ctx, store.ConversationFilter{View: "mine", UserID: me.ID, Sort: sort, Limit: 1, Cursor: cursor})
+			require.NoError(t, err)
+			for _, c := range page {
+				got = append(got, c.Number)
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		want := []int64{numbers[7], numbers[4], numbers[2], numbers[0]}
+		if sort == "due" {
+			want = []int64{numbers[0], numbers[2], numbers[4], numbers[7]} // no due times: by number
+		}
+		require.Equal(t, want, got, "sort %s", sort)
+	}
+	page, _, err := st.ListConversations(ctx, store.ConversationFilter{View: "mine", UserID: other.ID, Sort: "activity"})
+	require.NoError(t, err)
+	require.Len(t, page, 3, "the other user's: #1 and #2 (assigned), #7 (taking part)")
+}
