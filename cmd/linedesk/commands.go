@@ -97,6 +97,9 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	tsOpts.FrontendAddr = cfg.TemporalAddr
 	tsOpts.Logger = logger
 	tsOpts.CacheSize = cfg.WorkflowCache
+	// The SDK keeps one sticky cache per process, sized by whichever worker starts first: the
+	// embedded server's own system workers start before linedesk's, so the size is set here.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	ts, err := devserver.Start(tsOpts)
 	if err != nil {
 		return err
@@ -122,7 +125,6 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +237,55 @@ func TestDevRunsTemporalOnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	err = runDev(t.Context(), cfg, slog.New(slog.DiscardHandler), io.Discard)
 	require.ErrorIs(t, err, errNotPaired, "the conversation's workflow is in PostgreSQL, not in a new SQLite file")
+}
+
+// TestDevBoundsTheWorkflowCache: LINEDESK_WORKFLOW_CACHE bounds the workflows dev keeps in memory.
+// The SDK has one cache per process, sized when its first worker starts; the embedded server's
+// own workers start before linedesk's, so a size set after them was silently ignored and dev
+// kept every open workflow.
+func TestDevBoundsTheWorkflowCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server")
+	}
+	cfg, err := loadConfig("dev", nil, envOf(map[string]string{
+		"DATABASE_URL":              storetest.NewDatabase(t),
+		"LINEDESK_DATA_DIR":         filepath.Join(t.TempDir(), "data"),
+		"LINEDESK_HTTP_ADDR":        "127.0.0.1:0",
+		"LINEDESK_TEMPORAL_UI_ADDR": "",
+		"LINEDESK_WORKFLOW_CACHE":   "3",
+	}), io.Discard)
+	require.NoError(t, err)
+	dev := startDev(t, cfg)
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	status, _ := postJSON(t, c, dev.url+"/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin"}, nil)
+	require.Equal(t, http.StatusOK, status)
+	status, line := postJSON(t, c, dev.url+"/api/v1/lines", map[string]any{"name": "Support", "auto_open": true}, nil)
+	require.Equal(t, http.StatusCreated, status)
+	status, ch := postJSON(t, c, dev.url+"/api/v1/channels", map[string]any{"kind": "api", "name": "Site",
+		"line_id": line["id"], "settings": map[string]string{"callback_url": "http://127.0.0.1:9/hook"}}, nil)
+	require.Equal(t, http.StatusCreated, status)
+	channelID := int64(ch["channel"].(map[string]any)["id"].(float64))
+	// Five clients: five chat and five conversation workflows.
+	for i := range 5 {
+		status, in := postJSON(t, c, fmt.Sprintf("%s/api/v1/channels/%d/inbound", dev.url, channelID),
+			map[string]any{"contact": map[string]string{"external_id": fmt.Sprint("u-", i)}, "text": "hello"},
+			map[string]string{"Authorization": "Bearer " + ch["inbound_token"].(string), "Idempotency-Key": fmt.Sprint("m-", i), "Prefer": "wait=20"})
+		require.Equal(t, http.StatusAccepted, status)
+		require.NotNil(t, in["conversation"], "client %d got a conversation", i)
+	}
+
+	res, err := c.Get(dev.url + "/metrics")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	sizes := regexp.MustCompile(`(?m)^temporal_sticky_cache_size\{[^}]*\} (\d+)`).FindAllStringSubmatch(string(body), -1)
+	require.NotEmpty(t, sizes, "the worker reports its cache size")
+	for _, m := range sizes {
+		n, err := strconv.Atoi(m[1])
+		require.NoError(t, err)
+		require.LessOrEqual(t, n, 3, "workflows kept in memory")
+	}
 }
