@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -243,9 +245,20 @@ func TestDevRunsTemporalOnPostgres(t *testing.T) {
 // The SDK has one cache per process, sized when its first worker starts; the embedded server's
 // own workers start before linedesk's, so a size set after them was silently ignored and dev
 // kept every open workflow.
+//
+// The cache is the process's, so the test runs in a process of its own: a dev or worker of
+// another test in this one would have sized it already.
 func TestDevBoundsTheWorkflowCache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the embedded Temporal server")
+	}
+	if os.Getenv("LINEDESK_TEST_OWN_PROCESS") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDevBoundsTheWorkflowCache$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "LINEDESK_TEST_OWN_PROCESS=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		require.Contains(t, string(out), "PASS")
+		return
 	}
 	cfg, err := loadConfig("dev", nil, envOf(map[string]string{
 		"DATABASE_URL":              storetest.NewDatabase(t),
