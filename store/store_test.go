@@ -149,19 +149,7 @@ func TestListPagesByDueWithUndatedLast(t *testing.T) {
 	dues := []*time.Time{at(15), nil, at(10), at(12), nil, at(10), at(18)}
 	numbers := openConversations(t, st, line, ch, dues)
 
-	var got []int64
-	cursor := ""
-	for {
-		page, next, err := st.ListConversations(context.Background(), store.ConversationFilter{Sort: "due", Limit: 2, Cursor: cursor})
-		require.NoError(t, err)
-		for _, c := range page {
-			got = append(got, c.Number)
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
+	got := listAll(t, st, store.ConversationFilter{Sort: "due", Limit: 2})
 	want := slices.Clone(numbers)
 	sort.SliceStable(want, func(i, j int) bool {
 		di, dj := dues[slices.Index(numbers, want[i])], dues[slices.Index(numbers, want[j])]
@@ -300,19 +288,7 @@ func TestMineListsAssignedAndParticipatingOpenConversations(t *testing.T) {
 	project(7, "active", me.ID, me.ID, other.ID)
 
 	for _, sort := range []string{"activity", "created", "due"} {
-		var got []int64
-		cursor := ""
-		for {
-			page, next, err := st.ListConversations(ctx, store.ConversationFilter{View: "mine", UserID: me.ID, Sort: sort, Limit: 1, Cursor: cursor})
-			require.NoError(t, err)
-			for _, c := range page {
-				got = append(got, c.Number)
-			}
-			if next == "" {
-				break
-			}
-			cursor = next
-		}
+		got := listAll(t, st, store.ConversationFilter{View: "mine", UserID: me.ID, Sort: sort, Limit: 1})
 		want := []int64{numbers[7], numbers[4], numbers[2], numbers[0]}
 		if sort == "due" {
 			want = []int64{numbers[0], numbers[2], numbers[4], numbers[7]} // no due times: by number
@@ -322,4 +298,21 @@ func TestMineListsAssignedAndParticipatingOpenConversations(t *testing.T) {
 	page, _, err := st.ListConversations(ctx, store.ConversationFilter{View: "mine", UserID: other.ID, Sort: "activity"})
 	require.NoError(t, err)
 	require.Len(t, page, 3, "the other user's: #1 and #2 (assigned), #7 (taking part)")
+}
+
+// listAll reads every page of a list, following the cursors, and returns the numbers in order.
+func listAll(t *testing.T, st *store.Store, f store.ConversationFilter) []int64 {
+	t.Helper()
+	var got []int64
+	for {
+		page, next, err := st.ListConversations(context.Background(), f)
+		require.NoError(t, err)
+		for _, c := range page {
+			got = append(got, c.Number)
+		}
+		if next == "" {
+			return got
+		}
+		f.Cursor = next
+	}
 }
