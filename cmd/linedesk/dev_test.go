@@ -93,9 +93,16 @@ func postJSON(t *testing.T, c *http.Client, url string, body any, header map[str
 	return res.StatusCode, out
 }
 
-// openConversation logs in as the first admin, sets up a line with an API channel and writes
-// as a client, which opens a conversation: a logged-in client and the conversation's number.
-func openConversation(t *testing.T, url string) (*http.Client, int64) {
+// apiChannel is an API channel a test writes to as clients, with an admin logged in.
+type apiChannel struct {
+	admin *http.Client
+	url   string
+	id    int64
+	token string
+}
+
+// setUpAPIChannel logs in as the first admin and sets up an auto-opening line with an API channel.
+func setUpAPIChannel(t *testing.T, url string) apiChannel {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
@@ -106,12 +113,26 @@ func openConversation(t *testing.T, url string) (*http.Client, int64) {
 	status, ch := postJSON(t, c, url+"/api/v1/channels", map[string]any{"kind": "api", "name": "Site",
 		"line_id": line["id"], "settings": map[string]string{"callback_url": "http://127.0.0.1:9/hook"}}, nil)
 	require.Equal(t, http.StatusCreated, status)
-	channelID := int64(ch["channel"].(map[string]any)["id"].(float64))
-	status, in := postJSON(t, c, fmt.Sprintf("%s/api/v1/channels/%d/inbound", url, channelID),
-		map[string]any{"contact": map[string]string{"external_id": "u-1"}, "text": "hello"},
-		map[string]string{"Authorization": "Bearer " + ch["inbound_token"].(string), "Idempotency-Key": "m-1", "Prefer": "wait=20"})
+	return apiChannel{admin: c, url: url, id: int64(ch["channel"].(map[string]any)["id"].(float64)), token: ch["inbound_token"].(string)}
+}
+
+// write sends a client's first message and waits for its routing: the conversation's number.
+func (a apiChannel) write(t *testing.T, contact, key string) int64 {
+	t.Helper()
+	status, in := postJSON(t, a.admin, fmt.Sprintf("%s/api/v1/channels/%d/inbound", a.url, a.id),
+		map[string]any{"contact": map[string]string{"external_id": contact}, "text": "hello"},
+		map[string]string{"Authorization": "Bearer " + a.token, "Idempotency-Key": key, "Prefer": "wait=20"})
 	require.Equal(t, http.StatusAccepted, status)
-	return c, int64(in["conversation"].(float64))
+	require.NotNil(t, in["conversation"], "%s got a conversation", contact)
+	return int64(in["conversation"].(float64))
+}
+
+// openConversation logs in as the first admin, sets up a line with an API channel and writes
+// as a client, which opens a conversation: a logged-in client and the conversation's number.
+func openConversation(t *testing.T, url string) (*http.Client, int64) {
+	t.Helper()
+	ch := setUpAPIChannel(t, url)
+	return ch.admin, ch.write(t, "u-1", "m-1")
 }
 
 // TestDevKeepsEverythingAcrossRestarts runs `linedesk dev`, works with it, stops it and starts
@@ -269,27 +290,13 @@ func TestDevBoundsTheWorkflowCache(t *testing.T) {
 	}), io.Discard)
 	require.NoError(t, err)
 	dev := startDev(t, cfg)
-
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	status, _ := postJSON(t, c, dev.url+"/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin"}, nil)
-	require.Equal(t, http.StatusOK, status)
-	status, line := postJSON(t, c, dev.url+"/api/v1/lines", map[string]any{"name": "Support", "auto_open": true}, nil)
-	require.Equal(t, http.StatusCreated, status)
-	status, ch := postJSON(t, c, dev.url+"/api/v1/channels", map[string]any{"kind": "api", "name": "Site",
-		"line_id": line["id"], "settings": map[string]string{"callback_url": "http://127.0.0.1:9/hook"}}, nil)
-	require.Equal(t, http.StatusCreated, status)
-	channelID := int64(ch["channel"].(map[string]any)["id"].(float64))
+	ch := setUpAPIChannel(t, dev.url)
 	// Five clients: five chat and five conversation workflows.
 	for i := range 5 {
-		status, in := postJSON(t, c, fmt.Sprintf("%s/api/v1/channels/%d/inbound", dev.url, channelID),
-			map[string]any{"contact": map[string]string{"external_id": fmt.Sprint("u-", i)}, "text": "hello"},
-			map[string]string{"Authorization": "Bearer " + ch["inbound_token"].(string), "Idempotency-Key": fmt.Sprint("m-", i), "Prefer": "wait=20"})
-		require.Equal(t, http.StatusAccepted, status)
-		require.NotNil(t, in["conversation"], "client %d got a conversation", i)
+		ch.write(t, fmt.Sprint("u-", i), fmt.Sprint("m-", i))
 	}
 
-	res, err := c.Get(dev.url + "/metrics")
+	res, err := ch.admin.Get(dev.url + "/metrics")
 	require.NoError(t, err)
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
