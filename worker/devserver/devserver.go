@@ -149,6 +149,10 @@ func Start(opts Options) (*Server, error) {
 	dyn := dynamicconfig.StaticClient{
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 cacheSize,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		// The XDC cache keeps the last 20 s of written history events (8 MB by default) for
+		// replication to other clusters; the embedded server is a single cluster and never reads
+		// it, so it gets the smallest size the server allows (64 KB).
+		dynamicconfig.XDCCacheMaxSizeBytes.Key(): 64 * 1024,
 	}
 	server, err := temporal.NewServer(
 		temporal.WithConfig(&conf),
