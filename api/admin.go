@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,13 +19,18 @@ import (
 	"github.com/linedesk/linedesk/workflows"
 )
 
-// requireAdmin guards configuration writes.
-func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if currentUser(c).Role != store.RoleAdmin {
-			return newError(http.StatusForbidden, "forbidden", "only an admin may change this")
+// requireRole refuses a signed-in user whose role is not one of roles.
+func requireRole(roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !slices.Contains(roles, currentUser(c).Role) {
+				if len(roles) == 1 {
+					return newError(http.StatusForbidden, "forbidden", "only an admin may do this")
+				}
+				return newError(http.StatusForbidden, "forbidden", "only a supervisor or an admin may do this")
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
 

@@ -84,14 +84,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	// Checking a password costs 19 MiB of memory: a burst of logins waits its turn.
-	select {
-	case s.hashing <- struct{}{}:
-		defer func() { <-s.hashing }()
-	case <-ctx.Done():
-		return newError(http.StatusServiceUnavailable, "unavailable", "too many sign-ins at once; try again")
-	}
-	u, err := s.store.Authenticate(ctx, req.Email, req.Password)
+	u, err := s.withHashing(ctx, func() (store.User, error) { return s.store.Authenticate(ctx, req.Email, req.Password) })
 	if errors.Is(err, store.ErrNotFound) {
 		return newError(http.StatusUnauthorized, "invalid_credentials", "wrong email or password")
 	}
@@ -127,8 +120,18 @@ func (s *Server) logout(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+type meResponse struct {
+	User   store.User   `json:"user"`
+	Access store.Access `json:"access"`
+}
+
 func (s *Server) me(c echo.Context) error {
-	return c.JSON(http.StatusOK, userResponse{User: currentUser(c)})
+	u := currentUser(c)
+	access, err := s.store.AccessOf(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, meResponse{User: u, Access: access})
 }
 
 type createTokenRequest struct {

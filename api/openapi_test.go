@@ -104,6 +104,25 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	assert.Empty(t, unrouted, "api/openapi.yaml describes operations that are not routes")
 }
 
+// TestOpenAPIStatesEachRoutesPermission: every operation names, in x-linedesk-permission, the rule
+// its route is registered with, so readers of the document know who may call it.
+func TestOpenAPIStatesEachRoutesPermission(t *testing.T) {
+	doc := loadOpenAPI(t)
+	_, rules := newAPI(Deps{Logger: slog.New(slog.DiscardHandler), Metrics: http.NotFoundHandler()})
+	paths, _ := doc["paths"].(map[string]any)
+	var problems []string
+	for key, want := range rules {
+		method, path, _ := strings.Cut(key, " ")
+		item, _ := paths[echoToOpenAPIPath(path)].(map[string]any)
+		op, _ := item[strings.ToLower(method)].(map[string]any)
+		if got, _ := op["x-linedesk-permission"].(string); got != string(want) {
+			problems = append(problems, fmt.Sprintf("%s: x-linedesk-permission is %q, the route's rule is %q", key, got, want))
+		}
+	}
+	slices.Sort(problems)
+	require.Empty(t, problems)
+}
+
 // TestOpenAPIDocumentIsConsistent checks what a YAML parser does not: the version, that every
 // $ref points at something, that path templates and path parameters agree, that operation ids
 // are unique and that every operation names known security schemes and has responses.

@@ -42,66 +42,136 @@ type Server struct {
 	hashing chan struct{}
 }
 
+// rule is who may call a route. Every route names one, and the permission matrix test fails for
+// a route without; which conversations, chats or lines a signed-in user reaches inside a route is
+// the handler's check.
+type rule string
+
+const (
+	// rulePublic needs no sign-in: sign-in itself, health, the API description.
+	rulePublic rule = "public"
+	// ruleChannelToken authenticates with a channel's own inbound token, not a user.
+	ruleChannelToken rule = "channel_token"
+	// ruleSignedIn is any signed-in user (session cookie or API token).
+	ruleSignedIn rule = "signed_in"
+	// ruleSupervisor is a supervisor or an admin.
+	ruleSupervisor rule = "supervisor"
+	// ruleAdmin is an admin.
+	ruleAdmin rule = "admin"
+)
+
+// router registers routes with their rule and keeps the route table.
+type router struct {
+	s     *Server
+	e     *echo.Echo
+	rules map[string]rule
+}
+
+func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
+	var mw []echo.MiddlewareFunc
+	switch ru {
+	case rulePublic, ruleChannelToken:
+	case ruleSignedIn:
+		mw = []echo.MiddlewareFunc{r.s.authenticate}
+	case ruleSupervisor:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, requireRole(store.RoleSupervisor, store.RoleAdmin)}
+	case ruleAdmin:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, requireRole(store.RoleAdmin)}
+	default:
+		panic("api: route " + method + " " + path + " has no rule")
+	}
+	r.e.Add(method, path, h, mw...)
+	r.rules[method+" "+path] = ru
+}
+
 // New builds the Echo instance with every route.
 func New(d Deps) *echo.Echo {
+	e, _ := newAPI(d)
+	return e
+}
+
+// newAPI builds the Echo instance and returns the route table: "METHOD /path" → rule.
+func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	s, e := newServer(d)
+	r := &router{s: s, e: e, rules: map[string]rule{
+		"GET /healthz": rulePublic, "GET /readyz": rulePublic,
+	}}
+	if d.Metrics != nil {
+		r.rules["GET /metrics"] = rulePublic
+	}
+	const v1 = "/api/v1"
+	get := func(path string, h echo.HandlerFunc, ru rule) { r.add(http.MethodGet, v1+path, h, ru) }
+	post := func(path string, h echo.HandlerFunc, ru rule) { r.add(http.MethodPost, v1+path, h, ru) }
+	patch := func(path string, h echo.HandlerFunc, ru rule) { r.add(http.MethodPatch, v1+path, h, ru) }
+	put := func(path string, h echo.HandlerFunc, ru rule) { r.add(http.MethodPut, v1+path, h, ru) }
+	del := func(path string, h echo.HandlerFunc, ru rule) { r.add(http.MethodDelete, v1+path, h, ru) }
 
-	e.GET("/api/openapi.yaml", s.openAPI)
-
-	v1 := e.Group("/api/v1")
-	v1.POST("/auth/login", s.login)
-	v1.POST("/auth/logout", s.logout)
+	r.add(http.MethodGet, "/api/openapi.yaml", s.openAPI, rulePublic)
+	post("/auth/login", s.login, rulePublic)
+	post("/auth/logout", s.logout, rulePublic)
+	post("/auth/password", s.usePasswordLink, rulePublic)
 
 	// The generic API channel authenticates with the channel's own inbound token.
-	v1.POST("/channels/:id/inbound", s.inbound)
+	post("/channels/:id/inbound", s.inbound, ruleChannelToken)
 
-	authed := v1.Group("", s.authenticate)
-	authed.GET("/me", s.me)
-	authed.POST("/tokens", s.createToken)
+	get("/me", s.me, ruleSignedIn)
+	post("/tokens", s.createToken, ruleSignedIn)
 
-	authed.GET("/conversations", s.listConversations)
-	authed.POST("/conversations", s.openDialog)
-	authed.GET("/conversations/:number", s.getConversation)
-	authed.PATCH("/conversations/:number", s.editConversation)
-	authed.GET("/conversations/:number/messages", s.conversationMessages)
-	authed.GET("/conversations/:number/history", s.conversationHistory)
-	authed.POST("/conversations/:number/messages", s.reply(workflows.UpdateReply))
-	authed.POST("/conversations/:number/notes", s.reply(workflows.UpdateNote))
-	authed.POST("/conversations/:number/take", s.action(workflows.UpdateTake))
-	authed.POST("/conversations/:number/return", s.action(workflows.UpdateReturn))
-	authed.POST("/conversations/:number/pause", s.action(workflows.UpdatePause))
-	authed.POST("/conversations/:number/resume", s.resume)
-	authed.POST("/conversations/:number/assign", s.assignOrTransfer(workflows.UpdateAssign))
-	authed.POST("/conversations/:number/transfer", s.assignOrTransfer(workflows.UpdateTransfer))
-	authed.POST("/conversations/:number/close", s.closeConversation)
+	get("/users", s.listUsers, ruleSupervisor)
+	get("/users/:id", s.getUser, ruleSupervisor)
+	post("/users", s.createUser, ruleAdmin)
+	patch("/users/:id", s.updateUser, ruleAdmin)
+	put("/users/:id/password", s.setUserPassword, ruleAdmin)
+	post("/users/:id/password-link", s.createPasswordLink, ruleAdmin)
+	get("/groups", s.listGroups, ruleSupervisor)
+	get("/groups/:id", s.getGroup, ruleSupervisor)
+	post("/groups", s.createGroup, ruleAdmin)
+	patch("/groups/:id", s.updateGroup, ruleAdmin)
+	del("/groups/:id", s.deleteGroup, ruleAdmin)
 
-	authed.GET("/chats/:id", s.getChat)
-	authed.GET("/chats/:id/messages", s.chatMessages)
-	authed.POST("/chats/:id/messages", s.writeInChat)
-	authed.POST("/chats/:id/automated", s.automated)
+	get("/conversations", s.listConversations, ruleSignedIn)
+	post("/conversations", s.openDialog, ruleSignedIn)
+	get("/conversations/:number", s.getConversation, ruleSignedIn)
+	patch("/conversations/:number", s.editConversation, ruleSignedIn)
+	get("/conversations/:number/messages", s.conversationMessages, ruleSignedIn)
+	get("/conversations/:number/history", s.conversationHistory, ruleSignedIn)
+	post("/conversations/:number/messages", s.reply(workflows.UpdateReply), ruleSignedIn)
+	post("/conversations/:number/notes", s.reply(workflows.UpdateNote), ruleSignedIn)
+	post("/conversations/:number/take", s.action(workflows.UpdateTake), ruleSignedIn)
+	post("/conversations/:number/return", s.action(workflows.UpdateReturn), ruleSignedIn)
+	post("/conversations/:number/pause", s.action(workflows.UpdatePause), ruleSignedIn)
+	post("/conversations/:number/resume", s.resume, ruleSignedIn)
+	post("/conversations/:number/assign", s.assignOrTransfer(workflows.UpdateAssign), ruleSignedIn)
+	post("/conversations/:number/transfer", s.assignOrTransfer(workflows.UpdateTransfer), ruleSignedIn)
+	post("/conversations/:number/close", s.closeConversation, ruleSignedIn)
 
-	authed.GET("/tasks", s.listTasks)
-	authed.GET("/notifications", s.listNotifications)
+	get("/chats/:id", s.getChat, ruleSignedIn)
+	get("/chats/:id/messages", s.chatMessages, ruleSignedIn)
+	post("/chats/:id/messages", s.writeInChat, ruleSignedIn)
+	post("/chats/:id/automated", s.automated, ruleSignedIn)
 
-	authed.GET("/lines", s.listLines)
-	authed.GET("/lines/:id", s.getLine)
-	authed.POST("/lines", s.createLine, requireAdmin)
-	authed.PATCH("/lines/:id", s.updateLine, requireAdmin)
-	authed.GET("/regulations", s.listRegulations)
-	authed.GET("/regulations/:id", s.getRegulation)
-	authed.POST("/regulations", s.createRegulation, requireAdmin)
-	authed.PATCH("/regulations/:id", s.updateRegulation, requireAdmin)
-	authed.GET("/channels", s.listChannels)
-	authed.GET("/channels/:id", s.getChannel)
-	authed.POST("/channels", s.createChannel, requireAdmin)
-	authed.PATCH("/channels/:id", s.updateChannel, requireAdmin)
-	authed.GET("/dialog-settings", s.getDialogSettings)
-	authed.PUT("/dialog-settings", s.putDialogSettings, requireAdmin)
-	authed.GET("/standard-messages", s.getStandardMessages)
-	authed.PUT("/standard-messages", s.putStandardMessages, requireAdmin)
+	get("/tasks", s.listTasks, ruleSignedIn)
+	get("/notifications", s.listNotifications, ruleSignedIn)
+
+	get("/lines", s.listLines, ruleSignedIn)
+	get("/lines/:id", s.getLine, ruleSignedIn)
+	post("/lines", s.createLine, ruleAdmin)
+	patch("/lines/:id", s.updateLine, ruleAdmin)
+	get("/regulations", s.listRegulations, ruleSignedIn)
+	get("/regulations/:id", s.getRegulation, ruleSignedIn)
+	post("/regulations", s.createRegulation, ruleAdmin)
+	patch("/regulations/:id", s.updateRegulation, ruleAdmin)
+	get("/channels", s.listChannels, ruleSignedIn)
+	get("/channels/:id", s.getChannel, ruleSignedIn)
+	post("/channels", s.createChannel, ruleAdmin)
+	patch("/channels/:id", s.updateChannel, ruleAdmin)
+	get("/dialog-settings", s.getDialogSettings, ruleSignedIn)
+	put("/dialog-settings", s.putDialogSettings, ruleAdmin)
+	get("/standard-messages", s.getStandardMessages, ruleSignedIn)
+	put("/standard-messages", s.putStandardMessages, ruleAdmin)
 
 	e.GET("/*", echo.WrapHandler(web.Handler()))
-	return e
+	return e, r.rules
 }
 
 // NewOps serves only /healthz, /readyz and /metrics (the worker's HTTP address).

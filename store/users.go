@@ -208,3 +208,7 @@ func CheckPassword(hash, password string) bool {
 	got := argon2.IDKey([]byte(password), salt, iterations, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
+
+// RandomSecret returns 256 random bits, base64url: a password nobody knows, for a user who will
+// choose theirs through a one-time link.
+func RandomSecret() string { return randomToken("") }
