@@ -424,3 +424,55 @@ func TestInboundWithinAClientTurnIsRoutedAtOnce(t *testing.T) {
 	require.Equal(t, next.MessageID, msgs[len(msgs)-1].ID)
 	require.Equal(t, len(msgs), a.conversation(*first.Conversation).Unread)
 }
+
+// TestAParticipantCannotTakeOverAColleaguesConversation: the three-request takeover (add yourself
+// as a participant, reply, transfer to yourself) and every other change by a colleague are
+// refused; a participant added by the owner may write, and only write.
+func TestAParticipantCannotTakeOverAColleaguesConversation(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	olga, olgaClient := a.newOperator("olga@desk.example", "Olga")
+	boris, borisClient := a.newOperator("boris@desk.example", "Boris")
+	_, in := a.inbound(cs, "1", clientText("u-1", "my order is late"))
+	require.NotNil(t, in.Conversation)
+	path := fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation)
+	res := a.do(olgaClient, "POST", path+"/take", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+
+	refused := func(method, p string, body any) {
+		t.Helper()
+		res := a.do(borisClient, method, path+p, body, nil)
+		require.Equal(t, http.StatusConflict, res.status, "%s %s by Boris: %s", method, p, res.text)
+		require.Equal(t, "not_assignee", res.errorCode(t), res.text)
+	}
+	refused("PATCH", "", map[string]any{"participants": []int64{olga.ID, boris.ID}})
+	refused("POST", "/messages", map[string]any{"text": "I'll take it from here"})
+	refused("POST", "/transfer", map[string]any{"assignee_id": boris.ID})
+
+	// Olga adds Boris to help: he may write, but not change the conversation.
+	res = a.do(olgaClient, "PATCH", path, map[string]any{"participants": []int64{olga.ID, boris.ID}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(borisClient, "POST", path+"/messages", map[string]any{"text": "Checking the warehouse"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	res = a.do(borisClient, "POST", path+"/notes", map[string]any{"text": "parcel found"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	refused("POST", "/transfer", map[string]any{"assignee_id": boris.ID})
+	refused("POST", "/assign", map[string]any{"assignee_id": boris.ID})
+	refused("PATCH", "", map[string]any{"participants": []int64{boris.ID}})
+	refused("POST", "/pause", nil)
+	refused("POST", "/return", nil)
+	refused("POST", "/close", map[string]any{"confirm_unread": true})
+
+	c := a.conversation(*in.Conversation)
+	require.NotNil(t, c.Assignee)
+	require.Equal(t, olga.ID, c.Assignee.ID)
+	require.Equal(t, "active", c.Status)
+	var full struct {
+		Participants []struct {
+			ID int64 `json:"id"`
+		} `json:"participants"`
+	}
+	a.do(a.http, "GET", path, nil, nil).json(t, &full)
+	require.Len(t, full.Participants, 2, "Olga and Boris")
+}

@@ -65,7 +65,7 @@ func checkOpen(s *ConversationState) error {
 	return nil
 }
 
-// checkHandler: only the assignee, a participant, or a supervisor/admin acts inside a conversation.
+// checkHandler: only the assignee, a participant, or a supervisor/admin writes in a conversation.
 func checkHandler(s *ConversationState, a ActionRequest) error {
 	if isPrivileged(a.ActorRole) || a.ActorID == s.AssigneeID || slices.Contains(s.Participants, a.ActorID) {
 		return nil
@@ -75,6 +75,23 @@ func checkHandler(s *ConversationState, a ActionRequest) error {
 	}
 	return &RuleError{Code: CodeNotAssignee, HolderID: s.AssigneeID,
 		Message: fmt.Sprintf("conversation #%d is handled by operator %d", s.Number, s.AssigneeID)}
+}
+
+// checkOwner: only the assignee or a supervisor/admin changes a conversation (its status, its
+// assignee, its fields and participants). A participant may write but not change it, so a
+// colleague added as a participant cannot pause, close or take over the conversation.
+func checkOwner(s *ConversationState, a ActionRequest) error {
+	if isPrivileged(a.ActorRole) || a.ActorID == s.AssigneeID {
+		return nil
+	}
+	if s.AssigneeID == 0 {
+		return refuse(CodeNotTaken, "conversation #%d is not taken yet; take it first", s.Number)
+	}
+	msg := fmt.Sprintf("conversation #%d is handled by operator %d", s.Number, s.AssigneeID)
+	if slices.Contains(s.Participants, a.ActorID) {
+		msg += "; a participant may write in it but not change it"
+	}
+	return &RuleError{Code: CodeNotAssignee, HolderID: s.AssigneeID, Message: msg}
 }
 
 func checkTake(s *ConversationState, r TakeRequest) error {
@@ -98,7 +115,7 @@ func checkAssign(s *ConversationState, r AssignRequest) error {
 		return refuse(CodeInvalid, "assignee_id is required")
 	}
 	if s.AssigneeID != 0 {
-		return checkHandler(s, r.ActionRequest)
+		return checkOwner(s, r.ActionRequest)
 	}
 	return nil
 }
@@ -114,7 +131,7 @@ func checkTransfer(s *ConversationState, r TransferRequest) error {
 		return refuse(CodeSameAssignee, "conversation #%d is already with operator %d", s.Number, r.AssigneeID)
 	}
 	if s.AssigneeID != 0 {
-		return checkHandler(s, r.ActionRequest)
+		return checkOwner(s, r.ActionRequest)
 	}
 	return nil
 }
@@ -126,7 +143,7 @@ func checkReturn(s *ConversationState, r ActionRequest) error {
 	if s.Status == StatusQueued {
 		return refuse(CodeAlreadyQueued, "conversation #%d is already in the queue", s.Number)
 	}
-	return checkHandler(s, r)
+	return checkOwner(s, r)
 }
 
 func checkPause(s *ConversationState, r ActionRequest) error {
@@ -139,7 +156,7 @@ func checkPause(s *ConversationState, r ActionRequest) error {
 	case StatusQueued:
 		return refuse(CodeNotActive, "conversation #%d is queued; only an active conversation can be paused", s.Number)
 	}
-	return checkHandler(s, r)
+	return checkOwner(s, r)
 }
 
 func checkResume(s *ConversationState, r ActionRequest) error {
@@ -149,7 +166,7 @@ func checkResume(s *ConversationState, r ActionRequest) error {
 	if s.Status != StatusPaused {
 		return refuse(CodeNotPaused, "conversation #%d is %s, not paused", s.Number, s.Status)
 	}
-	return checkHandler(s, r)
+	return checkOwner(s, r)
 }
 
 func checkReply(s *ConversationState, r ReplyRequest) error {
@@ -178,25 +195,39 @@ func checkNote(s *ConversationState, r ReplyRequest) error {
 	if r.MessageID == "" || r.Text == "" {
 		return refuse(CodeInvalid, "message_id and text are required")
 	}
+	// Notes follow the rule of replies once someone handles the conversation; on a queued one any
+	// colleague may leave a note for whoever takes it.
+	if s.AssigneeID != 0 {
+		return checkHandler(s, r.ActionRequest)
+	}
 	return nil
 }
 
+// checkEdit: fields and participants of a handled conversation are its owner's to change.
 func checkEdit(s *ConversationState, r EditRequest) error {
-	return checkOpen(s)
+	if err := checkOpen(s); err != nil {
+		return err
+	}
+	if s.AssigneeID != 0 {
+		return checkOwner(s, r.ActionRequest)
+	}
+	return nil
 }
 
 func checkClose(s *ConversationState, r CloseRequest) error {
 	if err := checkOpen(s); err != nil {
 		return err
 	}
+	if s.AssigneeID != 0 {
+		if err := checkOwner(s, r.ActionRequest); err != nil {
+			return err
+		}
+	}
 	if r.ClientRating < 0 || r.ClientRating > 3 {
 		return refuse(CodeInvalid, "client_rating must be 1, 2 or 3")
 	}
 	if s.ClientWaiting && !r.ConfirmUnread {
 		return refuse(CodeUnreadMessages, "conversation #%d has unread client messages; confirm to close anyway", s.Number)
-	}
-	if s.AssigneeID != 0 {
-		return checkHandler(s, r.ActionRequest)
 	}
 	return nil
 }

@@ -130,7 +130,8 @@ func TestCheckTransfer(t *testing.T) {
 		want string
 	}{
 		{"by assignee", ruleState(StatusActive, ruleOp1), TransferRequest{ActionRequest: actor(ruleOp1), AssigneeID: ruleOp2}, ""},
-		{"by participant", ruleState(StatusActive, ruleOp1, ruleOp3), TransferRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp2}, ""},
+		{"by participant", ruleState(StatusActive, ruleOp1, ruleOp3), TransferRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp2}, CodeNotAssignee},
+		{"by participant to themselves", ruleState(StatusActive, ruleOp1, ruleOp3), TransferRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp3}, CodeNotAssignee},
 		{"by supervisor", ruleState(StatusPaused, ruleOp1), TransferRequest{ActionRequest: supervisor(ruleOp3), AssigneeID: ruleOp2}, ""},
 		{"from the queue by anyone", ruleState(StatusQueued, 0), TransferRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp2}, ""},
 		{"by another operator", ruleState(StatusActive, ruleOp1), TransferRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp2}, CodeNotAssignee},
@@ -174,7 +175,7 @@ func TestCheckPauseResume(t *testing.T) {
 		want string
 	}{
 		{"active by assignee", ruleState(StatusActive, ruleOp1), actor(ruleOp1), ""},
-		{"active by participant", ruleState(StatusActive, ruleOp1, ruleOp2), actor(ruleOp2), ""},
+		{"active by participant", ruleState(StatusActive, ruleOp1, ruleOp2), actor(ruleOp2), CodeNotAssignee},
 		{"active by another operator", ruleState(StatusActive, ruleOp1), actor(ruleOp2), CodeNotAssignee},
 		{"paused", ruleState(StatusPaused, ruleOp1), actor(ruleOp1), CodeAlreadyPaused},
 		{"queued", ruleState(StatusQueued, 0), actor(ruleOp1), CodeNotActive},
@@ -242,6 +243,9 @@ func TestCheckReplyNote(t *testing.T) {
 		want string
 	}{
 		{"queued by anyone", ruleState(StatusQueued, 0), with(func(r *ReplyRequest) { r.ActorID = ruleOp2 }), ""},
+		{"by participant", ruleState(StatusActive, ruleOp1, ruleOp2), with(func(r *ReplyRequest) { r.ActorID = ruleOp2 }), ""},
+		{"by another operator", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) { r.ActorID = ruleOp2 }), CodeNotAssignee},
+		{"by supervisor", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) { r.ActionRequest = supervisor(ruleOp3) }), ""},
 		{"paused", ruleState(StatusPaused, ruleOp1), ok, ""},
 		{"closed", ruleState(StatusClosed, ruleOp1), ok, CodeConversationClosed},
 		{"no text", ruleState(StatusActive, ruleOp1), with(func(r *ReplyRequest) { r.Text = "" }), CodeInvalid},
@@ -256,8 +260,13 @@ func TestCheckReplyNote(t *testing.T) {
 
 func TestCheckEdit(t *testing.T) {
 	title := "new"
-	for _, status := range []string{StatusQueued, StatusActive, StatusPaused} {
-		require.NoError(t, checkEdit(ruleState(status, 0), EditRequest{ActionRequest: actor(ruleOp2), Title: &title}), status)
+	edit := func(a ActionRequest) EditRequest { return EditRequest{ActionRequest: a, Title: &title} }
+	require.NoError(t, checkEdit(ruleState(StatusQueued, 0), edit(actor(ruleOp2))), "a queued conversation nobody holds")
+	for _, status := range []string{StatusActive, StatusPaused} {
+		require.NoError(t, checkEdit(ruleState(status, ruleOp1), edit(actor(ruleOp1))), status+" by the assignee")
+		require.NoError(t, checkEdit(ruleState(status, ruleOp1), edit(supervisor(ruleOp3))), status+" by a supervisor")
+		require.Equal(t, CodeNotAssignee, ruleCode(t, checkEdit(ruleState(status, ruleOp1, ruleOp2), edit(actor(ruleOp2)))), status+" by a participant")
+		require.Equal(t, CodeNotAssignee, ruleCode(t, checkEdit(ruleState(status, ruleOp1), edit(actor(ruleOp3)))), status+" by another operator")
 	}
 	require.Equal(t, CodeConversationClosed, ruleCode(t, checkEdit(ruleState(StatusClosed, ruleOp1), EditRequest{})))
 }
@@ -276,6 +285,8 @@ func TestCheckClose(t *testing.T) {
 		{"queued by anyone", ruleState(StatusQueued, 0), CloseRequest{ActionRequest: actor(ruleOp2)}, ""},
 		{"by supervisor", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: supervisor(ruleOp3)}, ""},
 		{"by another operator", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp2)}, CodeNotAssignee},
+		{"by participant", ruleState(StatusActive, ruleOp1, ruleOp2), CloseRequest{ActionRequest: actor(ruleOp2)}, CodeNotAssignee},
+		{"by another operator, unread", unread(ruleState(StatusActive, ruleOp1)), CloseRequest{ActionRequest: actor(ruleOp2)}, CodeNotAssignee},
 		{"ratings 1..3", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: 3}, ""},
 		{"rating 4", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: 4}, CodeInvalid},
 		{"rating -1", ruleState(StatusActive, ruleOp1), CloseRequest{ActionRequest: actor(ruleOp1), ClientRating: -1}, CodeInvalid},
