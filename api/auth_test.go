@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -152,4 +153,37 @@ func TestNULCharactersAreRefused(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, res.status, "%s: %s", path, res.text)
 		require.Contains(t, res.text, "NUL")
 	}
+}
+
+// TestGuessingPasswordsIsThrottled: after 10 wrong passwords an account answers 429 with
+// Retry-After, even for the right password, while other accounts still sign in; forged
+// X-Forwarded-For headers do not spread the guesses over other addresses. Being blocked is stored
+// in PostgreSQL, so every api replica refuses the same way.
+func TestGuessingPasswordsIsThrottled(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	a.newOperator("olga@example.com", "Olga")
+	for i := range 10 {
+		res := a.do(&http.Client{}, "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "guess"},
+			map[string]string{"X-Forwarded-For": "203.0.113." + strconv.Itoa(i)})
+		require.Equal(t, http.StatusUnauthorized, res.status, "guess %d: %s", i+1, res.text)
+	}
+	for _, password := range []string{"guess", "secret"} {
+		res := a.do(&http.Client{}, "POST", "/api/v1/auth/login", map[string]string{"email": " Admin@Example.com", "password": password}, nil)
+		require.Equal(t, http.StatusTooManyRequests, res.status, res.text)
+		require.Equal(t, "too_many_attempts", res.errorCode(t))
+		after, err := strconv.Atoi(res.header.Get("Retry-After"))
+		require.NoError(t, err, "Retry-After %q", res.header.Get("Retry-After"))
+		require.InDelta(t, 15*60, after, 5)
+		require.Empty(t, res.header.Get("Set-Cookie"))
+	}
+	require.Equal(t, http.StatusOK, a.tryLogin("olga@example.com", "pw-Olga"), "another account is not blocked")
+	require.Equal(t, http.StatusOK, a.do(a.http, "GET", "/api/v1/me", nil, nil).status, "sessions already open keep working")
+
+	// The block ends after its quarter of an hour; a successful sign-in then clears the count.
+	_, err := a.store.Pool().Exec(t.Context(), `UPDATE login_failures SET blocked_until = now() - interval '1 second', window_start = now() - interval '16 minutes'`)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, a.tryLogin("admin@example.com", "secret"))
+	require.Equal(t, http.StatusUnauthorized, a.tryLogin("admin@example.com", "guess"), "one mistake after a good sign-in is just a mistake")
+	require.Equal(t, http.StatusOK, a.tryLogin("admin@example.com", "secret"))
 }

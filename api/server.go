@@ -185,6 +185,10 @@ func newServer(d Deps) (*Server, *echo.Echo) {
 		handoff: d.Inbound, hashing: make(chan struct{}, 4)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The client address is the connection's: X-Forwarded-For and X-Real-IP are set by whoever
+	// sends the request, so trusting them would let a client pick the address sign-in throttling
+	// counts against.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.Use(middleware.Recover())
 	e.Use(requestLog(d.Logger))
