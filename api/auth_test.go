@@ -187,3 +187,23 @@ func TestGuessingPasswordsIsThrottled(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, a.tryLogin("admin@example.com", "guess"), "one mistake after a good sign-in is just a mistake")
 	require.Equal(t, http.StatusOK, a.tryLogin("admin@example.com", "secret"))
 }
+
+// TestEveryResponseCarriesSecurityHeaders: the console, the API (answers and errors) and health
+// all tell the browser not to sniff types, not to be framed, and to run only linedesk's own code.
+func TestEveryResponseCarriesSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	for _, path := range []string{"/", "/console.js", "/api/v1/me", "/api/v1/conversations/x", "/healthz", "/api/openapi.yaml"} {
+		res := a.do(&http.Client{}, "GET", path, nil, nil)
+		require.Equal(t, "nosniff", res.header.Get("X-Content-Type-Options"), path)
+		require.Equal(t, "DENY", res.header.Get("X-Frame-Options"), path)
+		csp := res.header.Get("Content-Security-Policy")
+		require.Contains(t, csp, "default-src 'self'", path)
+		require.Contains(t, csp, "frame-ancestors 'none'", path)
+		require.NotContains(t, csp, "unsafe-inline", path)
+	}
+	res := a.do(&http.Client{}, "GET", "/", nil, nil)
+	require.Equal(t, http.StatusOK, res.status)
+	require.NotContains(t, res.text, "<script>", "the console has no inline script the policy would block")
+	require.NotContains(t, res.text, "<style>", "the console has no inline style the policy would block")
+}

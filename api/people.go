@@ -79,7 +79,7 @@ type passwordLink struct {
 }
 
 func newPasswordLink(token string, expires time.Time) *passwordLink {
-	return &passwordLink{Token: token, URL: "/set-password#token=" + token, ExpiresAt: expires}
+	return &passwordLink{Token: token, URL: "/#set-password=" + token, ExpiresAt: expires}
 }
 
 type userAnswer struct {
