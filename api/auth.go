@@ -16,7 +16,11 @@ import (
 // SessionCookie is the console's session cookie.
 const SessionCookie = "linedesk_session"
 
-const userKey = "linedesk.user"
+const (
+	userKey = "linedesk.user"
+	// viaTokenKey marks a request authenticated with an API token rather than a session.
+	viaTokenKey = "linedesk.via_token"
+)
 
 // currentUser returns the signed-in user put on the context by authenticate.
 func currentUser(c echo.Context) store.User {
@@ -39,6 +43,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return unauthorizedOr(err)
 			}
 			c.Set(userKey, u)
+			c.Set(viaTokenKey, true)
 			return next(c)
 		}
 		cookie, err := c.Cookie(SessionCookie)
@@ -167,6 +172,10 @@ func (s *Server) me(c echo.Context) error {
 
 type createTokenRequest struct {
 	Name string `json:"name"`
+	// Role caps what the token may do; it may not be above the caller's role ("": the caller's).
+	Role string `json:"role"`
+	// ExpiresInDays makes the token stop working after that many days (0: never).
+	ExpiresInDays int `json:"expires_in_days"`
 }
 
 type createTokenResponse struct {
@@ -174,18 +183,85 @@ type createTokenResponse struct {
 	Token string `json:"token"`
 }
 
+// maxTokenDays bounds a token's lifetime when one is asked for (ten years).
+const maxTokenDays = 3650
+
 // createToken issues an API token for the signed-in user; the token is in this answer only.
 func (s *Server) createToken(c echo.Context) error {
 	var req createTokenRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if len(req.Name) > 200 {
-		return badRequest("name is longer than 200 characters")
+	u := currentUser(c)
+	var problems fieldErrors
+	checkText(&problems, "name", req.Name, maxNameLen)
+	if req.Role != "" && store.RoleRank(req.Role) == 0 {
+		problems.add("role must be admin, supervisor or operator")
+	} else if store.RoleRank(req.Role) > store.RoleRank(u.Role) {
+		problems.add("role %s is above your role (%s)", req.Role, u.Role)
 	}
-	t, token, err := s.store.CreateAPIToken(c.Request().Context(), currentUser(c).ID, strings.TrimSpace(req.Name))
+	if req.ExpiresInDays < 0 || req.ExpiresInDays > maxTokenDays {
+		problems.add("expires_in_days must be between 0 (never) and %d", maxTokenDays)
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	nt := store.NewAPIToken{UserID: u.ID, Name: strings.TrimSpace(req.Name), Role: req.Role}
+	if via, _ := c.Get(viaTokenKey).(bool); via && req.Role == "" {
+		// A caller signed in with a token may hold less than the owner's role; a token it makes
+		// gets no more than that.
+		nt.Role = u.Role
+	}
+	if req.ExpiresInDays > 0 {
+		at := time.Now().Add(time.Duration(req.ExpiresInDays) * 24 * time.Hour)
+		nt.ExpiresAt = &at
+	}
+	t, token, err := s.store.CreateAPIToken(c.Request().Context(), nt)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, createTokenResponse{APIToken: t, Token: token})
+}
+
+// listTokens lists the caller's tokens; an admin may ask for another user's (?user_id=).
+func (s *Server) listTokens(c echo.Context) error {
+	u := currentUser(c)
+	owner := u.ID
+	if v := c.QueryParam("user_id"); v != "" {
+		var problems fieldErrors
+		owner = queryInt(v, "user_id", &problems)
+		if err := problems.err(); err != nil {
+			return err
+		}
+		if owner != u.ID && u.Role != store.RoleAdmin {
+			return newError(http.StatusForbidden, "forbidden", "only an admin may list another user's tokens")
+		}
+	}
+	tokens, err := s.store.APITokens(c.Request().Context(), owner)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": tokens})
+}
+
+// revokeToken stops one of the caller's tokens at once (an admin may revoke anyone's).
+func (s *Server) revokeToken(c echo.Context) error {
+	id, err := pathID(c, "token")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	t, err := s.store.APITokenByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && t.UserID != u.ID && u.Role != store.RoleAdmin) {
+		return notFoundErr("token " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	t, err = s.store.RevokeAPIToken(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
 }

@@ -207,3 +207,96 @@ func TestEveryResponseCarriesSecurityHeaders(t *testing.T) {
 	require.NotContains(t, res.text, "<script>", "the console has no inline script the policy would block")
 	require.NotContains(t, res.text, "<style>", "the console has no inline style the policy would block")
 }
+
+type tokenView struct {
+	ID        int64   `json:"id"`
+	Name      string  `json:"name"`
+	Role      string  `json:"role"`
+	ExpiresAt *string `json:"expires_at"`
+	Revoked   bool    `json:"revoked"`
+	Token     string  `json:"token"`
+}
+
+func (a *app) newToken(c *http.Client, body map[string]any) tokenView {
+	a.t.Helper()
+	res := a.do(c, "POST", "/api/v1/tokens", body, nil)
+	require.Equal(a.t, http.StatusCreated, res.status, res.text)
+	var tv tokenView
+	res.json(a.t, &tv)
+	return tv
+}
+
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
+
+// TestAPITokensAreListedRevokedExpiringAndScoped: a user lists and revokes their tokens, a
+// revoked or expired token stops at once, and a token acts with no more than the role it was
+// given, nor can it make a stronger one.
+func TestAPITokensAreListedRevokedExpiringAndScoped(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	anon := &http.Client{}
+	full := a.newToken(a.http, map[string]any{"name": "deploy"})
+	limited := a.newToken(a.http, map[string]any{"name": "reports", "role": "operator", "expires_in_days": 30})
+	require.Empty(t, full.Role)
+	require.Nil(t, full.ExpiresAt)
+	require.Equal(t, "operator", limited.Role)
+	require.NotNil(t, limited.ExpiresAt)
+
+	// The admin's full token creates users; the operator-scoped one may not.
+	require.Equal(t, http.StatusOK, a.do(anon, "GET", "/api/v1/users", nil, bearer(full.Token)).status)
+	res := a.do(anon, "GET", "/api/v1/users", nil, bearer(limited.Token))
+	require.Equal(t, http.StatusForbidden, res.status, res.text)
+	var me struct{ User struct{ Role string } }
+	a.do(anon, "GET", "/api/v1/me", nil, bearer(limited.Token)).json(t, &me)
+	require.Equal(t, "operator", me.User.Role)
+	// Nor can it mint a stronger token, or one that silently takes the owner's role.
+	res = a.do(anon, "POST", "/api/v1/tokens", map[string]any{"role": "admin"}, bearer(limited.Token))
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	require.Contains(t, res.text, "above your role")
+	minted := a.do(anon, "POST", "/api/v1/tokens", map[string]any{"name": "child"}, bearer(limited.Token))
+	require.Equal(t, http.StatusCreated, minted.status, minted.text)
+	var child tokenView
+	minted.json(t, &child)
+	require.Equal(t, "operator", child.Role)
+	require.Equal(t, http.StatusForbidden, a.do(anon, "GET", "/api/v1/users", nil, bearer(child.Token)).status)
+
+	// An operator cannot ask for a supervisor token.
+	_, opClient := a.newOperator("olga@example.com", "Olga")
+	res = a.do(opClient, "POST", "/api/v1/tokens", map[string]any{"role": "supervisor"}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	opToken := a.newToken(opClient, map[string]any{"name": "mine"})
+
+	// Listing shows the caller's tokens, never the secret.
+	res = a.do(a.http, "GET", "/api/v1/tokens", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.NotContains(t, res.text, full.Token)
+	var list struct{ Items []tokenView }
+	res.json(t, &list)
+	require.Len(t, list.Items, 3, "deploy, reports and child")
+	res = a.do(opClient, "GET", "/api/v1/tokens?user_id="+strconv.FormatInt(a.admin.ID, 10), nil, nil)
+	require.Equal(t, http.StatusForbidden, res.status, "an operator lists only their own tokens: %s", res.text)
+
+	// Revoking stops a token at once; another user's token is not there to revoke.
+	res = a.do(opClient, "DELETE", "/api/v1/tokens/"+strconv.FormatInt(full.ID, 10), nil, nil)
+	require.Equal(t, http.StatusNotFound, res.status, res.text)
+	require.Equal(t, http.StatusOK, a.do(anon, "GET", "/api/v1/me", nil, bearer(full.Token)).status)
+	res = a.do(a.http, "DELETE", "/api/v1/tokens/"+strconv.FormatInt(full.ID, 10), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, `"revoked":true`)
+	require.Equal(t, http.StatusUnauthorized, a.do(anon, "GET", "/api/v1/me", nil, bearer(full.Token)).status)
+	res = a.do(a.http, "DELETE", "/api/v1/tokens/"+strconv.FormatInt(opToken.ID, 10), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, "an admin revokes anyone's: %s", res.text)
+	require.Equal(t, http.StatusUnauthorized, a.do(anon, "GET", "/api/v1/me", nil, bearer(opToken.Token)).status)
+
+	// An expired token stops.
+	_, err := a.store.Pool().Exec(t.Context(), `UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, limited.ID)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, a.do(anon, "GET", "/api/v1/me", nil, bearer(limited.Token)).status)
+
+	for _, body := range []map[string]any{{"role": "root"}, {"expires_in_days": -1}, {"expires_in_days": 4000}} {
+		res := a.do(a.http, "POST", "/api/v1/tokens", body, nil)
+		require.Equal(t, http.StatusBadRequest, res.status, "%v: %s", body, res.text)
+	}
+}

@@ -115,7 +115,9 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/channels/:id/inbound", s.inbound, ruleChannelToken)
 
 	get("/me", s.me, ruleSignedIn)
+	get("/tokens", s.listTokens, ruleSignedIn)
 	post("/tokens", s.createToken, ruleSignedIn)
+	del("/tokens/:id", s.revokeToken, ruleSignedIn)
 
 	get("/users", s.listUsers, ruleSupervisor)
 	get("/users/:id", s.getUser, ruleSupervisor)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -127,26 +128,92 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 
 // APIToken describes a token without its secret.
 type APIToken struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID     int64  `json:"id"`
+	UserID int64  `json:"user_id"`
+	Name   string `json:"name"`
+	// Role is the highest role the token acts with ("" : its owner's).
+	Role       string     `json:"role"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Revoked    bool       `json:"revoked"`
+}
+
+// NewAPIToken is what CreateAPIToken needs.
+type NewAPIToken struct {
+	UserID    int64
+	Name      string
+	Role      string // "" acts with the owner's role
+	ExpiresAt *time.Time
+}
+
+const apiTokenColumns = `id, user_id, name, coalesce(role, ''), created_at, expires_at, last_used_at, revoked_at IS NOT NULL`
+
+func scanAPIToken(row rowScanner) (APIToken, error) {
+	var t APIToken
+	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Role, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.Revoked)
+	return t, err
 }
 
 // CreateAPIToken stores a hash of a new token and returns the token itself, which is never stored.
-func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name string) (APIToken, string, error) {
+func (s *Store) CreateAPIToken(ctx context.Context, nt NewAPIToken) (APIToken, string, error) {
 	token := randomToken("ldt_")
-	var t APIToken
-	err := s.pool.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)
-		RETURNING id, name, created_at`, userID, name, tokenHash(token)).Scan(&t.ID, &t.Name, &t.CreatedAt)
+	var role *string
+	if nt.Role != "" {
+		role = &nt.Role
+	}
+	t, err := scanAPIToken(s.pool.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, role, expires_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING `+apiTokenColumns, nt.UserID, nt.Name, tokenHash(token), role, nt.ExpiresAt))
 	return t, token, translate(err, "create api token")
 }
 
-// UserByAPIToken returns the owner of a live token and notes its use.
+// APITokens lists a user's tokens, newest first, revoked and expired ones included.
+func (s *Store) APITokens(ctx context.Context, userID int64) ([]APIToken, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE user_id = $1 ORDER BY id DESC`, userID)
+	if err != nil {
+		return nil, translate(err, "api tokens")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIToken, error) { return scanAPIToken(r) })
+	return out, translate(err, "api tokens")
+}
+
+// APITokenByID returns one token.
+func (s *Store) APITokenByID(ctx context.Context, id int64) (APIToken, error) {
+	t, err := scanAPIToken(s.pool.QueryRow(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE id = $1`, id))
+	return t, translate(err, "api token")
+}
+
+// RevokeAPIToken stops a token at once; revoking a revoked token changes nothing.
+func (s *Store) RevokeAPIToken(ctx context.Context, id int64) (APIToken, error) {
+	t, err := scanAPIToken(s.pool.QueryRow(ctx, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
+		WHERE id = $1 RETURNING `+apiTokenColumns, id))
+	return t, translate(err, "revoke api token")
+}
+
+// UserByAPIToken returns the owner of a live (not revoked, not expired) token and notes its use.
+// The user's role is the lower of the owner's and the token's.
 func (s *Store) UserByAPIToken(ctx context.Context, token string) (User, error) {
 	u, err := scanUser(s.pool.QueryRow(ctx, `UPDATE api_tokens t SET last_used_at = now()
 		FROM users u WHERE u.id = t.user_id AND t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL
-		RETURNING u.id, u.email, u.name, u.role, u.presence, u.created_at`, tokenHash(token)))
+			AND (t.expires_at IS NULL OR t.expires_at > now())
+		RETURNING u.id, u.email, u.name,
+			CASE WHEN t.role IS NOT NULL AND array_position(ARRAY['operator','supervisor','admin'], t.role)
+				< array_position(ARRAY['operator','supervisor','admin'], u.role) THEN t.role ELSE u.role END,
+			u.presence, u.created_at`, tokenHash(token)))
 	return u, translate(err, "user by api token")
+}
+
+// RoleRank orders roles: operator < supervisor < admin (0 for an unknown role).
+func RoleRank(role string) int {
+	switch role {
+	case RoleOperator:
+		return 1
+	case RoleSupervisor:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
 }
 
 // randomToken returns prefix + 256 random bits, base64url.
