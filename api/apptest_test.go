@@ -41,6 +41,9 @@ type appOptions struct {
 	// noDispatch leaves the inbound dispatcher off: accepted messages wait in the outbox.
 	noDispatch bool
 	mail       activities.Mailer
+	// allowedHosts and metricsToken are passed to the API as they are.
+	allowedHosts []string
+	metricsToken string
 }
 
 func newApp(t *testing.T, opts appOptions) *app {
@@ -62,7 +65,10 @@ func newApp(t *testing.T, opts appOptions) *app {
 		go func() { defer close(done); hand.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Inbound: hand}))
+	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Inbound: hand,
+		AllowedHosts: opts.allowedHosts, MetricsToken: opts.metricsToken, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = io.WriteString(w, "linedesk_up 1\n")
+		})}))
 	t.Cleanup(srv.Close)
 	admin, err := st.CreateUser(t.Context(), store.NewUser{Email: "admin@example.com", Name: "Admin", Password: "secret", Role: store.RoleAdmin})
 	require.NoError(t, err)

@@ -300,3 +300,44 @@ func TestAPITokensAreListedRevokedExpiringAndScoped(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, res.status, "%v: %s", body, res.text)
 	}
 }
+
+// TestRequestsForAnotherHostAreRefused: a page on another site whose name resolves to linedesk
+// (DNS rebinding) gets 421 for every route but health, sign-in included.
+func TestRequestsForAnotherHostAreRefused(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true, allowedHosts: []string{"127.0.0.1", "desk.example.com"}})
+	send := func(host, method, path string, body string) *http.Response {
+		req, err := http.NewRequestWithContext(t.Context(), method, a.url+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Host = host
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+	login := `{"email":"admin@example.com","password":"secret"}`
+	for _, host := range []string{"evil.example", "evil.example:8080", "127.0.0.1.evil.example"} {
+		require.Equal(t, http.StatusMisdirectedRequest, send(host, "POST", "/api/v1/auth/login", login).StatusCode, host)
+		require.Equal(t, http.StatusMisdirectedRequest, send(host, "GET", "/", "").StatusCode, host)
+		require.Equal(t, http.StatusOK, send(host, "GET", "/healthz", "").StatusCode, "probes address the server by IP")
+	}
+	for _, host := range []string{"desk.example.com", "DESK.example.com:443", "127.0.0.1"} {
+		require.Equal(t, http.StatusOK, send(host, "POST", "/api/v1/auth/login", login).StatusCode, host)
+	}
+}
+
+func TestMetricsWantTheTokenWhenOneIsSet(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true, metricsToken: "m-secret"})
+	anon := &http.Client{}
+	require.Equal(t, http.StatusUnauthorized, a.do(anon, "GET", "/metrics", nil, nil).status)
+	require.Equal(t, http.StatusUnauthorized, a.do(anon, "GET", "/metrics", nil, bearer("wrong")).status)
+	res := a.do(anon, "GET", "/metrics", nil, bearer("m-secret"))
+	require.Equal(t, http.StatusOK, res.status)
+	require.Contains(t, res.text, "linedesk_up 1")
+	open := newApp(t, appOptions{noTemporal: true})
+	require.Equal(t, http.StatusOK, open.do(anon, "GET", "/metrics", nil, nil).status, "no token set: open (dev, the worker's private address)")
+}

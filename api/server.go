@@ -3,8 +3,11 @@
 package api
 
 import (
+	"crypto/subtle"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,6 +32,13 @@ type Deps struct {
 	// Inbound is the inbound hand-off the channels' endpoints accept messages through; its
 	// dispatcher runs beside the API (Handoff.Run).
 	Inbound *inbound.Handoff
+	// AllowedHosts are the host names requests may be addressed to (the Host header, without the
+	// port); a request for any other host is refused, so a page on another site whose name
+	// resolves to this server (DNS rebinding) cannot use it. Empty: every host. Health checks
+	// are exempt: probes address the server by its IP.
+	AllowedHosts []string
+	// MetricsToken, when set, is the bearer token /metrics wants.
+	MetricsToken string
 }
 
 // Server holds the handlers' dependencies.
@@ -194,13 +204,16 @@ func newServer(d Deps) (*Server, *echo.Echo) {
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
+	if len(d.AllowedHosts) > 0 {
+		e.Use(hostCheck(d.AllowedHosts))
+	}
 	e.Use(requestLog(d.Logger))
 	e.Use(crossOriginProtection())
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if d.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(d.Metrics))
+		e.GET("/metrics", echo.WrapHandler(d.Metrics), metricsToken(d.MetricsToken))
 	}
 	return s, e
 }
@@ -219,6 +232,47 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		return next(c)
+	}
+}
+
+// hostCheck refuses requests addressed to a host that is not this server's.
+func hostCheck(allowed []string) echo.MiddlewareFunc {
+	set := map[string]bool{}
+	for _, h := range allowed {
+		set[strings.ToLower(strings.Trim(h, "[]"))] = true
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if p := c.Request().URL.Path; p == "/healthz" || p == "/readyz" {
+				return next(c)
+			}
+			host := c.Request().Host
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			host = strings.ToLower(strings.Trim(host, "[]"))
+			if !set[host] {
+				return newError(http.StatusMisdirectedRequest, "misdirected_host",
+					"this server does not answer for host %q; use its public address (LINEDESK_PUBLIC_URL)", host)
+			}
+			return next(c)
+		}
+	}
+}
+
+// metricsToken guards /metrics with a bearer token when one is configured.
+func metricsToken(token string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if token == "" {
+				return next(c)
+			}
+			got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				return newError(http.StatusUnauthorized, "unauthorized", "/metrics wants the metrics token (LINEDESK_METRICS_TOKEN)")
+			}
+			return next(c)
+		}
 	}
 }
 

@@ -131,9 +131,13 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	}
 	cleanup.push("worker", func() error { w.Stop(); return nil })
 
+	if err := refuseDefaultPasswordBeyondLoopback(ctx, st, cfg); err != nil {
+		return err
+	}
 	hand := inbound.New(st, tc, logger)
 	go hand.Run(ctx)
-	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand}
+	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand,
+		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken}
 	handler := api.New(deps)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -166,7 +170,17 @@ func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	// another left behind.
 	hand := inbound.New(st, tc, logger)
 	go hand.Run(ctx)
-	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand}
+	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, SecureCookies: cfg.SecureCookies, Inbound: hand,
+		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken}
+	if cfg.PublicURL == "" {
+		logger.Warn("LINEDESK_PUBLIC_URL is not set: the API answers for any host name, which DNS rebinding can abuse")
+	}
+	// The api listener is public: /metrics is served on it only behind a token.
+	if cfg.MetricsToken != "" {
+		deps.Metrics = m.handler
+	} else {
+		logger.Info("/metrics is off on the api listener; set LINEDESK_METRICS_TOKEN to serve it")
+	}
 	return serveHTTP(ctx, ln, api.New(deps), logger)
 }
 
@@ -279,6 +293,27 @@ func ensureAdmin(ctx context.Context, st *store.Store, cfg Config, logger *slog.
 	}
 	logger.Info("created the first admin", "email", u.Email)
 	return nil
+}
+
+// defaultAdminPassword is the first admin's password in dev when none is given.
+const defaultAdminPassword = "admin"
+
+// refuseDefaultPasswordBeyondLoopback stops dev from serving beyond this machine while the
+// first admin still signs in with the default password.
+func refuseDefaultPasswordBeyondLoopback(ctx context.Context, st *store.Store, cfg Config) error {
+	if cfg.listensOnLoopbackOnly() {
+		return nil
+	}
+	_, err := st.Authenticate(ctx, cfg.AdminEmail, defaultAdminPassword)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("linedesk dev listens on %s, beyond this machine, and %s still has the default password %q: "+
+		"start it once on 127.0.0.1 and change the password, or start on an empty database with --admin-password",
+		cfg.HTTPAddr, cfg.AdminEmail, defaultAdminPassword)
 }
 
 func adminPasswordHint(cfg Config) string {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,6 +34,13 @@ type Config struct {
 	LogLevel         slog.Level
 	SecureCookies    bool   // LINEDESK_SECURE_COOKIES
 	PprofAddr        string // LINEDESK_PPROF_ADDR: Go profiling endpoints, off when empty
+	// PublicURL is the address people and platforms reach linedesk at (LINEDESK_PUBLIC_URL);
+	// requests for any other host are refused. Empty: dev answers only for loopback names, api
+	// for any host.
+	PublicURL string
+	// MetricsToken is the bearer token /metrics wants (LINEDESK_METRICS_TOKEN). api serves
+	// /metrics only with one; dev and the worker's ops address serve it without.
+	MetricsToken string
 
 	// SMTP is the system mail server for emailing solutions (LINEDESK_SMTP_*); Host "" turns mail off.
 	SMTP smtpmail.Config
@@ -86,7 +95,7 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.TemporalUIAddr, "temporal-ui-addr", env("LINEDESK_TEMPORAL_UI_ADDR", "127.0.0.1:8233"), "Temporal Web UI address in dev (empty turns it off)")
 	fs.StringVar(&cfg.TemporalAddr, "temporal-addr", env("LINEDESK_TEMPORAL_ADDR", ""), "embedded Temporal frontend's gRPC address in dev (empty: a free loopback port)")
 	fs.StringVar(&cfg.AdminEmail, "admin-email", env("LINEDESK_ADMIN_EMAIL", "admin@example.com"), "first admin's email, created on an empty database")
-	fs.StringVar(&cfg.AdminPassword, "admin-password", env("LINEDESK_ADMIN_PASSWORD", "admin"), "first admin's password")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", env("LINEDESK_ADMIN_PASSWORD", defaultAdminPassword), "first admin's password")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LINEDESK_LOG_FORMAT", defaultFormat), "log format: text or json")
 	level := fs.String("log-level", env("LINEDESK_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	secure := fs.String("secure-cookies", env("LINEDESK_SECURE_COOKIES", "false"), "mark session cookies Secure (behind HTTPS)")
@@ -96,6 +105,8 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.SMTP.Password, "smtp-password", env("LINEDESK_SMTP_PASSWORD", ""), "SMTP password")
 	fs.StringVar(&cfg.SMTP.From, "smtp-from", env("LINEDESK_SMTP_FROM", ""), "sender address, e.g. \"Support <support@example.com>\"")
 	fs.StringVar(&cfg.SMTP.TLS, "smtp-tls", env("LINEDESK_SMTP_TLS", "starttls"), "starttls, tls or none")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("LINEDESK_PUBLIC_URL", ""), "the address people and platforms reach linedesk at, e.g. https://desk.example.com (requests for other hosts are refused)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", env("LINEDESK_METRICS_TOKEN", ""), "bearer token for /metrics (api serves /metrics only with one)")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", env("LINEDESK_PPROF_ADDR", ""), "serve Go's /debug/pprof here (empty: off)")
 	fs.StringVar(&cfg.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
 	fs.StringVar(&cfg.TemporalDB, "temporal-db", env("LINEDESK_TEMPORAL_DB", temporalDBSQLite),
@@ -158,6 +169,15 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 			problems = append(problems, fmt.Errorf("LINEDESK_TEMPORAL_UI_ADDR: %q is not host:port", cfg.TemporalUIAddr))
 		}
 	}
+	if command == "dev" && !cfg.AdminPasswordSet && !cfg.listensOnLoopbackOnly() {
+		problems = append(problems, fmt.Errorf("LINEDESK_HTTP_ADDR %s is reachable beyond this machine: set LINEDESK_ADMIN_PASSWORD "+
+			"(the default %q is only for loopback)", cfg.HTTPAddr, defaultAdminPassword))
+	}
+	if cfg.PublicURL != "" {
+		if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			problems = append(problems, fmt.Errorf("LINEDESK_PUBLIC_URL: %q is not an http(s) URL like https://desk.example.com", cfg.PublicURL))
+		}
+	}
 	if cfg.TemporalDB != temporalDBSQLite && cfg.TemporalDB != temporalDBPostgres {
 		problems = append(problems, fmt.Errorf("LINEDESK_TEMPORAL_DB: %q is not sqlite or postgres", cfg.TemporalDB))
 	}
@@ -177,4 +197,40 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// loopbackHosts are the names a browser on this machine uses for a loopback server.
+var loopbackHosts = []string{"localhost", "127.0.0.1", "::1"}
+
+// allowedHosts are the host names the HTTP API answers for: the public URL's, and in dev the
+// loopback names and the address dev listens on. Nil: any host (api without a public URL).
+func (cfg Config) allowedHosts() []string {
+	var hosts []string
+	if cfg.PublicURL != "" {
+		if u, err := url.Parse(cfg.PublicURL); err == nil {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	if cfg.Command == "dev" {
+		hosts = append(hosts, loopbackHosts...)
+		if h, _, err := net.SplitHostPort(cfg.HTTPAddr); err == nil && h != "" {
+			if ip := net.ParseIP(h); (ip == nil || !ip.IsUnspecified()) && !slices.Contains(hosts, h) {
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	return hosts
+}
+
+// listensOnLoopbackOnly reports whether the HTTP address is reachable only from this machine.
+func (cfg Config) listensOnLoopbackOnly() bool {
+	h, _, err := net.SplitHostPort(cfg.HTTPAddr)
+	if err != nil {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -80,3 +80,38 @@ func TestResetIsADevFlagOnly(t *testing.T) {
 	_, err = loadConfig("api", []string{"--reset"}, envOf(map[string]string{"DATABASE_URL": "postgres://x/y"}), io.Discard)
 	require.Error(t, err, "api has no --reset")
 }
+
+// TestDevKeepsTheDefaultPasswordOnLoopback: dev on an address beyond this machine needs a
+// password of its own.
+func TestDevKeepsTheDefaultPasswordOnLoopback(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:8080", "192.0.2.10:8080", ":8080"} {
+		_, err := loadConfig("dev", []string{"-http-addr", addr}, envOf(nil), io.Discard)
+		require.ErrorContains(t, err, "set LINEDESK_ADMIN_PASSWORD", addr)
+		_, err = loadConfig("dev", []string{"-http-addr", addr, "-admin-password", "a-real-one"}, envOf(nil), io.Discard)
+		require.NoError(t, err, addr)
+	}
+	for _, addr := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080"} {
+		_, err := loadConfig("dev", []string{"-http-addr", addr}, envOf(nil), io.Discard)
+		require.NoError(t, err, addr)
+	}
+}
+
+func TestAllowedHosts(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig("dev", nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"localhost", "127.0.0.1", "::1"}, cfg.allowedHosts())
+	cfg, err = loadConfig("dev", []string{"-http-addr", "192.0.2.10:8080", "-admin-password", "pw-long-enough",
+		"-public-url", "https://desk.example.com"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"desk.example.com", "localhost", "127.0.0.1", "::1", "192.0.2.10"}, cfg.allowedHosts())
+	api, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y"}), io.Discard)
+	require.NoError(t, err)
+	require.Empty(t, api.allowedHosts(), "api without a public URL answers for any host")
+	api, err = loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_PUBLIC_URL": "https://Desk.Example.com:8443/"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Desk.Example.com"}, api.allowedHosts())
+	_, err = loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_PUBLIC_URL": "desk.example.com"}), io.Discard)
+	require.ErrorContains(t, err, "LINEDESK_PUBLIC_URL")
+}
