@@ -17,6 +17,8 @@ type Error struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Conversations lists the conversations an error is about (open_work), when it names some.
+	Conversations []int64 `json:"conversations,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -6,6 +6,7 @@ import (
 	"net/http/cookiejar"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -240,4 +241,61 @@ func TestGroupsCarryPermissionsMembersAndLines(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, a.do(a.http, "DELETE", fmt.Sprintf("/api/v1/groups/%d", g.ID), nil, nil).status)
 	require.Equal(t, http.StatusNotFound, a.do(a.http, "GET", fmt.Sprintf("/api/v1/groups/%d", g.ID), nil, nil).status)
 	require.Equal(t, http.StatusOK, a.do(a.http, "GET", fmt.Sprintf("/api/v1/users/%d", petr.ID), nil, nil).status, "members stay")
+}
+
+// TestGoingOfflineWithOpenWorkIsRefused: an operator holding an active conversation cannot go
+// offline (the answer lists it); once it is closed they can; the admin decides which statuses
+// count, and supervisors see everyone's status.
+func TestGoingOfflineWithOpenWorkIsRefused(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	olga, olgaClient := a.newOperator("olga@desk.example", "Olga")
+	require.Equal(t, http.StatusOK, a.do(olgaClient, "PUT", "/api/v1/me/status", map[string]string{"status": "online"}, nil).status)
+	_, in := a.inbound(cs, "1", clientText("u-1", "hello"))
+	require.NotNil(t, in.Conversation)
+	path := fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation)
+	require.Equal(t, http.StatusOK, a.do(olgaClient, "POST", path+"/take", nil, nil).status)
+
+	res := a.do(olgaClient, "PUT", "/api/v1/me/status", map[string]string{"status": "offline"}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	var refusal struct {
+		Error struct {
+			Code          string  `json:"code"`
+			Conversations []int64 `json:"conversations"`
+		} `json:"error"`
+	}
+	res.json(t, &refusal)
+	require.Equal(t, "open_work", refusal.Error.Code)
+	require.Equal(t, []int64{*in.Conversation}, refusal.Error.Conversations)
+	require.Equal(t, http.StatusOK, a.do(olgaClient, "PUT", "/api/v1/me/status", map[string]string{"status": "away"}, nil).status, "away is allowed")
+
+	// A supervisor sees her status.
+	var presence struct {
+		User struct{ Presence string } `json:"user"`
+	}
+	a.do(a.http, "GET", fmt.Sprintf("/api/v1/users/%d", olga.ID), nil, nil).json(t, &presence)
+	require.Equal(t, "away", presence.User.Presence)
+
+	// With the admin's rule "only paused work blocks", her active conversation no longer does.
+	res = a.do(a.http, "PUT", "/api/v1/presence-settings", map[string]any{"offline_blocked_by": []string{"paused", "closed"}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	require.Equal(t, http.StatusForbidden, a.do(olgaClient, "PUT", "/api/v1/presence-settings", map[string]any{"offline_blocked_by": []string{}}, nil).status)
+	res = a.do(a.http, "PUT", "/api/v1/presence-settings", map[string]any{"offline_blocked_by": []string{"paused"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Equal(t, http.StatusOK, a.do(olgaClient, "PUT", "/api/v1/me/status", map[string]string{"status": "offline"}, nil).status)
+
+	// Back to the default rule: once her work is closed she goes offline.
+	require.Equal(t, http.StatusOK, a.do(olgaClient, "PUT", "/api/v1/me/status", map[string]string{"status": "online"}, nil).status)
+	res = a.do(a.http, "PUT", "/api/v1/presence-settings", map[string]any{"offline_blocked_by": []string{"active", "paused"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Equal(t, http.StatusConflict, a.do(olgaClient, "PUT", "/api/v1/me/status", map[string]string{"status": "offline"}, nil).status)
+	res = a.do(olgaClient, "POST", path+"/close", map[string]any{"confirm_unread": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Eventually(t, func() bool {
+		return a.do(olgaClient, "PUT", "/api/v1/me/status", map[string]string{"status": "offline"}, nil).status == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond, "the read model shows it closed")
+
+	res = a.do(olgaClient, "PUT", "/api/v1/me/status", map[string]string{"status": "busy"}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
 }

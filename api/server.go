@@ -125,6 +125,9 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/channels/:id/inbound", s.inbound, ruleChannelToken)
 
 	get("/me", s.me, ruleSignedIn)
+	put("/me/status", s.setMyStatus, ruleSignedIn)
+	get("/presence-settings", s.getPresenceSettings, ruleSignedIn)
+	put("/presence-settings", s.putPresenceSettings, ruleAdmin)
 	get("/tokens", s.listTokens, ruleSignedIn)
 	post("/tokens", s.createToken, ruleSignedIn)
 	del("/tokens/:id", s.revokeToken, ruleSignedIn)

@@ -331,3 +331,27 @@ func (s *Store) AccessOf(ctx context.Context, userID int64) (Access, error) {
 		WHERE m.user_id = $1`, userID).Scan(&a.OperatorLines, &a.SupervisorLines, &a.Permissions)
 	return a, translate(err, "access")
 }
+
+// HeldConversationsLimit bounds the conversations HeldConversations returns.
+const HeldConversationsLimit = 100
+
+// HeldConversations returns the numbers of the user's own conversations in the statuses, oldest
+// first (at most HeldConversationsLimit).
+func (s *Store) HeldConversations(ctx context.Context, userID int64, statuses []string) ([]int64, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT number FROM conversations WHERE assignee_id = $1 AND status = ANY($2)
+		ORDER BY number LIMIT $3`, userID, statuses, HeldConversationsLimit)
+	if err != nil {
+		return nil, translate(err, "held conversations")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return out, translate(err, "held conversations")
+}
+
+// SetPresence records a user's presence.
+func (s *Store) SetPresence(ctx context.Context, userID int64, presence string) (User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `UPDATE users SET presence = $2 WHERE id = $1 RETURNING `+userColumns, userID, presence))
+	return u, translate(err, "set presence")
+}
