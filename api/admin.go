@@ -34,6 +34,24 @@ func requireRole(roles ...string) echo.MiddlewareFunc {
 	}
 }
 
+// showByID answers GET …/:id with what the id names, as JSON; 404 when it does not exist.
+func showByID[T any](what string, load func(context.Context, int64) (T, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, what)
+		if err != nil {
+			return err
+		}
+		v, err := load(c.Request().Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundErr(what + " " + c.Param("id"))
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, v)
+	}
+}
+
 func pathID(c echo.Context, what string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -162,21 +180,6 @@ func (s *Server) updateLine(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-func (s *Server) getLine(c echo.Context) error {
-	id, err := pathID(c, "line")
-	if err != nil {
-		return err
-	}
-	l, err := s.store.LineByID(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("line " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, l)
 }
 
 func (s *Server) listLines(c echo.Context) error {
@@ -335,21 +338,6 @@ func (s *Server) fanOutSettings(ctx context.Context, in workflows.SettingsFanOut
 	return nil
 }
 
-func (s *Server) getRegulation(c echo.Context) error {
-	id, err := pathID(c, "regulation")
-	if err != nil {
-		return err
-	}
-	r, err := s.store.RegulationByID(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("regulation " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, r)
-}
-
 func (s *Server) listRegulations(c echo.Context) error {
 	list, err := s.store.Regulations(c.Request().Context())
 	if err != nil {
@@ -465,21 +453,6 @@ func (s *Server) updateChannel(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-func (s *Server) getChannel(c echo.Context) error {
-	id, err := pathID(c, "channel")
-	if err != nil {
-		return err
-	}
-	ch, err := s.store.ChannelByID(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("channel " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, ch)
 }
 
 func (s *Server) listChannels(c echo.Context) error {

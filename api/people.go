@@ -96,19 +96,10 @@ func (s *Server) listUsers(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": users})
 }
 
-func (s *Server) getUser(c echo.Context) error {
-	id, err := pathID(c, "user")
-	if err != nil {
-		return err
-	}
-	u, err := s.store.UserInfoByID(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("user " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, userAnswer{User: u})
+// userByID is a user as GET /users/{id} answers it.
+func (s *Server) userByID(ctx context.Context, id int64) (userAnswer, error) {
+	u, err := s.store.UserInfoByID(ctx, id)
+	return userAnswer{User: u}, err
 }
 
 // createUser adds a user. With a password the admin tells it to them; without one the answer
@@ -366,21 +357,6 @@ func (s *Server) listGroups(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": groups})
-}
-
-func (s *Server) getGroup(c echo.Context) error {
-	id, err := pathID(c, "group")
-	if err != nil {
-		return err
-	}
-	g, err := s.store.GroupByID(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("group " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, g)
 }
 
 func (s *Server) createGroup(c echo.Context) error {
