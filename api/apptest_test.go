@@ -87,12 +87,40 @@ func (a *app) login(email, password string) *http.Client {
 	return c
 }
 
-// newOperator creates an operator and returns them with a signed-in client.
+// newOperator creates an operator on every line setupChannel makes (the test desk's operator
+// group, with the unassigned queue) and returns them with a signed-in client.
 func (a *app) newOperator(email, name string) (store.User, *http.Client) {
 	a.t.Helper()
-	u, err := a.store.CreateUser(a.t.Context(), store.NewUser{Email: email, Name: name, Password: "pw-" + name, Role: store.RoleOperator})
+	u := a.newUser(email, name, store.RoleOperator)
+	g := a.deskOperators()
+	g.MemberIDs = append(g.MemberIDs, u.ID)
+	_, err := a.store.SaveGroup(a.t.Context(), g)
 	require.NoError(a.t, err)
 	return u, a.login(email, "pw-"+name)
+}
+
+// newUser creates a user in no group; their password is "pw-" + name.
+func (a *app) newUser(email, name, role string) store.User {
+	a.t.Helper()
+	u, err := a.store.CreateUser(a.t.Context(), store.NewUser{Email: email, Name: name, Password: "pw-" + name, Role: role})
+	require.NoError(a.t, err)
+	return u
+}
+
+// deskOperators is the test desk's operator group, made on first use.
+func (a *app) deskOperators() store.Group {
+	a.t.Helper()
+	groups, err := a.store.ListGroups(a.t.Context())
+	require.NoError(a.t, err)
+	for _, g := range groups {
+		if g.Name == "Desk operators" {
+			return g
+		}
+	}
+	g, err := a.store.SaveGroup(a.t.Context(), store.Group{Name: "Desk operators", Kind: store.GroupOperators,
+		Permissions: []string{store.PermOmni, store.PermUnassignedQueue}})
+	require.NoError(a.t, err)
+	return g
 }
 
 type response struct {

@@ -57,6 +57,13 @@ func (s *Server) listConversations(c echo.Context) error {
 	if err := problems.err(); err != nil {
 		return err
 	}
+	if u := currentUser(c); u.Role != store.RoleAdmin {
+		sc, err := s.store.ListScopeOf(c.Request().Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		f.Scope = sc
+	}
 	items, next, err := s.store.ListConversations(c.Request().Context(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		return badRequest("cursor is not valid; start again without it")
@@ -152,9 +159,15 @@ func (s *Server) conversationExists(ctx context.Context, n int64) error {
 	return err
 }
 
+// actor is the signed-in user as the workflows judge them: with their role on the line of the
+// conversation or chat the request names.
 func actor(c echo.Context) workflows.ActionRequest {
 	u := currentUser(c)
-	return workflows.ActionRequest{ActorID: u.ID, ActorRole: u.Role}
+	role, ok := c.Get(lineRoleKey).(string)
+	if !ok {
+		role = u.Role
+	}
+	return workflows.ActionRequest{ActorID: u.ID, ActorRole: role}
 }
 
 // action runs an operator action that takes no fields (take, return, pause, resume).
@@ -447,13 +460,14 @@ func (s *Server) openDialog(c echo.Context) error {
 		return newError(http.StatusBadRequest, "invalid_fields", "title is longer than 500 characters")
 	}
 	ctx := c.Request().Context()
-	route, err := s.store.ChatRoute(ctx, chatID)
-	if errors.Is(err, store.ErrNotFound) {
+	route, role, err := s.store.ChatLineRole(ctx, chatID, currentUser(c))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && role == store.LineRoleNone) {
 		return notFoundErr("chat " + body.ChatID)
 	}
 	if err != nil {
 		return err
 	}
+	c.Set(lineRoleKey, role)
 	for _, id := range body.Participants {
 		if ok, err := s.store.UserExists(ctx, id); err != nil {
 			return err

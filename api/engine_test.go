@@ -45,6 +45,10 @@ func (a *app) setupChannel(line map[string]any) channelSetup {
 	res = a.do(a.http, "PATCH", "/api/v1/channels/"+strconv.FormatInt(ch.Channel.ID, 10),
 		map[string]any{"settings": map[string]string{"callback_url": fake.URL()}}, nil)
 	require.Equal(a.t, http.StatusOK, res.status, res.text)
+	g := a.deskOperators()
+	g.LineIDs = append(g.LineIDs, l.ID)
+	_, err := a.store.SaveGroup(a.t.Context(), g)
+	require.NoError(a.t, err)
 	return channelSetup{lineID: l.ID, channelID: ch.Channel.ID, token: ch.InboundToken, fake: fake}
 }
 

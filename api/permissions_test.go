@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestPermissionMatrix(t *testing.T) {
 	}{
 		{"nobody", &http.Client{}, 0}, {"operator", operator, 1}, {"supervisor", supervisor, 2}, {"admin", a.http, 3},
 	}
-	need := map[string]int{"public": 0, "channel_token": 0, "signed_in": 1, "supervisor": 2, "admin": 3}
+	need := map[string]int{"public": 0, "channel_token": 0, "signed_in": 1, "conversation": 1, "chat": 1, "supervisor": 2, "admin": 3}
 	param := regexp.MustCompile(`:(\w+)`)
 	rules := api.RouteRules()
 	keys := make([]string, 0, len(rules))
@@ -88,4 +89,86 @@ func TestPermissionMatrix(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestOperatorsSeeAndActOnlyOnTheirLines: each operator sees and acts on their own line's
+// conversations only (another line's are 404, in lists, reads, actions and chats); the
+// unassigned queue needs its permission; a line's supervisor assigns its conversations, and
+// nothing of another line.
+func TestOperatorsSeeAndActOnlyOnTheirLines(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	sales := a.setupChannel(map[string]any{"name": "Sales", "auto_open": true})
+	support := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	ctx := t.Context()
+	group := func(name, kind string, perms []string, line int64, members ...int64) {
+		_, err := a.store.SaveGroup(ctx, store.Group{Name: name, Kind: kind, Permissions: perms, LineIDs: []int64{line}, MemberIDs: members})
+		require.NoError(t, err)
+	}
+	olga := a.newUser("olga@desk.example", "Olga", store.RoleOperator)
+	pavel := a.newUser("pavel@desk.example", "Pavel", store.RoleOperator)
+	nina := a.newUser("nina@desk.example", "Nina", store.RoleOperator) // Sales, without the unassigned queue
+	sam := a.newUser("sam@desk.example", "Sam", store.RoleSupervisor)
+	a.newUser("idle@desk.example", "Idle", store.RoleSupervisor) // a supervisor of no line
+	group("Sales operators", store.GroupOperators, []string{store.PermOmni, store.PermUnassignedQueue}, sales.lineID, olga.ID)
+	group("Sales juniors", store.GroupOperators, []string{store.PermOmni}, sales.lineID, nina.ID)
+	group("Support operators", store.GroupOperators, []string{store.PermOmni, store.PermUnassignedQueue}, support.lineID, pavel.ID)
+	group("Sales supervisors", store.GroupSupervisors, nil, sales.lineID, sam.ID)
+	olgaC, pavelC, ninaC := a.login("olga@desk.example", "pw-Olga"), a.login("pavel@desk.example", "pw-Pavel"), a.login("nina@desk.example", "pw-Nina")
+	samC, idleC := a.login("sam@desk.example", "pw-Sam"), a.login("idle@desk.example", "pw-Idle")
+
+	_, inSales := a.inbound(sales, "s1", clientText("u-s1", "price?"))
+	_, inSupport := a.inbound(support, "p1", clientText("u-p1", "broken"))
+	s1, p1 := *inSales.Conversation, *inSupport.Conversation
+	conv := func(n int64) string { return "/api/v1/conversations/" + strconv.FormatInt(n, 10) }
+	listed := func(c *http.Client, view string) []int64 {
+		var l struct{ Items []struct{ Number int64 } }
+		res := a.do(c, "GET", "/api/v1/conversations?view="+view, nil, nil)
+		require.Equal(t, http.StatusOK, res.status, res.text)
+		res.json(t, &l)
+		var out []int64
+		for _, it := range l.Items {
+			out = append(out, it.Number)
+		}
+		return out
+	}
+	require.Equal(t, []int64{s1}, listed(olgaC, "all"))
+	require.Equal(t, []int64{s1}, listed(olgaC, "unassigned"))
+	require.Equal(t, []int64{p1}, listed(pavelC, "all"))
+	require.Empty(t, listed(ninaC, "unassigned"), "no unassigned queue without the permission")
+	require.Empty(t, listed(idleC, "all"), "a supervisor of no line sees nothing")
+	require.Equal(t, []int64{s1}, listed(samC, "unassigned"))
+	require.ElementsMatch(t, []int64{s1, p1}, listed(a.http, "all"), "the admin sees every line")
+
+	notThere := func(c *http.Client, method, path string, body any) {
+		t.Helper()
+		res := a.do(c, method, path, body, nil)
+		require.Equal(t, http.StatusNotFound, res.status, "%s %s: %s", method, path, res.text)
+	}
+	notThere(olgaC, "GET", conv(p1), nil)
+	notThere(olgaC, "GET", conv(p1)+"/messages", nil)
+	notThere(olgaC, "POST", conv(p1)+"/take", nil)
+	notThere(olgaC, "GET", "/api/v1/chats/"+inSupport.ChatID, nil)
+	notThere(olgaC, "POST", "/api/v1/conversations", map[string]any{"chat_id": inSupport.ChatID})
+	notThere(ninaC, "GET", conv(s1), nil)
+	notThere(ninaC, "POST", conv(s1)+"/take", nil)
+	notThere(samC, "POST", conv(p1)+"/assign", map[string]any{"assignee_id": pavel.ID})
+	notThere(idleC, "GET", conv(s1), nil)
+
+	// Sam supervises Sales: he assigns its conversation to Nina, who then sees and answers it.
+	res := a.do(samC, "POST", conv(s1)+"/assign", map[string]any{"assignee_id": nina.ID}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Equal(t, []int64{s1}, listed(ninaC, "mine"))
+	require.Equal(t, []int64{s1}, listed(ninaC, "all"))
+	res = a.do(ninaC, "POST", conv(s1)+"/messages", map[string]any{"text": "It costs 10"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	// Olga works on Sales too, but the conversation is Nina's: she reads it, may not change it.
+	require.Equal(t, http.StatusOK, a.do(olgaC, "GET", conv(s1), nil, nil).status)
+	res = a.do(olgaC, "POST", conv(s1)+"/transfer", map[string]any{"assignee_id": olga.ID}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	// As the line's supervisor Sam may take it back to the queue; as an operator of Sales the
+	// same request from Olga is refused.
+	require.Equal(t, http.StatusConflict, a.do(olgaC, "POST", conv(s1)+"/return", nil, nil).status)
+	res = a.do(samC, "POST", conv(s1)+"/return", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
 }

@@ -68,6 +68,12 @@ const (
 	ruleSupervisor rule = "supervisor"
 	// ruleAdmin is an admin.
 	ruleAdmin rule = "admin"
+	// ruleConversation is a signed-in user who may see the conversation named in the path: an
+	// admin, a supervisor or operator of its line (operators see the unassigned queue only with
+	// that permission), or whoever handles or takes part in it. Others get 404.
+	ruleConversation rule = "conversation"
+	// ruleChat is a signed-in user of the chat's line (or an admin); others get 404.
+	ruleChat rule = "chat"
 )
 
 // router registers routes with their rule and keeps the route table.
@@ -87,6 +93,10 @@ func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 		mw = []echo.MiddlewareFunc{r.s.authenticate, requireRole(store.RoleSupervisor, store.RoleAdmin)}
 	case ruleAdmin:
 		mw = []echo.MiddlewareFunc{r.s.authenticate, requireRole(store.RoleAdmin)}
+	case ruleConversation:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.conversationAccess}
+	case ruleChat:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.chatAccess}
 	default:
 		panic("api: route " + method + " " + path + " has no rule")
 	}
@@ -146,24 +156,24 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 
 	get("/conversations", s.listConversations, ruleSignedIn)
 	post("/conversations", s.openDialog, ruleSignedIn)
-	get("/conversations/:number", s.getConversation, ruleSignedIn)
-	patch("/conversations/:number", s.editConversation, ruleSignedIn)
-	get("/conversations/:number/messages", s.conversationMessages, ruleSignedIn)
-	get("/conversations/:number/history", s.conversationHistory, ruleSignedIn)
-	post("/conversations/:number/messages", s.reply(workflows.UpdateReply), ruleSignedIn)
-	post("/conversations/:number/notes", s.reply(workflows.UpdateNote), ruleSignedIn)
-	post("/conversations/:number/take", s.action(workflows.UpdateTake), ruleSignedIn)
-	post("/conversations/:number/return", s.action(workflows.UpdateReturn), ruleSignedIn)
-	post("/conversations/:number/pause", s.action(workflows.UpdatePause), ruleSignedIn)
-	post("/conversations/:number/resume", s.resume, ruleSignedIn)
-	post("/conversations/:number/assign", s.assignOrTransfer(workflows.UpdateAssign), ruleSignedIn)
-	post("/conversations/:number/transfer", s.assignOrTransfer(workflows.UpdateTransfer), ruleSignedIn)
-	post("/conversations/:number/close", s.closeConversation, ruleSignedIn)
+	get("/conversations/:number", s.getConversation, ruleConversation)
+	patch("/conversations/:number", s.editConversation, ruleConversation)
+	get("/conversations/:number/messages", s.conversationMessages, ruleConversation)
+	get("/conversations/:number/history", s.conversationHistory, ruleConversation)
+	post("/conversations/:number/messages", s.reply(workflows.UpdateReply), ruleConversation)
+	post("/conversations/:number/notes", s.reply(workflows.UpdateNote), ruleConversation)
+	post("/conversations/:number/take", s.action(workflows.UpdateTake), ruleConversation)
+	post("/conversations/:number/return", s.action(workflows.UpdateReturn), ruleConversation)
+	post("/conversations/:number/pause", s.action(workflows.UpdatePause), ruleConversation)
+	post("/conversations/:number/resume", s.resume, ruleConversation)
+	post("/conversations/:number/assign", s.assignOrTransfer(workflows.UpdateAssign), ruleConversation)
+	post("/conversations/:number/transfer", s.assignOrTransfer(workflows.UpdateTransfer), ruleConversation)
+	post("/conversations/:number/close", s.closeConversation, ruleConversation)
 
-	get("/chats/:id", s.getChat, ruleSignedIn)
-	get("/chats/:id/messages", s.chatMessages, ruleSignedIn)
-	post("/chats/:id/messages", s.writeInChat, ruleSignedIn)
-	post("/chats/:id/automated", s.automated, ruleSignedIn)
+	get("/chats/:id", s.getChat, ruleChat)
+	get("/chats/:id/messages", s.chatMessages, ruleChat)
+	post("/chats/:id/messages", s.writeInChat, ruleChat)
+	post("/chats/:id/automated", s.automated, ruleChat)
 
 	get("/tasks", s.listTasks, ruleSignedIn)
 	get("/notifications", s.listNotifications, ruleSignedIn)

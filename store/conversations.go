@@ -265,6 +265,8 @@ type ConversationFilter struct {
 	Sort   string
 	Cursor string
 	Limit  int
+	// Scope limits the list to what a user may see; nil: everything.
+	Scope *ListScope
 }
 
 // ErrBadCursor is returned for a cursor this store did not produce.
@@ -313,6 +315,13 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 	}
 	if f.ChatID != nil {
 		where = append(where, "c.chat_id = "+arg(*f.ChatID))
+	}
+	if sc := f.Scope; sc != nil && f.View != "mine" {
+		// What the user handles or takes part in, and their lines' conversations except an
+		// unassigned queue they may not see. ("mine" holds only the first kind.)
+		u := arg(sc.UserID)
+		where = append(where, "(c.assignee_id = "+u+" OR "+u+" = ANY(c.participants) OR (c.line_id = ANY("+arg(sc.Lines)+
+			") AND (c.assignee_id IS NOT NULL OR c.status <> 'queued' OR c.line_id = ANY("+arg(sc.UnassignedLines)+"))))")
 	}
 	var cur *cursor
 	if f.Cursor != "" {

@@ -1,0 +1,59 @@
+package api
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/store"
+)
+
+// lineRoleKey holds the signed-in user's role on the line of the conversation or chat a
+// request names (store.LineRole*); the workflows judge actions by it.
+const lineRoleKey = "linedesk.line_role"
+
+// conversationAccess lets through only users who may see the conversation in the path; to
+// everyone else it does not exist (404), so numbers of other lines' conversations tell nothing.
+func (s *Server) conversationAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		n, err := conversationNumber(c)
+		if err != nil {
+			return err
+		}
+		u := currentUser(c)
+		a, err := s.store.ConversationAccessOf(c.Request().Context(), n, u.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+		}
+		if err != nil {
+			return err
+		}
+		role := a.Role(u.Role)
+		if role == store.LineRoleNone {
+			return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+		}
+		c.Set(lineRoleKey, role)
+		return next(c)
+	}
+}
+
+// chatAccess lets through only users of the chat's line (and admins).
+func (s *Server) chatAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := uuid.Parse(c.Param("id"))
+		if err != nil {
+			return notFoundErr("chat " + c.Param("id"))
+		}
+		_, role, err := s.store.ChatLineRole(c.Request().Context(), id, currentUser(c))
+		if errors.Is(err, store.ErrNotFound) || (err == nil && role == store.LineRoleNone) {
+			return notFoundErr("chat " + c.Param("id"))
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(lineRoleKey, role)
+		return next(c)
+	}
+}

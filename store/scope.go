@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// Line roles: what a user is on one line (seed 004: a line has operator groups and supervisor
+// groups; admins are everything everywhere).
+const (
+	LineRoleNone       = ""
+	LineRoleOperator   = "operator"
+	LineRoleSupervisor = "supervisor"
+	LineRoleAdmin      = "admin"
+)
+
+// ConversationAccess is what decides whether a user reaches a conversation and with which role.
+type ConversationAccess struct {
+	LineID    int64
+	Status    string
+	Assignee  int64
+	Involved  bool // the user is the assignee or a participant
+	Supervise bool // the user is in a supervisor group of the line
+	Operate   bool // the user is in an operator group of the line
+	Queue     bool // one of the user's groups gives the unassigned queue
+}
+
+// Role is the user's role on the conversation, or LineRoleNone when they may not see it: a
+// line's supervisors see all of its conversations; its operators see them too, except the
+// unassigned queue without that permission; anyone sees the conversations they handle or take
+// part in.
+func (a ConversationAccess) Role(userRole string) string {
+	switch {
+	case userRole == RoleAdmin:
+		return LineRoleAdmin
+	case a.Supervise:
+		return LineRoleSupervisor
+	case a.Involved:
+		return LineRoleOperator
+	case a.Operate && (a.Assignee != 0 || a.Status != "queued" || a.Queue):
+		return LineRoleOperator
+	}
+	return LineRoleNone
+}
+
+// ConversationAccessOf reads a conversation's access facts for a user in one statement.
+func (s *Store) ConversationAccessOf(ctx context.Context, number, userID int64) (ConversationAccess, error) {
+	var a ConversationAccess
+	err := s.pool.QueryRow(ctx, `WITH mine AS (
+			SELECT g.kind, g.permissions, lg.line_id FROM group_members m JOIN groups g ON g.id = m.group_id
+			LEFT JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = $2)
+		SELECT c.line_id, c.status, coalesce(c.assignee_id, 0),
+			c.assignee_id IS NOT DISTINCT FROM $2 OR $2 = ANY(c.participants),
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = c.line_id AND mine.kind = 'supervisors'),
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = c.line_id AND mine.kind = 'operators'),
+			EXISTS (SELECT 1 FROM mine WHERE 'unassigned_queue' = ANY(mine.permissions))
+		FROM conversations c WHERE c.number = $1`, number, userID).
+		Scan(&a.LineID, &a.Status, &a.Assignee, &a.Involved, &a.Supervise, &a.Operate, &a.Queue)
+	return a, translate(err, "conversation access")
+}
+
+// ChatLineRole is the user's role on a chat's line (LineRoleNone: they may not see the chat),
+// with the chat's route; ErrNotFound for an unknown chat.
+func (s *Store) ChatLineRole(ctx context.Context, chatID uuid.UUID, user User) (ChatRoute, string, error) {
+	route, err := s.ChatRoute(ctx, chatID)
+	if err != nil || user.Role == RoleAdmin {
+		return route, LineRoleAdmin, err
+	}
+	a, err := s.AccessOf(ctx, user.ID)
+	if err != nil {
+		return route, LineRoleNone, err
+	}
+	switch {
+	case slices.Contains(a.SupervisorLines, route.LineID):
+		return route, LineRoleSupervisor, nil
+	case slices.Contains(a.OperatorLines, route.LineID):
+		return route, LineRoleOperator, nil
+	}
+	return route, LineRoleNone, nil
+}
+
+// ListScope limits a conversation list to what a user may see; nil sees everything (admins).
+type ListScope struct {
+	UserID int64
+	// Lines are the lines whose conversations the user sees; UnassignedLines those whose
+	// unassigned queue they see.
+	Lines, UnassignedLines []int64
+}
+
+// ListScopeOf is the scope of a non-admin user's conversation lists.
+func (s *Store) ListScopeOf(ctx context.Context, userID int64) (*ListScope, error) {
+	a, err := s.AccessOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	sc := &ListScope{UserID: userID, Lines: append(append([]int64{}, a.OperatorLines...), a.SupervisorLines...),
+		UnassignedLines: append([]int64{}, a.SupervisorLines...)}
+	if slices.Contains(a.Permissions, PermUnassignedQueue) {
+		sc.UnassignedLines = append(sc.UnassignedLines, a.OperatorLines...)
+	}
+	return sc, nil
+}
