@@ -48,7 +48,9 @@ func TestPermissionMatrix(t *testing.T) {
 	}{
 		{"nobody", &http.Client{}, 0}, {"operator", operator, 1}, {"supervisor", supervisor, 2}, {"admin", a.http, 3},
 	}
-	need := map[string]int{"public": 0, "channel_token": 0, "signed_in": 1, "conversation": 1, "chat": 1, "supervisor": 2, "admin": 3}
+	need := map[string]int{"public": 0, "channel_token": 0, "signed_in": 1, "conversation": 1, "chat": 1, "supervisor": 2, "admin": 3,
+		// The matrix's supervisor supervises no line; TestOperatorsSeeAndActOnlyOnTheirLines has one who does.
+		"line_supervisor": 3}
 	param := regexp.MustCompile(`:(\w+)`)
 	rules := api.RouteRules()
 	keys := make([]string, 0, len(rules))
@@ -171,4 +173,12 @@ func TestOperatorsSeeAndActOnlyOnTheirLines(t *testing.T) {
 	require.Equal(t, http.StatusConflict, a.do(olgaC, "POST", conv(s1)+"/return", nil, nil).status)
 	res = a.do(samC, "POST", conv(s1)+"/return", nil, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
+
+	// Sam changes his line's settings, not another line's; operators change none.
+	line := func(id int64) string { return "/api/v1/lines/" + strconv.FormatInt(id, 10) }
+	res = a.do(samC, "PATCH", line(sales.lineID), map[string]any{"auto_close_minutes": 45}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Equal(t, http.StatusForbidden, a.do(samC, "PATCH", line(support.lineID), map[string]any{"auto_close_minutes": 45}, nil).status)
+	require.Equal(t, http.StatusForbidden, a.do(olgaC, "PATCH", line(sales.lineID), map[string]any{"auto_close_minutes": 5}, nil).status)
+	require.Equal(t, http.StatusForbidden, a.do(samC, "POST", "/api/v1/lines", map[string]any{"name": "Mine"}, nil).status, "only admins create lines")
 }

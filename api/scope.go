@@ -2,6 +2,8 @@ package api
 
 import (
 	"errors"
+	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -54,6 +56,28 @@ func (s *Server) chatAccess(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(lineRoleKey, role)
+		return next(c)
+	}
+}
+
+// lineSupervisor lets through an admin or a supervisor of the line in the path.
+func (s *Server) lineSupervisor(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := currentUser(c)
+		if u.Role == store.RoleAdmin {
+			return next(c)
+		}
+		id, err := pathID(c, "line")
+		if err != nil {
+			return err
+		}
+		a, err := s.store.AccessOf(c.Request().Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(a.SupervisorLines, id) {
+			return newError(http.StatusForbidden, "forbidden", "only an admin or a supervisor of line %d may change it", id)
+		}
 		return next(c)
 	}
 }

@@ -74,6 +74,9 @@ const (
 	ruleConversation rule = "conversation"
 	// ruleChat is a signed-in user of the chat's line (or an admin); others get 404.
 	ruleChat rule = "chat"
+	// ruleLineSupervisor is an admin or a supervisor of the line in the path (seed 004:
+	// supervisors change their lines' settings).
+	ruleLineSupervisor rule = "line_supervisor"
 )
 
 // router registers routes with their rule and keeps the route table.
@@ -97,6 +100,8 @@ func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.conversationAccess}
 	case ruleChat:
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.chatAccess}
+	case ruleLineSupervisor:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.lineSupervisor}
 	default:
 		panic("api: route " + method + " " + path + " has no rule")
 	}
@@ -181,7 +186,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/lines", s.listLines, ruleSignedIn)
 	get("/lines/:id", showByID("line", s.store.LineByID), ruleSignedIn)
 	post("/lines", s.createLine, ruleAdmin)
-	patch("/lines/:id", s.updateLine, ruleAdmin)
+	patch("/lines/:id", s.updateLine, ruleLineSupervisor)
 	get("/regulations", s.listRegulations, ruleSignedIn)
 	get("/regulations/:id", showByID("regulation", s.store.RegulationByID), ruleSignedIn)
 	post("/regulations", s.createRegulation, ruleAdmin)
