@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -74,6 +75,17 @@ var (
 	addressLoginLimit = store.LoginLimit{Failures: 50, Window: 15 * time.Minute, Block: 15 * time.Minute}
 )
 
+// pruneLoginFailures drops finished failure counts, at most once an hour per process.
+func (s *Server) pruneLoginFailures(ctx context.Context) {
+	last := s.lastPrune.Load()
+	if time.Since(time.Unix(0, last)) < time.Hour || !s.lastPrune.CompareAndSwap(last, time.Now().UnixNano()) {
+		return
+	}
+	if err := s.store.PruneLoginFailures(ctx, accountLoginLimit.Window); err != nil {
+		s.logger.WarnContext(ctx, "prune login failures", "error", err)
+	}
+}
+
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -100,11 +112,20 @@ func (s *Server) login(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	// Guessing is throttled per account and per client address, in PostgreSQL so every api
-	// replica counts the same failures; a blocked sign-in is refused before any hashing.
+	// replica counts alike. Each attempt is counted before the password is checked (and given
+	// back when it was right), so parallel guesses cannot slip past the limit; a blocked sign-in
+	// is refused before any hashing.
 	account, ip := "account:"+strings.ToLower(strings.TrimSpace(req.Email)), "ip:"+c.RealIP()
-	left, err := s.store.LoginBlockedFor(ctx, []string{account, ip})
-	if err != nil {
-		return err
+	var left time.Duration
+	for _, k := range []struct {
+		key   string
+		limit store.LoginLimit
+	}{{account, accountLoginLimit}, {ip, addressLoginLimit}} {
+		d, err := s.store.LoginAttempt(ctx, k.key, k.limit)
+		if err != nil {
+			return err
+		}
+		left = max(left, d)
 	}
 	if left > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(left.Seconds()))))
@@ -113,20 +134,15 @@ func (s *Server) login(c echo.Context) error {
 	}
 	u, err := s.withHashing(ctx, func() (store.User, error) { return s.store.Authenticate(ctx, req.Email, req.Password) })
 	if errors.Is(err, store.ErrNotFound) {
-		if err := s.store.RecordLoginFailure(ctx, account, accountLoginLimit); err != nil {
-			return err
-		}
-		if err := s.store.RecordLoginFailure(ctx, ip, addressLoginLimit); err != nil {
-			return err
-		}
 		return newError(http.StatusUnauthorized, "invalid_credentials", "wrong email or password")
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.store.ClearLoginFailures(ctx, account); err != nil {
+	if err := s.store.LoginSucceeded(ctx, account, ip); err != nil {
 		return err
 	}
+	s.pruneLoginFailures(ctx)
 	token, err := s.store.CreateSession(ctx, u.ID)
 	if err != nil {
 		return err
@@ -193,6 +209,10 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	u := currentUser(c)
+	if via, _ := c.Get(viaTokenKey).(bool); via {
+		// A token minting tokens would outlive its own expiry and revocation.
+		return newError(http.StatusForbidden, "forbidden", "API tokens are made from a signed-in session, not with another token")
+	}
 	var problems fieldErrors
 	checkText(&problems, "name", req.Name, maxNameLen)
 	if req.Role != "" && store.RoleRank(req.Role) == 0 {
@@ -207,11 +227,6 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	nt := store.NewAPIToken{UserID: u.ID, Name: strings.TrimSpace(req.Name), Role: req.Role}
-	if via, _ := c.Get(viaTokenKey).(bool); via && req.Role == "" {
-		// A caller signed in with a token may hold less than the owner's role; a token it makes
-		// gets no more than that.
-		nt.Role = u.Role
-	}
 	if req.ExpiresInDays > 0 {
 		at := time.Now().Add(time.Duration(req.ExpiresInDays) * 24 * time.Hour)
 		nt.ExpiresAt = &at

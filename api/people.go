@@ -166,7 +166,7 @@ func (s *Server) updateUser(c echo.Context) error {
 		return err
 	}
 	var problems fieldErrors
-	for _, f := range []string{"email", "name", "role", "disabled"} {
+	for _, f := range []string{"email", "name", "role", "disabled", "password"} {
 		if v, ok := raw[f]; ok && string(v) == "null" {
 			problems.add("%s cannot be null", f)
 		}

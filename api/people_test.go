@@ -96,8 +96,14 @@ func TestAdminSetsAPasswordAndTheUsersSessionsEnd(t *testing.T) {
 	ivan := a.login("ivan@example.com", "first-password")
 	require.Equal(t, http.StatusOK, a.do(ivan, "GET", "/api/v1/users", nil, nil).status, "a supervisor lists users")
 
+	link := a.do(a.http, "POST", fmt.Sprintf("/api/v1/users/%d/password-link", u.User.ID), nil, nil)
+	require.Equal(t, http.StatusCreated, link.status, link.text)
+	var unused struct{ Token string }
+	link.json(t, &unused)
 	res = a.do(a.http, "PUT", fmt.Sprintf("/api/v1/users/%d/password", u.User.ID), map[string]string{"password": "second-password"}, nil)
 	require.Equal(t, http.StatusNoContent, res.status, res.text)
+	res = a.do(&http.Client{}, "POST", "/api/v1/auth/password", map[string]string{"token": unused.Token, "password": "from-an-old-link"}, nil)
+	require.Equal(t, "invalid_link", res.errorCode(t), "a new password spends the links given before it")
 	require.Equal(t, http.StatusUnauthorized, a.do(ivan, "GET", "/api/v1/me", nil, nil).status, "the old session ended")
 	require.Equal(t, http.StatusUnauthorized, a.tryLogin("ivan@example.com", "first-password"))
 	require.Equal(t, http.StatusOK, a.tryLogin("ivan@example.com", "second-password"))
@@ -106,6 +112,10 @@ func TestAdminSetsAPasswordAndTheUsersSessionsEnd(t *testing.T) {
 func TestDisablingAUserStopsTheirSessionsAndTokensAtOnce(t *testing.T) {
 	a := newApp(t, appOptions{noTemporal: true})
 	op, opClient := a.newOperator("petr@example.com", "Petr")
+	link := a.do(a.http, "POST", fmt.Sprintf("/api/v1/users/%d/password-link", op.ID), nil, nil)
+	require.Equal(t, http.StatusCreated, link.status, link.text)
+	var pending struct{ Token string }
+	link.json(t, &pending)
 	res := a.do(opClient, "POST", "/api/v1/tokens", map[string]string{"name": "script"}, nil)
 	require.Equal(t, http.StatusCreated, res.status, res.text)
 	var tok struct{ Token string }
@@ -129,6 +139,8 @@ func TestDisablingAUserStopsTheirSessionsAndTokensAtOnce(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.Equal(t, http.StatusOK, a.do(&http.Client{}, "GET", "/api/v1/me", nil, bearer).status)
 	require.Equal(t, http.StatusUnauthorized, a.do(opClient, "GET", "/api/v1/me", nil, nil).status)
+	res = a.do(&http.Client{}, "POST", "/api/v1/auth/password", map[string]string{"token": pending.Token, "password": "from-before-disabling"}, nil)
+	require.Equal(t, "invalid_link", res.errorCode(t), "disabling spends the user's links")
 }
 
 func TestTheLastAdminStays(t *testing.T) {
@@ -169,8 +181,12 @@ func TestUserInputIsChecked(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, res.status, res.text)
 		require.Contains(t, res.text, tc.want)
 	}
-	res := a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/users/%d", a.admin.ID), `{"name": null}`, nil)
-	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	for _, body := range []string{`{"name": null}`, `{"password": null}`, `{"password": "via-patch-1"}`} {
+		res := a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/users/%d", a.admin.ID), body, nil)
+		require.Equal(t, http.StatusBadRequest, res.status, "%s: %s", body, res.text)
+	}
+	res := a.do(a.http, "GET", "/api/v1/me", nil, nil)
+	require.Equal(t, http.StatusOK, res.status)
 	res = a.do(a.http, "PATCH", "/api/v1/users/424242", map[string]any{"name": "Ghost"}, nil)
 	require.Equal(t, http.StatusNotFound, res.status, res.text)
 	res = a.do(a.http, "GET", "/api/v1/users", nil, nil)

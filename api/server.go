@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,6 +51,8 @@ type Server struct {
 	handoff       *inbound.Handoff
 	// hashing limits concurrent password checks (argon2id takes 19 MiB each).
 	hashing chan struct{}
+	// lastPrune is when this process last pruned finished sign-in failure counts (UnixNano).
+	lastPrune atomic.Int64
 }
 
 // rule is who may call a route. Every route names one, and the permission matrix test fails for

@@ -114,7 +114,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch UserChange) (UserIn
 			return ErrLastAdmin
 		}
 		if ch.Disabled != nil && *ch.Disabled {
-			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+			if err := endSessionsAndLinks(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -127,7 +127,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch UserChange) (UserIn
 	return out, translate(err, "update user")
 }
 
-// SetPassword replaces a user's password and ends their sessions.
+// SetPassword replaces a user's password, ends their sessions and spends their password links.
 func (s *Store) SetPassword(ctx context.Context, id int64, password string) error {
 	hash, err := HashPassword(password)
 	if err != nil {
@@ -146,7 +146,16 @@ func setPassword(ctx context.Context, tx pgx.Tx, id int64, hash string) error {
 	if tag.RowsAffected() == 0 {
 		return pgx.ErrNoRows
 	}
-	_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
+	return endSessionsAndLinks(ctx, tx, id)
+}
+
+// endSessionsAndLinks signs a user out everywhere and spends their unused password links: after
+// a new password or while disabled, an old link must not set another.
+func endSessionsAndLinks(ctx context.Context, tx pgx.Tx, id int64) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE password_links SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, id)
 	return err
 }
 

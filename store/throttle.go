@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
-// LoginLimit is how many failed sign-ins a key may have within Window before it is blocked for
+// LoginLimit is how many sign-in attempts a key may fail within Window before it is blocked for
 // Block.
 type LoginLimit struct {
 	Failures int
@@ -13,33 +16,60 @@ type LoginLimit struct {
 	Block    time.Duration
 }
 
-// LoginBlockedFor returns how long sign-in stays blocked for the most blocked of keys (0: not
-// blocked).
-func (s *Store) LoginBlockedFor(ctx context.Context, keys []string) (time.Duration, error) {
-	var left *float64
-	err := s.pool.QueryRow(ctx, `SELECT extract(epoch FROM max(blocked_until) - now())::float8 FROM login_failures
-		WHERE key = ANY($1) AND blocked_until > now()`, keys).Scan(&left)
-	if err != nil || left == nil {
-		return 0, translate(err, "login blocked")
+// LoginAttempt counts a sign-in attempt against key before its password is checked, and
+// answers how long the key stays blocked (0: go ahead). Counting first, under the row's lock,
+// means a burst of parallel guesses cannot all pass the check before any failure is recorded;
+// a successful sign-in takes its attempt back (LoginSucceeded).
+func (s *Store) LoginAttempt(ctx context.Context, key string, l LoginLimit) (time.Duration, error) {
+	var blocked time.Duration
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var failures int
+		var windowStart time.Time
+		var blockedUntil *time.Time
+		var now time.Time
+		err := tx.QueryRow(ctx, `SELECT failures, window_start, blocked_until, now() FROM login_failures WHERE key = $1 FOR UPDATE`, key).
+			Scan(&failures, &windowStart, &blockedUntil, &now)
+		if errors.Is(err, pgx.ErrNoRows) {
+			_, err = tx.Exec(ctx, `INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, now())
+				ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures + 1`, key)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if blockedUntil != nil && blockedUntil.After(now) {
+			blocked = blockedUntil.Sub(now)
+			return nil
+		}
+		if now.Sub(windowStart) > l.Window {
+			failures, windowStart = 0, now
+		}
+		failures++
+		blockedUntil = nil
+		if failures > l.Failures {
+			until := now.Add(l.Block)
+			blockedUntil, blocked = &until, l.Block
+		}
+		_, err = tx.Exec(ctx, `UPDATE login_failures SET failures = $2, window_start = $3, blocked_until = $4 WHERE key = $1`,
+			key, failures, windowStart, blockedUntil)
+		return err
+	})
+	return blocked, translate(err, "login attempt")
+}
+
+// LoginSucceeded forgets an account's failures after a good sign-in and takes the attempt back
+// from the other keys it was counted against (the client address).
+func (s *Store) LoginSucceeded(ctx context.Context, account string, others ...string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, account)
+	if err == nil && len(others) > 0 {
+		_, err = s.pool.Exec(ctx, `UPDATE login_failures SET failures = greatest(failures - 1, 0) WHERE key = ANY($1)`, others)
 	}
-	return time.Duration(*left * float64(time.Second)), nil
+	return translate(err, "login succeeded")
 }
 
-// RecordLoginFailure counts a failed sign-in against key and blocks the key once it reaches the
-// limit within the window.
-func (s *Store) RecordLoginFailure(ctx context.Context, key string, l LoginLimit) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO login_failures AS f (key, failures, window_start) VALUES ($1, 1, now())
-		ON CONFLICT (key) DO UPDATE SET
-			failures = CASE WHEN f.window_start < now() - $2::interval THEN 1 ELSE f.failures + 1 END,
-			window_start = CASE WHEN f.window_start < now() - $2::interval THEN now() ELSE f.window_start END,
-			blocked_until = CASE WHEN f.window_start >= now() - $2::interval AND f.failures + 1 >= $3
-				THEN now() + $4::interval ELSE f.blocked_until END`,
-		key, l.Window, l.Failures, l.Block)
-	return translate(err, "record login failure")
-}
-
-// ClearLoginFailures forgets the failures of key (after a successful sign-in).
-func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, key)
-	return translate(err, "clear login failures")
+// PruneLoginFailures deletes counts whose window and block are over.
+func (s *Store) PruneLoginFailures(ctx context.Context, window time.Duration) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE window_start < now() - $1::interval
+		AND (blocked_until IS NULL OR blocked_until < now())`, window)
+	return translate(err, "prune login failures")
 }
