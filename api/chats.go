@@ -56,6 +56,10 @@ type automatedBody struct {
 // automated takes a message from a funnel, a broadcast or an AI: sent at once, queued while a
 // conversation is active (funnel, broadcast) or dropped (AI).
 func (s *Server) automated(c echo.Context) error {
+	// Funnels, broadcasts and AI answers come from integrations, not from operators typing.
+	if role, _ := c.Get(lineRoleKey).(string); role != store.LineRoleAdmin && role != store.LineRoleSupervisor {
+		return newError(http.StatusForbidden, "forbidden", "automated messages come from integrations, with an admin's or the line supervisor's token")
+	}
 	route, err := s.chatRoute(c)
 	if err != nil {
 		return err

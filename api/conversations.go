@@ -238,6 +238,9 @@ func (s *Server) assignOrTransfer(name string) echo.HandlerFunc {
 		} else if !ok {
 			return newError(http.StatusBadRequest, "invalid_fields", "assignee_id %d is not a user", body.AssigneeID)
 		}
+		if err := s.checkWorksOnLine(c, "assignee_id", body.AssigneeID); err != nil {
+			return err
+		}
 		var arg any = workflows.AssignRequest{ActionRequest: actor(c), AssigneeID: body.AssigneeID}
 		if name == workflows.UpdateTransfer {
 			arg = workflows.TransferRequest{ActionRequest: actor(c), AssigneeID: body.AssigneeID, Comment: body.Comment}

@@ -195,7 +195,7 @@ func TestOperatorCannotAssignAColleaguesConversation(t *testing.T) {
 	// NUL in a title or an automated message is refused before it reaches the workflow.
 	res = a.do(ann, "PATCH", path, `{"title":"a\u0000b"}`, nil)
 	require.Equal(t, http.StatusBadRequest, res.status)
-	res = a.do(ann, "POST", "/api/v1/chats/"+in.ChatID+"/automated", `{"kind":"tunnel","text":"a\u0000b"}`, nil)
+	res = a.do(a.http, "POST", "/api/v1/chats/"+in.ChatID+"/automated", `{"kind":"tunnel","text":"a\u0000b"}`, nil)
 	require.Equal(t, http.StatusBadRequest, res.status)
 	res, _ = a.inbound(cs, "2", map[string]any{"contact": map[string]any{"external_id": "u-1"}, "text": "a\u0000b"})
 	require.Equal(t, http.StatusBadRequest, res.status)

@@ -116,6 +116,9 @@ func TestOperatorsSeeAndActOnlyOnTheirLines(t *testing.T) {
 	group("Sales juniors", store.GroupOperators, []string{store.PermOmni}, sales.lineID, nina.ID)
 	group("Support operators", store.GroupOperators, []string{store.PermOmni, store.PermUnassignedQueue}, support.lineID, pavel.ID)
 	group("Sales supervisors", store.GroupSupervisors, nil, sales.lineID, sam.ID)
+	// Nina also works Support's queue: that opens Support's queue to her, not Sales'.
+	group("Support juniors", store.GroupOperators, []string{store.PermOmni, store.PermUnassignedQueue}, support.lineID, nina.ID)
+	outsider := a.newUser("out@desk.example", "Out", store.RoleOperator)
 	olgaC, pavelC, ninaC := a.login("olga@desk.example", "pw-Olga"), a.login("pavel@desk.example", "pw-Pavel"), a.login("nina@desk.example", "pw-Nina")
 	samC, idleC := a.login("sam@desk.example", "pw-Sam"), a.login("idle@desk.example", "pw-Idle")
 
@@ -137,7 +140,7 @@ func TestOperatorsSeeAndActOnlyOnTheirLines(t *testing.T) {
 	require.Equal(t, []int64{s1}, listed(olgaC, "all"))
 	require.Equal(t, []int64{s1}, listed(olgaC, "unassigned"))
 	require.Equal(t, []int64{p1}, listed(pavelC, "all"))
-	require.Empty(t, listed(ninaC, "unassigned"), "no unassigned queue without the permission")
+	require.Equal(t, []int64{p1}, listed(ninaC, "unassigned"), "Support's queue only: Sales' needs the permission on a Sales group")
 	require.Empty(t, listed(idleC, "all"), "a supervisor of no line sees nothing")
 	require.Equal(t, []int64{s1}, listed(samC, "unassigned"))
 	require.ElementsMatch(t, []int64{s1, p1}, listed(a.http, "all"), "the admin sees every line")
@@ -154,14 +157,26 @@ func TestOperatorsSeeAndActOnlyOnTheirLines(t *testing.T) {
 	notThere(olgaC, "POST", "/api/v1/conversations", map[string]any{"chat_id": inSupport.ChatID})
 	notThere(ninaC, "GET", conv(s1), nil)
 	notThere(ninaC, "POST", conv(s1)+"/take", nil)
+	notThere(ninaC, "GET", "/api/v1/chats/"+inSales.ChatID+"/messages", nil)
 	notThere(samC, "POST", conv(p1)+"/assign", map[string]any{"assignee_id": pavel.ID})
 	notThere(idleC, "GET", conv(s1), nil)
 
+	// Operators may not add participants to a queued conversation, nor hand it to someone off the
+	// line, nor post automated messages.
+	res := a.do(olgaC, "PATCH", conv(s1), map[string]any{"participants": []int64{olga.ID, pavel.ID}}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	res = a.do(olgaC, "POST", conv(s1)+"/assign", map[string]any{"assignee_id": outsider.ID}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	require.Contains(t, res.text, "does not work on line")
+	res = a.do(olgaC, "POST", "/api/v1/chats/"+inSales.ChatID+"/automated", map[string]any{"kind": "broadcast", "text": "sale!"}, nil)
+	require.Equal(t, http.StatusForbidden, res.status, res.text)
+
 	// Sam supervises Sales: he assigns its conversation to Nina, who then sees and answers it.
-	res := a.do(samC, "POST", conv(s1)+"/assign", map[string]any{"assignee_id": nina.ID}, nil)
+	res = a.do(samC, "POST", conv(s1)+"/assign", map[string]any{"assignee_id": nina.ID}, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.Equal(t, []int64{s1}, listed(ninaC, "mine"))
-	require.Equal(t, []int64{s1}, listed(ninaC, "all"))
+	require.ElementsMatch(t, []int64{s1, p1}, listed(ninaC, "all"))
+	require.Equal(t, http.StatusOK, a.do(ninaC, "GET", "/api/v1/chats/"+inSales.ChatID+"/messages", nil, nil).status, "her conversation's chat")
 	res = a.do(ninaC, "POST", conv(s1)+"/messages", map[string]any{"text": "It costs 10"}, nil)
 	require.Equal(t, http.StatusCreated, res.status, res.text)
 	// Olga works on Sales too, but the conversation is Nina's: she reads it, may not change it.
@@ -173,6 +188,8 @@ func TestOperatorsSeeAndActOnlyOnTheirLines(t *testing.T) {
 	require.Equal(t, http.StatusConflict, a.do(olgaC, "POST", conv(s1)+"/return", nil, nil).status)
 	res = a.do(samC, "POST", conv(s1)+"/return", nil, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(samC, "POST", "/api/v1/chats/"+inSales.ChatID+"/automated", map[string]any{"kind": "broadcast", "text": "sale!"}, nil)
+	require.Equal(t, http.StatusOK, res.status, "a line supervisor's integration posts automated messages: %s", res.text)
 
 	// Sam changes his line's settings, not another line's; operators change none.
 	line := func(id int64) string { return "/api/v1/lines/" + strconv.FormatInt(id, 10) }

@@ -16,6 +16,9 @@ import (
 // request names (store.LineRole*); the workflows judge actions by it.
 const lineRoleKey = "linedesk.line_role"
 
+// lineKey holds the line of the conversation a request names.
+const lineKey = "linedesk.line"
+
 // conversationAccess lets through only users who may see the conversation in the path; to
 // everyone else it does not exist (404), so numbers of other lines' conversations tell nothing.
 func (s *Server) conversationAccess(next echo.HandlerFunc) echo.HandlerFunc {
@@ -37,8 +40,23 @@ func (s *Server) conversationAccess(next echo.HandlerFunc) echo.HandlerFunc {
 			return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
 		}
 		c.Set(lineRoleKey, role)
+		c.Set(lineKey, a.LineID)
 		return next(c)
 	}
+}
+
+// checkWorksOnLine refuses to hand the conversation of the request to a user who does not work
+// on its line (an admin always does).
+func (s *Server) checkWorksOnLine(c echo.Context, field string, userID int64) error {
+	line, _ := c.Get(lineKey).(int64)
+	ok, err := s.store.WorksOnLine(c.Request().Context(), userID, line)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return newError(http.StatusBadRequest, "invalid_fields", "%s %d does not work on line %d", field, userID, line)
+	}
+	return nil
 }
 
 // chatAccess lets through only users of the chat's line (and admins).

@@ -321,10 +321,12 @@ func (s *Store) MissingIDs(ctx context.Context, table string, ids []int64) ([]in
 }
 
 // Access is what a user may reach through their groups: the lines they work on as an operator
-// or supervise, and the union of their groups' permissions.
+// or supervise, the lines whose unassigned queue an operator group of theirs opens, and the
+// union of their groups' permissions.
 type Access struct {
 	OperatorLines   []int64  `json:"operator_lines"`
 	SupervisorLines []int64  `json:"supervisor_lines"`
+	QueueLines      []int64  `json:"queue_lines"`
 	Permissions     []string `json:"permissions"`
 }
 
@@ -334,10 +336,12 @@ func (s *Store) AccessOf(ctx context.Context, userID int64) (Access, error) {
 	err := s.pool.QueryRow(ctx, `SELECT
 		coalesce(array_agg(DISTINCT lg.line_id ORDER BY lg.line_id) FILTER (WHERE g.kind = 'operators' AND lg.line_id IS NOT NULL), '{}'),
 		coalesce(array_agg(DISTINCT lg.line_id ORDER BY lg.line_id) FILTER (WHERE g.kind = 'supervisors' AND lg.line_id IS NOT NULL), '{}'),
+		coalesce(array_agg(DISTINCT lg.line_id ORDER BY lg.line_id) FILTER (WHERE g.kind = 'operators' AND lg.line_id IS NOT NULL
+			AND 'unassigned_queue' = ANY(g.permissions)), '{}'),
 		coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM group_members m2 JOIN groups g2 ON g2.id = m2.group_id,
 			unnest(g2.permissions) p WHERE m2.user_id = $1), '{}')
 		FROM group_members m JOIN groups g ON g.id = m.group_id LEFT JOIN line_groups lg ON lg.group_id = g.id
-		WHERE m.user_id = $1`, userID).Scan(&a.OperatorLines, &a.SupervisorLines, &a.Permissions)
+		WHERE m.user_id = $1`, userID).Scan(&a.OperatorLines, &a.SupervisorLines, &a.QueueLines, &a.Permissions)
 	return a, translate(err, "access")
 }
 

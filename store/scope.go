@@ -24,7 +24,7 @@ type ConversationAccess struct {
 	Involved  bool // the user is the assignee or a participant
 	Supervise bool // the user is in a supervisor group of the line
 	Operate   bool // the user is in an operator group of the line
-	Queue     bool // one of the user's groups gives the unassigned queue
+	Queue     bool // an operator group of the user opens the line's unassigned queue
 }
 
 // Role is the user's role on the conversation, or LineRoleNone when they may not see it: a
@@ -55,14 +55,17 @@ func (s *Store) ConversationAccessOf(ctx context.Context, number, userID int64) 
 			c.assignee_id IS NOT DISTINCT FROM $2 OR $2 = ANY(c.participants),
 			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = c.line_id AND mine.kind = 'supervisors'),
 			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = c.line_id AND mine.kind = 'operators'),
-			EXISTS (SELECT 1 FROM mine WHERE 'unassigned_queue' = ANY(mine.permissions))
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = c.line_id AND mine.kind = 'operators'
+				AND 'unassigned_queue' = ANY(mine.permissions))
 		FROM conversations c WHERE c.number = $1`, number, userID).
 		Scan(&a.LineID, &a.Status, &a.Assignee, &a.Involved, &a.Supervise, &a.Operate, &a.Queue)
 	return a, translate(err, "conversation access")
 }
 
-// ChatLineRole is the user's role on a chat's line (LineRoleNone: they may not see the chat),
-// with the chat's route; ErrNotFound for an unknown chat.
+// ChatLineRole is the user's role on a chat (LineRoleNone: they may not see it), with the chat's
+// route; ErrNotFound for an unknown chat. The rule is the conversations' one: a line's
+// supervisors see its chats; its operators too, except a chat waiting in an unassigned queue
+// they may not see; and anyone sees the chat of a conversation they handle or take part in.
 func (s *Store) ChatLineRole(ctx context.Context, chatID uuid.UUID, user User) (ChatRoute, string, error) {
 	route, err := s.ChatRoute(ctx, chatID)
 	if err != nil || user.Role == RoleAdmin {
@@ -72,10 +75,19 @@ func (s *Store) ChatLineRole(ctx context.Context, chatID uuid.UUID, user User) (
 	if err != nil {
 		return route, LineRoleNone, err
 	}
-	switch {
-	case slices.Contains(a.SupervisorLines, route.LineID):
+	if slices.Contains(a.SupervisorLines, route.LineID) {
 		return route, LineRoleSupervisor, nil
-	case slices.Contains(a.OperatorLines, route.LineID):
+	}
+	var waiting, involved bool
+	err = s.pool.QueryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM conversations WHERE chat_id = $1 AND status = 'queued' AND assignee_id IS NULL),
+		EXISTS (SELECT 1 FROM conversations WHERE chat_id = $1 AND (assignee_id = $2 OR $2 = ANY(participants)))`,
+		chatID, user.ID).Scan(&waiting, &involved)
+	if err != nil {
+		return route, LineRoleNone, translate(err, "chat access")
+	}
+	operate := slices.Contains(a.OperatorLines, route.LineID)
+	if involved || (operate && (!waiting || slices.Contains(a.QueueLines, route.LineID))) {
 		return route, LineRoleOperator, nil
 	}
 	return route, LineRoleNone, nil
@@ -95,10 +107,15 @@ func (s *Store) ListScopeOf(ctx context.Context, userID int64) (*ListScope, erro
 	if err != nil {
 		return nil, err
 	}
-	sc := &ListScope{UserID: userID, Lines: append(append([]int64{}, a.OperatorLines...), a.SupervisorLines...),
-		UnassignedLines: append([]int64{}, a.SupervisorLines...)}
-	if slices.Contains(a.Permissions, PermUnassignedQueue) {
-		sc.UnassignedLines = append(sc.UnassignedLines, a.OperatorLines...)
-	}
-	return sc, nil
+	return &ListScope{UserID: userID, Lines: append(append([]int64{}, a.OperatorLines...), a.SupervisorLines...),
+		UnassignedLines: append(append([]int64{}, a.SupervisorLines...), a.QueueLines...)}, nil
+}
+
+// WorksOnLine reports whether a user is an admin or in an operator or supervisor group of the line.
+func (s *Store) WorksOnLine(ctx context.Context, userID, lineID int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin' AND disabled_at IS NULL)
+		OR EXISTS (SELECT 1 FROM group_members m JOIN line_groups lg ON lg.group_id = m.group_id
+			JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL WHERE m.user_id = $1 AND lg.line_id = $2)`, userID, lineID).Scan(&ok)
+	return ok, translate(err, "works on line")
 }

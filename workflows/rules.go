@@ -211,6 +211,11 @@ func checkEdit(s *ConversationState, r EditRequest) error {
 	if s.AssigneeID != 0 {
 		return checkOwner(s, r.ActionRequest)
 	}
+	// Participants of a conversation nobody holds yet are for a supervisor to choose: an
+	// operator adding colleagues to the queue would hand them a conversation unasked.
+	if r.Participants != nil && !isPrivileged(r.ActorRole) {
+		return refuse(CodeNotTaken, "conversation #%d is not taken yet; take it before adding participants", s.Number)
+	}
 	return nil
 }
 
