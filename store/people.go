@@ -186,19 +186,23 @@ func (s *Store) CreatePasswordLink(ctx context.Context, userID int64) (string, t
 }
 
 // UsePasswordLink sets the password of the link's user and spends the link. An unknown, used or
-// expired link, or one of a disabled user, is ErrNotFound.
+// expired link, or one of a disabled user, is ErrNotFound. The link is looked up (and locked)
+// before the password is hashed, so made-up tokens cost no hashing.
 func (s *Store) UsePasswordLink(ctx context.Context, token, password string) (User, error) {
-	hash, err := HashPassword(password)
-	if err != nil {
-		return User{}, err
-	}
 	var u User
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var id int64
-		err := tx.QueryRow(ctx, `UPDATE password_links l SET used_at = now() FROM users u
-			WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > now() AND u.id = l.user_id AND u.disabled_at IS NULL
-			RETURNING l.user_id`, tokenHash(token)).Scan(&id)
+		err := tx.QueryRow(ctx, `SELECT l.user_id FROM password_links l JOIN users u ON u.id = l.user_id
+			WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > now() AND u.disabled_at IS NULL
+			FOR UPDATE OF l`, tokenHash(token)).Scan(&id)
 		if err != nil {
+			return err
+		}
+		hash, err := HashPassword(password)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE password_links SET used_at = now() WHERE token_hash = $1`, tokenHash(token)); err != nil {
 			return err
 		}
 		if err := setPassword(ctx, tx, id, hash); err != nil {
