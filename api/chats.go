@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -12,23 +11,14 @@ import (
 	"github.com/linedesk/linedesk/workflows"
 )
 
-func (s *Server) chatRoute(c echo.Context) (store.ChatRoute, error) {
-	id, err := uuid.Parse(c.Param("id"))
-	if err != nil {
-		return store.ChatRoute{}, notFoundErr("chat " + c.Param("id"))
-	}
-	route, err := s.store.ChatRoute(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.ChatRoute{}, notFoundErr("chat " + c.Param("id"))
-	}
-	return route, err
+// chatRoute is the chat the request names, as chatAccess found it.
+func chatRoute(c echo.Context) store.ChatRoute {
+	r, _ := c.Get(chatRouteKey).(store.ChatRoute)
+	return r
 }
 
 func (s *Server) getChat(c echo.Context) error {
-	route, err := s.chatRoute(c)
-	if err != nil {
-		return err
-	}
+	route := chatRoute(c)
 	chat, err := s.store.ChatByID(c.Request().Context(), route.ChatID)
 	if err != nil {
 		return err
@@ -37,10 +27,7 @@ func (s *Server) getChat(c echo.Context) error {
 }
 
 func (s *Server) chatMessages(c echo.Context) error {
-	route, err := s.chatRoute(c)
-	if err != nil {
-		return err
-	}
+	route := chatRoute(c)
 	msgs, err := s.store.ChatMessages(c.Request().Context(), route.ChatID, 500)
 	if err != nil {
 		return err
@@ -60,10 +47,7 @@ func (s *Server) automated(c echo.Context) error {
 	if role, _ := c.Get(lineRoleKey).(string); role != store.LineRoleAdmin && role != store.LineRoleSupervisor {
 		return newError(http.StatusForbidden, "forbidden", "automated messages come from integrations, with an admin's or the line supervisor's token")
 	}
-	route, err := s.chatRoute(c)
-	if err != nil {
-		return err
-	}
+	route := chatRoute(c)
 	var b automatedBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
@@ -95,10 +79,7 @@ func (s *Server) automated(c echo.Context) error {
 // writeInChat sends an operator's message in the chat outside any conversation; refused while a
 // conversation is active (write inside it instead).
 func (s *Server) writeInChat(c echo.Context) error {
-	route, err := s.chatRoute(c)
-	if err != nil {
-		return err
-	}
+	route := chatRoute(c)
 	var b messageBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err

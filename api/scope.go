@@ -19,6 +19,9 @@ const lineRoleKey = "linedesk.line_role"
 // lineKey holds the line of the conversation a request names.
 const lineKey = "linedesk.line"
 
+// chatRouteKey holds the chat a request names (store.ChatRoute).
+const chatRouteKey = "linedesk.chat_route"
+
 // conversationAccess lets through only users who may see the conversation in the path; to
 // everyone else it does not exist (404), so numbers of other lines' conversations tell nothing.
 func (s *Server) conversationAccess(next echo.HandlerFunc) echo.HandlerFunc {
@@ -66,7 +69,7 @@ func (s *Server) chatAccess(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return notFoundErr("chat " + c.Param("id"))
 		}
-		_, role, err := s.store.ChatLineRole(c.Request().Context(), id, currentUser(c))
+		route, role, err := s.store.ChatLineRole(c.Request().Context(), id, currentUser(c))
 		if errors.Is(err, store.ErrNotFound) || (err == nil && role == store.LineRoleNone) {
 			return notFoundErr("chat " + c.Param("id"))
 		}
@@ -74,6 +77,7 @@ func (s *Server) chatAccess(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(lineRoleKey, role)
+		c.Set(chatRouteKey, route)
 		return next(c)
 	}
 }

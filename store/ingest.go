@@ -242,11 +242,3 @@ type ChatRoute struct {
 	LineID    int64     `json:"line_id"`
 	ContactID int64     `json:"contact_id"`
 }
-
-// ChatRoute returns a chat with its channel's line.
-func (s *Store) ChatRoute(ctx context.Context, chatID uuid.UUID) (ChatRoute, error) {
-	var r ChatRoute
-	err := s.pool.QueryRow(ctx, `SELECT c.id, c.channel_id, ch.line_id, c.contact_id FROM chats c
-		JOIN channels ch ON ch.id = c.channel_id WHERE c.id = $1`, chatID).Scan(&r.ChatID, &r.ChannelID, &r.LineID, &r.ContactID)
-	return r, translate(err, "chat route")
-}

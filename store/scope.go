@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 
 	"github.com/google/uuid"
 )
@@ -27,30 +26,36 @@ type ConversationAccess struct {
 	Queue     bool // an operator group of the user opens the line's unassigned queue
 }
 
-// Role is the user's role on the conversation, or LineRoleNone when they may not see it: a
-// line's supervisors see all of its conversations; its operators see them too, except the
-// unassigned queue without that permission; anyone sees the conversations they handle or take
-// part in.
+// Role is the user's role on the conversation, or LineRoleNone when they may not see it.
 func (a ConversationAccess) Role(userRole string) string {
+	return lineRole(userRole, a.Supervise, a.Involved, a.Operate && (a.Assignee != 0 || a.Status != "queued" || a.Queue))
+}
+
+// lineRole is the one rule of who sees a conversation or chat, and as what: admins see
+// everything; a line's supervisors all of its conversations; anyone the ones they handle or
+// take part in; a line's operators the rest of it, except an unassigned queue they may not see
+// (the caller tells whether that exception applies).
+func lineRole(userRole string, supervise, involved, operatorSees bool) string {
 	switch {
 	case userRole == RoleAdmin:
 		return LineRoleAdmin
-	case a.Supervise:
+	case supervise:
 		return LineRoleSupervisor
-	case a.Involved:
-		return LineRoleOperator
-	case a.Operate && (a.Assignee != 0 || a.Status != "queued" || a.Queue):
+	case involved, operatorSees:
 		return LineRoleOperator
 	}
 	return LineRoleNone
 }
 
+// mineCTE is the user's ($2) groups with the lines they serve, for the access queries.
+const mineCTE = `WITH mine AS (
+	SELECT g.kind, g.permissions, lg.line_id FROM group_members m JOIN groups g ON g.id = m.group_id
+	LEFT JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = $2)`
+
 // ConversationAccessOf reads a conversation's access facts for a user in one statement.
 func (s *Store) ConversationAccessOf(ctx context.Context, number, userID int64) (ConversationAccess, error) {
 	var a ConversationAccess
-	err := s.pool.QueryRow(ctx, `WITH mine AS (
-			SELECT g.kind, g.permissions, lg.line_id FROM group_members m JOIN groups g ON g.id = m.group_id
-			LEFT JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = $2)
+	err := s.pool.QueryRow(ctx, mineCTE+`
 		SELECT c.line_id, c.status, coalesce(c.assignee_id, 0),
 			c.assignee_id IS NOT DISTINCT FROM $2 OR $2 = ANY(c.participants),
 			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = c.line_id AND mine.kind = 'supervisors'),
@@ -63,34 +68,26 @@ func (s *Store) ConversationAccessOf(ctx context.Context, number, userID int64) 
 }
 
 // ChatLineRole is the user's role on a chat (LineRoleNone: they may not see it), with the chat's
-// route; ErrNotFound for an unknown chat. The rule is the conversations' one: a line's
-// supervisors see its chats; its operators too, except a chat waiting in an unassigned queue
-// they may not see; and anyone sees the chat of a conversation they handle or take part in.
+// route; ErrNotFound for an unknown chat. It is the conversations' rule, read in one statement:
+// a line's operators see its chats except one waiting in an unassigned queue they may not see,
+// and anyone sees the chat of a conversation they handle or take part in.
 func (s *Store) ChatLineRole(ctx context.Context, chatID uuid.UUID, user User) (ChatRoute, string, error) {
-	route, err := s.ChatRoute(ctx, chatID)
-	if err != nil || user.Role == RoleAdmin {
-		return route, LineRoleAdmin, err
-	}
-	a, err := s.AccessOf(ctx, user.ID)
+	var r ChatRoute
+	var supervise, involved, operate, waiting, queue bool
+	err := s.pool.QueryRow(ctx, mineCTE+`
+		SELECT c.id, c.channel_id, ch.line_id, c.contact_id,
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = ch.line_id AND mine.kind = 'supervisors'),
+			EXISTS (SELECT 1 FROM conversations v WHERE v.chat_id = c.id AND (v.assignee_id = $2 OR $2 = ANY(v.participants))),
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = ch.line_id AND mine.kind = 'operators'),
+			EXISTS (SELECT 1 FROM conversations v WHERE v.chat_id = c.id AND v.status = 'queued' AND v.assignee_id IS NULL),
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = ch.line_id AND mine.kind = 'operators'
+				AND 'unassigned_queue' = ANY(mine.permissions))
+		FROM chats c JOIN channels ch ON ch.id = c.channel_id WHERE c.id = $1`, chatID, user.ID).
+		Scan(&r.ChatID, &r.ChannelID, &r.LineID, &r.ContactID, &supervise, &involved, &operate, &waiting, &queue)
 	if err != nil {
-		return route, LineRoleNone, err
+		return r, LineRoleNone, translate(err, "chat access")
 	}
-	if slices.Contains(a.SupervisorLines, route.LineID) {
-		return route, LineRoleSupervisor, nil
-	}
-	var waiting, involved bool
-	err = s.pool.QueryRow(ctx, `SELECT
-		EXISTS (SELECT 1 FROM conversations WHERE chat_id = $1 AND status = 'queued' AND assignee_id IS NULL),
-		EXISTS (SELECT 1 FROM conversations WHERE chat_id = $1 AND (assignee_id = $2 OR $2 = ANY(participants)))`,
-		chatID, user.ID).Scan(&waiting, &involved)
-	if err != nil {
-		return route, LineRoleNone, translate(err, "chat access")
-	}
-	operate := slices.Contains(a.OperatorLines, route.LineID)
-	if involved || (operate && (!waiting || slices.Contains(a.QueueLines, route.LineID))) {
-		return route, LineRoleOperator, nil
-	}
-	return route, LineRoleNone, nil
+	return r, lineRole(user.Role, supervise, involved, operate && (!waiting || queue)), nil
 }
 
 // ListScope limits a conversation list to what a user may see; nil sees everything (admins).
