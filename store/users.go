@@ -193,14 +193,20 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id int64) (APIToken, error) 
 // UserByAPIToken returns the owner of a live (not revoked, not expired) token and notes its use.
 // The user's role is the lower of the owner's and the token's.
 func (s *Store) UserByAPIToken(ctx context.Context, token string) (User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, `UPDATE api_tokens t SET last_used_at = now()
+	var u User
+	var tokenRole string
+	err := s.pool.QueryRow(ctx, `UPDATE api_tokens t SET last_used_at = now()
 		FROM users u WHERE u.id = t.user_id AND t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL
 			AND (t.expires_at IS NULL OR t.expires_at > now())
-		RETURNING u.id, u.email, u.name,
-			CASE WHEN t.role IS NOT NULL AND array_position(ARRAY['operator','supervisor','admin'], t.role)
-				< array_position(ARRAY['operator','supervisor','admin'], u.role) THEN t.role ELSE u.role END,
-			u.presence, u.created_at`, tokenHash(token)))
-	return u, translate(err, "user by api token")
+		RETURNING u.id, u.email, u.name, u.role, u.presence, u.created_at, coalesce(t.role, '')`, tokenHash(token)).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt, &tokenRole)
+	if err != nil {
+		return User{}, translate(err, "user by api token")
+	}
+	if tokenRole != "" && RoleRank(tokenRole) < RoleRank(u.Role) {
+		u.Role = tokenRole
+	}
+	return u, nil
 }
 
 // RoleRank orders roles: operator < supervisor < admin (0 for an unknown role).
