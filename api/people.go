@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/mail"
@@ -166,11 +167,7 @@ func (s *Server) updateUser(c echo.Context) error {
 		return err
 	}
 	var problems fieldErrors
-	for _, f := range []string{"email", "name", "role", "disabled", "password"} {
-		if v, ok := raw[f]; ok && string(v) == "null" {
-			problems.add("%s cannot be null", f)
-		}
-	}
+	refuseNulls(&problems, raw, "", "email", "name", "role", "disabled", "password")
 	if b.Password != nil {
 		problems.add("password is set with PUT /api/v1/users/{id}/password or a password link")
 	}
@@ -341,6 +338,15 @@ func (b groupBody) apply(ctx context.Context, s *Server, g *store.Group) error {
 	return problems.err()
 }
 
+// refuseNulls adds a problem for each of fields a PATCH body sets to null (hint follows the message).
+func refuseNulls(problems *fieldErrors, raw map[string]json.RawMessage, hint string, fields ...string) {
+	for _, f := range fields {
+		if v, ok := raw[f]; ok && string(v) == "null" {
+			problems.add("%s cannot be null%s", f, hint)
+		}
+	}
+}
+
 func dedupe[T comparable](v []T) []T {
 	out := make([]T, 0, len(v))
 	for _, x := range v {
@@ -389,11 +395,7 @@ func (s *Server) updateGroup(c echo.Context) error {
 		return err
 	}
 	var problems fieldErrors
-	for _, f := range []string{"name", "kind", "permissions", "member_ids", "line_ids"} {
-		if v, ok := raw[f]; ok && string(v) == "null" {
-			problems.add("%s cannot be null (send [] to empty a list)", f)
-		}
-	}
+	refuseNulls(&problems, raw, " (send [] to empty a list)", "name", "kind", "permissions", "member_ids", "line_ids")
 	if err := problems.err(); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -34,9 +35,16 @@ var presences = []string{"online", "away", "offline"}
 // openStatuses are the statuses a conversation someone holds can be in.
 var openStatuses = []string{workflows.StatusQueued, workflows.StatusActive, workflows.StatusPaused}
 
-func (s *Server) getPresenceSettings(c echo.Context) error {
+// presenceSettings reads the desk's presence rules, the defaults until an admin saves them.
+func (s *Server) presenceSettings(ctx context.Context) (PresenceSettings, error) {
 	ps := defaultPresenceSettings()
-	if _, err := s.store.Setting(c.Request().Context(), presenceSettingsKey, &ps); err != nil {
+	_, err := s.store.Setting(ctx, presenceSettingsKey, &ps)
+	return ps, err
+}
+
+func (s *Server) getPresenceSettings(c echo.Context) error {
+	ps, err := s.presenceSettings(c.Request().Context())
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, ps)
@@ -83,8 +91,8 @@ func (s *Server) setMyStatus(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	if b.Status == "offline" {
-		ps := defaultPresenceSettings()
-		if _, err := s.store.Setting(ctx, presenceSettingsKey, &ps); err != nil {
+		ps, err := s.presenceSettings(ctx)
+		if err != nil {
 			return err
 		}
 		held, err := s.store.HeldConversations(ctx, u.ID, ps.OfflineBlockedBy)
