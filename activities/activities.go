@@ -39,7 +39,12 @@ type Activities struct {
 	logger *slog.Logger
 	api    *apichannel.Sender
 	mail   Mailer
+	// router, when set, is woken when a conversation enters a queue or an operator's slot frees.
+	router *Router
 }
+
+// WakeRouters makes the activities wake the lines' routers through r.
+func (a *Activities) WakeRouters(r *Router) { a.router = r }
 
 // New returns the activities; a nil httpClient gets sane timeouts, a nil mailer skips mail.
 func New(st *store.Store, logger *slog.Logger, httpClient *http.Client, mail Mailer) *Activities {
@@ -72,6 +77,7 @@ func (a *Activities) ByName() map[string]any {
 		workflows.ActivityLinkInbound:          a.LinkInbound,
 		workflows.ActivityRoutedSeq:            a.RoutedSeq,
 		workflows.ActivityEndTurn:              a.EndTurn,
+		workflows.ActivityClaimSlot:            a.ClaimSlot,
 	}
 }
 
@@ -117,7 +123,11 @@ func (a *Activities) ProjectConversation(ctx context.Context, in workflows.Proje
 		}
 		p.Events = append(p.Events, ev)
 	}
-	return permanent(a.store.ProjectConversation(ctx, p))
+	if err := a.store.ProjectConversation(ctx, p); err != nil {
+		return permanent(err)
+	}
+	a.wakeAfter(ctx, in.Events)
+	return nil
 }
 
 // RecordMessage stores a message produced by a workflow, once.

@@ -70,6 +70,8 @@ type lineBody struct {
 	DefaultType            *string `json:"default_type"`
 	PausedClientMessage    *string `json:"paused_client_message"`
 	MergeRepliesAfterClose *bool   `json:"merge_replies_after_close"`
+	Routing                *string `json:"routing"`
+	AwayPolicy             *string `json:"away_policy"`
 }
 
 // apply merges the body into l and validates the result.
@@ -83,6 +85,8 @@ func (b lineBody) apply(ctx context.Context, s *Server, l *store.Line, clearRegu
 	set(&l.AutoCloseText, b.AutoCloseText)
 	set(&l.DefaultType, b.DefaultType)
 	set(&l.PausedClientMessage, b.PausedClientMessage)
+	set(&l.Routing, b.Routing)
+	set(&l.AwayPolicy, b.AwayPolicy)
 	if b.AutoOpen != nil {
 		l.AutoOpen = *b.AutoOpen
 	}
@@ -110,6 +114,18 @@ func (b lineBody) apply(ctx context.Context, s *Server, l *store.Line, clearRegu
 	}
 	if l.PausedClientMessage != workflows.PausedResume && l.PausedClientMessage != workflows.PausedStay {
 		problems.add("paused_client_message must be resume or stay")
+	}
+	if l.Routing == "" {
+		l.Routing = store.RoutingManual
+	}
+	if l.Routing != store.RoutingManual && l.Routing != store.RoutingRoundRobin && l.Routing != store.RoutingLeastBusy {
+		problems.add("routing must be manual, round_robin or least_busy")
+	}
+	if l.AwayPolicy == "" {
+		l.AwayPolicy = store.AwayKeep
+	}
+	if l.AwayPolicy != store.AwayKeep && l.AwayPolicy != store.AwayReturn {
+		problems.add("away_policy must be keep or return")
 	}
 	if l.RegulationID != nil {
 		if _, err := s.store.RegulationByID(ctx, *l.RegulationID); errors.Is(err, store.ErrNotFound) {
@@ -179,6 +195,8 @@ func (s *Server) updateLine(c echo.Context) error {
 	if err := s.fanOutSettings(ctx, workflows.SettingsFanOutInput{LineID: out.ID, Revision: out.UpdatedAt}); err != nil {
 		return err
 	}
+	// A line that now routes automatically serves the conversations already waiting.
+	s.wakeRouters(ctx, out.ID)
 	return c.JSON(http.StatusOK, out)
 }
 

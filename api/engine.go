@@ -22,26 +22,42 @@ import (
 func (s *Server) conversationUpdate(ctx context.Context, number int64, name, updateID string, arg, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.ConversationWorkflowID(number),
-		UpdateID:     updateID,
-		UpdateName:   name,
-		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, out)
+	if updateID == "" {
+		updateID = uuid.Must(uuid.NewV7()).String() // the same update on every try below
 	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		// A closed conversation's workflow may have finished; the read model says which.
+	var err error
+	for try := 0; ; try++ {
+		var h client.WorkflowUpdateHandle
+		h, err = s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID:   workflows.ConversationWorkflowID(number),
+			UpdateID:     updateID,
+			UpdateName:   name,
+			Args:         []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			err = h.Get(ctx, out)
+		}
+		var notFound *serviceerror.NotFound
+		if !errors.As(err, &notFound) {
+			break
+		}
+		// A closed conversation's workflow may have finished; the read model says which. An open
+		// one's row is written just before its workflow starts: a take in that moment waits for it.
 		c, lerr := s.store.ConversationByNumber(ctx, number)
 		switch {
 		case errors.Is(lerr, store.ErrNotFound):
 			return notFoundErr(fmt.Sprintf("conversation #%d", number))
 		case lerr == nil && c.Status == workflows.StatusClosed:
 			return newError(http.StatusConflict, workflows.CodeConversationClosed, "conversation #%d is closed", number)
+		case lerr == nil && try < 20 && time.Since(c.CreatedAt) < time.Minute:
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+				continue
+			}
 		}
+		break
 	}
 	return s.engineError(ctx, err, fmt.Sprintf("conversation #%d", number))
 }

@@ -36,6 +36,8 @@ type userBody struct {
 	Role     *string `json:"role"`
 	Password *string `json:"password"`
 	Disabled *bool   `json:"disabled"`
+	// Capacity limits the user's active conversations (0: no limit); set with PATCH.
+	Capacity *int `json:"capacity"`
 }
 
 // check validates the fields present in the body.
@@ -54,6 +56,9 @@ func (b userBody) check(problems *fieldErrors) {
 	}
 	if b.Password != nil {
 		checkPassword(problems, *b.Password)
+	}
+	if b.Capacity != nil && (*b.Capacity < 0 || *b.Capacity > 1000) {
+		problems.add("capacity must be between 0 (no limit) and 1000")
 	}
 }
 
@@ -120,6 +125,9 @@ func (s *Server) createUser(c echo.Context) error {
 	if b.Disabled != nil {
 		problems.add("disabled cannot be set on a new user")
 	}
+	if b.Capacity != nil {
+		problems.add("capacity is set with PATCH /api/v1/users/{id}")
+	}
 	b.check(&problems)
 	if err := problems.err(); err != nil {
 		return err
@@ -167,7 +175,7 @@ func (s *Server) updateUser(c echo.Context) error {
 		return err
 	}
 	var problems fieldErrors
-	refuseNulls(&problems, raw, "", "email", "name", "role", "disabled", "password")
+	refuseNulls(&problems, raw, "", "email", "name", "role", "disabled", "password", "capacity")
 	if b.Password != nil {
 		problems.add("password is set with PUT /api/v1/users/{id}/password or a password link")
 	}
@@ -182,7 +190,7 @@ func (s *Server) updateUser(c echo.Context) error {
 		n := strings.TrimSpace(*b.Name)
 		b.Name = &n
 	}
-	u, err := s.store.UpdateUser(c.Request().Context(), id, store.UserChange{Email: b.Email, Name: b.Name, Role: b.Role, Disabled: b.Disabled})
+	u, err := s.store.UpdateUser(c.Request().Context(), id, store.UserChange{Email: b.Email, Name: b.Name, Role: b.Role, Disabled: b.Disabled, Capacity: b.Capacity})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return notFoundErr("user " + c.Param("id"))
@@ -192,6 +200,9 @@ func (s *Server) updateUser(c echo.Context) error {
 		return newError(http.StatusConflict, "email_taken", "another user has this email")
 	case err != nil:
 		return err
+	}
+	if b.Capacity != nil {
+		s.wakeRouters(c.Request().Context()) // more room may let waiting conversations through
 	}
 	return c.JSON(http.StatusOK, userAnswer{User: u})
 }

@@ -114,5 +114,10 @@ func (s *Server) setMyStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if b.Status == "online" {
+		s.wakeRouters(ctx) // conversations waiting for someone with room may go to them now
+	} else {
+		s.returnAwayWork(ctx, u.ID)
+	}
 	return c.JSON(http.StatusOK, userResponse{User: out})
 }

@@ -23,6 +23,12 @@ type LineSettings struct {
 	PausedClientMessage string `json:"paused_client_message"`
 	// MergeRepliesAfterClose combines the operator's replies into one record on close.
 	MergeRepliesAfterClose bool `json:"merge_replies_after_close"`
+	// Routing is how queued conversations find an operator: "manual" (whoever takes it first,
+	// seed 004), "round_robin" or "least_busy" over the line's online operators.
+	Routing string `json:"routing"`
+	// AwayPolicy is what happens to an operator's active conversations on this line when they
+	// go away or offline: "keep" them, or "return" them to the queue for someone else.
+	AwayPolicy string `json:"away_policy"`
 }
 
 // Line is who handles a set of channels.

@@ -44,15 +44,17 @@ type UserInfo struct {
 	Disabled  bool      `json:"disabled"`
 	GroupIDs  []int64   `json:"group_ids"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Capacity is how many active conversations routing and taking give the user (0: no limit).
+	Capacity int `json:"capacity"`
 }
 
-const userInfoSelect = `SELECT u.id, u.email, u.name, u.role, u.presence, u.created_at, u.disabled_at IS NOT NULL, u.updated_at,
+const userInfoSelect = `SELECT u.id, u.email, u.name, u.role, u.presence, u.created_at, u.disabled_at IS NOT NULL, u.updated_at, u.capacity,
 	coalesce((SELECT array_agg(m.group_id ORDER BY m.group_id) FROM group_members m WHERE m.user_id = u.id), '{}')
 	FROM users u`
 
 func scanUserInfo(row rowScanner) (UserInfo, error) {
 	var u UserInfo
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt, &u.Disabled, &u.UpdatedAt, &u.GroupIDs)
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt, &u.Disabled, &u.UpdatedAt, &u.Capacity, &u.GroupIDs)
 	return u, err
 }
 
@@ -78,6 +80,7 @@ type UserChange struct {
 	Name     *string
 	Role     *string
 	Disabled *bool
+	Capacity *int
 }
 
 // UpdateUser edits a user. Disabling one ends their sessions and stops their API tokens at once
@@ -96,10 +99,10 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch UserChange) (UserIn
 			email = &e
 		}
 		tag, err := tx.Exec(ctx, `UPDATE users SET email = coalesce($2, email), name = coalesce($3, name),
-			role = coalesce($4, role),
+			role = coalesce($4, role), capacity = coalesce($6, capacity),
 			disabled_at = CASE WHEN $5::boolean IS NULL THEN disabled_at WHEN $5 THEN coalesce(disabled_at, now()) ELSE NULL END,
 			updated_at = now()
-			WHERE id = $1`, id, email, ch.Name, ch.Role, ch.Disabled)
+			WHERE id = $1`, id, email, ch.Name, ch.Role, ch.Disabled, ch.Capacity)
 		if err != nil {
 			return err
 		}

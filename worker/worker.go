@@ -31,13 +31,16 @@ func TaskQueue() string { return workflows.TaskQueue }
 // New returns a worker with every workflow and activity registered.
 func New(c client.Client, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
-	Register(w, activities.New(d.Store, d.Logger, d.HTTPClient, d.Mail), activities.NewFanOut(d.Store, c, d.Logger))
+	acts := activities.New(d.Store, d.Logger, d.HTTPClient, d.Mail)
+	router := activities.NewRouter(d.Store, c, d.Logger)
+	acts.WakeRouters(router)
+	Register(w, acts, activities.NewFanOut(d.Store, c, d.Logger), router)
 	return w
 }
 
 // Register puts linedesk's workflows and activities on a registry (a worker, or a test
 // environment).
-func Register(r sdkworker.Registry, a *activities.Activities, f *activities.FanOut) {
+func Register(r sdkworker.Registry, a *activities.Activities, f *activities.FanOut, rt *activities.Router) {
 	r.RegisterWorkflowWithOptions(workflows.ChatWorkflow, workflow.RegisterOptions{Name: "ChatWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: "ConversationWorkflow"})
 	for name, fn := range a.ByName() {
@@ -45,4 +48,7 @@ func Register(r sdkworker.Registry, a *activities.Activities, f *activities.FanO
 	}
 	r.RegisterWorkflowWithOptions(workflows.SettingsFanOutWorkflow, workflow.RegisterOptions{Name: workflows.SettingsFanOutWorkflowName})
 	r.RegisterActivityWithOptions(f.FanOutSettings, activity.RegisterOptions{Name: workflows.ActivityFanOutSettings})
+	r.RegisterWorkflowWithOptions(workflows.RouterWorkflow, workflow.RegisterOptions{Name: "RouterWorkflow"})
+	r.RegisterActivityWithOptions(rt.RouteSnapshot, activity.RegisterOptions{Name: workflows.ActivityRouteSnapshot})
+	r.RegisterActivityWithOptions(rt.RouteAssign, activity.RegisterOptions{Name: workflows.ActivityRouteAssign})
 }

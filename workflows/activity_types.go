@@ -19,6 +19,9 @@ const (
 	ActivityLinkInbound          = "LinkInbound"
 	ActivityRoutedSeq            = "RoutedSeq"
 	ActivityEndTurn              = "EndTurn"
+	ActivityClaimSlot            = "ClaimSlot"
+	ActivityRouteSnapshot        = "RouteSnapshot"
+	ActivityRouteAssign          = "RouteAssign"
 )
 
 // LastActivityInput asks the read model when a conversation last had a message.
@@ -190,4 +193,68 @@ type AddParticipantsInput struct {
 // MergeRepliesInput combines a closed conversation's operator replies into one record.
 type MergeRepliesInput struct {
 	Number int64 `json:"number"`
+}
+
+// ClaimSlotInput asks for one of an operator's slots for a conversation.
+type ClaimSlotInput struct {
+	Number     int64 `json:"number"`
+	OperatorID int64 `json:"operator_id"`
+}
+
+// ClaimSlotResult tells whether the slot is the conversation's; when not, how full the operator is.
+type ClaimSlotResult struct {
+	Claimed  bool `json:"claimed"`
+	Active   int  `json:"active"`
+	Capacity int  `json:"capacity"`
+}
+
+// RouteSnapshotInput asks what a line's router should look at now. Skip lists conversations the
+// router found gone in this run, so a stale row cannot hold the queue.
+type RouteSnapshotInput struct {
+	LineID int64   `json:"line_id"`
+	Skip   []int64 `json:"skip,omitempty"`
+}
+
+// RouteSnapshot is the line's routing rule, the oldest conversation waiting in its queue, and
+// the line's online operators with their load.
+type RouteSnapshot struct {
+	Mode       string           `json:"mode"`
+	Head       *QueuedHead      `json:"head,omitempty"`
+	Candidates []RouteCandidate `json:"candidates"`
+}
+
+// QueuedHead is the conversation that waited longest; Previous is the operator who served the
+// client's last conversation in the same chat (0: none).
+type QueuedHead struct {
+	Number   int64     `json:"number"`
+	QueuedAt time.Time `json:"queued_at"`
+	Previous int64     `json:"previous,omitempty"`
+}
+
+// RouteCandidate is an online operator of the line: active conversations and capacity (0: no limit).
+type RouteCandidate struct {
+	ID       int64 `json:"id"`
+	Active   int   `json:"active"`
+	Capacity int   `json:"capacity"`
+}
+
+// RouteAssignInput hands a conversation to the operator the rule chose.
+type RouteAssignInput struct {
+	Number     int64  `json:"number"`
+	OperatorID int64  `json:"operator_id"`
+	Rule       string `json:"rule"`
+}
+
+// Route outcomes.
+const (
+	RouteAssigned = "assigned"
+	// RouteGone: the conversation no longer waits (taken, closed, or its workflow is gone).
+	RouteGone = "gone"
+	// RouteFull: the operator filled up meanwhile.
+	RouteFull = "full"
+)
+
+// RouteAssignResult is what became of a routing decision.
+type RouteAssignResult struct {
+	Outcome string `json:"outcome"`
 }

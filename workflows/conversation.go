@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -347,6 +348,9 @@ func (c *conversation) take(ctx workflow.Context, r TakeRequest) (ActionResult, 
 	if c.st.AssigneeID == r.ActorID && c.st.Status != StatusQueued {
 		return ActionResult{State: c.snapshot()}, nil // taking what you hold is a no-op
 	}
+	if err := c.claim(ctx, r.ActorID); err != nil {
+		return ActionResult{}, err
+	}
 	now := workflow.Now(ctx)
 	c.setAssignee(ctx, r.ActorID)
 	c.event(now, r.ActorID, "taken", nil)
@@ -354,14 +358,24 @@ func (c *conversation) take(ctx workflow.Context, r TakeRequest) (ActionResult, 
 }
 
 func (c *conversation) assign(ctx workflow.Context, r AssignRequest) (ActionResult, error) {
+	if err := c.claim(ctx, r.AssigneeID); err != nil {
+		return ActionResult{}, err
+	}
 	now := workflow.Now(ctx)
 	from := c.st.AssigneeID
 	c.setAssignee(ctx, r.AssigneeID)
-	c.event(now, r.ActorID, "assigned", map[string]any{"from": from, "to": r.AssigneeID})
+	if r.Rule != "" {
+		c.event(now, 0, "routed", map[string]any{"to": r.AssigneeID, "rule": r.Rule})
+	} else {
+		c.event(now, r.ActorID, "assigned", map[string]any{"from": from, "to": r.AssigneeID})
+	}
 	return c.result(ctx, "")
 }
 
 func (c *conversation) transfer(ctx workflow.Context, r TransferRequest) (ActionResult, error) {
+	if err := c.claim(ctx, r.AssigneeID); err != nil {
+		return ActionResult{}, err
+	}
 	now := workflow.Now(ctx)
 	from := c.st.AssigneeID
 	c.setAssignee(ctx, r.AssigneeID)
@@ -371,6 +385,27 @@ func (c *conversation) transfer(ctx workflow.Context, r TransferRequest) (Action
 	}
 	c.event(now, r.ActorID, "transferred", data)
 	return c.result(ctx, "")
+}
+
+// claim reserves one of the operator's slots before the conversation becomes theirs: the read
+// model counts every operator's active conversations under the operator's row lock, so no take,
+// assignment or routing decision, however concurrent, gives anyone more than their capacity.
+// The slot frees itself when the projection shows the conversation paused, passed on or closed.
+func (c *conversation) claim(ctx workflow.Context, operator int64) error {
+	if workflow.GetVersion(ctx, "capacity-claim", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	var res ClaimSlotResult
+	err := workflow.ExecuteLocalActivity(c.local(ctx), ActivityClaimSlot,
+		ClaimSlotInput{Number: c.st.Number, OperatorID: operator}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	if !res.Claimed {
+		return asTemporal(&RuleError{Code: CodeAtCapacity, HolderID: operator, Message: fmt.Sprintf(
+			"operator %d already has %d of %d active conversations", operator, res.Active, res.Capacity)})
+	}
+	return nil
 }
 
 func (c *conversation) setAssignee(ctx workflow.Context, id int64) {

@@ -76,6 +76,9 @@ type fakeActivities struct {
 	deliverErr error
 	// deliveryAttempts counts DeliverMessage calls per message, failed ones included.
 	deliveryAttempts map[string]int
+	// capacity limits operators' active conversations (absent: no limit), counted like the read
+	// model's claims: from each conversation's latest projection.
+	capacity map[int64]int
 }
 
 func newFakeActivities() *fakeActivities {
@@ -109,6 +112,7 @@ func (f *fakeActivities) register(env *testsuite.TestWorkflowEnvironment) {
 		workflows.ActivityLastActivity:         f.LastActivity,
 		workflows.ActivityRoutedSeq:            f.RoutedSeq,
 		workflows.ActivityLinkInbound:          f.LinkInbound,
+		workflows.ActivityClaimSlot:            f.ClaimSlot,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -141,6 +145,33 @@ func (f *fakeActivities) ProjectConversation(_ context.Context, in workflows.Pro
 	defer f.mu.Unlock()
 	f.projections = append(f.projections, in)
 	return nil
+}
+
+// ClaimSlot answers like store.ClaimSlot, counting the operator's active conversations in the
+// latest projection of each conversation.
+func (f *fakeActivities) ClaimSlot(_ context.Context, in workflows.ClaimSlotInput) (workflows.ClaimSlotResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	latest := map[int64]workflows.ConversationState{}
+	for _, p := range f.projections {
+		if p.State.Revision >= latest[p.State.Number].Revision {
+			latest[p.State.Number] = p.State
+		}
+	}
+	active := 0
+	for n, st := range latest {
+		if st.Status == workflows.StatusActive && st.AssigneeID == in.OperatorID {
+			if n == in.Number {
+				return workflows.ClaimSlotResult{Claimed: true}, nil
+			}
+			active++
+		}
+	}
+	limit, ok := f.capacity[in.OperatorID]
+	if ok && active >= limit {
+		return workflows.ClaimSlotResult{Active: active, Capacity: limit}, nil
+	}
+	return workflows.ClaimSlotResult{Claimed: true, Active: active + 1, Capacity: limit}, nil
 }
 
 // LastActivity answers like the read model: the latest activity projected or recorded there.

@@ -19,6 +19,22 @@ func ConversationWorkflowID(number int64) string {
 	return "conversation:" + strconv.FormatInt(number, 10)
 }
 
+// RouterWorkflowID names the router of one line: it serialises that line's routing decisions.
+func RouterWorkflowID(lineID int64) string { return "line:" + strconv.FormatInt(lineID, 10) }
+
+// SignalRouterWake tells a line's router to look at its queue again: a conversation arrived or
+// returned, a slot freed, an operator came online, the line's settings changed.
+const SignalRouterWake = "wake"
+
+// Routing rules of a line (seed 004: "Кто первый" is manual).
+const (
+	RoutingManual     = "manual"
+	RoutingRoundRobin = "round_robin"
+	RoutingLeastBusy  = "least_busy"
+	// RouteToPrevious names a decision that gave a returning client their earlier operator.
+	RouteToPrevious = "previous"
+)
+
 // Conversation statuses (ARCHITECTURE §2).
 const (
 	StatusQueued = "queued"

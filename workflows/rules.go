@@ -22,12 +22,14 @@ const (
 	CodeActiveDialogExists = "active_dialog_exists"
 	CodeSameAssignee       = "same_assignee"
 	CodeInvalid            = "invalid_request"
+	CodeAtCapacity         = "at_capacity"
+	CodeNotQueued          = "not_queued"
 )
 
 // ruleCodes are the refusals an operator may see; any other workflow error is internal.
 var ruleCodes = []string{CodeConversationClosed, CodeConversationPaused, CodeNotTaken, CodeAlreadyTaken, CodeAlreadyQueued,
 	CodeAlreadyPaused, CodeNotPaused, CodeNotActive, CodeNotAssignee, CodeUnreadMessages, CodeActiveDialogExists,
-	CodeSameAssignee, CodeInvalid}
+	CodeSameAssignee, CodeInvalid, CodeAtCapacity, CodeNotQueued}
 
 // IsRuleCode tells whether an application error's type is one of the refusal codes.
 func IsRuleCode(code string) bool { return slices.Contains(ruleCodes, code) }
@@ -113,6 +115,13 @@ func checkAssign(s *ConversationState, r AssignRequest) error {
 	}
 	if r.AssigneeID <= 0 {
 		return refuse(CodeInvalid, "assignee_id is required")
+	}
+	if r.Rule != "" {
+		// The router only hands out what waits: if someone took it meanwhile, they keep it.
+		if s.Status != StatusQueued || s.AssigneeID != 0 {
+			return refuse(CodeNotQueued, "conversation #%d no longer waits in the queue", s.Number)
+		}
+		return nil
 	}
 	if s.AssigneeID != 0 {
 		return checkOwner(s, r.ActionRequest)

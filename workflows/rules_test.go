@@ -106,14 +106,17 @@ func TestCheckAssign(t *testing.T) {
 		r    AssignRequest
 		want string
 	}{
-		{"queued", ruleState(StatusQueued, 0), AssignRequest{supervisor(ruleOp3), ruleOp1}, ""},
-		{"reassign active", ruleState(StatusActive, ruleOp1), AssignRequest{supervisor(ruleOp3), ruleOp2}, ""},
-		{"no assignee", ruleState(StatusQueued, 0), AssignRequest{supervisor(ruleOp3), 0}, CodeInvalid},
-		{"negative assignee", ruleState(StatusQueued, 0), AssignRequest{supervisor(ruleOp3), -1}, CodeInvalid},
-		{"closed", ruleState(StatusClosed, ruleOp1), AssignRequest{supervisor(ruleOp3), ruleOp2}, CodeConversationClosed},
-		{"operator assigns from the queue", ruleState(StatusQueued, 0), AssignRequest{actor(ruleOp3), ruleOp1}, ""},
-		{"operator hands over their own", ruleState(StatusActive, ruleOp1), AssignRequest{actor(ruleOp1), ruleOp2}, ""},
-		{"operator takes a colleague's", ruleState(StatusActive, ruleOp1), AssignRequest{actor(ruleOp3), ruleOp3}, CodeNotAssignee},
+		{"queued", ruleState(StatusQueued, 0), AssignRequest{ActionRequest: supervisor(ruleOp3), AssigneeID: ruleOp1}, ""},
+		{"reassign active", ruleState(StatusActive, ruleOp1), AssignRequest{ActionRequest: supervisor(ruleOp3), AssigneeID: ruleOp2}, ""},
+		{"no assignee", ruleState(StatusQueued, 0), AssignRequest{ActionRequest: supervisor(ruleOp3), AssigneeID: 0}, CodeInvalid},
+		{"negative assignee", ruleState(StatusQueued, 0), AssignRequest{ActionRequest: supervisor(ruleOp3), AssigneeID: -1}, CodeInvalid},
+		{"closed", ruleState(StatusClosed, ruleOp1), AssignRequest{ActionRequest: supervisor(ruleOp3), AssigneeID: ruleOp2}, CodeConversationClosed},
+		{"operator assigns from the queue", ruleState(StatusQueued, 0), AssignRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp1}, ""},
+		{"operator hands over their own", ruleState(StatusActive, ruleOp1), AssignRequest{ActionRequest: actor(ruleOp1), AssigneeID: ruleOp2}, ""},
+		{"operator takes a colleague's", ruleState(StatusActive, ruleOp1), AssignRequest{ActionRequest: actor(ruleOp3), AssigneeID: ruleOp3}, CodeNotAssignee},
+		{"router assigns from the queue", ruleState(StatusQueued, 0), AssignRequest{AssigneeID: ruleOp1, Rule: RoutingRoundRobin}, ""},
+		{"router finds it taken", ruleState(StatusActive, ruleOp2), AssignRequest{AssigneeID: ruleOp1, Rule: RoutingRoundRobin}, CodeNotQueued},
+		{"router finds it paused", ruleState(StatusPaused, ruleOp2), AssignRequest{AssigneeID: ruleOp1, Rule: RoutingLeastBusy}, CodeNotQueued},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

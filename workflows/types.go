@@ -89,6 +89,9 @@ type TakeRequest struct {
 type AssignRequest struct {
 	ActionRequest
 	AssigneeID int64 `json:"assignee_id"`
+	// Rule is set by the line's router: the routing rule that chose the operator. A routed
+	// assignment applies only to a conversation still waiting in the queue.
+	Rule string `json:"rule,omitempty"`
 }
 
 // TransferRequest: pass the conversation to another operator (UpdateReturn puts it back in the

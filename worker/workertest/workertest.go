@@ -43,8 +43,10 @@ func Start(t testing.TB, st *store.Store, opts Options) client.Client {
 	c := srv.GetDefaultClient()
 	acts := activities.New(st, logger, opts.HTTPClient, opts.Mail)
 	fanOut := activities.NewFanOut(st, c, logger)
+	router := activities.NewRouter(st, c, logger)
+	acts.WakeRouters(router)
 	srv.NewWorkerWithOptions(workflows.TaskQueue, func(r sdkworker.Registry) {
-		worker.Register(r, acts, fanOut)
+		worker.Register(r, acts, fanOut, router)
 	}, sdkworker.Options{})
 	return c
 }

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Routing rules and away policies of a line (LineSettings.Routing, LineSettings.AwayPolicy).
+const (
+	RoutingManual     = "manual"
+	RoutingRoundRobin = "round_robin"
+	RoutingLeastBusy  = "least_busy"
+
+	AwayKeep   = "keep"
+	AwayReturn = "return"
+)
+
+// SlotClaim is the answer to ClaimSlot.
+type SlotClaim struct {
+	Claimed  bool
+	Active   int
+	Capacity int
+}
+
+// ClaimSlot reserves one of the operator's slots for the conversation, unless the operator
+// already has capacity active conversations (capacity 0: no limit). The operator's row lock
+// serialises every claim for them, so concurrent takes and routing decisions never exceed it.
+// Claiming a conversation the operator already holds succeeds and changes nothing.
+func (s *Store) ClaimSlot(ctx context.Context, number, operator int64) (SlotClaim, error) {
+	var out SlotClaim
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT capacity FROM users WHERE id = $1 FOR UPDATE`, operator).Scan(&out.Capacity); err != nil {
+			return err
+		}
+		var holds bool
+		if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(bool_or(number = $2), false) FROM operator_claims WHERE user_id = $1`,
+			operator, number).Scan(&out.Active, &holds); err != nil {
+			return err
+		}
+		if holds {
+			out.Claimed = true
+			return nil
+		}
+		if out.Capacity > 0 && out.Active >= out.Capacity {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO operator_claims (number, user_id) VALUES ($1, $2)
+			ON CONFLICT (number) DO UPDATE SET user_id = excluded.user_id, claimed_at = now()`, number, operator)
+		out.Claimed = err == nil
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return out, nil // no such user: nothing to claim (the update's validation names the problem)
+	}
+	return out, translate(err, "claim slot")
+}
+
+// QueueHead is the conversation that has waited longest in a line's queue.
+type QueueHead struct {
+	Number   int64
+	QueuedAt time.Time
+	// Previous is the operator of the client's latest earlier conversation in the same chat.
+	Previous int64
+}
+
+// RouteCandidate is an online operator of a line with their load.
+type RouteCandidate struct {
+	ID       int64
+	Active   int
+	Capacity int
+}
+
+// RouteSnapshot reads what a line's router decides on: the line's rule, the oldest waiting
+// conversation (skipping the given numbers) and the line's online operators, by id.
+func (s *Store) RouteSnapshot(ctx context.Context, lineID int64, skip []int64) (string, *QueueHead, []RouteCandidate, error) {
+	l, err := s.LineByID(ctx, lineID)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	mode := l.Routing
+	if mode == "" || mode == RoutingManual {
+		return RoutingManual, nil, nil, nil
+	}
+	var h QueueHead
+	err = s.pool.QueryRow(ctx, `SELECT c.number, c.queued_at,
+			coalesce((SELECT p.assignee_id FROM conversations p WHERE p.chat_id = c.chat_id AND p.number <> c.number
+				AND p.assignee_id IS NOT NULL ORDER BY p.created_at DESC LIMIT 1), 0)
+		FROM conversations c
+		WHERE c.line_id = $1 AND c.status = 'queued' AND c.assignee_id IS NULL AND c.number <> ALL($2)
+		ORDER BY c.queued_at, c.number LIMIT 1`, lineID, nonNilInts(skip)).Scan(&h.Number, &h.QueuedAt, &h.Previous)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return mode, nil, nil, nil
+	}
+	if err != nil {
+		return "", nil, nil, translate(err, "route snapshot")
+	}
+	cands, err := queryAll(ctx, s, "route candidates", `SELECT u.id, (SELECT count(*) FROM operator_claims oc WHERE oc.user_id = u.id), u.capacity
+		FROM users u
+		WHERE u.disabled_at IS NULL AND u.presence = 'online' AND EXISTS (
+			SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id AND g.kind = 'operators'
+			JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = u.id AND lg.line_id = $1)
+		ORDER BY u.id`, func(r rowScanner) (RouteCandidate, error) {
+		var c RouteCandidate
+		err := r.Scan(&c.ID, &c.Active, &c.Capacity)
+		return c, err
+	}, lineID)
+	return mode, &h, cands, err
+}
+
+// RoutedLinesWaiting lists the lines that route automatically and have conversations waiting,
+// limited to the given lines when any are given.
+func (s *Store) RoutedLinesWaiting(ctx context.Context, lines []int64) ([]int64, error) {
+	return queryAll(ctx, s, "routed lines waiting", `SELECT l.id FROM lines l
+		WHERE coalesce(l.settings->>'routing', 'manual') <> 'manual' AND (cardinality($1::bigint[]) = 0 OR l.id = ANY($1))
+			AND EXISTS (SELECT 1 FROM conversations c WHERE c.line_id = l.id AND c.status = 'queued' AND c.assignee_id IS NULL)
+		ORDER BY l.id`, func(r rowScanner) (int64, error) {
+		var id int64
+		err := r.Scan(&id)
+		return id, err
+	}, nonNilInts(lines))
+}
+
+// ActiveOnReturnLines lists an operator's active conversations on lines whose away policy
+// returns them to the queue.
+func (s *Store) ActiveOnReturnLines(ctx context.Context, operator int64) ([]int64, error) {
+	return queryAll(ctx, s, "active on return lines", `SELECT c.number FROM conversations c JOIN lines l ON l.id = c.line_id
+		WHERE c.assignee_id = $1 AND c.status = 'active' AND l.settings->>'away_policy' = 'return'
+		ORDER BY c.number`, func(r rowScanner) (int64, error) {
+		var n int64
+		err := r.Scan(&n)
+		return n, err
+	}, operator)
+}
