@@ -46,6 +46,7 @@ type Deps struct {
 type Server struct {
 	store         *store.Store
 	temporal      client.Client
+	events        *eventHub
 	logger        *slog.Logger
 	secureCookies bool
 	handoff       *inbound.Handoff
@@ -183,6 +184,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/chats/:id/messages", s.writeInChat, ruleChat)
 	post("/chats/:id/automated", s.automated, ruleChat)
 
+	get("/events", s.streamEvents, ruleSignedIn)
 	get("/tasks", s.listTasks, ruleSignedIn)
 	get("/notifications", s.listNotifications, ruleSignedIn)
 
@@ -216,6 +218,7 @@ func NewOps(d Deps) *echo.Echo {
 func newServer(d Deps) (*Server, *echo.Echo) {
 	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
 		handoff: d.Inbound, hashing: make(chan struct{}, 4)}
+	s.events = &eventHub{s: s}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the connection's: X-Forwarded-For and X-Real-IP are set by whoever
