@@ -47,7 +47,7 @@ type eventHub struct {
 	subs    map[*subscriber]struct{}
 	running bool
 	// cursor is the position the poller has read through; subscribers get what comes after.
-	cursor store.EventCursor
+	cursor    store.EventCursor
 	lastPrune time.Time
 }
 

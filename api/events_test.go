@@ -183,7 +183,9 @@ func TestEventsStreamOnlyWhatEachUserMaySee(t *testing.T) {
 	require.Equal(t, http.StatusOK, a.do(olgaC, "PUT", "/api/v1/me/status", map[string]string{"status": "online"}, nil).status)
 	samS.waitFor("Olga's presence", func(e liveEvent) bool { return e.Kind == "presence" })
 	adminS.waitFor("the Support conversation", func(e liveEvent) bool { return e.Conversation == p1 })
-	adminS.waitFor("Nina's reply", func(e liveEvent) bool { return e.Conversation == s1 && e.Kind == "message" && strings.Contains(string(e.Data), "It costs 10") })
+	adminS.waitFor("Nina's reply", func(e liveEvent) bool {
+		return e.Conversation == s1 && e.Kind == "message" && strings.Contains(string(e.Data), "It costs 10")
+	})
 	time.Sleep(300 * time.Millisecond) // anything else on its way arrives
 
 	require.Equal(t, []int64{s1}, conversationsIn(olgaS.got()))
