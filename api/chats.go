@@ -118,9 +118,51 @@ func (s *Server) listTasks(c echo.Context) error {
 }
 
 func (s *Server) listNotifications(c echo.Context) error {
-	list, err := s.store.NotificationsOf(c.Request().Context(), currentUser(c).ID)
+	unread := c.QueryParam("unread")
+	if unread != "" && unread != "true" && unread != "false" {
+		return badRequest("unread must be true or false")
+	}
+	ctx := c.Request().Context()
+	list, err := s.store.NotificationsOf(ctx, currentUser(c).ID, unread == "true")
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": list})
+	n, err := s.store.UnreadNotifications(ctx, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": list, "unread": n})
+}
+
+type readBody struct {
+	IDs []int64 `json:"ids"`
+	All bool    `json:"all"`
+}
+
+// markNotificationsRead marks the signed-in user's notifications read: {"ids":[…]} or {"all":true}.
+func (s *Server) markNotificationsRead(c echo.Context) error {
+	var b readBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if b.All == (b.IDs != nil) {
+		return badRequest("send either ids or all: true")
+	}
+	if len(b.IDs) > 1000 {
+		return badRequest("at most 1000 ids at a time")
+	}
+	ids := b.IDs
+	if b.All {
+		ids = nil
+	}
+	ctx := c.Request().Context()
+	marked, err := s.store.MarkNotificationsRead(ctx, currentUser(c).ID, ids)
+	if err != nil {
+		return err
+	}
+	n, err := s.store.UnreadNotifications(ctx, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"marked": marked, "unread": n})
 }

@@ -185,8 +185,11 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/chats/:id/automated", s.automated, ruleChat)
 
 	get("/events", s.streamEvents, ruleSignedIn)
+	get("/supervisor/conversations", s.supervisorConversations, ruleSupervisor)
+	get("/supervisor/operators", s.supervisorOperators, ruleSupervisor)
 	get("/tasks", s.listTasks, ruleSignedIn)
 	get("/notifications", s.listNotifications, ruleSignedIn)
+	post("/notifications/read", s.markNotificationsRead, ruleSignedIn)
 
 	get("/lines", s.listLines, ruleSignedIn)
 	get("/lines/:id", showByID("line", s.store.LineByID), ruleSignedIn)

@@ -63,14 +63,29 @@ type Notification struct {
 	ReadAt    *time.Time      `json:"read_at"`
 }
 
-// NotificationsOf lists a user's latest notifications.
-func (s *Store) NotificationsOf(ctx context.Context, userID int64) ([]Notification, error) {
+// NotificationsOf lists a user's latest notifications (only unread ones when asked).
+func (s *Store) NotificationsOf(ctx context.Context, userID int64, unreadOnly bool) ([]Notification, error) {
 	return queryAll(ctx, s, "notifications", `SELECT id, kind, text, data, created_at, read_at FROM notifications
-		WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`, func(r rowScanner) (Notification, error) {
+		WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL) ORDER BY created_at DESC, id DESC LIMIT 100`, func(r rowScanner) (Notification, error) {
 		var n Notification
 		err := r.Scan(&n.ID, &n.Kind, &n.Text, &n.Data, &n.CreatedAt, &n.ReadAt)
 		return n, err
-	}, userID)
+	}, userID, unreadOnly)
+}
+
+// UnreadNotifications counts a user's unread notifications.
+func (s *Store) UnreadNotifications(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID).Scan(&n)
+	return n, translate(err, "unread notifications")
+}
+
+// MarkNotificationsRead marks the user's notifications read: the given ids, or all when ids is
+// nil. Another user's ids are ignored. It returns how many it marked.
+func (s *Store) MarkNotificationsRead(ctx context.Context, userID int64, ids []int64) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now()
+		WHERE user_id = $1 AND read_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2))`, userID, ids)
+	return tag.RowsAffected(), translate(err, "mark notifications read")
 }
 
 // UserExists reports whether an enabled user has this id.
