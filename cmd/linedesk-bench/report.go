@@ -204,7 +204,11 @@ func (r *Report) writeText(out io.Writer) {
 		row(fmt.Sprintf("B6a INSERT commit, %d conn", b.Connections), b.Throughput, "")
 	}
 	for _, x := range r.S1 {
-		note := fmt.Sprintf("visible p50 %s p99 %s ms", ms(x.Visible.P50), ms(x.Visible.P99))
+		note := fmt.Sprintf("visible p50 %s p99 %s ms, on the event stream p50 %s p99 %s ms",
+			ms(x.Visible.P50), ms(x.Visible.P99), ms(x.Streamed.P50), ms(x.Streamed.P99))
+		if x.Unstreamed > 0 {
+			note += fmt.Sprintf(", %d never on the stream", x.Unstreamed)
+		}
 		if x.Invisible > 0 {
 			note += fmt.Sprintf(", %d never visible", x.Invisible)
 		}

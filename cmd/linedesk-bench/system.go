@@ -22,6 +22,7 @@ type bench struct {
 
 	api     *httpAPI
 	vis     *visibility
+	stream  *streamWatch
 	run     string // prefix of every external id and idempotency key of this run
 	adminID int64
 	lineID  int64
@@ -59,6 +60,14 @@ func (b *bench) runAll(ctx context.Context) error {
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
 	go b.vis.run(pollCtx)
+	if b.o.runs("s1") {
+		b.stream = newStreamWatch()
+		go b.stream.run(pollCtx, b.api)
+		if err := b.stream.waitConnected(ctx); err != nil {
+			fail("S1 stream", err)
+			return errors.Join(errs...)
+		}
+	}
 
 	steps := []struct {
 		id  string
@@ -142,14 +151,17 @@ func (b *bench) openChats(ctx context.Context, ch apiChannel, tag string, n, wor
 
 // RateResult is S1 at one offered rate.
 type RateResult struct {
-	Rate       float64    `json:"offered_per_second"`
-	Offered    int        `json:"offered"`
-	Achieved   float64    `json:"accepted_per_second"`
-	Ack        Throughput `json:"ack"`
-	Visible    Latency    `json:"visible"`
-	Invisible  int        `json:"never_visible"`
-	Sustained  bool       `json:"sustained"`
-	FirstError string     `json:"first_error,omitempty"`
+	Rate      float64    `json:"offered_per_second"`
+	Offered   int        `json:"offered"`
+	Achieved  float64    `json:"accepted_per_second"`
+	Ack       Throughput `json:"ack"`
+	Visible   Latency    `json:"visible"`
+	Invisible int        `json:"never_visible"`
+	// Streamed is the time until the message's event reached the console's event stream.
+	Streamed   Latency `json:"streamed"`
+	Unstreamed int     `json:"never_streamed"`
+	Sustained  bool    `json:"sustained"`
+	FirstError string  `json:"first_error,omitempty"`
 }
 
 // runS1 offers messages to open conversations at fixed open-loop rates. Latencies count from
@@ -172,7 +184,7 @@ func (b *bench) runS1(ctx context.Context) error {
 		// Arrivals until the window ends; the cap only guards against a runaway Poisson draw.
 		maxCount := int(2*rate*o.RateDuration.Seconds()) + 100
 		count := 0
-		ack, visRec := &recorder{}, &recorder{}
+		ack, visRec, streamRec := &recorder{}, &recorder{}, &recorder{}
 		var inFlight atomic.Int64
 		var wg sync.WaitGroup
 		start := time.Now()
@@ -202,6 +214,7 @@ func (b *bench) runS1(ctx context.Context) error {
 				mid, err := b.api.inbound(ctx, ch, chat, fmt.Sprintf("%s-s1-%d-%d", b.run, ri, i), "message "+strconv.Itoa(i))
 				ack.add(time.Since(intended), err)
 				if err == nil {
+					b.stream.add(mid, intended, streamRec)
 					b.vis.add(mid, intended, visRec)
 				}
 			})
@@ -211,6 +224,8 @@ func (b *bench) runS1(ctx context.Context) error {
 		elapsed := o.RateDuration
 		left := b.vis.drain(ctx, 30*time.Second)
 		r := RateResult{Rate: rate, Offered: count, Ack: ack.result(elapsed), Invisible: left}
+		r.Unstreamed = b.stream.drain(ctx, 10*time.Second)
+		r.Streamed = streamRec.result(elapsed).Latency
 		r.Achieved = r.Ack.PerSecond
 		r.Visible = visRec.result(elapsed).Latency
 		r.FirstError = r.Ack.FirstErr

@@ -103,8 +103,9 @@ BEGIN
                 'delivery_failed:' || NEW.id);
         END IF;
     END IF;
+    -- New in a conversation, linked to one, or moved to another by the chat's workflow.
     IF NEW.conversation_number IS NOT NULL
-        AND (TG_OP = 'INSERT' OR OLD.conversation_number IS NULL) THEN
+        AND (TG_OP = 'INSERT' OR OLD.conversation_number IS DISTINCT FROM NEW.conversation_number) THEN
         PERFORM emit_conversation_event('message', NEW.conversation_number, message_payload(NEW));
         -- A note by someone else in a conversation an operator handles is a comment for them
         -- (a supervisor's word to the operator, seed 002).
