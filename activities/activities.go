@@ -126,7 +126,7 @@ func (a *Activities) ProjectConversation(ctx context.Context, in workflows.Proje
 	if err := a.store.ProjectConversation(ctx, p); err != nil {
 		return permanent(err)
 	}
-	a.wakeAfter(ctx, in.Events)
+	a.wakeAfter(ctx, in.State.Number, in.Events)
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -92,15 +91,24 @@ func (r *Router) RouteAssign(ctx context.Context, in workflows.RouteAssignInput)
 // has its own copy: ARCHITECTURE §3 keeps it from importing activities.)
 func (r *Router) Wake(ctx context.Context, lines ...int64) {
 	ids, err := r.store.RoutedLinesWaiting(ctx, lines)
+	r.wake(ctx, ids, err)
+}
+
+// WakeFor wakes the router of one conversation's line, if it routes automatically and has
+// conversations waiting.
+func (r *Router) WakeFor(ctx context.Context, number int64) {
+	ids, err := r.store.RoutedLineWaitingFor(ctx, number)
+	r.wake(ctx, ids, err)
+}
+
+func (r *Router) wake(ctx context.Context, ids []int64, err error) {
 	if err != nil {
 		r.logger.WarnContext(ctx, "wake routers", "error", err)
 		return
 	}
 	for _, id := range ids {
 		_, err := r.temporal.SignalWithStartWorkflow(ctx, workflows.RouterWorkflowID(id), workflows.SignalRouterWake, nil,
-			client.StartWorkflowOptions{ID: workflows.RouterWorkflowID(id), TaskQueue: workflows.TaskQueue,
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
-			workflows.RouterWorkflow, workflows.RouterInput{LineID: id})
+			workflows.RouterStartOptions(id), workflows.RouterWorkflow, workflows.RouterInput{LineID: id})
 		if err != nil {
 			r.logger.WarnContext(ctx, "wake router", "line_id", id, "error", err)
 		}
@@ -116,20 +124,28 @@ func (a *Activities) ClaimSlot(ctx context.Context, in workflows.ClaimSlotInput)
 	return workflows.ClaimSlotResult{Claimed: c.Claimed, Active: c.Active, Capacity: c.Capacity}, nil
 }
 
-// slotEvents are the timeline events after which an operator may have a free slot, or the
-// queue a new conversation ("opened" is projected once the conversation's workflow runs, so the
-// router can reach it): the routers look again.
-var slotEvents = map[string]bool{"opened": true, "returned": true, "paused": true, "closed": true, "auto_closed": true,
-	"transferred": true, "assigned": true}
+// Timeline events after which a router may have work. A conversation entering the queue
+// ("opened" is projected once the conversation's workflow runs, so the router can reach it;
+// "returned") concerns its own line only; a slot freeing or moving concerns every line its
+// operator works on, so all waiting lines look again.
+var (
+	queueEvents = map[string]bool{"opened": true, "returned": true}
+	slotEvents  = map[string]bool{"paused": true, "closed": true, "auto_closed": true, "transferred": true, "assigned": true}
+)
 
-func (a *Activities) wakeAfter(ctx context.Context, events []workflows.Event) {
+func (a *Activities) wakeAfter(ctx context.Context, number int64, events []workflows.Event) {
 	if a.router == nil {
 		return
 	}
+	queued := false
 	for _, e := range events {
 		if slotEvents[e.Kind] {
 			a.router.Wake(ctx)
 			return
 		}
+		queued = queued || queueEvents[e.Kind]
+	}
+	if queued {
+		a.router.WakeFor(ctx, number)
 	}
 }

@@ -3,9 +3,6 @@ package api
 import (
 	"context"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -24,9 +21,7 @@ func (s *Server) wakeRouters(ctx context.Context, lines ...int64) {
 	}
 	for _, id := range ids {
 		_, err := s.temporal.SignalWithStartWorkflow(ctx, workflows.RouterWorkflowID(id), workflows.SignalRouterWake, nil,
-			client.StartWorkflowOptions{ID: workflows.RouterWorkflowID(id), TaskQueue: workflows.TaskQueue,
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
-			workflows.RouterWorkflow, workflows.RouterInput{LineID: id})
+			workflows.RouterStartOptions(id), workflows.RouterWorkflow, workflows.RouterInput{LineID: id})
 		if err != nil {
 			s.logger.WarnContext(ctx, "wake router", "line_id", id, "error", err)
 		}

@@ -123,6 +123,19 @@ func (s *Store) RoutedLinesWaiting(ctx context.Context, lines []int64) ([]int64,
 	}, nonNilInts(lines))
 }
 
+// RoutedLineWaitingFor is RoutedLinesWaiting for the line of one conversation: a conversation
+// that entered the queue wakes its own line's router only.
+func (s *Store) RoutedLineWaitingFor(ctx context.Context, number int64) ([]int64, error) {
+	return queryAll(ctx, s, "routed line waiting", `SELECT l.id FROM conversations q JOIN lines l ON l.id = q.line_id
+		WHERE q.number = $1 AND coalesce(l.settings->>'routing', 'manual') <> 'manual'
+			AND EXISTS (SELECT 1 FROM conversations c WHERE c.line_id = l.id AND c.status = 'queued' AND c.assignee_id IS NULL)`,
+		func(r rowScanner) (int64, error) {
+			var id int64
+			err := r.Scan(&id)
+			return id, err
+		}, number)
+}
+
 // ActiveOnReturnLines lists an operator's active conversations on lines whose away policy
 // returns them to the queue.
 func (s *Store) ActiveOnReturnLines(ctx context.Context, operator int64) ([]int64, error) {

@@ -6,6 +6,9 @@ package workflows
 import (
 	"strconv"
 	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 )
 
 // TaskQueue is the one task queue linedesk's workers poll.
@@ -25,6 +28,14 @@ func RouterWorkflowID(lineID int64) string { return "line:" + strconv.FormatInt(
 // SignalRouterWake tells a line's router to look at its queue again: a conversation arrived or
 // returned, a slot freed, an operator came online, the line's settings changed.
 const SignalRouterWake = "wake"
+
+// RouterStartOptions are the options for signalling a line's router with SignalWithStartWorkflow:
+// a router that is not running starts, one that is gets the signal. The API and the activities
+// both wake routers; this keeps them starting the same workflow the same way.
+func RouterStartOptions(lineID int64) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{ID: RouterWorkflowID(lineID), TaskQueue: TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}
+}
 
 // Routing rules of a line (seed 004: "Кто первый" is manual).
 const (
