@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -16,8 +17,8 @@ import (
 // maxJSONBody bounds every JSON request body.
 const maxJSONBody = 1 << 20
 
-// decodeJSON reads the request body into v. Malformed JSON, a body over maxJSONBody, trailing
-// data or a wrong content type are the client's mistakes and come back as 400 with a message
+// decodeJSON reads the request body into v. Malformed JSON, invalid UTF-8, a body over
+// maxJSONBody, trailing data or a wrong content type are the client's mistakes and come back as 400 with a message
 // that says which.
 func decodeJSON(c echo.Context, v any) error {
 	req := c.Request()
@@ -33,6 +34,11 @@ func decodeJSON(c echo.Context, v any) error {
 	}
 	if err := checkNoNUL(body); err != nil {
 		return err
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD without a word: the client would find
+	// its text silently changed.
+	if !utf8.Valid(body) {
+		return badRequest("request body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {

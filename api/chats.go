@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -110,11 +112,34 @@ func (s *Server) listTasks(c echo.Context) error {
 	if who != "" && who != "me" {
 		return badRequest("assignee must be me")
 	}
-	tasks, err := s.store.TasksOf(c.Request().Context(), currentUser(c).ID)
+	status := c.QueryParam("status")
+	if status != "" && status != store.TaskOpen && status != store.TaskDone {
+		return newError(http.StatusBadRequest, "invalid_fields", "status must be open or done")
+	}
+	tasks, err := s.store.TasksOf(c.Request().Context(), currentUser(c).ID, status)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": tasks})
+}
+
+// completeTask marks one of the signed-in user's tasks done; another user's task does not exist
+// for them.
+func (s *Server) completeTask(c echo.Context) error {
+	id, err := pathID(c, "task")
+	if err != nil {
+		return err
+	}
+	t, err := s.store.CompleteTask(c.Request().Context(), currentUser(c).ID, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFoundErr("task " + strconv.FormatInt(id, 10))
+	case errors.Is(err, store.ErrConflict):
+		return newError(http.StatusConflict, "task_done", "task %d is done already", id)
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
 }
 
 func (s *Server) listNotifications(c echo.Context) error {

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -212,28 +214,49 @@ func (s *Server) assignOrTransfer(name string) echo.HandlerFunc {
 		if err := decodeJSON(c, &body); err != nil {
 			return err
 		}
-		if body.AssigneeID <= 0 {
-			return newError(http.StatusBadRequest, "invalid_fields", "assignee_id is required")
-		}
 		ctx := c.Request().Context()
-		if ok, err := s.store.UserExists(ctx, body.AssigneeID); err != nil {
-			return err
-		} else if !ok {
-			return newError(http.StatusBadRequest, "invalid_fields", "assignee_id %d is not a user", body.AssigneeID)
-		}
-		if err := s.checkWorksOnLine(c, "assignee_id", body.AssigneeID); err != nil {
+		if err := s.checkAssignBody(ctx, body); err != nil {
 			return err
 		}
-		var arg any = workflows.AssignRequest{ActionRequest: actor(c), AssigneeID: body.AssigneeID}
-		if name == workflows.UpdateTransfer {
-			arg = workflows.TransferRequest{ActionRequest: actor(c), AssigneeID: body.AssigneeID, Comment: body.Comment}
-		}
-		var res workflows.ActionResult
-		if err := s.conversationUpdate(ctx, n, name, requestID(c.Request().Header, name), arg, &res); err != nil {
+		line, _ := c.Get(lineKey).(int64)
+		if err := s.assign(ctx, name, n, line, actor(c), body, requestID(c.Request().Header, name)); err != nil {
 			return err
 		}
 		return s.renderConversation(c, http.StatusOK, n)
 	}
+}
+
+// checkAssignBody checks what an assign or transfer asks for, whichever conversation it is for.
+func (s *Server) checkAssignBody(ctx context.Context, body assignBody) error {
+	if body.AssigneeID <= 0 {
+		return newError(http.StatusBadRequest, "invalid_fields", "assignee_id is required")
+	}
+	if utf8.RuneCountInString(body.Comment) > maxCommentLen {
+		return newError(http.StatusBadRequest, "invalid_fields", "comment is longer than %d characters", maxCommentLen)
+	}
+	if ok, err := s.store.UserExists(ctx, body.AssigneeID); err != nil {
+		return err
+	} else if !ok {
+		return newError(http.StatusBadRequest, "invalid_fields", "assignee_id %d is not a user", body.AssigneeID)
+	}
+	return nil
+}
+
+// maxCommentLen bounds the comment a transfer carries to the next operator.
+const maxCommentLen = 2000
+
+// assign assigns (UpdateAssign) or transfers (UpdateTransfer) conversation n, of line line, as
+// who asks; the single routes and the bulk action both run it.
+func (s *Server) assign(ctx context.Context, name string, n, line int64, who workflows.ActionRequest, body assignBody, updateID string) error {
+	if err := s.checkWorksOnLine(ctx, line, "assignee_id", body.AssigneeID); err != nil {
+		return err
+	}
+	var arg any = workflows.AssignRequest{ActionRequest: who, AssigneeID: body.AssigneeID}
+	if name == workflows.UpdateTransfer {
+		arg = workflows.TransferRequest{ActionRequest: who, AssigneeID: body.AssigneeID, Comment: body.Comment}
+	}
+	var res workflows.ActionResult
+	return s.conversationUpdate(ctx, n, name, updateID, arg, &res)
 }
 
 type messageBody struct {
@@ -375,6 +398,17 @@ func (s *Server) closeConversation(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
+	if err := s.checkCloseBody(ctx, body); err != nil {
+		return err
+	}
+	if err := s.close(ctx, n, actor(c), body, requestID(c.Request().Header, workflows.UpdateClose)); err != nil {
+		return err
+	}
+	return s.renderConversation(c, http.StatusOK, n)
+}
+
+// checkCloseBody checks a close's wrap-up, whichever conversation it is for.
+func (s *Server) checkCloseBody(ctx context.Context, body closeBody) error {
 	ds, err := s.dialogSettings(ctx)
 	if err != nil {
 		return err
@@ -398,9 +432,11 @@ func (s *Server) closeConversation(c echo.Context) error {
 	if len(body.Solution) > 20000 {
 		problems.add("solution is longer than 20000 characters")
 	}
-	if err := problems.err(); err != nil {
-		return err
-	}
+	return problems.err()
+}
+
+// close closes conversation n as who asks; the single route and the bulk action both run it.
+func (s *Server) close(ctx context.Context, n int64, who workflows.ActionRequest, body closeBody, updateID string) error {
 	// The operator decides on what the console shows: the read model counts a client message as
 	// unread as soon as it is accepted, a moment before the conversation's workflow does.
 	if !body.ConfirmUnread {
@@ -416,14 +452,11 @@ func (s *Server) closeConversation(c echo.Context) error {
 				"conversation #%d has %d unread client message(s); confirm to close anyway", n, conv.Unread)
 		}
 	}
-	req := workflows.CloseRequest{ActionRequest: actor(c), Type: body.Type, Reasons: body.Reasons, Components: body.Components,
+	req := workflows.CloseRequest{ActionRequest: who, Type: body.Type, Reasons: body.Reasons, Components: body.Components,
 		Solution: body.Solution, ClientRating: body.ClientRating, SendCSAT: body.SendCSAT, OpenTicket: body.OpenTicket,
 		ConfirmUnread: body.ConfirmUnread}
 	var res workflows.ActionResult
-	if err := s.conversationUpdate(ctx, n, workflows.UpdateClose, requestID(c.Request().Header, workflows.UpdateClose), req, &res); err != nil {
-		return err
-	}
-	return s.renderConversation(c, http.StatusOK, n)
+	return s.conversationUpdate(ctx, n, workflows.UpdateClose, updateID, req, &res)
 }
 
 type openDialogBody struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/connectors/smtpmail/smtpmailtest"
 	"github.com/linedesk/linedesk/inbound"
+	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -62,6 +63,7 @@ func TestParticipantsGetATaskAndANotification(t *testing.T) {
 
 	var tasks struct {
 		Items []struct {
+			Kind         string    `json:"kind"`
 			Title        string    `json:"title"`
 			Conversation int64     `json:"conversation"`
 			StartsAt     time.Time `json:"starts_at"`
@@ -77,9 +79,11 @@ func TestParticipantsGetATaskAndANotification(t *testing.T) {
 	res = a.do(annClient, "GET", "/api/v1/notifications", nil, nil)
 	require.Contains(t, res.text, "starts in 5 minutes")
 
-	// The admin was already in the dialog: no task for them.
+	// The admin was already in the dialog: no participant task for them, only the dialog they
+	// handle.
 	a.do(a.http, "GET", "/api/v1/tasks?assignee=me", nil, nil).json(t, &tasks)
-	require.Empty(t, tasks.Items)
+	require.Len(t, tasks.Items, 1)
+	require.Equal(t, store.TaskAssignment, tasks.Items[0].Kind)
 
 	// A participant is not a user: 400, nothing changes.
 	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/conversations/%d", dialog.Number), map[string]any{"participants": []int64{999}}, nil)

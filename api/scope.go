@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -30,29 +31,37 @@ func (s *Server) conversationAccess(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		u := currentUser(c)
-		a, err := s.store.ConversationAccessOf(c.Request().Context(), n, u.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
-		}
+		role, line, err := s.conversationRole(c.Request().Context(), n, currentUser(c))
 		if err != nil {
 			return err
 		}
-		role := a.Role(u.Role)
-		if role == store.LineRoleNone {
-			return notFoundErr("conversation #" + strconv.FormatInt(n, 10))
-		}
 		c.Set(lineRoleKey, role)
-		c.Set(lineKey, a.LineID)
+		c.Set(lineKey, line)
 		return next(c)
 	}
 }
 
-// checkWorksOnLine refuses to hand the conversation of the request to a user who does not work
-// on its line (an admin always does).
-func (s *Server) checkWorksOnLine(c echo.Context, field string, userID int64) error {
-	line, _ := c.Get(lineKey).(int64)
-	ok, err := s.store.WorksOnLine(c.Request().Context(), userID, line)
+// conversationRole is the user's role on conversation n and its line; 404 when they may not
+// see it. The route rule and the bulk actions judge each conversation by it.
+func (s *Server) conversationRole(ctx context.Context, n int64, u store.User) (string, int64, error) {
+	a, err := s.store.ConversationAccessOf(ctx, n, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", 0, notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	role := a.Role(u.Role)
+	if role == store.LineRoleNone {
+		return "", 0, notFoundErr("conversation #" + strconv.FormatInt(n, 10))
+	}
+	return role, a.LineID, nil
+}
+
+// checkWorksOnLine refuses to hand a conversation of the line to a user who does not work on
+// it (an admin always does).
+func (s *Server) checkWorksOnLine(ctx context.Context, line int64, field string, userID int64) error {
+	ok, err := s.store.WorksOnLine(ctx, userID, line)
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,9 @@ const (
 	// ruleLineSupervisor is an admin or a supervisor of the line in the path (seed 004:
 	// supervisors change their lines' settings).
 	ruleLineSupervisor rule = "line_supervisor"
+	// ruleOmniSettings is who changes the module's shared settings (templates): an admin, a
+	// supervisor, or a member of a group with the "omni settings" permission (seed 002).
+	ruleOmniSettings rule = "omni_settings"
 )
 
 // router registers routes with their rule and keeps the route table.
@@ -106,6 +109,8 @@ func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.chatAccess}
 	case ruleLineSupervisor:
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.lineSupervisor}
+	case ruleOmniSettings:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.omniSettings}
 	default:
 		panic("api: route " + method + " " + path + " has no rule")
 	}
@@ -207,6 +212,16 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	put("/dialog-settings", s.putDialogSettings, ruleAdmin)
 	get("/standard-messages", s.getStandardMessages, ruleSignedIn)
 	put("/standard-messages", s.putStandardMessages, ruleAdmin)
+
+	get("/templates", s.listTemplates, ruleSignedIn)
+	get("/templates/:id", showByID("template", s.store.TemplateByID), ruleSignedIn)
+	post("/templates", s.createTemplate, ruleOmniSettings)
+	patch("/templates/:id", s.updateTemplate, ruleOmniSettings)
+	del("/templates/:id", s.deleteTemplate, ruleOmniSettings)
+	post("/tasks/:id/complete", s.completeTask, ruleSignedIn)
+	post("/conversations/convert-to-leads", s.convertToLeads, ruleSignedIn)
+	post("/conversations/bulk", s.bulkConversations, ruleSignedIn)
+	get("/leads", s.listLeads, ruleSignedIn)
 
 	e.GET("/*", echo.WrapHandler(web.Handler()))
 	return e, r.rules

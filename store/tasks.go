@@ -3,15 +3,24 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Task is a personal task (a manager added to a dialog gets one).
+// Task kinds: a conversation assigned to the user, or one they were added to as a participant.
+const (
+	TaskAssignment  = "assignment"
+	TaskParticipant = "participant"
+)
+
+// Task is a personal task: a conversation assigned to the user (kept by the conversations_tasks
+// trigger as the conversation is assigned, passed on and closed), or one a manager was added to.
 type Task struct {
 	ID                 int64      `json:"id"`
+	Kind               string     `json:"kind"`
 	AssigneeID         int64      `json:"assignee_id"`
 	ConversationNumber *int64     `json:"conversation"`
 	Title              string     `json:"title"`
@@ -34,7 +43,7 @@ func (s *Store) ParticipantTasks(ctx context.Context, number int64, title string
 	}
 	for _, u := range userIDs {
 		batch.Queue(`INSERT INTO tasks (assignee_id, conversation_number, title, starts_at, created_by)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (assignee_id, conversation_number) DO NOTHING`, u, number, title, startsAt, by)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (assignee_id, conversation_number, kind) DO NOTHING`, u, number, title, startsAt, by)
 		data, _ := json.Marshal(map[string]any{"conversation": number, "starts_at": startsAt})
 		batch.Queue(`INSERT INTO notifications (user_id, kind, text, data, dedupe_key) VALUES ($1, 'task_starts', $2, $3, $4)
 			ON CONFLICT (dedupe_key) DO NOTHING`, u, fmt.Sprintf("The task \"%s\" starts in 5 minutes", title), data,
@@ -43,14 +52,49 @@ func (s *Store) ParticipantTasks(ctx context.Context, number int64, title string
 	return translate(s.pool.SendBatch(ctx, batch).Close(), "participant tasks")
 }
 
-// TasksOf lists a user's tasks, soonest first.
-func (s *Store) TasksOf(ctx context.Context, userID int64) ([]Task, error) {
-	return queryAll(ctx, s, "tasks", `SELECT id, assignee_id, conversation_number, title, starts_at, created_by, created_at, done_at
-		FROM tasks WHERE assignee_id = $1 ORDER BY starts_at, id`, func(r rowScanner) (Task, error) {
-		var t Task
-		err := r.Scan(&t.ID, &t.AssigneeID, &t.ConversationNumber, &t.Title, &t.StartsAt, &t.CreatedBy, &t.CreatedAt, &t.DoneAt)
-		return t, err
-	}, userID)
+// Task statuses a list may ask for.
+const (
+	TaskOpen = "open"
+	TaskDone = "done"
+)
+
+const taskColumns = `id, kind, assignee_id, conversation_number, title, starts_at, created_by, created_at, done_at`
+
+func scanTask(r rowScanner) (Task, error) {
+	var t Task
+	err := r.Scan(&t.ID, &t.Kind, &t.AssigneeID, &t.ConversationNumber, &t.Title, &t.StartsAt, &t.CreatedBy, &t.CreatedAt, &t.DoneAt)
+	return t, err
+}
+
+// TasksOf lists a user's tasks, soonest first: only open or done ones when status says so
+// (TaskOpen, TaskDone), else all. Done tasks are listed latest first, at most 500.
+func (s *Store) TasksOf(ctx context.Context, userID int64, status string) ([]Task, error) {
+	switch status {
+	case TaskOpen:
+		return queryAll(ctx, s, "tasks", `SELECT `+taskColumns+` FROM tasks WHERE assignee_id = $1 AND done_at IS NULL
+			ORDER BY starts_at, id LIMIT 500`, scanTask, userID)
+	case TaskDone:
+		return queryAll(ctx, s, "tasks", `SELECT `+taskColumns+` FROM tasks WHERE assignee_id = $1 AND done_at IS NOT NULL
+			ORDER BY done_at DESC, id DESC LIMIT 500`, scanTask, userID)
+	}
+	return queryAll(ctx, s, "tasks", `SELECT `+taskColumns+` FROM tasks WHERE assignee_id = $1
+		ORDER BY starts_at, id LIMIT 500`, scanTask, userID)
+}
+
+// CompleteTask marks one of the user's tasks done. ErrNotFound: no such task of theirs;
+// ErrConflict: it is done already.
+func (s *Store) CompleteTask(ctx context.Context, userID, id int64) (Task, error) {
+	t, err := scanTask(s.pool.QueryRow(ctx, `UPDATE tasks SET done_at = now() WHERE id = $1 AND assignee_id = $2 AND done_at IS NULL
+		RETURNING `+taskColumns, id, userID))
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return t, translate(err, "complete task")
+	}
+	var done bool
+	err = s.pool.QueryRow(ctx, `SELECT done_at IS NOT NULL FROM tasks WHERE id = $1 AND assignee_id = $2`, id, userID).Scan(&done)
+	if err != nil {
+		return t, translate(err, "complete task")
+	}
+	return t, fmt.Errorf("complete task %d: %w", id, ErrConflict)
 }
 
 // Notification is a message to one user.
