@@ -81,6 +81,8 @@ const (
 	// ruleLineSupervisor is an admin or a supervisor of the line in the path (seed 004:
 	// supervisors change their lines' settings).
 	ruleLineSupervisor rule = "line_supervisor"
+	// ruleChannelSupervisor is an admin or a supervisor of the line of the channel in the path.
+	ruleChannelSupervisor rule = "channel_supervisor"
 )
 
 // router registers routes with their rule and keeps the route table.
@@ -106,6 +108,8 @@ func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.chatAccess}
 	case ruleLineSupervisor:
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.lineSupervisor}
+	case ruleChannelSupervisor:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.channelSupervisor}
 	default:
 		panic("api: route " + method + " " + path + " has no rule")
 	}
@@ -207,6 +211,11 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	put("/dialog-settings", s.putDialogSettings, ruleAdmin)
 	get("/standard-messages", s.getStandardMessages, ruleSignedIn)
 	put("/standard-messages", s.putStandardMessages, ruleAdmin)
+
+	get("/audit", s.listAudit, ruleAdmin)
+	get("/channels/:id/history", s.channelHistory, ruleChannelSupervisor)
+	post("/channels/:id/rotate-token", s.rotateChannelToken, ruleAdmin)
+	post("/channels/:id/rotate-secret", s.rotateChannelSecret, ruleAdmin)
 
 	e.GET("/*", echo.WrapHandler(web.Handler()))
 	return e, r.rules
