@@ -274,3 +274,65 @@ func TestRotateTokenStopsTheOldTokenAtOnce(t *testing.T) {
 	}
 	require.Equal(t, http.StatusNotFound, a.do(a.http, "POST", "/api/v1/channels/999999/rotate-token", nil, nil).status)
 }
+
+// TestPermissionChangesAreAudited: group membership, a user's role and disabling, API tokens and
+// the desk-wide settings are each recorded with the fields that changed.
+func TestPermissionChangesAreAudited(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	olga := a.newUser("olga@desk.example", "Olga", store.RoleOperator)
+	res := a.do(a.http, "POST", "/api/v1/groups", map[string]any{"name": "Sales", "permissions": []string{"omni"}}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var g struct{ ID int64 }
+	res.json(t, &g)
+	group := "/api/v1/groups/" + strconv.FormatInt(g.ID, 10)
+	res = a.do(a.http, "PATCH", group, map[string]any{"member_ids": []int64{olga.ID}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(a.http, "PATCH", group, map[string]any{"member_ids": []int64{olga.ID, 424242}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, "an unknown member: %s", res.text)
+	res = a.do(a.http, "DELETE", group, nil, nil)
+	require.Equal(t, http.StatusNoContent, res.status, res.text)
+	page, _ := a.audit(a.http, "/api/v1/audit?entity=group&entity_id="+strconv.FormatInt(g.ID, 10))
+	require.Len(t, page.Items, 3)
+	require.Equal(t, "delete", page.Items[0].Action)
+	require.Nil(t, page.Items[0].After)
+	require.Equal(t, "Sales", page.Items[0].Before["name"])
+	require.Equal(t, map[string]any{"member_ids": []any{}}, page.Items[1].Before)
+	require.Equal(t, map[string]any{"member_ids": []any{float64(olga.ID)}}, page.Items[1].After)
+
+	user := "/api/v1/users/" + strconv.FormatInt(olga.ID, 10)
+	res = a.do(a.http, "PATCH", user, map[string]any{"role": "supervisor", "disabled": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	page, _ = a.audit(a.http, "/api/v1/audit?entity=user&entity_id="+strconv.FormatInt(olga.ID, 10))
+	require.Len(t, page.Items, 1)
+	require.Equal(t, map[string]any{"role": "operator", "disabled": false}, page.Items[0].Before)
+	require.Equal(t, map[string]any{"role": "supervisor", "disabled": true}, page.Items[0].After)
+
+	res = a.do(a.http, "POST", "/api/v1/tokens", map[string]any{"name": "script"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var tok struct {
+		ID    int64
+		Token string
+	}
+	res.json(t, &tok)
+	res = a.do(a.http, "DELETE", "/api/v1/tokens/"+strconv.FormatInt(tok.ID, 10), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	page, text := a.audit(a.http, "/api/v1/audit?entity=api_token")
+	require.Len(t, page.Items, 2)
+	require.Equal(t, "revoke", page.Items[0].Action)
+	require.Equal(t, map[string]any{"revoked": true}, page.Items[0].After)
+	require.NotContains(t, text, tok.Token)
+
+	res = a.do(a.http, "PUT", "/api/v1/presence-settings", map[string]any{"offline_blocked_by": []string{"active"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(a.http, "PUT", "/api/v1/dialog-settings", map[string]any{"types": []string{"Support"}, "reasons": []string{"Price"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(a.http, "PUT", "/api/v1/standard-messages", map[string]any{"csat_thanks": "Thank you!"}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	page, _ = a.audit(a.http, "/api/v1/audit?entity=setting")
+	require.Len(t, page.Items, 3)
+	require.Equal(t, "standard_messages", page.Items[0].EntityID)
+	require.Equal(t, map[string]any{"csat_thanks": "Thank you!"}, page.Items[0].After)
+	require.Equal(t, map[string]any{"types": []any{"Support"}, "reasons": []any{"Price"}}, page.Items[1].After)
+	require.Equal(t, map[string]any{"offline_blocked_by": []any{"active"}}, page.Items[2].After)
+}

@@ -258,7 +258,8 @@ type AuditFilter struct {
 	From, To   *time.Time
 	// BeforeID pages: only records older than this id (the last id of the previous page).
 	BeforeID int64
-	Limit    int
+	// Limit is the page size (50 when 0).
+	Limit int
 }
 
 // AuditLog lists audit records newest first.
@@ -291,6 +292,9 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, err
 		a.action, a.before, a.after FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id`
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
 	}
 	sql += " ORDER BY a.id DESC LIMIT " + arg(f.Limit)
 	rows, err := s.pool.Query(ctx, sql, args...)
