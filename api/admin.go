@@ -74,8 +74,8 @@ type lineBody struct {
 	AwayPolicy             *string `json:"away_policy"`
 }
 
-// apply merges the body into l and validates the result.
-func (b lineBody) apply(ctx context.Context, s *Server, l *store.Line, clearRegulation bool) error {
+// apply merges the body into l and validates the result against st (the change's transaction).
+func (b lineBody) apply(ctx context.Context, st *store.Store, l *store.Line, clearRegulation bool) error {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = strings.TrimSpace(*v)
@@ -128,14 +128,14 @@ func (b lineBody) apply(ctx context.Context, s *Server, l *store.Line, clearRegu
 		problems.add("away_policy must be keep or return")
 	}
 	if l.RegulationID != nil {
-		if _, err := s.store.RegulationByID(ctx, *l.RegulationID); errors.Is(err, store.ErrNotFound) {
+		if _, err := st.RegulationByID(ctx, *l.RegulationID); errors.Is(err, store.ErrNotFound) {
 			problems.add("regulation_id %d does not exist", *l.RegulationID)
 		} else if err != nil {
 			return err
 		}
 	}
 	if l.DefaultType != "" {
-		ds, err := s.dialogSettings(ctx)
+		ds, err := dialogSettingsIn(ctx, st)
 		if err != nil {
 			return err
 		}
@@ -149,17 +149,22 @@ func (s *Server) createLine(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	ds, err := s.dialogSettings(ctx)
-	if err != nil {
-		return err
-	}
-	// New lines default to the first request type of the dialog settings ("Support").
-	l := store.Line{LineSettings: store.LineSettings{DefaultType: ds.Types[0]}}
-	if err := b.apply(ctx, s, &l, false); err != nil {
-		return err
-	}
-	out, err := s.store.CreateLine(ctx, l)
+	var out store.Line
+	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		ds, err := dialogSettingsIn(ctx, tx)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		// New lines default to the first request type of the dialog settings ("Support").
+		l := store.Line{LineSettings: store.LineSettings{DefaultType: ds.Types[0]}}
+		if err := b.apply(ctx, tx, &l, false); err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.CreateLine(ctx, l); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditLine, ID: auditID(out.ID), Action: store.AuditCreate, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -176,18 +181,25 @@ func (s *Server) updateLine(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	l, err := s.store.LineByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("line " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	_, clearReg := raw["regulation_id"]
-	if err := b.apply(ctx, s, &l, clearReg && b.RegulationID == nil); err != nil {
-		return err
-	}
-	out, err := s.store.UpdateLine(ctx, l)
+	var out store.Line
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditLine, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.LineByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		l := before
+		_, clearReg := raw["regulation_id"]
+		if err := b.apply(ctx, tx, &l, clearReg && b.RegulationID == nil); err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.UpdateLine(ctx, l); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditLine, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -287,7 +299,14 @@ func (s *Server) createRegulation(c echo.Context) error {
 	if err := b.apply(&r); err != nil {
 		return err
 	}
-	out, err := s.store.CreateRegulation(c.Request().Context(), r)
+	var out store.Regulation
+	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		var err error
+		if out, err = tx.CreateRegulation(ctx, r); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditRegulation, ID: auditID(out.ID), Action: store.AuditCreate, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -306,17 +325,24 @@ func (s *Server) updateRegulation(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	r, err := s.store.RegulationByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("regulation " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	if err := b.apply(&r); err != nil {
-		return err
-	}
-	out, err := s.store.UpdateRegulation(ctx, r)
+	var out store.Regulation
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditRegulation, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.RegulationByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		r := before
+		if err := b.apply(&r); err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.UpdateRegulation(ctx, r); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditRegulation, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -375,7 +401,7 @@ type channelBody struct {
 // supportedKinds are the channel kinds with a connector in this build.
 var supportedKinds = []string{"api"}
 
-func (b channelBody) apply(ctx context.Context, s *Server, ch *store.Channel) error {
+func (b channelBody) apply(ctx context.Context, st *store.Store, ch *store.Channel) error {
 	var problems fieldErrors
 	if b.Name != nil {
 		ch.Name = strings.TrimSpace(*b.Name)
@@ -394,7 +420,7 @@ func (b channelBody) apply(ctx context.Context, s *Server, ch *store.Channel) er
 	}
 	if ch.LineID <= 0 {
 		problems.add("line_id is required")
-	} else if _, err := s.store.LineByID(ctx, ch.LineID); errors.Is(err, store.ErrNotFound) {
+	} else if _, err := st.LineByID(ctx, ch.LineID); errors.Is(err, store.ErrNotFound) {
 		problems.add("line_id %d does not exist", ch.LineID)
 	} else if err != nil {
 		return err
@@ -432,11 +458,18 @@ func (s *Server) createChannel(c echo.Context) error {
 		return newError(http.StatusBadRequest, "invalid_fields", "kind is required")
 	}
 	ch.Kind = *b.Kind
-	ctx := c.Request().Context()
-	if err := b.apply(ctx, s, &ch); err != nil {
-		return err
-	}
-	out, secrets, err := s.store.CreateChannel(ctx, ch)
+	var out store.Channel
+	var secrets store.ChannelSecrets
+	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := b.apply(ctx, tx, &ch); err != nil {
+			return store.AuditChange{}, err
+		}
+		var err error
+		if out, secrets, err = tx.CreateChannel(ctx, ch); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(out.ID), Action: store.AuditCreate, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -452,21 +485,27 @@ func (s *Server) updateChannel(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	ch, err := s.store.ChannelByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("channel " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	if b.Kind != nil && *b.Kind != ch.Kind {
-		return newError(http.StatusBadRequest, "invalid_fields", "kind cannot change; create a new channel")
-	}
-	if err := b.apply(ctx, s, &ch); err != nil {
-		return err
-	}
-	out, err := s.store.UpdateChannel(ctx, ch)
+	var out store.Channel
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditChannel, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.ChannelByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if b.Kind != nil && *b.Kind != before.Kind {
+			return store.AuditChange{}, newError(http.StatusBadRequest, "invalid_fields", "kind cannot change; create a new channel")
+		}
+		ch := before
+		if err := b.apply(ctx, tx, &ch); err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.UpdateChannel(ctx, ch); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}

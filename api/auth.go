@@ -231,7 +231,15 @@ func (s *Server) createToken(c echo.Context) error {
 		at := time.Now().Add(time.Duration(req.ExpiresInDays) * 24 * time.Hour)
 		nt.ExpiresAt = &at
 	}
-	t, token, err := s.store.CreateAPIToken(c.Request().Context(), nt)
+	var t store.APIToken
+	var token string
+	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		var err error
+		if t, token, err = tx.CreateAPIToken(ctx, nt); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditAPIToken, ID: auditID(t.ID), Action: store.AuditCreate, After: t}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -265,16 +273,24 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	u := currentUser(c)
-	t, err := s.store.APITokenByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && t.UserID != u.ID && u.Role != store.RoleAdmin) {
-		return notFoundErr("token " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	t, err = s.store.RevokeAPIToken(ctx, id)
+	var t store.APIToken
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditAPIToken, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.APITokenByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if before.UserID != u.ID && u.Role != store.RoleAdmin {
+			return store.AuditChange{}, notFoundErr("token " + c.Param("id"))
+		}
+		if t, err = tx.RevokeAPIToken(ctx, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditAPIToken, ID: auditID(id), Action: store.AuditRevoke, Before: before, After: t}, nil
+	})
 	if err != nil {
 		return err
 	}

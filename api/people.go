@@ -143,25 +143,44 @@ func (s *Server) createUser(c echo.Context) error {
 		nu.Password = store.RandomSecret()
 	}
 	ctx := c.Request().Context()
-	u, err := s.withHashing(ctx, func() (store.User, error) { return s.store.CreateUser(ctx, nu) })
+	out := userAnswer{}
+	_, err := s.withHashing(ctx, func() (store.User, error) {
+		return store.User{}, s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+			u, err := tx.CreateUser(ctx, nu)
+			if err != nil {
+				return store.AuditChange{}, err
+			}
+			// The record says a password or a link was given, never which.
+			after := newUserImage{Password: store.Hidden}
+			if b.Password == nil {
+				token, expires, err := tx.CreatePasswordLink(ctx, u.ID)
+				if err != nil {
+					return store.AuditChange{}, err
+				}
+				out.PasswordLink = newPasswordLink(token, expires)
+				after = newUserImage{PasswordLink: store.Hidden}
+			}
+			if out.User, err = tx.UserInfoByID(ctx, u.ID); err != nil {
+				return store.AuditChange{}, err
+			}
+			after.UserInfo = out.User
+			return store.AuditChange{Entity: store.AuditUser, ID: auditID(u.ID), Action: store.AuditCreate, After: after}, nil
+		})
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return newError(http.StatusConflict, "email_taken", "a user with email %s already exists", nu.Email)
 	}
 	if err != nil {
 		return err
 	}
-	out := userAnswer{}
-	if b.Password == nil {
-		token, expires, err := s.store.CreatePasswordLink(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		out.PasswordLink = newPasswordLink(token, expires)
-	}
-	if out.User, err = s.store.UserInfoByID(ctx, u.ID); err != nil {
-		return err
-	}
 	return c.JSON(http.StatusCreated, out)
+}
+
+// newUserImage is a new user as the audit log records it.
+type newUserImage struct {
+	store.UserInfo
+	Password     string `json:"password,omitempty"`
+	PasswordLink string `json:"password_link,omitempty"`
 }
 
 // updateUser edits a user's email, name, role, or disables them; a password is set apart.
@@ -190,7 +209,20 @@ func (s *Server) updateUser(c echo.Context) error {
 		n := strings.TrimSpace(*b.Name)
 		b.Name = &n
 	}
-	u, err := s.store.UpdateUser(c.Request().Context(), id, store.UserChange{Email: b.Email, Name: b.Name, Role: b.Role, Disabled: b.Disabled, Capacity: b.Capacity})
+	var u store.UserInfo
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditUser, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.UserInfoByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if u, err = tx.UpdateUser(ctx, id, store.UserChange{Email: b.Email, Name: b.Name, Role: b.Role, Disabled: b.Disabled, Capacity: b.Capacity}); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditUser, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: u}, nil
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return notFoundErr("user " + c.Param("id"))
@@ -227,7 +259,18 @@ func (s *Server) setUserPassword(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	_, err = s.withHashing(ctx, func() (store.User, error) { return store.User{}, s.store.SetPassword(ctx, id, b.Password) })
+	_, err = s.withHashing(ctx, func() (store.User, error) {
+		return store.User{}, s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+			if err := lockFor(ctx, tx, store.AuditUser, id); err != nil {
+				return store.AuditChange{}, err
+			}
+			if err := tx.SetPassword(ctx, id, b.Password); err != nil {
+				return store.AuditChange{}, err
+			}
+			return store.AuditChange{Entity: store.AuditUser, ID: auditID(id), Action: store.AuditPasswordReset,
+				After: map[string]string{"password": store.Changed}}, nil
+		})
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("user " + c.Param("id"))
 	}
@@ -244,7 +287,19 @@ func (s *Server) createPasswordLink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	token, expires, err := s.store.CreatePasswordLink(c.Request().Context(), id)
+	var token string
+	var expires time.Time
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := tx.LockForAudit(ctx, store.AuditUser, auditID(id)); err != nil {
+			return store.AuditChange{}, err
+		}
+		var err error
+		if token, expires, err = tx.CreatePasswordLink(ctx, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditUser, ID: auditID(id), Action: store.AuditPasswordLink,
+			After: map[string]any{"password_link": store.Hidden, "expires_at": expires}}, nil
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("enabled user " + c.Param("id"))
 	}
@@ -274,7 +329,17 @@ func (s *Server) usePasswordLink(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	u, err := s.withHashing(ctx, func() (store.User, error) { return s.store.UsePasswordLink(ctx, b.Token, b.Password) })
+	u, err := s.withHashing(ctx, func() (u store.User, err error) {
+		err = s.store.InTx(ctx, func(tx *store.Store) error {
+			if u, err = tx.UsePasswordLink(ctx, b.Token, b.Password); err != nil {
+				return err
+			}
+			// The link's holder is the user who now has a password: they are the actor.
+			return tx.Audit(ctx, store.Actor{UserID: u.ID, RemoteAddr: c.RealIP()}, store.AuditChange{Entity: store.AuditUser,
+				ID: auditID(u.ID), Action: store.AuditPasswordSet, After: map[string]string{"password": store.Changed}})
+		})
+		return u, err
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return newError(http.StatusBadRequest, "invalid_link", "the link is unknown, used or expired; ask an admin for a new one")
 	}
@@ -304,8 +369,9 @@ type groupBody struct {
 	LineIDs     *[]int64  `json:"line_ids"`
 }
 
-// apply merges the body into g and validates the result, naming unknown users and lines.
-func (b groupBody) apply(ctx context.Context, s *Server, g *store.Group) error {
+// apply merges the body into g and validates the result against st (the change's
+// transaction), naming unknown users and lines.
+func (b groupBody) apply(ctx context.Context, st *store.Store, g *store.Group) error {
 	if b.Name != nil {
 		g.Name = strings.TrimSpace(*b.Name)
 	}
@@ -338,7 +404,7 @@ func (b groupBody) apply(ctx context.Context, s *Server, g *store.Group) error {
 		table string
 		ids   []int64
 	}{"member_ids": {"users", g.MemberIDs}, "line_ids": {"lines", g.LineIDs}} {
-		missing, err := s.store.MissingIDs(ctx, ref.table, ref.ids)
+		missing, err := st.MissingIDs(ctx, ref.table, ref.ids)
 		if err != nil {
 			return err
 		}
@@ -381,12 +447,18 @@ func (s *Server) createGroup(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	g := store.Group{Kind: store.GroupOperators}
-	if err := b.apply(ctx, s, &g); err != nil {
-		return err
-	}
-	out, err := s.store.SaveGroup(ctx, g)
+	var out store.Group
+	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := b.apply(ctx, tx, &g); err != nil {
+			return store.AuditChange{}, err
+		}
+		var err error
+		if out, err = tx.SaveGroup(ctx, g); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditGroup, ID: auditID(out.ID), Action: store.AuditCreate, After: out}, nil
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return newError(http.StatusConflict, "name_taken", "a group named %q already exists", g.Name)
 	}
@@ -410,18 +482,24 @@ func (s *Server) updateGroup(c echo.Context) error {
 	if err := problems.err(); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	g, err := s.store.GroupByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("group " + c.Param("id"))
-	}
-	if err != nil {
-		return err
-	}
-	if err := b.apply(ctx, s, &g); err != nil {
-		return err
-	}
-	out, err := s.store.SaveGroup(ctx, g)
+	var g, out store.Group
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditGroup, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.GroupByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		g = before
+		if err := b.apply(ctx, tx, &g); err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.SaveGroup(ctx, g); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditGroup, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return notFoundErr("group " + c.Param("id"))
@@ -438,7 +516,19 @@ func (s *Server) deleteGroup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.DeleteGroup(c.Request().Context(), id)
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditGroup, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.GroupByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if err := tx.DeleteGroup(ctx, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditGroup, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("group " + c.Param("id"))
 	}

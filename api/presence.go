@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -37,8 +38,13 @@ var openStatuses = []string{workflows.StatusQueued, workflows.StatusActive, work
 
 // presenceSettings reads the desk's presence rules, the defaults until an admin saves them.
 func (s *Server) presenceSettings(ctx context.Context) (PresenceSettings, error) {
+	return presenceSettingsIn(ctx, s.store)
+}
+
+// presenceSettingsIn reads the presence rules from st (the store or a change's transaction).
+func presenceSettingsIn(ctx context.Context, st *store.Store) (PresenceSettings, error) {
 	ps := defaultPresenceSettings()
-	_, err := s.store.Setting(ctx, presenceSettingsKey, &ps)
+	_, err := st.Setting(ctx, presenceSettingsKey, &ps)
 	return ps, err
 }
 
@@ -68,7 +74,9 @@ func (s *Server) putPresenceSettings(c echo.Context) error {
 	if err := problems.err(); err != nil {
 		return err
 	}
-	if err := s.store.PutSetting(c.Request().Context(), presenceSettingsKey, ps); err != nil {
+	if err := s.putAuditedSetting(c, presenceSettingsKey, ps, func(ctx context.Context, tx *store.Store) (any, error) {
+		return presenceSettingsIn(ctx, tx)
+	}); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, ps)

@@ -84,6 +84,8 @@ const (
 	// ruleOmniSettings is who changes the module's shared settings (templates): an admin, a
 	// supervisor, or a member of a group with the "omni settings" permission (seed 002).
 	ruleOmniSettings rule = "omni_settings"
+	// ruleChannelSupervisor is an admin or a supervisor of the line of the channel in the path.
+	ruleChannelSupervisor rule = "channel_supervisor"
 )
 
 // router registers routes with their rule and keeps the route table.
@@ -111,6 +113,8 @@ func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.lineSupervisor}
 	case ruleOmniSettings:
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.omniSettings}
+	case ruleChannelSupervisor:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.channelSupervisor}
 	default:
 		panic("api: route " + method + " " + path + " has no rule")
 	}
@@ -222,6 +226,10 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/conversations/convert-to-leads", s.convertToLeads, ruleSignedIn)
 	post("/conversations/bulk", s.bulkConversations, ruleSignedIn)
 	get("/leads", s.listLeads, ruleSignedIn)
+	get("/audit", s.listAudit, ruleAdmin)
+	get("/channels/:id/history", s.channelHistory, ruleChannelSupervisor)
+	post("/channels/:id/rotate-token", s.rotateChannelToken, ruleAdmin)
+	post("/channels/:id/rotate-secret", s.rotateChannelSecret, ruleAdmin)
 
 	e.GET("/*", echo.WrapHandler(web.Handler()))
 	return e, r.rules

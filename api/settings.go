@@ -25,8 +25,13 @@ func defaultDialogSettings() DialogSettings {
 }
 
 func (s *Server) dialogSettings(ctx context.Context) (DialogSettings, error) {
+	return dialogSettingsIn(ctx, s.store)
+}
+
+// dialogSettingsIn reads the dialog settings from st (the store or a change's transaction).
+func dialogSettingsIn(ctx context.Context, st *store.Store) (DialogSettings, error) {
 	ds := defaultDialogSettings()
-	_, err := s.store.Setting(ctx, dialogSettingsKey, &ds)
+	_, err := st.Setting(ctx, dialogSettingsKey, &ds)
 	return ds, err
 }
 
@@ -83,7 +88,9 @@ func (s *Server) putDialogSettings(c echo.Context) error {
 	if err := problems.err(); err != nil {
 		return err
 	}
-	if err := s.store.PutSetting(c.Request().Context(), dialogSettingsKey, ds); err != nil {
+	if err := s.putAuditedSetting(c, dialogSettingsKey, ds, func(ctx context.Context, tx *store.Store) (any, error) {
+		return dialogSettingsIn(ctx, tx)
+	}); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, ds)
@@ -91,8 +98,13 @@ func (s *Server) putDialogSettings(c echo.Context) error {
 
 // standardMessages reads the admins' texts with the defaults filled in, as the workflows see them.
 func (s *Server) standardMessages(ctx context.Context) (workflows.StandardMessages, error) {
+	return standardMessagesIn(ctx, s.store)
+}
+
+// standardMessagesIn reads the standard messages from st (the store or a change's transaction).
+func standardMessagesIn(ctx context.Context, st *store.Store) (workflows.StandardMessages, error) {
 	var saved workflows.StandardMessages
-	if _, err := s.store.Setting(ctx, store.StandardMessagesKey, &saved); err != nil {
+	if _, err := st.Setting(ctx, store.StandardMessagesKey, &saved); err != nil {
 		return workflows.StandardMessages{}, err
 	}
 	return saved.WithDefaults(), nil
@@ -141,8 +153,29 @@ func (s *Server) putStandardMessages(c echo.Context) error {
 		return err
 	}
 	saved := workflows.StandardMessages(body)
-	if err := s.store.PutSetting(ctx, store.StandardMessagesKey, saved); err != nil {
+	if err := s.putAuditedSetting(c, store.StandardMessagesKey, saved, func(ctx context.Context, tx *store.Store) (any, error) {
+		return standardMessagesIn(ctx, tx)
+	}); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, saved)
+}
+
+// putAuditedSetting saves a desk-wide setting with its audit record; current reads the value it
+// replaces (with its defaults) once the setting is locked.
+func (s *Server) putAuditedSetting(c echo.Context, key string, value any,
+	current func(ctx context.Context, tx *store.Store) (any, error)) error {
+	return s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := tx.LockForAudit(ctx, store.AuditSetting, key); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := current(ctx, tx)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if err := tx.PutSetting(ctx, key, value); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditSetting, ID: key, Action: store.AuditUpdate, Before: before, After: value}, nil
+	})
 }

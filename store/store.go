@@ -26,16 +26,43 @@ var (
 	ErrUnavailable = errors.New("database unavailable")
 )
 
-// Store holds the pool every query runs on.
+// Store holds what every query runs on: the pool, or a transaction when the Store is bound to
+// one by InTx.
 type Store struct {
-	pool *pgxpool.Pool
+	pool db
+	root *pgxpool.Pool
+}
+
+// db is what queries run on: a *pgxpool.Pool or a pgx.Tx. Begin on a pgx.Tx opens a savepoint,
+// so the store's own transactions nest inside InTx.
+type db interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 // New wraps an open pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, root: pool} }
 
 // Pool returns the underlying pool (for health checks and tests).
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+func (s *Store) Pool() *pgxpool.Pool { return s.root }
+
+// InTx runs fn with a Store bound to one transaction, committed when fn returns nil and rolled
+// back otherwise. Called on a Store that is already in a transaction, it runs fn in a savepoint,
+// so a helper that needs a transaction works the same inside a larger one.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	var fnErr error
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		fnErr = fn(&Store{pool: tx, root: s.root})
+		return fnErr
+	})
+	if err != nil && fnErr != nil {
+		return fnErr // already the store's or the caller's error
+	}
+	return translate(err, "transaction")
+}
 
 // Open connects to databaseURL and checks the connection.
 func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
@@ -87,7 +114,7 @@ func (statementCounter) TraceCopyFromStart(ctx context.Context, _ *pgx.Conn, _ p
 func (statementCounter) TraceCopyFromEnd(context.Context, *pgx.Conn, pgx.TraceCopyFromEndData) {}
 
 // Ping reports whether PostgreSQL answers.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return s.root.Ping(ctx) }
 
 // translate turns driver errors into the store's domain errors; it is the only place that
 // inspects PostgreSQL error codes.

@@ -30,6 +30,9 @@ type User struct {
 	Role      string    `json:"role"`
 	Presence  string    `json:"presence"`
 	CreatedAt time.Time `json:"created_at"`
+	// TokenID is the API token the request was authenticated with (0: a session); the audit log
+	// names it.
+	TokenID int64 `json:"-"`
 }
 
 // NewUser is what CreateUser needs.
@@ -198,8 +201,8 @@ func (s *Store) UserByAPIToken(ctx context.Context, token string) (User, error) 
 	err := s.pool.QueryRow(ctx, `UPDATE api_tokens t SET last_used_at = now()
 		FROM users u WHERE u.id = t.user_id AND t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL
 			AND (t.expires_at IS NULL OR t.expires_at > now())
-		RETURNING u.id, u.email, u.name, u.role, u.presence, u.created_at, coalesce(t.role, '')`, tokenHash(token)).
-		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt, &tokenRole)
+		RETURNING u.id, u.email, u.name, u.role, u.presence, u.created_at, coalesce(t.role, ''), t.id`, tokenHash(token)).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Presence, &u.CreatedAt, &tokenRole, &u.TokenID)
 	if err != nil {
 		return User{}, translate(err, "user by api token")
 	}
