@@ -1,1 +1,0 @@
-/* placeholder: replaced at merge */ SELECT 1;
