@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -409,6 +410,8 @@ func (b channelBody) apply(ctx context.Context, s *Server, ch *store.Channel) er
 			problems.add("settings must be an object with callback_url")
 		} else if err := apichannel.ValidateSettings(st.CallbackURL); err != nil {
 			problems.add("settings.%s", err.Error())
+		} else if err := netguard.CheckURL(ctx, st.CallbackURL, s.allowPrivateCallbacks); err != nil {
+			problems.add("settings.callback_url %s", err.Error())
 		}
 	default:
 		problems.add("kind %q is not supported yet; supported: %s", ch.Kind, strings.Join(supportedKinds, ", "))

@@ -40,6 +40,9 @@ type Deps struct {
 	AllowedHosts []string
 	// MetricsToken, when set, is the bearer token /metrics wants.
 	MetricsToken string
+	// AllowPrivateCallbacks lets callback and webhook URLs point at loopback, private and
+	// link-local addresses (netguard.CheckURL).
+	AllowPrivateCallbacks bool
 }
 
 // Server holds the handlers' dependencies.
@@ -54,6 +57,8 @@ type Server struct {
 	hashing chan struct{}
 	// lastPrune is when this process last pruned finished sign-in failure counts (UnixNano).
 	lastPrune atomic.Int64
+	// allowPrivateCallbacks: see Deps.AllowPrivateCallbacks.
+	allowPrivateCallbacks bool
 }
 
 // rule is who may call a route. Every route names one, and the permission matrix test fails for
@@ -220,7 +225,7 @@ func NewOps(d Deps) *echo.Echo {
 
 func newServer(d Deps) (*Server, *echo.Echo) {
 	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
-		handoff: d.Inbound, hashing: make(chan struct{}, 4)}
+		handoff: d.Inbound, hashing: make(chan struct{}, 4), allowPrivateCallbacks: d.AllowPrivateCallbacks}
 	s.events = &eventHub{s: s}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

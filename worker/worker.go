@@ -19,7 +19,8 @@ import (
 type Deps struct {
 	Store  *store.Store
 	Logger *slog.Logger
-	// HTTPClient sends outbound messages to channels (nil: a client with sane timeouts).
+	// HTTPClient sends outbound messages to channels' callback URLs (nil: netguard's client,
+	// public addresses only).
 	HTTPClient *http.Client
 	// Mail sends solution emails (nil: solutions are not emailed).
 	Mail activities.Mailer
