@@ -213,6 +213,16 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/standard-messages", s.getStandardMessages, ruleSignedIn)
 	put("/standard-messages", s.putStandardMessages, ruleAdmin)
 
+	get("/webhooks", s.listWebhooks, ruleAdmin)
+	post("/webhooks", s.createWebhook, ruleAdmin)
+	get("/webhooks/:id", s.getWebhook, ruleAdmin)
+	patch("/webhooks/:id", s.updateWebhook, ruleAdmin)
+	del("/webhooks/:id", s.deleteWebhook, ruleAdmin)
+	post("/webhooks/:id/rotate-secret", s.rotateWebhookSecret, ruleAdmin)
+	get("/webhooks/:id/deliveries", s.webhookDeliveries, ruleAdmin)
+	post("/webhooks/:id/deliveries/:delivery/retry", s.retryWebhookDelivery, ruleAdmin)
+	post("/conversations/:number/messages/:id/retry", s.retryMessage, ruleConversation)
+
 	e.GET("/*", echo.WrapHandler(web.Handler()))
 	return e, r.rules
 }

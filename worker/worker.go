@@ -52,4 +52,6 @@ func Register(r sdkworker.Registry, a *activities.Activities, f *activities.FanO
 	r.RegisterWorkflowWithOptions(workflows.RouterWorkflow, workflow.RegisterOptions{Name: "RouterWorkflow"})
 	r.RegisterActivityWithOptions(rt.RouteSnapshot, activity.RegisterOptions{Name: workflows.ActivityRouteSnapshot})
 	r.RegisterActivityWithOptions(rt.RouteAssign, activity.RegisterOptions{Name: workflows.ActivityRouteAssign})
+	r.RegisterWorkflowWithOptions(workflows.RedeliverMessageWorkflow, workflow.RegisterOptions{Name: workflows.RedeliverMessageWorkflowName})
+	r.RegisterActivityWithOptions(a.MarkDeliveryFailed, activity.RegisterOptions{Name: workflows.ActivityMarkDeliveryFailed})
 }
