@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,10 +193,10 @@ func TestWebhookBadInput(t *testing.T) {
 		{map[string]any{"url": "http://169.254.169.254/latest", "events": []string{"*"}}, "metadata"},
 		{map[string]any{"url": "http://127.0.0.1:9000/hook", "events": []string{"*"}}, "loopback"},
 		{map[string]any{"url": "ftp://93.184.215.14/hook", "events": []string{"*"}}, "http or https"},
-		{map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"conversation.exploded"}}, `"conversation.exploded" is not an event`},
+		{map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"conversation.exploded"}}, "conversation.exploded\\\" is not an event"},
 		{map[string]any{"url": "https://93.184.215.14/hook", "events": []string{}}, "events must name at least one event"},
 		{map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"*"}, "line_id": 424242}, "line_id 424242 does not exist"},
-		{map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"*"}, "description": string(make([]rune, 501))}, "description is longer than 500"},
+		{map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"*"}, "description": strings.Repeat("я", 501)}, "description is longer than 500"},
 		{map[string]any{"url": nil, "events": []string{"*"}}, "url cannot be null"},
 	}
 	for _, c := range cases {
