@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/linedesk/linedesk/connectors/apichannel"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
+	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -46,13 +46,13 @@ type Activities struct {
 // WakeRouters makes the activities wake the lines' routers through r.
 func (a *Activities) WakeRouters(r *Router) { a.router = r }
 
-// New returns the activities; a nil httpClient gets sane timeouts, a nil mailer skips mail.
+// New returns the activities; a nil httpClient gets netguard's strict client, a nil mailer skips mail.
 func New(st *store.Store, logger *slog.Logger, httpClient *http.Client, mail Mailer) *Activities {
 	if httpClient == nil {
-		// Callbacks are POSTs: a redirect would turn one into a GET without the message, so
-		// none is followed (the connector treats a 3xx as a refusal).
-		httpClient = &http.Client{Timeout: 15 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// Callback URLs are typed in by admins: the guarded client reaches only public
+		// addresses and follows no redirect (a callback is a POST; the connector treats a 3xx
+		// as a refusal).
+		httpClient = netguard.Policy{}.Client()
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

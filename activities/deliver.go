@@ -75,3 +75,13 @@ func (a *Activities) deliverAPI(ctx context.Context, d store.Delivery) error {
 		return err
 	}
 }
+
+// MarkDeliveryFailed marks a message failed when its redelivery gave up while it was still
+// pending; a message sent meanwhile stays sent.
+func (a *Activities) MarkDeliveryFailed(ctx context.Context, in workflows.MarkDeliveryFailedInput) error {
+	id, err := uuid.Parse(in.MessageID)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("bad message id", "bad_input", err)
+	}
+	return a.store.SetMessageStatusIf(ctx, id, workflows.MessagePending, workflows.MessageFailed)
+}

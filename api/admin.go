@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -157,7 +158,7 @@ func (s *Server) createLine(c echo.Context) error {
 		}
 		// New lines default to the first request type of the dialog settings ("Support").
 		l := store.Line{LineSettings: store.LineSettings{DefaultType: ds.Types[0]}}
-		if err := b.apply(ctx, tx, &l, false); err != nil {
+		if err := b.apply(ctx, tx, s.allowPrivateCallbacks, &l, false); err != nil {
 			return store.AuditChange{}, err
 		}
 		if out, err = tx.CreateLine(ctx, l); err != nil {
@@ -192,7 +193,7 @@ func (s *Server) updateLine(c echo.Context) error {
 		}
 		l := before
 		_, clearReg := raw["regulation_id"]
-		if err := b.apply(ctx, tx, &l, clearReg && b.RegulationID == nil); err != nil {
+		if err := b.apply(ctx, tx, s.allowPrivateCallbacks, &l, clearReg && b.RegulationID == nil); err != nil {
 			return store.AuditChange{}, err
 		}
 		if out, err = tx.UpdateLine(ctx, l); err != nil {
@@ -401,7 +402,7 @@ type channelBody struct {
 // supportedKinds are the channel kinds with a connector in this build.
 var supportedKinds = []string{"api"}
 
-func (b channelBody) apply(ctx context.Context, st *store.Store, ch *store.Channel) error {
+func (b channelBody) apply(ctx context.Context, st *store.Store, allowPrivateCallbacks bool, ch *store.Channel) error {
 	var problems fieldErrors
 	if b.Name != nil {
 		ch.Name = strings.TrimSpace(*b.Name)
@@ -430,11 +431,13 @@ func (b channelBody) apply(ctx context.Context, st *store.Store, ch *store.Chann
 	}
 	switch ch.Kind {
 	case "api":
-		var st apichannel.Settings
-		if err := json.Unmarshal(ch.Settings, &st); err != nil {
+		var set apichannel.Settings
+		if err := json.Unmarshal(ch.Settings, &set); err != nil {
 			problems.add("settings must be an object with callback_url")
-		} else if err := apichannel.ValidateSettings(st.CallbackURL); err != nil {
+		} else if err := apichannel.ValidateSettings(set.CallbackURL); err != nil {
 			problems.add("settings.%s", err.Error())
+		} else if err := netguard.CheckURL(ctx, set.CallbackURL, allowPrivateCallbacks); err != nil {
+			problems.add("settings.callback_url %s", err.Error())
 		}
 	default:
 		problems.add("kind %q is not supported yet; supported: %s", ch.Kind, strings.Join(supportedKinds, ", "))
@@ -461,7 +464,7 @@ func (s *Server) createChannel(c echo.Context) error {
 	var out store.Channel
 	var secrets store.ChannelSecrets
 	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := b.apply(ctx, tx, &ch); err != nil {
+		if err := b.apply(ctx, tx, s.allowPrivateCallbacks, &ch); err != nil {
 			return store.AuditChange{}, err
 		}
 		var err error
@@ -498,7 +501,7 @@ func (s *Server) updateChannel(c echo.Context) error {
 			return store.AuditChange{}, newError(http.StatusBadRequest, "invalid_fields", "kind cannot change; create a new channel")
 		}
 		ch := before
-		if err := b.apply(ctx, tx, &ch); err != nil {
+		if err := b.apply(ctx, tx, s.allowPrivateCallbacks, &ch); err != nil {
 			return store.AuditChange{}, err
 		}
 		if out, err = tx.UpdateChannel(ctx, ch); err != nil {

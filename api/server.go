@@ -40,6 +40,9 @@ type Deps struct {
 	AllowedHosts []string
 	// MetricsToken, when set, is the bearer token /metrics wants.
 	MetricsToken string
+	// AllowPrivateCallbacks lets callback and webhook URLs point at loopback, private and
+	// link-local addresses (netguard.CheckURL).
+	AllowPrivateCallbacks bool
 }
 
 // Server holds the handlers' dependencies.
@@ -54,6 +57,8 @@ type Server struct {
 	hashing chan struct{}
 	// lastPrune is when this process last pruned finished sign-in failure counts (UnixNano).
 	lastPrune atomic.Int64
+	// allowPrivateCallbacks: see Deps.AllowPrivateCallbacks.
+	allowPrivateCallbacks bool
 }
 
 // rule is who may call a route. Every route names one, and the permission matrix test fails for
@@ -230,6 +235,15 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/channels/:id/history", s.channelHistory, ruleChannelSupervisor)
 	post("/channels/:id/rotate-token", s.rotateChannelToken, ruleAdmin)
 	post("/channels/:id/rotate-secret", s.rotateChannelSecret, ruleAdmin)
+	get("/webhooks", s.listWebhooks, ruleAdmin)
+	post("/webhooks", s.createWebhook, ruleAdmin)
+	get("/webhooks/:id", s.getWebhook, ruleAdmin)
+	patch("/webhooks/:id", s.updateWebhook, ruleAdmin)
+	del("/webhooks/:id", s.deleteWebhook, ruleAdmin)
+	post("/webhooks/:id/rotate-secret", s.rotateWebhookSecret, ruleAdmin)
+	get("/webhooks/:id/deliveries", s.webhookDeliveries, ruleAdmin)
+	post("/webhooks/:id/deliveries/:delivery/retry", s.retryWebhookDelivery, ruleAdmin)
+	post("/conversations/:number/messages/:id/retry", s.retryMessage, ruleConversation)
 
 	e.GET("/*", echo.WrapHandler(web.Handler()))
 	return e, r.rules
@@ -243,7 +257,7 @@ func NewOps(d Deps) *echo.Echo {
 
 func newServer(d Deps) (*Server, *echo.Echo) {
 	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
-		handoff: d.Inbound, hashing: make(chan struct{}, 4)}
+		handoff: d.Inbound, hashing: make(chan struct{}, 4), allowPrivateCallbacks: d.AllowPrivateCallbacks}
 	s.events = &eventHub{s: s}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

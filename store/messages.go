@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,15 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
+
+// MessageDelivery is how sending an outbound message went: its attempts and the last one's
+// outcome. Messages that were never sent through a channel have none.
+type MessageDelivery struct {
+	Attempts       int        `json:"attempts"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at"`
+	LastError      string     `json:"last_error"`
+	LastStatusCode *int       `json:"last_status_code"`
+}
 
 // Message is one message of a chat as the API returns it.
 type Message struct {
@@ -24,6 +34,8 @@ type Message struct {
 	Kind               string          `json:"kind,omitempty"`
 	Status             string          `json:"status"`
 	CreatedAt          time.Time       `json:"created_at"`
+	// Delivery is set for messages with delivery attempts.
+	Delivery *MessageDelivery `json:"delivery,omitempty"`
 }
 
 // NewMessage is a message a workflow produced.
@@ -66,8 +78,11 @@ func jsonOr(v json.RawMessage, def string) []byte {
 }
 
 const messageSelect = `SELECT m.id, m.chat_id, m.conversation_number, m.direction, m.author_id, coalesce(u.name, ''),
-	m.text, m.attachments, m.buttons, m.kind, m.status, m.created_at
-FROM messages m LEFT JOIN users u ON u.id = m.author_id`
+	m.text, m.attachments, m.buttons, m.kind, m.status, m.created_at,
+	da.n AS delivery_attempts, da.at AS delivery_at, da.error AS delivery_error, da.status_code AS delivery_status_code
+FROM messages m LEFT JOIN users u ON u.id = m.author_id
+LEFT JOIN LATERAL (SELECT count(*) OVER () AS n, a.at, a.error, a.status_code FROM delivery_attempts a
+	WHERE m.direction = 'out' AND a.message_id = m.id ORDER BY a.id DESC LIMIT 1) da ON true`
 
 func scanMessages(rows pgx.Rows) ([]Message, error) {
 	defer rows.Close()
@@ -77,9 +92,20 @@ func scanMessages(rows pgx.Rows) ([]Message, error) {
 		var authorID *int64
 		var authorName string
 		var att, btn []byte
+		var d MessageDelivery
+		var attempts *int
+		var lastError *string
 		if err := rows.Scan(&m.ID, &m.ChatID, &m.ConversationNumber, &m.Direction, &authorID, &authorName,
-			&m.Text, &att, &btn, &m.Kind, &m.Status, &m.CreatedAt); err != nil {
+			&m.Text, &att, &btn, &m.Kind, &m.Status, &m.CreatedAt,
+			&attempts, &d.LastAttemptAt, &lastError, &d.LastStatusCode); err != nil {
 			return nil, translate(err, "scan message")
+		}
+		if attempts != nil {
+			d.Attempts = *attempts
+			if lastError != nil {
+				d.LastError = *lastError
+			}
+			m.Delivery = &d
 		}
 		m.Attachments, m.Buttons = att, btn
 		if authorID != nil {
@@ -172,6 +198,34 @@ func (s *Store) RecordDeliveryAttempt(ctx context.Context, id uuid.UUID, attempt
 		batch.Queue(`UPDATE messages SET status = $2 WHERE id = $1`, id, status)
 	}
 	return translate(s.pool.SendBatch(ctx, batch).Close(), "record delivery attempt")
+}
+
+// RetryFailedMessage moves a failed outbound message of a conversation back to pending, for
+// one redelivery; it returns how many attempts the message has had. A message that is not
+// failed is left alone (ErrNotRetryable), one not in the conversation is ErrNotFound.
+func (s *Store) RetryFailedMessage(ctx context.Context, number int64, id uuid.UUID) (int, error) {
+	var attempts int
+	err := s.pool.QueryRow(ctx, `UPDATE messages m SET status = 'pending'
+		WHERE m.id = $1 AND m.conversation_number = $2 AND m.direction = 'out' AND m.status = 'failed'
+		RETURNING (SELECT count(*) FROM delivery_attempts a WHERE a.message_id = m.id)`, id, number).Scan(&attempts)
+	if err == nil {
+		return attempts, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, translate(err, "retry failed message")
+	}
+	var direction string
+	err = s.pool.QueryRow(ctx, `SELECT direction FROM messages WHERE id = $1 AND conversation_number = $2`, id, number).Scan(&direction)
+	if err != nil {
+		return 0, translate(err, "retry failed message")
+	}
+	return 0, fmt.Errorf("message %s: %w", id, ErrNotRetryable)
+}
+
+// SetMessageStatusIf changes a message's status only from the given one.
+func (s *Store) SetMessageStatusIf(ctx context.Context, id uuid.UUID, from, to string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE messages SET status = $3 WHERE id = $1 AND status = $2`, id, from, to)
+	return translate(err, "set message status")
 }
 
 // MergeReplies stores one combined record of a conversation's operator replies (line setting

@@ -19,7 +19,8 @@ import (
 type Deps struct {
 	Store  *store.Store
 	Logger *slog.Logger
-	// HTTPClient sends outbound messages to channels (nil: a client with sane timeouts).
+	// HTTPClient sends outbound messages to channels' callback URLs (nil: netguard's client,
+	// public addresses only).
 	HTTPClient *http.Client
 	// Mail sends solution emails (nil: solutions are not emailed).
 	Mail activities.Mailer
@@ -51,4 +52,6 @@ func Register(r sdkworker.Registry, a *activities.Activities, f *activities.FanO
 	r.RegisterWorkflowWithOptions(workflows.RouterWorkflow, workflow.RegisterOptions{Name: "RouterWorkflow"})
 	r.RegisterActivityWithOptions(rt.RouteSnapshot, activity.RegisterOptions{Name: workflows.ActivityRouteSnapshot})
 	r.RegisterActivityWithOptions(rt.RouteAssign, activity.RegisterOptions{Name: workflows.ActivityRouteAssign})
+	r.RegisterWorkflowWithOptions(workflows.RedeliverMessageWorkflow, workflow.RegisterOptions{Name: workflows.RedeliverMessageWorkflowName})
+	r.RegisterActivityWithOptions(a.MarkDeliveryFailed, activity.RegisterOptions{Name: workflows.ActivityMarkDeliveryFailed})
 }

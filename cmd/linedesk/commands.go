@@ -21,10 +21,12 @@ import (
 	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/inbound"
+	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/localpg"
 	"github.com/linedesk/linedesk/worker"
 	"github.com/linedesk/linedesk/worker/devserver"
+	"github.com/linedesk/linedesk/worker/webhooks"
 )
 
 // shutdownTimeout bounds how long in-flight HTTP requests may take to finish on stop.
@@ -125,11 +127,13 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail})
+	callbacks := netguard.Policy{AllowPrivate: cfg.AllowPrivateCallbacks}.Client()
+	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail, HTTPClient: callbacks})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	cleanup.push("worker", func() error { w.Stop(); return nil })
+	go webhooks.New(st, callbacks, logger).Run(ctx)
 
 	if err := refuseDefaultPasswordBeyondLoopback(ctx, st, cfg); err != nil {
 		return err
@@ -137,7 +141,7 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	hand := inbound.New(st, tc, logger)
 	go hand.Run(ctx)
 	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand,
-		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken}
+		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks}
 	handler := api.New(deps)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -171,7 +175,7 @@ func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	hand := inbound.New(st, tc, logger)
 	go hand.Run(ctx)
 	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, SecureCookies: cfg.SecureCookies, Inbound: hand,
-		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken}
+		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks}
 	if cfg.PublicURL == "" {
 		logger.Warn("LINEDESK_PUBLIC_URL is not set: the API answers for any host name, which DNS rebinding can abuse")
 	}
@@ -197,11 +201,15 @@ func runWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
-	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail})
+	// Callbacks and webhooks go to URLs admins typed in: only through the guarded client.
+	callbacks := netguard.Policy{AllowPrivate: cfg.AllowPrivateCallbacks}.Client()
+	w := worker.New(tc, worker.Deps{Store: st, Logger: logger, Mail: mail, HTTPClient: callbacks})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	// Every worker replica dispatches webhooks; claims keep them from sending one delivery twice.
+	go webhooks.New(st, callbacks, logger).Run(ctx)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)

@@ -41,6 +41,10 @@ type Config struct {
 	// MetricsToken is the bearer token /metrics wants (LINEDESK_METRICS_TOKEN). api serves
 	// /metrics only with one; dev and the worker's ops address serve it without.
 	MetricsToken string
+	// AllowPrivateCallbacks lets callback and webhook URLs point at loopback, private and
+	// link-local addresses (LINEDESK_ALLOW_PRIVATE_CALLBACKS); metadata addresses stay refused.
+	// Default false, true in dev (integrations on a laptop run on localhost).
+	AllowPrivateCallbacks bool
 
 	// SMTP is the system mail server for emailing solutions (LINEDESK_SMTP_*); Host "" turns mail off.
 	SMTP smtpmail.Config
@@ -111,6 +115,12 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
 	fs.StringVar(&cfg.TemporalDB, "temporal-db", env("LINEDESK_TEMPORAL_DB", temporalDBSQLite),
 		"dev only: where the embedded Temporal keeps its state: sqlite (a file in the data dir) or postgres (databases <db>_temporal and <db>_temporal_visibility beside linedesk's)")
+	defaultPrivate := "false"
+	if command == "dev" {
+		defaultPrivate = "true"
+	}
+	allowPrivate := fs.String("allow-private-callbacks", env("LINEDESK_ALLOW_PRIVATE_CALLBACKS", defaultPrivate),
+		"let callback and webhook URLs point at loopback, private and link-local addresses (never cloud metadata)")
 	workflowCache := fs.String("workflow-cache", env("LINEDESK_WORKFLOW_CACHE", "1000"),
 		"workflows kept in memory between events by the worker (and, in dev, the embedded Temporal)")
 	if command == "dev" {
@@ -145,6 +155,13 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	case "0", "false", "no", "off", "":
 	default:
 		problems = append(problems, fmt.Errorf("LINEDESK_SECURE_COOKIES: %q is not true or false", *secure))
+	}
+	switch strings.ToLower(*allowPrivate) {
+	case "1", "true", "yes", "on":
+		cfg.AllowPrivateCallbacks = true
+	case "0", "false", "no", "off", "":
+	default:
+		problems = append(problems, fmt.Errorf("LINEDESK_ALLOW_PRIVATE_CALLBACKS: %q is not true or false", *allowPrivate))
 	}
 	if *smtpPort != "" {
 		p, err := strconv.Atoi(*smtpPort)

@@ -115,3 +115,26 @@ func TestAllowedHosts(t *testing.T) {
 	_, err = loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_PUBLIC_URL": "desk.example.com"}), io.Discard)
 	require.ErrorContains(t, err, "LINEDESK_PUBLIC_URL")
 }
+
+// TestPrivateCallbacksOnlyInDevByDefault: only dev, on a laptop, lets callback URLs reach
+// private addresses unless told otherwise.
+func TestPrivateCallbacksOnlyInDevByDefault(t *testing.T) {
+	t.Parallel()
+	db := map[string]string{"DATABASE_URL": "postgres://x/y"}
+	dev, err := loadConfig("dev", nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	require.True(t, dev.AllowPrivateCallbacks)
+	for _, cmd := range []string{"api", "worker"} {
+		cfg, err := loadConfig(cmd, nil, envOf(db), io.Discard)
+		require.NoError(t, err)
+		require.False(t, cfg.AllowPrivateCallbacks, cmd)
+	}
+	cfg, err := loadConfig("worker", []string{"--allow-private-callbacks=true"}, envOf(db), io.Discard)
+	require.NoError(t, err)
+	require.True(t, cfg.AllowPrivateCallbacks)
+	dev, err = loadConfig("dev", nil, envOf(map[string]string{"LINEDESK_ALLOW_PRIVATE_CALLBACKS": "false"}), io.Discard)
+	require.NoError(t, err)
+	require.False(t, dev.AllowPrivateCallbacks)
+	_, err = loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_ALLOW_PRIVATE_CALLBACKS": "maybe"}), io.Discard)
+	require.ErrorContains(t, err, "LINEDESK_ALLOW_PRIVATE_CALLBACKS")
+}

@@ -59,9 +59,12 @@ func TestSplitDeployment(t *testing.T) {
 	require.Equal(t, 1, n, "one first admin, however often migrate runs")
 
 	apiAddr, workerAddr := freeAddr(t), freeAddr(t)
-	apiCfg, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": dbURL, "LINEDESK_HTTP_ADDR": apiAddr}), io.Discard)
+	// The integrator below listens on this machine: private callback targets are allowed.
+	apiCfg, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": dbURL, "LINEDESK_HTTP_ADDR": apiAddr,
+		"LINEDESK_ALLOW_PRIVATE_CALLBACKS": "true"}), io.Discard)
 	require.NoError(t, err)
-	workerCfg, err := loadConfig("worker", nil, envOf(map[string]string{"DATABASE_URL": dbURL, "LINEDESK_HTTP_ADDR": workerAddr}), io.Discard)
+	workerCfg, err := loadConfig("worker", nil, envOf(map[string]string{"DATABASE_URL": dbURL, "LINEDESK_HTTP_ADDR": workerAddr,
+		"LINEDESK_ALLOW_PRIVATE_CALLBACKS": "true"}), io.Discard)
 	require.NoError(t, err)
 	apiDone, workerDone := make(chan error, 1), make(chan error, 1)
 	go func() { apiDone <- runAPI(ctx, apiCfg, logger) }()

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/linedesk/linedesk/activities"
+	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/worker"
 	"github.com/linedesk/linedesk/workflows"
@@ -19,6 +20,7 @@ import (
 
 // Options tune the worker's dependencies.
 type Options struct {
+	// HTTPClient sends to callback URLs (nil: netguard's client with private targets allowed).
 	HTTPClient *http.Client
 	Mail       activities.Mailer
 	Logger     *slog.Logger
@@ -41,7 +43,12 @@ func Start(t testing.TB, st *store.Store, opts Options) client.Client {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := srv.GetDefaultClient()
-	acts := activities.New(st, logger, opts.HTTPClient, opts.Mail)
+	httpClient := opts.HTTPClient
+	if httpClient == nil {
+		// Tests' fake integrators listen on loopback.
+		httpClient = netguard.Policy{AllowPrivate: true}.Client()
+	}
+	acts := activities.New(st, logger, httpClient, opts.Mail)
 	fanOut := activities.NewFanOut(st, c, logger)
 	router := activities.NewRouter(st, c, logger)
 	acts.WakeRouters(router)
