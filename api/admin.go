@@ -158,7 +158,7 @@ func (s *Server) createLine(c echo.Context) error {
 		}
 		// New lines default to the first request type of the dialog settings ("Support").
 		l := store.Line{LineSettings: store.LineSettings{DefaultType: ds.Types[0]}}
-		if err := b.apply(ctx, tx, s.allowPrivateCallbacks, &l, false); err != nil {
+		if err := b.apply(ctx, tx, &l, false); err != nil {
 			return store.AuditChange{}, err
 		}
 		if out, err = tx.CreateLine(ctx, l); err != nil {
@@ -193,7 +193,7 @@ func (s *Server) updateLine(c echo.Context) error {
 		}
 		l := before
 		_, clearReg := raw["regulation_id"]
-		if err := b.apply(ctx, tx, s.allowPrivateCallbacks, &l, clearReg && b.RegulationID == nil); err != nil {
+		if err := b.apply(ctx, tx, &l, clearReg && b.RegulationID == nil); err != nil {
 			return store.AuditChange{}, err
 		}
 		if out, err = tx.UpdateLine(ctx, l); err != nil {
