@@ -211,7 +211,7 @@ func TestWebhookBadInput(t *testing.T) {
 	path := fmt.Sprintf("/api/v1/webhooks/%d", hook.ID)
 	res = a.do(a.http, "PATCH", path, map[string]any{"url": "http://10.0.0.1/"}, nil)
 	require.Equal(t, http.StatusBadRequest, res.status, res.text)
-	require.Contains(t, res.text, "url points at 10.0.0.1 is a private address")
+	require.Contains(t, res.text, "url is refused: 10.0.0.1 is a private address")
 	res = a.do(a.http, "PATCH", path, map[string]any{"enabled": false, "events": []string{"message.delivery_failed"}}, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.Contains(t, res.text, `"enabled":false`)

@@ -109,7 +109,7 @@ func checkURL(ctx context.Context, r Resolver, raw string, allowPrivate bool) er
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if err := CheckAddr(ip, allowPrivate); err != nil {
-			return fmt.Errorf("points at %w", err)
+			return fmt.Errorf("is refused: %w", err)
 		}
 		return nil
 	}
@@ -124,7 +124,7 @@ func checkURL(ctx context.Context, r Resolver, raw string, allowPrivate bool) er
 	}
 	for _, a := range addrs {
 		if err := CheckAddr(a, allowPrivate); err != nil {
-			return fmt.Errorf("host %q resolves to %w", host, err)
+			return fmt.Errorf("is refused: host %q resolves to %s (%w)", host, a, err)
 		}
 	}
 	return nil
