@@ -282,6 +282,18 @@ func TestConfigurationIsValidatedAndAdminOnly(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	res = a.do(a.http, "PUT", "/api/v1/dialog-settings", map[string]any{"types": []string{}}, nil)
 	require.Equal(t, http.StatusBadRequest, res.status)
+	// Seed 003: changing the lists takes "can edit dialog settings"; a supervisor without it may not.
+	edit := map[string]any{"types": []string{"Support", "Refund", "Bug", "Question"}}
+	sup := a.newUser("sup@desk.example", "Sup", store.RoleSupervisor)
+	res = a.do(a.login(sup.Email, "pw-Sup"), "PUT", "/api/v1/dialog-settings", edit, nil)
+	require.Equal(t, http.StatusForbidden, res.status, res.text)
+	editor := a.newUser("ed@desk.example", "Ed", store.RoleOperator)
+	_, err := a.store.SaveGroup(t.Context(), store.Group{Name: "Wrap-up editors", Kind: store.GroupOperators,
+		Permissions: []string{store.PermDialogSettings}, MemberIDs: []int64{editor.ID}})
+	require.NoError(t, err)
+	res = a.do(a.login(editor.Email, "pw-Ed"), "PUT", "/api/v1/dialog-settings", edit, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, `"Question"`)
 	res = a.do(a.http, "PUT", "/api/v1/standard-messages", map[string]any{"csat_question": "Оцените ответ", "csat_bad": "Плохо"}, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.Contains(t, res.text, `"csat_question":"Оцените ответ"`)

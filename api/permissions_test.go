@@ -50,7 +50,7 @@ func TestPermissionMatrix(t *testing.T) {
 	}
 	need := map[string]int{"public": 0, "channel_token": 0, "signed_in": 1, "conversation": 1, "chat": 1, "supervisor": 2, "admin": 3,
 		// The matrix's supervisor supervises no line; TestOperatorsSeeAndActOnlyOnTheirLines has one who does.
-		"line_supervisor": 3, "omni_settings": 2,
+		"line_supervisor": 3, "omni_settings": 2, "dialog_settings": 3,
 		// Likewise for a channel's line: TestChannelHistoryShowsOnlyThatChannel has a supervisor of one.
 		"channel_supervisor": 3}
 	param := regexp.MustCompile(`:(\w+)`)

@@ -91,6 +91,9 @@ const (
 	ruleOmniSettings rule = "omni_settings"
 	// ruleChannelSupervisor is an admin or a supervisor of the line of the channel in the path.
 	ruleChannelSupervisor rule = "channel_supervisor"
+	// ruleDialogSettings is an admin or a member of a group with the "can edit dialog settings"
+	// permission (seed 003: request types, reasons and components).
+	ruleDialogSettings rule = "dialog_settings"
 )
 
 // router registers routes with their rule and keeps the route table.
@@ -120,6 +123,8 @@ func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.omniSettings}
 	case ruleChannelSupervisor:
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.channelSupervisor}
+	case ruleDialogSettings:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.mayEditDialogSettings}
 	default:
 		panic("api: route " + method + " " + path + " has no rule")
 	}
@@ -218,7 +223,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/channels", s.createChannel, ruleAdmin)
 	patch("/channels/:id", s.updateChannel, ruleAdmin)
 	get("/dialog-settings", s.getDialogSettings, ruleSignedIn)
-	put("/dialog-settings", s.putDialogSettings, ruleAdmin)
+	put("/dialog-settings", s.putDialogSettings, ruleDialogSettings)
 	get("/standard-messages", s.getStandardMessages, ruleSignedIn)
 	put("/standard-messages", s.putStandardMessages, ruleAdmin)
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -54,6 +55,26 @@ func (s *Server) getDialogSettings(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, ds)
+}
+
+// mayEditDialogSettings lets through an admin or a member of a group with the dialog settings
+// permission: seed 003 asks for "can edit dialog settings" to change the wrap-up lists, and a
+// supervisor without it may not.
+func (s *Server) mayEditDialogSettings(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := currentUser(c)
+		if u.Role == store.RoleAdmin {
+			return next(c)
+		}
+		a, err := s.store.AccessOf(c.Request().Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(a.Permissions, store.PermDialogSettings) {
+			return newError(http.StatusForbidden, "forbidden", "only an admin or a member of a group with the dialog_settings permission may do this")
+		}
+		return next(c)
+	}
 }
 
 func (s *Server) putDialogSettings(c echo.Context) error {
