@@ -336,3 +336,112 @@ func TestPermissionChangesAreAudited(t *testing.T) {
 	require.Equal(t, map[string]any{"types": []any{"Support"}, "reasons": []any{"Price"}}, page.Items[1].After)
 	require.Equal(t, map[string]any{"offline_blocked_by": []any{"active"}}, page.Items[2].After)
 }
+
+// TestTemplateChangesAreAudited: a template's creation, edit and deletion are recorded with who
+// made them and, for the edit, only the fields that changed; a refused create or edit records
+// nothing.
+func TestTemplateChangesAreAudited(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	sam := a.newUser("sam@desk.example", "Sam", store.RoleSupervisor)
+	samC := a.login("sam@desk.example", "pw-Sam")
+	res := a.do(a.http, "POST", "/api/v1/templates", map[string]any{"name": "Greeting", "body": "Hello!", "tags": []string{"hi"}}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var tpl templateView
+	res.json(t, &tpl)
+	url := "/api/v1/templates/" + strconv.FormatInt(tpl.ID, 10)
+	templateLog := "/api/v1/audit?entity=template&entity_id=" + strconv.FormatInt(tpl.ID, 10)
+
+	res = a.do(samC, "PATCH", url, map[string]any{"name": "Greeting", "body": "Hello! How can I help?", "tags": []string{"hi"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	page, _ := a.audit(a.http, templateLog)
+	require.Len(t, page.Items, 2, "the creation and the edit")
+	edit, created := page.Items[0], page.Items[1]
+	require.Equal(t, "create", created.Action)
+	require.Equal(t, a.admin.ID, *created.ActorID)
+	require.Nil(t, created.Before)
+	require.Equal(t, "Greeting", created.After["name"])
+	require.Equal(t, []any{"hi"}, created.After["tags"])
+	require.Equal(t, "update", edit.Action)
+	require.Equal(t, "template", edit.EntityKind)
+	require.Equal(t, sam.ID, *edit.ActorID, "Sam made the edit")
+	require.Equal(t, map[string]any{"body": "Hello!"}, edit.Before, "only the changed field")
+	require.Equal(t, map[string]any{"body": "Hello! How can I help?"}, edit.After)
+
+	// Refused: a second "greeting" (names ignore case), an edit naming a missing channel.
+	res = a.do(a.http, "POST", "/api/v1/templates", map[string]any{"name": "greeting", "body": "Hi"}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	require.Equal(t, "name_taken", res.errorCode(t))
+	res = a.do(a.http, "POST", "/api/v1/templates", map[string]any{"name": "Bye", "body": "Bye!"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var bye templateView
+	res.json(t, &bye)
+	res = a.do(a.http, "PATCH", "/api/v1/templates/"+strconv.FormatInt(bye.ID, 10), map[string]any{"name": "Greeting"}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	require.Equal(t, "name_taken", res.errorCode(t))
+	res = a.do(a.http, "PATCH", url, map[string]any{"body": "Changed", "channel_ids": []int64{424242}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	require.Equal(t, http.StatusNotFound, a.do(a.http, "PATCH", "/api/v1/templates/999999", map[string]any{"body": "x"}, nil).status)
+	page, _ = a.audit(a.http, "/api/v1/audit?entity=template")
+	require.Len(t, page.Items, 3, "Greeting's creation and edit, Bye's creation")
+	got, err := a.store.TemplateByID(t.Context(), tpl.ID)
+	require.NoError(t, err)
+	require.Equal(t, "Hello! How can I help?", got.Body, "the refused edit saved nothing")
+
+	res = a.do(a.http, "DELETE", url, nil, nil)
+	require.Equal(t, http.StatusNoContent, res.status, res.text)
+	require.Equal(t, http.StatusNotFound, a.do(a.http, "DELETE", url, nil, nil).status)
+	page, _ = a.audit(a.http, templateLog)
+	require.Len(t, page.Items, 3)
+	require.Equal(t, "delete", page.Items[0].Action)
+	require.Nil(t, page.Items[0].After)
+	require.Equal(t, "Hello! How can I help?", page.Items[0].Before["body"])
+}
+
+// TestWebhookChangesAreAuditedWithoutTheSecret: a webhook's creation, edit, secret rotation and
+// deletion are recorded; neither secret is anywhere in the log, and a refused create records
+// nothing.
+func TestWebhookChangesAreAuditedWithoutTheSecret(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	hook, secret := a.createWebhook(map[string]any{"url": "http://127.0.0.1:1/hook", "events": []string{"message.created"}})
+	url := "/api/v1/webhooks/" + strconv.FormatInt(hook.ID, 10)
+	res := a.do(a.http, "POST", "/api/v1/webhooks", map[string]any{"url": "http://127.0.0.1:1/hook", "events": []string{"message.sent"}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, "an unknown event: %s", res.text)
+	res = a.do(a.http, "PATCH", url, map[string]any{"enabled": false, "description": "CRM"}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(a.http, "POST", url+"/rotate-secret", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	var rotated struct{ Secret string }
+	res.json(t, &rotated)
+	require.NotEmpty(t, rotated.Secret)
+	require.NotEqual(t, secret, rotated.Secret)
+	res = a.do(a.http, "DELETE", url, nil, nil)
+	require.Equal(t, http.StatusNoContent, res.status, res.text)
+	require.Equal(t, http.StatusNotFound, a.do(a.http, "POST", url+"/rotate-secret", nil, nil).status)
+
+	page, text := a.audit(a.http, "/api/v1/audit?entity=webhook")
+	var actions []string
+	for _, e := range page.Items {
+		require.Equal(t, strconv.FormatInt(hook.ID, 10), e.EntityID)
+		require.Equal(t, a.admin.ID, *e.ActorID)
+		actions = append(actions, e.Action)
+	}
+	require.Equal(t, []string{"delete", "rotate_secret", "update", "create"}, actions)
+	require.Equal(t, "http://127.0.0.1:1/hook", page.Items[0].Before["url"])
+	require.NotContains(t, page.Items[0].Before, "secret")
+	require.Equal(t, map[string]any{"secret": "changed"}, page.Items[1].After)
+	require.Equal(t, map[string]any{"enabled": true, "description": ""}, page.Items[2].Before)
+	require.Equal(t, map[string]any{"enabled": false, "description": "CRM"}, page.Items[2].After)
+	require.Equal(t, []any{"message.created"}, page.Items[3].After["events"])
+	require.NotContains(t, page.Items[3].After, "secret")
+	for _, s := range []string{secret, rotated.Secret} {
+		require.NotContains(t, text, s)
+	}
+	var raw string
+	require.NoError(t, a.store.Pool().QueryRow(t.Context(),
+		`SELECT coalesce(string_agg(coalesce(before::text, '') || coalesce(after::text, ''), ' '), '') FROM audit_log`).Scan(&raw))
+	for _, s := range []string{secret, rotated.Secret} {
+		require.NotContains(t, raw, s)
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -94,8 +95,9 @@ type templateBody struct {
 	ChannelIDs *[]int64  `json:"channel_ids"`
 }
 
-// applyTemplate checks the fields sent and writes them onto t, naming every problem at once.
-func (s *Server) applyTemplate(c echo.Context, b templateBody, t *store.Template) error {
+// apply checks the fields sent and writes them onto t, naming every problem at once; st is
+// the store the change is made in.
+func (b templateBody) apply(ctx context.Context, st *store.Store, t *store.Template) error {
 	var problems fieldErrors
 	if b.Name != nil {
 		t.Name = strings.TrimSpace(*b.Name)
@@ -133,7 +135,7 @@ func (s *Server) applyTemplate(c echo.Context, b templateBody, t *store.Template
 		if len(ids) > maxTemplateChannels {
 			problems.add("channel_ids: at most %d", maxTemplateChannels)
 		} else if len(ids) > 0 {
-			missing, err := s.store.MissingChannels(c.Request().Context(), ids)
+			missing, err := st.MissingChannels(ctx, ids)
 			if err != nil {
 				return err
 			}
@@ -157,13 +159,23 @@ func (s *Server) createTemplate(c echo.Context) error {
 	if b.Body == nil {
 		b.Body = new(string)
 	}
-	var t store.Template
-	if err := s.applyTemplate(c, b, &t); err != nil {
+	by := currentUser(c).ID
+	var out store.Template
+	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		t := store.Template{CreatedBy: &by}
+		if err := b.apply(ctx, tx, &t); err != nil {
+			return store.AuditChange{}, err
+		}
+		var err error
+		if out, err = tx.SaveTemplate(ctx, t); err != nil {
+			return store.AuditChange{}, templateSaveErr(err, t)
+		}
+		return store.AuditChange{Entity: store.AuditTemplate, ID: auditID(out.ID), Action: store.AuditCreate, After: out}, nil
+	})
+	if err != nil {
 		return err
 	}
-	by := currentUser(c).ID
-	t.CreatedBy = &by
-	return s.saveTemplate(c, http.StatusCreated, t)
+	return c.JSON(http.StatusCreated, out)
 }
 
 func (s *Server) updateTemplate(c echo.Context) error {
@@ -175,30 +187,39 @@ func (s *Server) updateTemplate(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	t, err := s.store.TemplateByID(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("template " + c.Param("id"))
-	}
+	var out store.Template
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditTemplate, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.TemplateByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		t := before
+		if err := b.apply(ctx, tx, &t); err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.SaveTemplate(ctx, t); err != nil {
+			return store.AuditChange{}, templateSaveErr(err, t)
+		}
+		return store.AuditChange{Entity: store.AuditTemplate, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}
-	if err := s.applyTemplate(c, b, &t); err != nil {
-		return err
-	}
-	return s.saveTemplate(c, http.StatusOK, t)
+	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) saveTemplate(c echo.Context, status int, t store.Template) error {
-	out, err := s.store.SaveTemplate(c.Request().Context(), t)
+// templateSaveErr names why saving t failed.
+func templateSaveErr(err error, t store.Template) error {
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return newError(http.StatusConflict, "name_taken", "a template named %q exists already", t.Name)
 	case errors.Is(err, store.ErrNotFound):
 		return notFoundErr("template " + strconv.FormatInt(t.ID, 10))
-	case err != nil:
-		return err
 	}
-	return c.JSON(status, out)
+	return err
 }
 
 func (s *Server) deleteTemplate(c echo.Context) error {
@@ -206,10 +227,19 @@ func (s *Server) deleteTemplate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.DeleteTemplate(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundErr("template " + c.Param("id"))
-	}
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditTemplate, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.TemplateByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if err := tx.DeleteTemplate(ctx, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditTemplate, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
+	})
 	if err != nil {
 		return err
 	}

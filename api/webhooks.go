@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -32,17 +33,10 @@ type webhookBody struct {
 	Enabled     *bool     `json:"enabled"`
 }
 
-// decodeWebhook reads a body and applies it to w; it checks every field and the URL's target.
-func (s *Server) decodeWebhook(c echo.Context, w *store.Webhook, creating bool) error {
-	var raw map[string]json.RawMessage
-	if err := decodeJSON(c, &raw); err != nil {
-		return err
-	}
-	var b webhookBody
-	joined, _ := json.Marshal(raw)
-	if err := json.Unmarshal(joined, &b); err != nil {
-		return jsonError(err)
-	}
+// applyWebhook applies a body (raw: its fields as sent, to tell null from absent) to w; it
+// checks every field, reading through st, and the URL's target.
+func (s *Server) applyWebhook(ctx context.Context, st *store.Store, raw map[string]json.RawMessage, b webhookBody,
+	w *store.Webhook, creating bool) error {
 	var problems fieldErrors
 	refuseNulls(&problems, raw, "", "url", "events", "description", "enabled")
 	if creating && b.URL == nil {
@@ -72,7 +66,7 @@ func (s *Server) decodeWebhook(c echo.Context, w *store.Webhook, creating bool) 
 	if v, ok := raw["line_id"]; ok {
 		w.LineID = b.LineID
 		if string(v) != "null" && b.LineID != nil {
-			if _, err := s.store.LineByID(c.Request().Context(), *b.LineID); errors.Is(err, store.ErrNotFound) || *b.LineID <= 0 {
+			if _, err := st.LineByID(ctx, *b.LineID); errors.Is(err, store.ErrNotFound) || *b.LineID <= 0 {
 				problems.add("line_id %d does not exist", *b.LineID)
 			} else if err != nil {
 				return err
@@ -87,7 +81,7 @@ func (s *Server) decodeWebhook(c echo.Context, w *store.Webhook, creating bool) 
 		w.Enabled = *b.Enabled
 	}
 	if len(problems) == 0 && b.URL != nil {
-		if err := netguard.CheckURL(c.Request().Context(), w.URL, s.allowPrivateCallbacks); err != nil {
+		if err := netguard.CheckURL(ctx, w.URL, s.allowPrivateCallbacks); err != nil {
 			problems.add("url %s", err.Error())
 		}
 	}
@@ -109,11 +103,24 @@ func (s *Server) listWebhooks(c echo.Context) error {
 }
 
 func (s *Server) createWebhook(c echo.Context) error {
-	w := store.Webhook{Enabled: true}
-	if err := s.decodeWebhook(c, &w, true); err != nil {
+	raw, b, err := decodePatch[webhookBody](c)
+	if err != nil {
 		return err
 	}
-	out, secret, err := s.store.CreateWebhook(c.Request().Context(), w)
+	var out store.Webhook
+	var secret string
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		w := store.Webhook{Enabled: true}
+		if err := s.applyWebhook(ctx, tx, raw, b, &w, true); err != nil {
+			return store.AuditChange{}, err
+		}
+		var err error
+		if out, secret, err = tx.CreateWebhook(ctx, w); err != nil {
+			return store.AuditChange{}, err
+		}
+		// store.Webhook has no secret: the record shows the webhook without it.
+		return store.AuditChange{Entity: store.AuditWebhook, ID: auditID(out.ID), Action: store.AuditCreate, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -142,14 +149,32 @@ func (s *Server) getWebhook(c echo.Context) error {
 }
 
 func (s *Server) updateWebhook(c echo.Context) error {
-	w, err := s.webhookOf(c)
+	id, err := pathID(c, "webhook")
 	if err != nil {
 		return err
 	}
-	if err := s.decodeWebhook(c, &w, false); err != nil {
+	raw, b, err := decodePatch[webhookBody](c)
+	if err != nil {
 		return err
 	}
-	out, err := s.store.UpdateWebhook(c.Request().Context(), w)
+	var out store.Webhook
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditWebhook, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.WebhookByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		w := before
+		if err := s.applyWebhook(ctx, tx, raw, b, &w, false); err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.UpdateWebhook(ctx, w); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditWebhook, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -157,24 +182,49 @@ func (s *Server) updateWebhook(c echo.Context) error {
 }
 
 func (s *Server) deleteWebhook(c echo.Context) error {
-	w, err := s.webhookOf(c)
+	id, err := pathID(c, "webhook")
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteWebhook(c.Request().Context(), w.ID); err != nil {
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditWebhook, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.WebhookByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if err := tx.DeleteWebhook(ctx, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditWebhook, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
+	})
+	if err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
 // rotateWebhookSecret replaces the signing secret; the new one is in this answer only, and
-// every attempt from now on (retries of older deliveries too) is signed with it.
+// every attempt from now on (retries of older deliveries too) is signed with it. The log
+// records that it changed, without either value.
 func (s *Server) rotateWebhookSecret(c echo.Context) error {
-	w, err := s.webhookOf(c)
+	id, err := pathID(c, "webhook")
 	if err != nil {
 		return err
 	}
-	secret, err := s.store.RotateWebhookSecret(c.Request().Context(), w.ID)
+	var secret string
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditWebhook, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		var err error
+		if secret, err = tx.RotateWebhookSecret(ctx, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditWebhook, ID: auditID(id), Action: store.AuditRotateSecret,
+			After: map[string]string{"secret": store.Changed}}, nil
+	})
 	if err != nil {
 		return err
 	}

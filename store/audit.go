@@ -35,12 +35,15 @@ var (
 	AuditGroup      = auditEntity("group")
 	AuditUser       = auditEntity("user")
 	AuditAPIToken   = auditEntity("api_token")
+	AuditTemplate   = auditEntity("template")
+	AuditWebhook    = auditEntity("webhook")
 	// AuditSetting is a desk-wide setting, named by its key (dialog_settings, presence…).
 	AuditSetting = AuditEntity{Kind: "setting"}
 )
 
 // AuditEntities lists the audited kinds (GET /audit validates its filter with it).
-var AuditEntities = []AuditEntity{AuditLine, AuditRegulation, AuditChannel, AuditGroup, AuditUser, AuditAPIToken, AuditSetting}
+var AuditEntities = []AuditEntity{AuditLine, AuditRegulation, AuditChannel, AuditGroup, AuditUser, AuditAPIToken,
+	AuditTemplate, AuditWebhook, AuditSetting}
 
 // Audit actions beyond create, update and delete name what happened when it is not an edit of
 // fields the entity shows.

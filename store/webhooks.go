@@ -36,7 +36,8 @@ const (
 // ErrNotRetryable is returned when a delivery or message is not in a state a retry applies to.
 var ErrNotRetryable = errors.New("not in a retryable state")
 
-// Webhook is an integrator's subscription. Its secret never leaves the store in it.
+// Webhook is an integrator's subscription. Its secret never leaves the store in it, so the
+// audit log, which records this struct, never sees the secret either.
 type Webhook struct {
 	ID          int64     `json:"id"`
 	URL         string    `json:"url"`
