@@ -124,13 +124,15 @@ func (a *Activities) ClaimSlot(ctx context.Context, in workflows.ClaimSlotInput)
 	return workflows.ClaimSlotResult{Claimed: c.Claimed, Active: c.Active, Capacity: c.Capacity}, nil
 }
 
-// Timeline events after which a router may have work. A conversation entering the queue
-// ("opened" is projected once the conversation's workflow runs, so the router can reach it;
-// "returned") concerns its own line only; a slot freeing or moving concerns every line its
-// operator works on, so all waiting lines look again.
+// Timeline events after which a router may have work. A new conversation entering the queue
+// ("opened" is projected once the conversation's workflow runs, so the router can reach it)
+// concerns its own line only; a slot freeing or moving concerns every line its operator works
+// on, so all waiting lines look again.
 var (
-	queueEvents = map[string]bool{"opened": true, "returned": true}
-	slotEvents  = map[string]bool{"paused": true, "closed": true, "auto_closed": true, "transferred": true, "assigned": true}
+	queueEvents = map[string]bool{"opened": true}
+	// "returned" is both: the conversation is queued again and its operator's slot is free.
+	slotEvents = map[string]bool{"returned": true, "paused": true, "closed": true, "auto_closed": true, "transferred": true,
+		"assigned": true}
 )
 
 func (a *Activities) wakeAfter(ctx context.Context, number int64, events []workflows.Event) {

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -54,17 +53,16 @@ func checkNumbers(numbers []int64) ([]int64, error) {
 		problems.add("numbers is required: the conversations to act on")
 	}
 	if len(numbers) > maxBulkNumbers {
+		// Refused before looking at each one: a long list costs nothing to turn away.
 		problems.add("numbers: at most %d conversations at once", maxBulkNumbers)
+		return nil, problems.err()
 	}
-	var out []int64
 	for i, n := range numbers {
 		if n <= 0 {
 			problems.add("numbers[%d] must be a conversation number", i)
-		} else if !slices.Contains(out, n) {
-			out = append(out, n)
 		}
 	}
-	return out, problems.err()
+	return dedupe(numbers), problems.err()
 }
 
 // bulkConversations runs one action on many conversations, each through the code its single

@@ -426,8 +426,10 @@ func refuseNulls(problems *fieldErrors, raw map[string]json.RawMessage, hint str
 
 func dedupe[T comparable](v []T) []T {
 	out := make([]T, 0, len(v))
+	seen := make(map[T]bool, len(v))
 	for _, x := range v {
-		if !slices.Contains(out, x) {
+		if !seen[x] {
+			seen[x] = true
 			out = append(out, x)
 		}
 	}

@@ -112,11 +112,13 @@ func (b templateBody) apply(ctx context.Context, st *store.Store, t *store.Templ
 		}
 	}
 	if b.Tags != nil {
-		if len(*b.Tags) > maxTemplateTags {
+		tags := *b.Tags
+		if len(tags) > maxTemplateTags {
 			problems.add("tags: at most %d", maxTemplateTags)
+			tags = nil
 		}
 		t.Tags = []string{}
-		for i, tag := range *b.Tags {
+		for i, tag := range tags {
 			tag = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(tag), "/"))
 			switch {
 			case tag == "" || utf8.RuneCountInString(tag) > maxTemplateTag:

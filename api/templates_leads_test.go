@@ -317,6 +317,10 @@ func TestConvertToLeadsMakesOneLeadPerContactAndLine(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, res.status, res.text)
 	}
 	require.Equal(t, http.StatusBadRequest, a.do(a.http, "GET", "/api/v1/leads?cursor=nonsense", nil, nil).status)
+	// A line id past 32 bits is no line, not a server error.
+	res = a.do(a.http, "GET", "/api/v1/leads?line=2147483648", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.JSONEq(t, `{"items":[],"next_cursor":null}`, res.text)
 	all, _ = list(a.http, "")
 	require.Len(t, all, 3)
 }

@@ -111,8 +111,11 @@ func (s *Store) LockForAudit(ctx context.Context, e AuditEntity, id string) erro
 	if err != nil {
 		return fmt.Errorf("lock %s %q: %w", e.Kind, id, ErrNotFound)
 	}
+	// FOR NO KEY UPDATE, not FOR UPDATE: rows that reference this one (a new chat on a channel,
+	// a delivery for a webhook, a message naming a user) take a key-share lock on it when they
+	// are inserted, and live traffic must not wait for an admin's edit.
 	var one int
-	err = s.pool.QueryRow(ctx, `SELECT 1 FROM `+e.table+` WHERE id = $1 FOR UPDATE`, n).Scan(&one)
+	err = s.pool.QueryRow(ctx, `SELECT 1 FROM `+e.table+` WHERE id = $1 FOR NO KEY UPDATE`, n).Scan(&one)
 	return translate(err, "lock "+e.Kind)
 }
 

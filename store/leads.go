@@ -136,7 +136,7 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, string, er
 			l.created_by, l.created_at
 		FROM leads l LEFT JOIN contacts ct ON ct.id = l.contact_id
 		WHERE (NOT $1 OR l.line_id = ANY($3) OR l.created_by = $2)
-			AND ($4 = 0 OR l.line_id = $4)
+			AND ($4::bigint = 0 OR l.line_id = $4)
 			AND (NOT $5 OR (l.created_at, l.id) < ($6, $7))
 		ORDER BY l.created_at DESC, l.id DESC LIMIT $8`, func(r rowScanner) (Lead, error) {
 		var l Lead

@@ -66,8 +66,9 @@ func scanTask(r rowScanner) (Task, error) {
 	return t, err
 }
 
-// TasksOf lists a user's tasks, soonest first: only open or done ones when status says so
-// (TaskOpen, TaskDone), else all. Done tasks are listed latest first, at most 500.
+// TasksOf lists a user's tasks: only open or done ones when status says so (TaskOpen,
+// TaskDone), else all with the open ones first. Open tasks are listed soonest first, done ones
+// latest first, at most 500: done tasks pile up, and must not push the open ones off the list.
 func (s *Store) TasksOf(ctx context.Context, userID int64, status string) ([]Task, error) {
 	switch status {
 	case TaskOpen:
@@ -78,7 +79,7 @@ func (s *Store) TasksOf(ctx context.Context, userID int64, status string) ([]Tas
 			ORDER BY done_at DESC, id DESC LIMIT 500`, scanTask, userID)
 	}
 	return queryAll(ctx, s, "tasks", `SELECT `+taskColumns+` FROM tasks WHERE assignee_id = $1
-		ORDER BY starts_at, id LIMIT 500`, scanTask, userID)
+		ORDER BY done_at IS NOT NULL, CASE WHEN done_at IS NULL THEN starts_at END, done_at DESC, id LIMIT 500`, scanTask, userID)
 }
 
 // CompleteTask marks one of the user's tasks done. ErrNotFound: no such task of theirs;

@@ -42,7 +42,7 @@ func scanTemplate(r rowScanner) (Template, error) {
 func (s *Store) ListTemplates(ctx context.Context, f TemplateFilter) ([]Template, error) {
 	return queryAll(ctx, s, "templates", `SELECT `+templateColumns+` FROM templates t
 		WHERE ($1 = '' OR EXISTS (SELECT 1 FROM unnest(t.tags) tag WHERE starts_with(tag, $1)))
-			AND ($2 = 0 OR t.channel_ids = '{}' OR $2 = ANY(t.channel_ids))
+			AND ($2::bigint = 0 OR t.channel_ids = '{}' OR $2 = ANY(t.channel_ids))
 			AND ($3 = '' OR t.channel_ids = '{}' OR EXISTS (SELECT 1 FROM channels ch WHERE ch.id = ANY(t.channel_ids) AND ch.kind = $3))
 		ORDER BY lower(t.name), t.id LIMIT $4`, scanTemplate, f.TagPrefix, f.ChannelID, f.ChannelKind, TemplatesLimit)
 }
