@@ -31,6 +31,7 @@ var metadata = []netip.Addr{
 	netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, OpenStack, DigitalOcean…
 	netip.MustParseAddr("169.254.170.2"),   // AWS ECS task metadata
 	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
+	netip.MustParseAddr("168.63.129.16"),   // Azure host agent (wire server)
 	netip.MustParseAddr("fd00:ec2::254"),   // AWS over IPv6
 }
 
@@ -49,10 +50,22 @@ var blocked = []netip.Prefix{
 	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated
 }
 
+// nat64 is the well-known NAT64 prefix (RFC 6052).
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
 // CheckAddr says whether an address may be called: never a metadata address, an unspecified
 // or multicast one; loopback, private, link-local and reserved ones only when allowPrivate.
 func CheckAddr(ip netip.Addr, allowPrivate bool) error {
 	ip = ip.Unmap()
+	// The well-known NAT64 prefix reaches the IPv4 address in its last 32 bits: that address
+	// is what gets called, so it answers to the same rules.
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		if err := CheckAddr(netip.AddrFrom4([4]byte(b[12:])), allowPrivate); err != nil {
+			return fmt.Errorf("%s translates to %w", ip, err)
+		}
+		return nil
+	}
 	for _, m := range metadata {
 		if ip == m {
 			return fmt.Errorf("%s is a cloud metadata address: %w", ip, ErrForbiddenAddress)
