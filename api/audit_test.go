@@ -220,6 +220,8 @@ func TestChannelHistoryShowsOnlyThatChannel(t *testing.T) {
 	samC, olgaC := a.login("sam@desk.example", "pw-Sam"), a.login("olga@desk.example", "pw-Olga")
 	samPage, _ := a.audit(samC, chURL(sales)+"/history")
 	require.Len(t, samPage.Items, 3)
+	require.Equal(t, "127.0.0.1", page.Items[0].RemoteAddr, "an admin sees where a change came from")
+	require.Empty(t, samPage.Items[0].RemoteAddr, "a supervisor sees who and when, not an admin's address")
 	require.Equal(t, http.StatusForbidden, a.do(samC, "GET", chURL(support)+"/history", nil, nil).status)
 	require.Equal(t, http.StatusForbidden, a.do(olgaC, "GET", chURL(sales)+"/history", nil, nil).status)
 	require.Equal(t, http.StatusNotFound, a.do(a.http, "GET", "/api/v1/channels/999999/history", nil, nil).status)
