@@ -119,7 +119,9 @@ func (s *Server) engineError(ctx context.Context, err error, what string) error 
 		return notFoundErr(what)
 	}
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-		return newError(http.StatusServiceUnavailable, "unavailable", "the request timed out; retry it with the same Idempotency-Key")
+		e := newError(http.StatusServiceUnavailable, "unavailable", "the request timed out; retry it with the same Idempotency-Key")
+		e.cause = err
+		return e
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
