@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,16 +52,24 @@ type appOptions struct {
 
 func newApp(t *testing.T, opts appOptions) *app {
 	t.Helper()
-	st := storetest.NewStore(t)
-	var tc client.Client
-	if !opts.noTemporal {
-		tc = workertest.Start(t, st, workertest.Options{Mail: opts.mail})
-	}
-	var logOut io.Writer = io.Discard
+	// The server's and the worker's log is shown when the test fails (or always, on stderr,
+	// with LINEDESK_TEST_LOG set): a 500 says no more than "internal" to the client.
+	logs := &logBuffer{}
+	var logOut io.Writer = logs
 	if os.Getenv("LINEDESK_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
+	t.Cleanup(func() {
+		if t.Failed() && logs.Len() > 0 {
+			t.Logf("server log:\n%s", logs)
+		}
+	})
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
+	st := storetest.NewStore(t)
+	var tc client.Client
+	if !opts.noTemporal {
+		tc = workertest.Start(t, st, workertest.Options{Mail: opts.mail, Logger: logger})
+	}
 	hand := inbound.New(st, tc, logger)
 	if tc != nil && !opts.noDispatch {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -78,6 +87,30 @@ func newApp(t *testing.T, opts appOptions) *app {
 	a := &app{t: t, url: srv.URL, store: st, temporal: tc, admin: admin}
 	a.http = a.login("admin@example.com", "secret")
 	return a
+}
+
+// logBuffer holds a test's log; the server writes to it from many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // login returns a client holding a session for the user.

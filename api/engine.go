@@ -38,6 +38,16 @@ func (s *Server) conversationUpdate(ctx context.Context, number int64, name, upd
 		if err == nil {
 			err = h.Get(ctx, out)
 		}
+		var notReady *serviceerror.WorkflowNotReady
+		if errors.As(err, &notReady) {
+			// The service failed the workflow task that held the update, or refuses updates
+			// while the workflow's task keeps failing: the update was not applied. Send it again
+			// (the same update id) and the workflow judges it once the task goes through.
+			if pause(ctx, 200*time.Millisecond) {
+				continue
+			}
+			break
+		}
 		var notFound *serviceerror.NotFound
 		if !errors.As(err, &notFound) {
 			break
@@ -51,15 +61,23 @@ func (s *Server) conversationUpdate(ctx context.Context, number int64, name, upd
 		case lerr == nil && c.Status == workflows.StatusClosed:
 			return newError(http.StatusConflict, workflows.CodeConversationClosed, "conversation #%d is closed", number)
 		case lerr == nil && try < 20 && time.Since(c.CreatedAt) < time.Minute:
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
+			if pause(ctx, 100*time.Millisecond) {
 				continue
 			}
 		}
 		break
 	}
 	return s.engineError(ctx, err, fmt.Sprintf("conversation #%d", number))
+}
+
+// pause waits d, or less if ctx ends first; it tells whether ctx is still alive.
+func pause(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
 }
 
 // chatUpdate runs an operator's update on a chat's workflow (automated message, open dialog,
@@ -93,8 +111,10 @@ func (s *Server) chatUpdate(ctx context.Context, route store.ChatRoute, name, up
 // 503; the action may still complete, and a retry with the same Idempotency-Key finds it.
 const updateTimeout = 30 * time.Second
 
-// engineError turns a workflow's refusal into the 409 the operator sees, naming the rule, and a
-// missing workflow into 404.
+// engineError turns a workflow's refusal into the 409 the operator sees, naming the rule, a
+// missing workflow into 404, and an answer that did not come in time, or a workflow or service
+// too busy to take the request now, into 503: the action may still complete, and a retry with the
+// same Idempotency-Key finds it. Anything else is a 500.
 func (s *Server) engineError(ctx context.Context, err error, what string) error {
 	if err == nil {
 		return nil
@@ -118,10 +138,38 @@ func (s *Server) engineError(ctx context.Context, err error, what string) error 
 	if errors.As(err, &notFound) {
 		return notFoundErr(what)
 	}
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-		return newError(http.StatusServiceUnavailable, "unavailable", "the request timed out; retry it with the same Idempotency-Key")
+	if ctx.Err() != nil || timedOut(err) {
+		e := newError(http.StatusServiceUnavailable, "unavailable", "the request timed out; retry it with the same Idempotency-Key")
+		e.cause = err
+		return e
+	}
+	if busy(err) {
+		e := newError(http.StatusServiceUnavailable, "unavailable", "%s is busy; retry it with the same Idempotency-Key", what)
+		e.cause = err
+		return e
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// timedOut tells whether err is a deadline or a cancellation met while waiting for the workflow,
+// ours or the Temporal service's: the service may give up a moment before our own deadline, and
+// its DeadlineExceeded is not context.DeadlineExceeded.
+func timedOut(err error) bool {
+	var waiting *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	var deadline *serviceerror.DeadlineExceeded
+	var canceled *serviceerror.Canceled
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.As(err, &waiting) || errors.As(err, &deadline) || errors.As(err, &canceled)
+}
+
+// busy tells whether the Temporal service declined the request for now: the workflow's task is
+// failing or it is closing (WorkflowNotReady), too many requests wait for it (ResourceExhausted),
+// or the service is overloaded (Unavailable).
+func busy(err error) bool {
+	var notReady *serviceerror.WorkflowNotReady
+	var exhausted *serviceerror.ResourceExhausted
+	var unavailable *serviceerror.Unavailable
+	return errors.As(err, &notReady) || errors.As(err, &exhausted) || errors.As(err, &unavailable)
 }
 
 func notFoundErr(what string) *Error {

@@ -19,9 +19,18 @@ type Error struct {
 	Message string `json:"message"`
 	// Conversations lists the conversations an error is about (open_work), when it names some.
 	Conversations []int64 `json:"conversations,omitempty"`
+	// cause is what went wrong behind a 503, for the log only: the client sees Code and Message.
+	cause error
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return e.Code + ": " + e.Message + ": " + e.cause.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.cause }
 
 func newError(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}

@@ -28,24 +28,25 @@ func (a *app) routedOperator(email, name string, capacity int) (store.User, *htt
 	return u, c
 }
 
-// post sends a JSON POST from a goroutine (no test assertions) and returns the status.
-func (a *app) post(c *http.Client, path, body string) (int, error) {
+// post sends a JSON POST from a goroutine (no test assertions) and returns the status and the
+// body, so a caller can say why an answer was unexpected.
+func (a *app) post(c *http.Client, path, body string) (int, string, error) {
 	req, err := http.NewRequest("POST", a.url+path, bytes.NewBufferString(body))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	res, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer res.Body.Close()
 	var buf bytes.Buffer
 	_, _ = buf.ReadFrom(res.Body)
 	if res.StatusCode >= 500 {
-		return res.StatusCode, fmt.Errorf("POST %s: %d %s", path, res.StatusCode, buf.String())
+		return res.StatusCode, buf.String(), fmt.Errorf("POST %s: %d %s", path, res.StatusCode, buf.String())
 	}
-	return res.StatusCode, nil
+	return res.StatusCode, buf.String(), nil
 }
 
 func (a *app) waitFor(what string, timeout time.Duration, cond func() bool) {
@@ -127,9 +128,11 @@ func TestRoutingRaceKeepsCapacityAndOrder(t *testing.T) {
 					report(err)
 					return
 				}
+				var text bytes.Buffer
+				_, _ = text.ReadFrom(res.Body)
 				res.Body.Close()
 				if res.StatusCode != http.StatusAccepted {
-					report(fmt.Errorf("inbound %d: %d", i, res.StatusCode))
+					report(fmt.Errorf("inbound %d: %d %s", i, res.StatusCode, text.String()))
 				}
 			}
 		})
@@ -149,7 +152,7 @@ func TestRoutingRaceKeepsCapacityAndOrder(t *testing.T) {
 				}
 				if held != 0 {
 					time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond)
-					if _, err := a.post(c, fmt.Sprintf("/api/v1/conversations/%d/close", held), `{"confirm_unread":true}`); err != nil {
+					if _, _, err := a.post(c, fmt.Sprintf("/api/v1/conversations/%d/close", held), `{"confirm_unread":true}`); err != nil {
 						report(err)
 					}
 				}
@@ -163,7 +166,7 @@ func TestRoutingRaceKeepsCapacityAndOrder(t *testing.T) {
 					time.Sleep(10 * time.Millisecond)
 					continue
 				}
-				status, err := a.post(c, fmt.Sprintf("/api/v1/conversations/%d/take", waiting), `{}`)
+				status, text, err := a.post(c, fmt.Sprintf("/api/v1/conversations/%d/take", waiting), `{}`)
 				switch {
 				case err != nil:
 					report(err)
@@ -172,7 +175,7 @@ func TestRoutingRaceKeepsCapacityAndOrder(t *testing.T) {
 				case status == http.StatusConflict:
 					refusedTakes.Add(1) // taken by someone else, or this operator is full
 				default:
-					report(fmt.Errorf("take #%d: %d", waiting, status))
+					report(fmt.Errorf("take #%d: %d %s", waiting, status, text))
 				}
 			}
 		})
