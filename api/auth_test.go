@@ -194,7 +194,7 @@ func TestGuessingPasswordsIsThrottled(t *testing.T) {
 func TestEveryResponseCarriesSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{noTemporal: true})
-	for _, path := range []string{"/", "/console.js", "/api/v1/me", "/api/v1/conversations/x", "/healthz", "/api/openapi.yaml"} {
+	for _, path := range []string{"/", "/inbox/7", "/api/v1/me", "/api/v1/conversations/x", "/healthz", "/api/openapi.yaml"} {
 		res := a.do(&http.Client{}, "GET", path, nil, nil)
 		require.Equal(t, "nosniff", res.header.Get("X-Content-Type-Options"), path)
 		require.Equal(t, "DENY", res.header.Get("X-Frame-Options"), path)
@@ -207,6 +207,19 @@ func TestEveryResponseCarriesSecurityHeaders(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status)
 	require.NotContains(t, res.text, "<script>", "the console has no inline script the policy would block")
 	require.NotContains(t, res.text, "<style>", "the console has no inline style the policy would block")
+}
+
+// TestUnknownAPIPathIsAJSON404: the console answers every path with the app so its screens open
+// on reload, but a path under /api/ that no route has stays the API's own 404.
+func TestUnknownAPIPathIsAJSON404(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	res := a.do(&http.Client{}, "GET", "/api/v1/no-such-thing", nil, nil)
+	require.Equal(t, http.StatusNotFound, res.status)
+	require.Contains(t, res.text, `"code":"not_found"`)
+	res = a.do(&http.Client{}, "GET", "/inbox/12", nil, nil)
+	require.Equal(t, http.StatusOK, res.status)
+	require.Contains(t, res.text, `<div id="root">`)
 }
 
 type tokenView struct {

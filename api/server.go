@@ -250,6 +250,9 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/webhooks/:id/deliveries/:delivery/retry", s.retryWebhookDelivery, ruleAdmin)
 	post("/conversations/:number/messages/:id/retry", s.retryMessage, ruleConversation)
 
+	// An API path no route has is the API's 404, not the console, which answers every other path
+	// so its screens open on reload.
+	e.GET("/api/*", func(c echo.Context) error { return notFoundErr("route " + c.Request().URL.Path) })
 	e.GET("/*", echo.WrapHandler(web.Handler()))
 	return e, r.rules
 }

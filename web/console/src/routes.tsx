@@ -1,0 +1,30 @@
+// Every screen of the console: where it lives, who may open it, and its place in the top
+// navigation. An area adds its screens here.
+import type { ReactNode } from "react";
+import type { Key } from "./strings";
+import type { Me } from "./lib/types";
+import { match, type Location } from "./lib/router";
+import { Inbox } from "./pages/Inbox";
+
+export interface Route {
+  match: (path: string) => boolean;
+  allowed: (me: Me) => boolean;
+  render: (loc: Location) => ReactNode;
+  nav?: { path: string; prefix: string; label: Key };
+}
+
+const anyone = () => true;
+
+export const routes: Route[] = [
+  {
+    match: (p) => p === "/inbox" || match("/inbox/:number", p) !== null,
+    allowed: anyone,
+    render: (loc) => <Inbox loc={loc} />,
+    nav: { path: "/inbox", prefix: "/inbox", label: "nav.inbox" },
+  },
+  // conversation screens
+
+  // supervisor screens
+
+  // admin screens
+];

@@ -1,0 +1,10 @@
+// Every area's strings, merged. Each area keeps its own file (keys prefixed with the area).
+import * as admin from "./admin";
+import * as common from "./common";
+import * as conversation from "./conversation";
+import * as inbox from "./inbox";
+import * as supervisor from "./supervisor";
+
+export const en = { ...common.en, ...inbox.en, ...conversation.en, ...supervisor.en, ...admin.en };
+export type Key = keyof typeof en;
+export const ru: Record<Key, string> = { ...common.ru, ...inbox.ru, ...conversation.ru, ...supervisor.ru, ...admin.ru };
