@@ -11,6 +11,8 @@ export interface Route {
   allowed: (me: Me) => boolean;
   render: (loc: Location) => ReactNode;
   nav?: { path: string; prefix: string; label: Key };
+  /** adminNav puts the screen in the settings sub-navigation (AdminLayout), in route order. */
+  adminNav?: { path: string; label: Key };
 }
 
 const anyone = () => true;
@@ -26,5 +28,7 @@ export const routes: Route[] = [
 
   // supervisor screens
 
-  // admin screens
+  // admin screens (people, lines, channels)
+
+  // settings screens (regulations, templates, dialog settings, messages, webhooks, audit, tokens)
 ];

@@ -3,8 +3,9 @@ import * as admin from "./admin";
 import * as common from "./common";
 import * as conversation from "./conversation";
 import * as inbox from "./inbox";
+import * as settings from "./settings";
 import * as supervisor from "./supervisor";
 
-export const en = { ...common.en, ...inbox.en, ...conversation.en, ...supervisor.en, ...admin.en };
+export const en = { ...common.en, ...inbox.en, ...conversation.en, ...supervisor.en, ...admin.en, ...settings.en };
 export type Key = keyof typeof en;
-export const ru: Record<Key, string> = { ...common.ru, ...inbox.ru, ...conversation.ru, ...supervisor.ru, ...admin.ru };
+export const ru: Record<Key, string> = { ...common.ru, ...inbox.ru, ...conversation.ru, ...supervisor.ru, ...admin.ru, ...settings.ru };

@@ -1,0 +1,3 @@
+export const en = {};
+
+export const ru: Record<keyof typeof en, string> = {};
