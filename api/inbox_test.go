@@ -178,3 +178,26 @@ func TestConsoleSettings(t *testing.T) {
 	require.Equal(t, []any{"api", "email"}, cs["channel_kinds"])
 	require.Equal(t, []any{"queued", "active"}, cs["statuses"])
 }
+
+// TestConversationListFiltersByStatusesAndChannelKind: the inbox asks for the admin's statuses
+// and a channel folder in one request.
+func TestConversationListFiltersByStatusesAndChannelKind(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	_, one := a.inbound(cs, "k1", clientText("u-k1", "hi"))
+	require.NotNil(t, one.Conversation)
+	listed := func(q string) int {
+		res := a.do(a.http, "GET", "/api/v1/conversations?"+q, nil, nil)
+		require.Equal(t, http.StatusOK, res.status, res.text)
+		var l struct{ Items []struct{ Number int64 } }
+		res.json(t, &l)
+		return len(l.Items)
+	}
+	require.Equal(t, 1, listed("status=queued,active,paused&channel_kind=api"))
+	require.Equal(t, 0, listed("status=active,paused"))
+	require.Equal(t, 0, listed("channel_kind=email"))
+	require.Equal(t, 0, listed("view=mine&status=queued,active&channel_kind=api"), "mine takes the filters too")
+	require.Equal(t, http.StatusBadRequest, a.do(a.http, "GET", "/api/v1/conversations?status=queued,lost", nil, nil).status)
+	require.Equal(t, http.StatusBadRequest, a.do(a.http, "GET", "/api/v1/conversations?channel_kind=pigeon", nil, nil).status)
+}

@@ -287,12 +287,16 @@ func (s *Store) ConversationByNumber(ctx context.Context, number int64) (Convers
 type ConversationFilter struct {
 	// View: "unassigned" (queued, nobody has it), "mine" (open, assigned to UserID),
 	// "dialogs" (open dialogs), "all".
-	View      string
-	UserID    int64
-	Status    string
-	ChannelID int64
-	LineID    int64
-	ChatID    *uuid.UUID
+	View   string
+	UserID int64
+	Status string
+	// Statuses, when set, lists the statuses to show (any of them).
+	Statuses []string
+	// ChannelKind keeps the conversations of channels of that kind (the inbox's folders).
+	ChannelKind string
+	ChannelID   int64
+	LineID      int64
+	ChatID      *uuid.UUID
 	// Sort: "created" (newest first), "activity" (latest activity first), "due" (earliest due first).
 	Sort   string
 	Cursor string
@@ -338,6 +342,12 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 	}
 	if f.Status != "" {
 		where = append(where, "c.status = "+arg(f.Status))
+	}
+	if len(f.Statuses) > 0 {
+		where = append(where, "c.status = ANY("+arg(f.Statuses)+"::text[])")
+	}
+	if f.ChannelKind != "" {
+		where = append(where, "c.channel_id IN (SELECT id FROM channels WHERE kind = "+arg(f.ChannelKind)+")")
 	}
 	if f.ChannelID != 0 {
 		where = append(where, "c.channel_id = "+arg(f.ChannelID))
