@@ -294,7 +294,9 @@ export function NotificationBell() {
     <div className="bell" ref={wrap}>
       <button type="button" className="link" aria-expanded={open} aria-haspopup="true" onClick={() => setOpen((o) => !o)}
         aria-label={unread > 0 ? t("notify.bellCount", { n: unread }) : t("notify.bell")} title={t("notify.bell")}>
-        <span aria-hidden="true">🔔</span>
+        <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+          <path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z" />
+        </svg>
         {unread > 0 && <span className="badge" data-testid="bell-count">{unread > 99 ? "99+" : unread}</span>}
       </button>
       {open && (

@@ -99,7 +99,7 @@ const row = (n: number) => document.querySelector(`tr[data-number="${n}"]`) as H
 test("rows show the client, last message, a waiting timer coloured by the thresholds, overdue SLA in red and the unread badge", async () => {
   show();
   await screen.findByText("Client 1001");
-  expect(within(row(1001)).getByText("hello 1001")).toBeInTheDocument();
+  expect(within(row(1001)).getByText(/hello 1001/)).toBeInTheDocument();
   expect(row(1001).querySelector(".wait")).toHaveAttribute("data-level", "ok");
   expect(row(1002).querySelector(".wait")).toHaveAttribute("data-level", "warn");
   expect(row(1003).querySelector(".wait")).toHaveAttribute("data-level", "alert");

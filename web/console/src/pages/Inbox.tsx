@@ -412,8 +412,9 @@ export function Inbox({ loc }: { loc: Location }) {
                   <th className="pick">
                     <input type="checkbox" checked={allChecked} onChange={toggleAll} aria-label={t("inbox.selectPage")} />
                   </th>
-                  <th>{t("inbox.col.contact")}</th>
-                  <th>{t("inbox.col.last")}</th>
+                  <th>
+                    {t("inbox.col.contact")} · {t("inbox.col.channel")} · {t("inbox.col.last")}
+                  </th>
                   <th>{t("inbox.col.waiting")}</th>
                   <th>{t("inbox.col.due")}</th>
                   <th>{t("inbox.col.assignee")}</th>

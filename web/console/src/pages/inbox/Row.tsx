@@ -97,15 +97,14 @@ export const Row = memo(function Row({ c, href, active, checked, th, onToggle, o
         )}
         <div className="sub">
           <span className={"kind kind-" + c.channel.kind}>{c.channel.name}</span>
+          {last ? (
+            <span className={"last dir-" + last.direction}>
+              {" · "}
+              {last.direction === "out" ? t("inbox.you") : ""}
+              {last.text}
+            </span>
+          ) : null}
         </div>
-      </td>
-      <td className="last">
-        {last ? (
-          <span className={"dir-" + last.direction}>
-            {last.direction === "out" ? t("inbox.you") : ""}
-            {last.text}
-          </span>
-        ) : null}
       </td>
       <td className="waiting">{c.waiting_since ? <WaitTimer since={c.waiting_since} th={th} /> : null}</td>
       <td className="due-cell">
