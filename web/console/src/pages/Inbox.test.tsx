@@ -178,6 +178,9 @@ test("a storm of live events refreshes the list and counters once, not per event
   });
   expect(await screen.findByText("Client 1009", {}, { timeout: 3000 })).toBeInTheDocument();
   expect(listCalls - before).toBe(1);
+  await waitFor(() => expect(countsCalls).toBe(2), { timeout: 3000 });
+  await new Promise((r) => setTimeout(r, 1200));
+  expect(listCalls - before).toBe(1);
   expect(countsCalls).toBe(2);
 });
 

@@ -178,16 +178,20 @@ export function Inbox({ loc }: { loc: Location }) {
   const refreshRef = useRef(refresh);
   refreshRef.current = refresh;
   useEffect(() => {
-    const trigger = coalesce(() => {
-      void refreshRef.current(false);
-      void loadCounts();
-    });
+    // The counters count every open conversation, so they refresh less eagerly than the page.
+    const list = coalesce(() => void refreshRef.current(false), 300, 1500);
+    const counters = coalesce(() => void loadCounts(), 1000, 5000);
+    const both = () => {
+      list();
+      counters();
+    };
     const off = events.subscribe((e) => {
-      if (e.kind === "message" || e.kind.startsWith("conversation.")) trigger();
+      if (e.kind === "message" || e.kind.startsWith("conversation.")) both();
     });
-    const offReset = events.onReset(trigger);
+    const offReset = events.onReset(both);
     return () => {
-      trigger.cancel();
+      list.cancel();
+      counters.cancel();
       off();
       offReset();
     };
