@@ -202,3 +202,25 @@ test("j and k open the next and previous conversation, not while typing", async 
   expect(location.pathname).toBe("/inbox/1001");
   expect(await screen.findByText("Conversation №1001")).toBeInTheDocument();
 });
+
+test("the list pages by keyset: more rows come with the cursor, asked with the admin's statuses", async () => {
+  const page2 = [conv(2001), conv(2002)];
+  fetchMock.mockImplementation(async (input: RequestInfo | URL) => {
+    const url = String(input);
+    if (url.startsWith("/api/v1/conversations?")) {
+      const q = new URLSearchParams(url.split("?")[1]);
+      expect(q.get("status")).toBe("queued,active,paused");
+      expect(q.get("limit")).toBe("100");
+      if (q.get("cursor") === "abc") return json({ items: page2, next_cursor: null });
+      return json({ items, next_cursor: "abc" });
+    }
+    if (url.startsWith("/api/v1/console-settings")) return json({ wait_warn_seconds: 120, wait_alert_seconds: 300, channel_kinds: [], statuses: ["queued", "active", "paused"] });
+    return json({ items: [], views: { unassigned: 0, mine: 0, all: 0, dialogs: 0 }, channel_kinds: {}, lines: {} });
+  });
+  show();
+  await screen.findByText("Client 1001");
+  await userEvent.click(screen.getByRole("button", { name: "Load more" }));
+  expect(await screen.findByText("Client 2002")).toBeInTheDocument();
+  expect(document.querySelectorAll("tr[data-number]").length).toBe(5);
+  expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
+});

@@ -131,8 +131,16 @@ export function Inbox({ loc }: { loc: Location }) {
       try {
         const r = await api.get<{ items: Conversation[]; next_cursor: string | null }>(listQuery(limit));
         if (g !== gen.current) return;
-        setItems(r.items);
-        setCursor(r.next_cursor);
+        const loaded = itemsRef.current;
+        if (!reset && loaded.length > limit) {
+          // Deeper than one request reaches: the top is fresh, the rest stays as loaded (and
+          // the cursor where it was), so the user's scroll position holds.
+          const fresh = new Set(r.items.map((c) => c.number));
+          setItems([...r.items, ...loaded.slice(limit).filter((c) => !fresh.has(c.number))]);
+        } else {
+          setItems(r.items);
+          setCursor(r.next_cursor);
+        }
         setError("");
       } catch (e) {
         if (g !== gen.current) return;
