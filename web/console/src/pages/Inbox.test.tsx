@@ -224,3 +224,13 @@ test("the list pages by keyset: more rows come with the cursor, asked with the a
   expect(document.querySelectorAll("tr[data-number]").length).toBe(5);
   expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
 });
+
+test("a long list renders only the rows in view, with spacers for the rest", async () => {
+  items = Array.from({ length: 200 }, (_, i) => conv(5000 + i));
+  show();
+  await waitFor(() => expect(row(5000)).not.toBeNull());
+  const rendered = document.querySelectorAll("tr[data-number]").length;
+  expect(rendered).toBeLessThanOrEqual(60);
+  expect(document.querySelector("tr.spacer")).not.toBeNull();
+  expect(document.querySelector("table")).toHaveAttribute("aria-rowcount", "200");
+});
