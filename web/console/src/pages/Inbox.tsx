@@ -63,7 +63,7 @@ function isTextField(el: EventTarget | null): boolean {
 }
 
 export function Inbox({ loc }: { loc: Location }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const me = useSession();
   const views = useMemo<View[]>(
     () => (["unassigned", "mine", "all", "dialogs"] as View[]).filter((v) => v !== "unassigned" || hasUnassignedQueue(me)),
@@ -399,10 +399,10 @@ export function Inbox({ loc }: { loc: Location }) {
           <div className="inbox-results" role="status" aria-label={t("inbox.bulk.results")}>
             <ul>
               {results.map((o) => (
-                <li key={o.number} className={o.code === "ok" ? "ok" : "failed"}>
+                <li key={o.number} className={o.code === "ok" ? "ok" : "failed"} title={o.message}>
                   {o.number ? "№" + o.number + ": " : ""}
                   {o.code === "ok" ? t("inbox.bulk.ok") : t("inbox.bulk.failed", { code: o.code })}
-                  {o.code !== "ok" && o.message ? " — " + o.message : ""}
+                  {o.code !== "ok" && o.message && lang === "en" ? " — " + o.message : ""}
                 </li>
               ))}
             </ul>
