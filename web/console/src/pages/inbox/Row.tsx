@@ -37,6 +37,14 @@ function WaitTimer({ since, th }: { since: string; th: Thresholds }) {
   );
 }
 
+/** shortTime is a due time that fits its column: the time today, else day.month and time. */
+function shortTime(lang: string, iso: string): string {
+  const d = new Date(iso);
+  const loc = lang === "ru" ? "ru-RU" : "en-GB";
+  if (d.toDateString() === new Date().toDateString()) return d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" });
+  return d.toLocaleString(loc, { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
+}
+
 function Due({ c }: { c: Conversation }) {
   const { t, lang } = useI18n();
   const now = useNow();
@@ -44,8 +52,8 @@ function Due({ c }: { c: Conversation }) {
   if (!due) return null;
   const over = c.overdue || Date.parse(due) <= now;
   return (
-    <span className={over ? "due overdue" : "due"} data-overdue={over ? "true" : "false"}>
-      {formatTime(lang, due)}
+    <span className={over ? "due overdue" : "due"} data-overdue={over ? "true" : "false"} title={formatTime(lang, due, true)}>
+      {shortTime(lang, due)}
       {over && <span className="visually-hidden"> {t("inbox.overdue")}</span>}
     </span>
   );
