@@ -42,7 +42,8 @@ function shortTime(lang: string, iso: string): string {
   const d = new Date(iso);
   const loc = lang === "ru" ? "ru-RU" : "en-GB";
   if (d.toDateString() === new Date().toDateString()) return d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" });
-  return d.toLocaleString(loc, { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
+  const dd = d.toLocaleDateString(loc, { day: "2-digit", month: "2-digit" });
+  return dd + " " + d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" });
 }
 
 function Due({ c }: { c: Conversation }) {
