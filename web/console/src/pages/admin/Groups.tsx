@@ -118,8 +118,8 @@ function GroupEditor({ id }: { id: number | null }) {
           <option value="operators">{t("admin.groups.kind.operators")}</option>
           <option value="supervisors">{t("admin.groups.kind.supervisors")}</option>
         </select>
-        <small id="kind-help">{t("admin.groups.kindHelp")}</small>
       </label>
+      <small className="help" id="kind-help">{t("admin.groups.kindHelp")}</small>
       <fieldset className="checks">
         <legend>{t("admin.groups.permissions")}</legend>
         {permissions.map((p) => (

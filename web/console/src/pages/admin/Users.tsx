@@ -161,8 +161,8 @@ function NewUser() {
       <label className="field">
         <span>{t("admin.users.capacity")}</span>
         <input type="number" min={0} max={1000} value={capacity} onChange={(e) => setCapacity(Number(e.target.value))} aria-describedby="cap-help" />
-        <small id="cap-help">{t("admin.users.capacityHelp")}</small>
       </label>
+      <small className="help" id="cap-help">{t("admin.users.capacityHelp")}</small>
       <GroupChecks groups={groups.data ?? []} chosen={chosen} onChange={setChosen} />
       <fieldset className="checks">
         <legend>{t("admin.users.firstPassword")}</legend>
@@ -261,8 +261,8 @@ function UserPage({ id }: { id: number }) {
         <label className="field">
           <span>{t("admin.users.capacity")}</span>
           <input type="number" min={0} max={1000} value={draft.capacity} onChange={(e) => setDraft({ ...draft, capacity: Number(e.target.value) })} aria-describedby="cap-help" />
-          <small id="cap-help">{t("admin.users.capacityHelp")}</small>
         </label>
+        <small className="help" id="cap-help">{t("admin.users.capacityHelp")}</small>
         <GroupChecks groups={groups.data ?? []} chosen={chosen} onChange={setChosen} />
         <div className="actions">
           <button type="submit" className="primary">{t("common.save")}</button>

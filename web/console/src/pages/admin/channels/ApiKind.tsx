@@ -27,12 +27,14 @@ export function curlExample(id: number, token: string): string {
 export function ApiCreateFields({ value, onChange }: CreateFieldsProps) {
   const t = useT();
   return (
+    <>
     <label className="field">
       <span>{t("admin.api.callback")}</span>
       <input type="url" value={String(value.callback_url ?? "")} placeholder="https://example.com/linedesk" required
         onChange={(e) => onChange({ ...value, callback_url: e.target.value })} aria-describedby="api-callback-help" />
-      <small id="api-callback-help">{t("admin.api.callbackHelp")}</small>
     </label>
+    <small className="help" id="api-callback-help">{t("admin.api.callbackHelp")}</small>
+    </>
   );
 }
 
@@ -102,8 +104,8 @@ export function ApiSettingsForm({ channel, onChanged }: SettingsFormProps) {
         <label className="field">
           <span>{t("admin.api.callback")}</span>
           <input type="url" value={callback} onChange={(e) => setCallback(e.target.value)} required aria-describedby="api-callback-help2" />
-          <small id="api-callback-help2">{t("admin.api.callbackHelp")}</small>
         </label>
+        <small className="help" id="api-callback-help2">{t("admin.api.callbackHelp")}</small>
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>{t("common.save")}</button>
           {saved && <span role="status" className="ok">{t("common.saved")}</span>}
