@@ -88,7 +88,7 @@ test("the wizard creates a line, then an api channel on it, shows the token once
   expect(calls(fetch, "PATCH", "/api/v1/groups/1")).toEqual([{ line_ids: [2, 7] }]);
   expect(calls(fetch, "PATCH", "/api/v1/groups/2")).toEqual([{ line_ids: [2, 7] }]);
   expect(calls(fetch, "PATCH", "/api/v1/groups/5")).toEqual([{ line_ids: [7] }]);
-});
+}, 20_000);
 
 test("the wizard lists every invalid field the server names", async () => {
   vi.stubGlobal("fetch", vi.fn(async () => json(400, { error: { code: "invalid_fields", message: "name is required; auto_close_minutes must be at least 0" } })));
@@ -98,4 +98,4 @@ test("the wizard lists every invalid field the server names", async () => {
   const alert = await screen.findByRole("alert");
   expect(alert).toHaveTextContent("Please fix the following:");
   expect(alert.querySelectorAll("li")).toHaveLength(2);
-});
+}, 20_000);

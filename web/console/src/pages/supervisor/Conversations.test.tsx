@@ -68,7 +68,7 @@ test("the filters and the sort build the board's query", async () => {
   await vi.waitFor(() =>
     expect(boardCalls(fetch).at(-1)).toBe("/api/v1/supervisor/conversations?line=2&channel=5&operator=11&status=paused&sort=activity"),
   );
-});
+}, 20_000);
 
 test("live events reload the board once per burst", async () => {
   const handlers: ((e: LiveEvent) => void)[] = [];
@@ -91,7 +91,7 @@ test("live events reload the board once per burst", async () => {
   await vi.waitFor(() => expect(boardCalls(fetch)).toHaveLength(2));
   await new Promise((r) => setTimeout(r, 500));
   expect(boardCalls(fetch)).toHaveLength(2);
-});
+}, 20_000);
 
 test("a comment to the operator is an internal note on the conversation", async () => {
   const fetch = backend();
@@ -112,4 +112,4 @@ test("a comment to the operator is an internal note on the conversation", async 
   await vi.waitFor(() =>
     expect(fetch).toHaveBeenCalledWith("/api/v1/conversations/1042/transfer", expect.objectContaining({ body: JSON.stringify({ assignee_id: 12, comment: "VIP" }) })),
   );
-});
+}, 20_000);
