@@ -62,7 +62,7 @@ export function CopyField({ label, value, multiline }: { label: string; value: s
     <div className="copy-field">
       <label>
         <span>{label}</span>
-        {multiline ? <textarea readOnly value={value} rows={4} /> : <input readOnly value={value} onFocus={(e) => e.target.select()} />}
+        {multiline ? <textarea readOnly value={value} rows={6} wrap="off" /> : <input readOnly value={value} onFocus={(e) => e.target.select()} />}
       </label>
       <button type="button" onClick={() => void copy()} aria-label={t("admin.copy") + ": " + label}>
         {copied ? t("admin.copied") : t("admin.copy")}
