@@ -209,7 +209,7 @@ function ChannelPage({ id }: { id: number }) {
         <ErrorNote error={error} />
       </form>
       <h2>{t("admin.channels.kindSettings")}</h2>
-      {plugin ? <plugin.SettingsForm channel={c} onChanged={changed} /> : <p className="muted">{t("admin.channels.noPlugin", { kind: c.kind })}</p>}
+      {plugin ? <plugin.SettingsForm channel={c} onChanged={changed} canEdit={admin} /> : <p className="muted">{t("admin.channels.noPlugin", { kind: c.kind })}</p>}
       <History id={id} tick={historyTick} />
     </section>
   );

@@ -53,7 +53,7 @@ export function ApiCreated({ created }: { created: CreatedChannel }) {
   );
 }
 
-export function ApiSettingsForm({ channel, onChanged }: SettingsFormProps) {
+export function ApiSettingsForm({ channel, onChanged, canEdit }: SettingsFormProps) {
   const t = useT();
   const [callback, setCallback] = useState(String(channel.settings.callback_url ?? ""));
   const [error, setError] = useState<unknown>(null);
@@ -103,16 +103,18 @@ export function ApiSettingsForm({ channel, onChanged }: SettingsFormProps) {
       <form onSubmit={(e) => void save(e)} className="form">
         <label className="field">
           <span>{t("admin.api.callback")}</span>
-          <input type="url" value={callback} onChange={(e) => setCallback(e.target.value)} required aria-describedby="api-callback-help2" />
+          <input type="url" value={callback} onChange={(e) => setCallback(e.target.value)} required readOnly={!canEdit} aria-describedby="api-callback-help2" />
         </label>
         <small className="help" id="api-callback-help2">{t("admin.api.callbackHelp")}</small>
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>{t("common.save")}</button>
-          {saved && <span role="status" className="ok">{t("common.saved")}</span>}
-        </div>
+        {canEdit && (
+          <div className="actions">
+            <button type="submit" className="primary" disabled={busy}>{t("common.save")}</button>
+            {saved && <span role="status" className="ok">{t("common.saved")}</span>}
+          </div>
+        )}
       </form>
       <CopyField label={t("admin.api.inboundURL")} value={"POST " + inboundURL(channel.id)} />
-      <section aria-labelledby="api-creds">
+      {canEdit && <section aria-labelledby="api-creds">
         <h3 id="api-creds">{t("admin.api.credentials")}</h3>
         <p className="muted">{t("admin.api.credentialsHelp")}</p>
         <div className="actions">
@@ -123,7 +125,7 @@ export function ApiSettingsForm({ channel, onChanged }: SettingsFormProps) {
         {token && <CopyField label={t("admin.api.newToken")} value={token} />}
         {token && <CopyField label={t("admin.api.curl")} value={curlExample(channel.id, token)} multiline />}
         {secret && <CopyField label={t("admin.api.newSecret")} value={secret} />}
-      </section>
+      </section>}
       <ErrorNote error={error} />
     </div>
   );

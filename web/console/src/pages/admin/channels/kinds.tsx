@@ -14,6 +14,8 @@ export interface CreateFieldsProps {
 export interface SettingsFormProps {
   channel: ChannelInfo;
   onChanged: (c: ChannelInfo) => void;
+  /** Changing a channel is for admins; others (a supervisor of its line) only read it. */
+  canEdit: boolean;
 }
 
 export interface ChannelKind {
