@@ -5,6 +5,15 @@ import type { Key } from "./strings";
 import type { Me } from "./lib/types";
 import { match, type Location } from "./lib/router";
 import { Inbox } from "./pages/Inbox";
+// supervisor and admin (people, lines, channels) screens
+import { can, isSupervisor } from "./lib/session";
+import { SupervisorConversations } from "./pages/supervisor/Conversations";
+import { SupervisorOperators } from "./pages/supervisor/Operators";
+import { Wizard } from "./pages/admin/Wizard";
+import { Lines } from "./pages/admin/Lines";
+import { Channels } from "./pages/admin/Channels";
+import { Users } from "./pages/admin/Users";
+import { Groups } from "./pages/admin/Groups";
 
 export interface Route {
   match: (path: string) => boolean;
@@ -27,8 +36,46 @@ export const routes: Route[] = [
   // conversation screens
 
   // supervisor screens
+  {
+    match: (p) => p === "/supervisor" || p === "/supervisor/conversations",
+    allowed: isSupervisor,
+    render: () => <SupervisorConversations />,
+    nav: { path: "/supervisor/conversations", prefix: "/supervisor", label: "nav.supervisor" },
+  },
+  { match: (p) => p === "/supervisor/operators", allowed: isSupervisor, render: () => <SupervisorOperators /> },
 
   // admin screens (people, lines, channels)
+  {
+    match: (p) => p === "/admin" || p === "/admin/lines" || match("/admin/lines/:id", p) !== null,
+    allowed: (me) => can(me, "omni_management") || can(me, "omni_settings"),
+    render: (loc) => <Lines loc={loc} />,
+    nav: { path: "/admin/lines", prefix: "/admin", label: "nav.admin" },
+    adminNav: { path: "/admin/lines", label: "admin.nav.lines" },
+  },
+  {
+    match: (p) => p === "/admin/channels" || match("/admin/channels/:id", p) !== null,
+    allowed: (me) => can(me, "omni_management"),
+    render: (loc) => <Channels loc={loc} />,
+    adminNav: { path: "/admin/channels", label: "admin.nav.channels" },
+  },
+  {
+    match: (p) => p === "/admin/users" || match("/admin/users/:id", p) !== null,
+    allowed: (me) => me.user.role === "admin",
+    render: (loc) => <Users loc={loc} />,
+    adminNav: { path: "/admin/users", label: "admin.nav.users" },
+  },
+  {
+    match: (p) => p === "/admin/groups" || match("/admin/groups/:id", p) !== null,
+    allowed: (me) => me.user.role === "admin",
+    render: (loc) => <Groups loc={loc} />,
+    adminNav: { path: "/admin/groups", label: "admin.nav.groups" },
+  },
+  {
+    match: (p) => p === "/admin/wizard",
+    allowed: (me) => me.user.role === "admin",
+    render: () => <Wizard />,
+    adminNav: { path: "/admin/wizard", label: "admin.nav.wizard" },
+  },
 
   // settings screens (regulations, templates, dialog settings, messages, webhooks, audit, tokens)
 ];

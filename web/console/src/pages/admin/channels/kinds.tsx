@@ -1,0 +1,49 @@
+// The channel kinds the console knows, as a registry: each kind brings its label, the setup steps
+// its page walks through, the fields it needs when created, what to show once after creation, and
+// its settings form. Messengers, email and the widget plug in here by adding an entry.
+import type { ComponentType } from "react";
+import type { Key } from "../../../strings";
+import type { ChannelInfo, CreatedChannel } from "./types";
+import { ApiCreateFields, ApiCreated, ApiSettingsForm, apiEmptySettings } from "./ApiKind";
+
+export interface CreateFieldsProps {
+  value: Record<string, unknown>;
+  onChange: (v: Record<string, unknown>) => void;
+}
+
+export interface SettingsFormProps {
+  channel: ChannelInfo;
+  onChanged: (c: ChannelInfo) => void;
+  /** Changing a channel is for admins; others (a supervisor of its line) only read it. */
+  canEdit: boolean;
+}
+
+export interface ChannelKind {
+  label: Key;
+  /** The setup steps, in order, shown on the channel's page. */
+  steps: Key[];
+  /** Whether this build can create channels of the kind. */
+  creatable: boolean;
+  emptySettings: () => Record<string, unknown>;
+  CreateFields: ComponentType<CreateFieldsProps>;
+  /** What to show once right after creation (secrets the API returns only then). */
+  Created?: ComponentType<{ created: CreatedChannel }>;
+  SettingsForm: ComponentType<SettingsFormProps>;
+}
+
+export const kinds: Record<string, ChannelKind> = {
+  api: {
+    label: "admin.kind.api",
+    steps: ["admin.api.step.callback", "admin.api.step.token", "admin.api.step.test"],
+    creatable: true,
+    emptySettings: apiEmptySettings,
+    CreateFields: ApiCreateFields,
+    Created: ApiCreated,
+    SettingsForm: ApiSettingsForm,
+  },
+};
+
+/** kindLabel names a kind; kinds without a plug-in show their raw name. */
+export function kindLabel(t: (k: Key) => string, kind: string): string {
+  return kinds[kind] ? t(kinds[kind].label) : kind;
+}

@@ -1,0 +1,20 @@
+import { useT } from "../../lib/i18n";
+import { linkHandler } from "../../lib/router";
+
+/** SupervisorTabs switches between the two boards. */
+export function SupervisorTabs({ current }: { current: "conversations" | "operators" }) {
+  const t = useT();
+  const tabs = [
+    { id: "conversations", path: "/supervisor/conversations", label: t("supervisor.tab.conversations") },
+    { id: "operators", path: "/supervisor/operators", label: t("supervisor.tab.operators") },
+  ];
+  return (
+    <nav className="views" aria-label={t("nav.supervisor")}>
+      {tabs.map((x) => (
+        <a key={x.id} href={x.path} onClick={linkHandler(x.path)} aria-current={x.id === current ? "page" : undefined}>
+          {x.label}
+        </a>
+      ))}
+    </nav>
+  );
+}
