@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// ui drives the console the way a person does: by the labels and button texts they read. Each
+// step finds its element afresh, so the steps hold while the page re-renders.
+type ui struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// page holds the in-page helpers: find a control by its label's text, a button or link by its
+// text, and set a value the way typing does (React listens to the input event).
+const pageHelpers = `window.__ld = {
+  norm: s => (s || "").replace(/\s+/g, " ").trim(),
+  visible: el => !!(el && el.getClientRects().length),
+  control(label) {
+    for (const l of document.querySelectorAll("label")) {
+      const span = l.querySelector("span");
+      const text = __ld.norm(span ? span.textContent : l.textContent);
+      if (text !== label || !__ld.visible(l)) continue;
+      const c = l.htmlFor ? document.getElementById(l.htmlFor) : l.querySelector("input, select, textarea");
+      if (c) return c;
+    }
+    const byAria = [...document.querySelectorAll("[aria-label]")].find(e => e.getAttribute("aria-label") === label && __ld.visible(e));
+    return byAria || null;
+  },
+  fill(label, value) {
+    const c = __ld.control(label);
+    if (!c) return "no control labelled " + label;
+    const proto = c.tagName === "SELECT" ? HTMLSelectElement.prototype : c.tagName === "TEXTAREA" ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+    Object.getOwnPropertyDescriptor(proto, "value").set.call(c, value);
+    c.dispatchEvent(new Event("input", { bubbles: true }));
+    c.dispatchEvent(new Event("change", { bubbles: true }));
+    return "";
+  },
+  check(label, on) {
+    const c = __ld.control(label);
+    if (!c) return "no checkbox labelled " + label;
+    if (c.checked !== on) c.click();
+    return "";
+  },
+  value(label) { const c = __ld.control(label); return c ? c.value : null; },
+  button(text) {
+    return [...document.querySelectorAll("button, a, [role=button], [role=tab]")].find(b =>
+      __ld.visible(b) && (__ld.norm(b.textContent) === text || b.getAttribute("aria-label") === text)) || null;
+  },
+  click(text) {
+    const b = __ld.button(text);
+    if (!b) return "no button " + text;
+    if (b.disabled) return "button " + text + " is disabled";
+    b.click();
+    return "";
+  },
+  hasText(text) { return document.body.innerText.includes(text); },
+};`
+
+// do runs one in-page step until it succeeds (an empty answer) or 15 s pass.
+func (u ui) do(what, js string) {
+	u.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](`(() => { if (!window.__ld) { `+pageHelpers+` } return `+js+`; })()`))
+		if err == nil && res == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			u.t.Fatalf("%s: %v %s", what, err, res)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func q(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func (u ui) fill(label, value string) {
+	u.t.Helper()
+	u.do("fill "+label, `__ld.fill(`+q(label)+`, `+q(value)+`)`)
+}
+func (u ui) check(label string) { u.t.Helper(); u.do("check "+label, `__ld.check(`+q(label)+`, true)`) }
+func (u ui) click(text string)  { u.t.Helper(); u.do("click "+text, `__ld.click(`+q(text)+`)`) }
+func (u ui) see(text string) {
+	u.t.Helper()
+	u.do("see "+text, `__ld.hasText(`+q(text)+`) ? "" : "not on the page"`)
+}
+
+func (u ui) value(label string) string {
+	u.t.Helper()
+	var v string
+	u.do("read "+label, `(() => { const v = __ld.value(`+q(label)+`); if (!v) return "empty"; window.__ld_v = v; return ""; })()`)
+	v, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](`window.__ld_v`))
+	require.NoError(u.t, err)
+	return v
+}
+
+func (u ui) open(url string) {
+	u.t.Helper()
+	require.NoError(u.t, chromedp.Do(u.ctx, chromedp.Navigate(url)))
+}
+
+// TestConsoleFirstLineWizardThenALiveInbox: an admin sets up the first line in the wizard (a
+// line, an api channel whose token the page shows once, the operators' group); a client writes
+// through that channel with that token; the operator's inbox shows the conversation without a
+// reload.
+func TestConsoleFirstLineWizardThenALiveInbox(t *testing.T) {
+	ctx := browser(t)
+	dev := devForConsole(t)
+	shots := screenshots(t)
+	admin := adminClient(t, dev.url)
+	op := admin.createUser(t, "olga@example.com", "Olga", "operator")
+	admin.createGroup(t, map[string]any{"name": "Desk", "kind": "operators", "permissions": []string{"omni", "unassigned_queue"}, "member_ids": []int64{op}})
+
+	u := ui{t, ctx}
+	u.open(dev.url + "/")
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[any](`localStorage.setItem("linedesk.lang", "en")`))
+	require.NoError(t, err)
+	signIn(t, ctx, dev.url, "admin@example.com", "admin")
+	u.click("Settings")
+	u.see("There are no lines yet")
+	u.click("Start the wizard")
+	u.fill("Line name", "Retail")
+	u.check("Open a conversation on every first client message")
+	u.click("Create line")
+	u.fill("Channel name", "Shop API")
+	u.fill("Callback URL", "http://127.0.0.1:9/hook")
+	u.click("Create channel")
+	token := u.value("Inbound token")
+	require.NotEmpty(t, token)
+	screenshot(t, ctx, shots, "channel-created")
+	u.click("I have saved the token — next")
+	u.check("Desk")
+	u.click("Finish")
+	u.see("is ready to receive messages")
+
+	// The operator signs in; a client writes through the new channel.
+	u.click("Sign out")
+	signIn(t, ctx, dev.url, "olga@example.com", "secret123")
+	u.click("Unassigned")
+	channelID := admin.channelID(t, "Shop API")
+	number := postInbound(t, dev.url, channelID, token, "ivan", "e2e-1", "Where is my order 5521?")
+	u.see("Where is my order 5521?")
+	u.do("the row", fmt.Sprintf(`document.querySelector('[data-number="%d"]') ? "" : "no row"`, number))
+}
+
+// apiUser is an HTTP client signed in to the API, for the setup a test does not click through.
+type apiUser struct {
+	c   *http.Client
+	url string
+}
+
+func adminClient(t *testing.T, url string) apiUser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	status, _ := postJSON(t, c, url+"/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin"}, nil)
+	require.Equal(t, http.StatusOK, status)
+	return apiUser{c, url}
+}
+
+func (a apiUser) createUser(t *testing.T, email, name, role string) int64 {
+	t.Helper()
+	status, out := postJSON(t, a.c, a.url+"/api/v1/users", map[string]any{"email": email, "name": name, "role": role, "password": "secret123"}, nil)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	return int64(out["user"].(map[string]any)["id"].(float64))
+}
+
+func (a apiUser) createGroup(t *testing.T, g map[string]any) int64 {
+	t.Helper()
+	status, out := postJSON(t, a.c, a.url+"/api/v1/groups", g, nil)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	return int64(out["id"].(float64))
+}
+
+func (a apiUser) get(t *testing.T, path string, out any) {
+	t.Helper()
+	res, err := a.c.Get(a.url + path)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, path)
+	require.NoError(t, json.NewDecoder(res.Body).Decode(out))
+}
+
+func (a apiUser) channelID(t *testing.T, name string) int64 {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	a.get(t, "/api/v1/channels", &list)
+	for _, c := range list.Items {
+		if c.Name == name {
+			return c.ID
+		}
+	}
+	t.Fatalf("no channel %q", name)
+	return 0
+}
+
+// postInbound writes as a client through an api channel and returns the conversation number.
+func postInbound(t *testing.T, url string, channel int64, token, contact, key, text string) int64 {
+	t.Helper()
+	status, in := postJSON(t, http.DefaultClient, fmt.Sprintf("%s/api/v1/channels/%d/inbound", url, channel),
+		map[string]any{"contact": map[string]string{"external_id": contact, "name": contact}, "text": text},
+		map[string]string{"Authorization": "Bearer " + token, "Idempotency-Key": key, "Prefer": "wait=20"})
+	require.Equal(t, http.StatusAccepted, status, "%v", in)
+	require.NotNil(t, in["conversation"])
+	return int64(in["conversation"].(float64))
+}
