@@ -5,6 +5,7 @@ import type { Key } from "./strings";
 import type { Me } from "./lib/types";
 import { match, type Location } from "./lib/router";
 import { Inbox } from "./pages/Inbox";
+import { ConversationView } from "./pages/conversation/ConversationView";
 
 export interface Route {
   match: (path: string) => boolean;
@@ -25,6 +26,14 @@ export const routes: Route[] = [
     nav: { path: "/inbox", prefix: "/inbox", label: "nav.inbox" },
   },
   // conversation screens
+  {
+    match: (p) => match("/conversations/:number", p) !== null,
+    allowed: anyone,
+    render: (loc) => {
+      const n = Number(match("/conversations/:number", loc.path)?.number);
+      return <ConversationView key={n} number={n} />;
+    },
+  },
 
   // supervisor screens
 
