@@ -28,6 +28,8 @@ export function Messages({ number, items, onChanged }: { number: number; items: 
   const box = useRef<HTMLDivElement>(null);
   const nearBottom = useRef(true);
   const [errors, setErrors] = useState<Record<string, string>>({});
+  // An image that cannot be shown (gone, or another site's, which the console's CSP blocks) is a link.
+  const [broken, setBroken] = useState<Record<string, boolean>>({});
 
   // Follow new messages only when the reader is at (or near) the bottom already.
   useLayoutEffect(() => {
@@ -78,9 +80,14 @@ export function Messages({ number, items, onChanged }: { number: number; items: 
               <ul className="conv-attachments">
                 {m.attachments.map((a, i) => (
                   <li key={i}>
-                    {isImage(a) ? (
+                    {isImage(a) && !broken[a.url] ? (
                       <a href={a.url} target="_blank" rel="noreferrer">
-                        <img src={a.url} alt={a.name || t("conv.msg.image")} loading="lazy" />
+                        <img
+                          src={a.url}
+                          alt={a.name || t("conv.msg.image")}
+                          loading="lazy"
+                          onError={() => setBroken((b) => ({ ...b, [a.url]: true }))}
+                        />
                       </a>
                     ) : (
                       <a href={a.url} download={a.name || true} target="_blank" rel="noreferrer">
