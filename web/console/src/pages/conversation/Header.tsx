@@ -136,6 +136,7 @@ interface UserInfo extends UserRef {
   role: string;
   presence: string;
   disabled: boolean;
+  active?: number;
 }
 
 /** OperatorPicker transfers (with a comment) or assigns the conversation to an operator. */
@@ -162,11 +163,14 @@ function OperatorPicker({
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
+    // The line's operators first (only they may take it), with their load; else every user.
     api
-      .get<{ items: UserInfo[] }>("/api/v1/users")
-      .then((r) => setUsers(r.items.filter((u) => !u.disabled && u.id !== c.assignee?.id)))
+      .get<{ items: (UserRef & { presence: string; active: number })[] }>(`/api/v1/supervisor/operators?line=${c.line_id}`)
+      .then((r) => r.items.map((u) => ({ ...u, role: "operator", disabled: false })))
+      .catch(() => api.get<{ items: UserInfo[] }>("/api/v1/users").then((r) => r.items))
+      .then((items) => setUsers(items.filter((u) => !u.disabled && u.id !== c.assignee?.id)))
       .catch(() => setNoList(true));
-  }, [c.assignee?.id]);
+  }, [c.assignee?.id, c.line_id]);
 
   const submit = async () => {
     const id = Number(who);
@@ -205,6 +209,7 @@ function OperatorPicker({
             {users?.map((u) => (
               <option key={u.id} value={u.id}>
                 {u.name} · {t(("presence." + u.presence) as Key)}
+                {u.active !== undefined ? " · " + t("conv.pick.active", { n: u.active }) : ""}
                 {u.id === me.user.id ? " · " + t("conv.pick.me") : ""}
               </option>
             ))}
