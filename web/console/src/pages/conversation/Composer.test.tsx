@@ -2,7 +2,9 @@ import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, expect, test, vi } from "vitest";
 import { Composer } from "./Composer";
-import { calls, conversation, renderAs, stubFetch } from "./testutil";
+import { LangProvider } from "../../lib/i18n";
+import { SessionContext } from "../../lib/session";
+import { calls, conversation, me, renderAs, stubFetch } from "./testutil";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -100,4 +102,18 @@ test("a refusal from the API is shown in the user's language", async () => {
   renderAs(<Composer conversation={conversation()} onSent={() => {}} />, "ru");
   await userEvent.type(screen.getByLabelText("Ответ клиенту"), "привет{Enter}");
   expect(await screen.findByRole("alert")).toHaveTextContent("Обращение ведёт Boris.");
+});
+
+test("a draft does not follow the pane to another conversation", async () => {
+  stubFetch(() => undefined);
+  const { rerender } = renderAs(<Composer conversation={conversation()} onSent={() => {}} />);
+  await userEvent.type(screen.getByLabelText("Reply to the client"), "for Ivan only");
+  rerender(
+    <LangProvider lang="en">
+      <SessionContext.Provider value={me}>
+        <Composer conversation={conversation({ number: 1002 })} onSent={() => {}} />
+      </SessionContext.Provider>
+    </LangProvider>,
+  );
+  expect(screen.getByLabelText("Reply to the client")).toHaveValue("");
 });

@@ -60,6 +60,16 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
     setSuggestions([]);
   }, [mode]);
 
+  // Another conversation opened in the same pane: a draft never follows it there.
+  useEffect(() => {
+    setText("");
+    setError("");
+    setMode("reply");
+    lookup.current++;
+    setSuggestions([]);
+    setToken(null);
+  }, [c.number]);
+
   const closeSuggestions = () => {
     lookup.current++;
     setSuggestions([]);
