@@ -89,6 +89,9 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
   };
   const present = (u: UserRef) => c.assignee?.id === u.id || c.participants.some((p) => p.id === u.id);
   const requests = earlier?.filter((x) => x.kind === "request").length ?? 0;
+  // The timeline names users by id ("to"); the people this view knows give their names.
+  const names = new Map<number, string>();
+  for (const u of [c.assignee, ...c.participants, ...(history ?? []).map((h) => h.actor)]) if (u) names.set(u.id, u.name);
 
   return (
     <aside className="conv-panel" aria-label={t("conv.panel")}>
@@ -192,6 +195,7 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
               <li key={h.seq}>
                 <time dateTime={h.at}>{formatTime(lang, h.at, true)}</time>{" "}
                 <strong>{timelineKinds.includes(h.kind) ? t(("conv.event." + h.kind) as Key) : h.kind}</strong> · {displayName(t, h.actor)}
+                {typeof h.data?.to === "number" && names.has(h.data.to) && <> → {names.get(h.data.to)}</>}
                 {typeof h.data?.comment === "string" && h.data.comment && <div className="muted">«{h.data.comment}»</div>}
               </li>
             ))}
