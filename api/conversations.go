@@ -23,9 +23,31 @@ type conversationList struct {
 }
 
 func (s *Server) listConversations(c echo.Context) error {
+	return s.conversationPage(c, 0)
+}
+
+// contactConversations lists one contact's conversations across their chats (the console's
+// client panel), with the filters, paging and visibility of the conversation list.
+func (s *Server) contactConversations(c echo.Context) error {
+	id, err := pathID(c, "contact")
+	if err != nil {
+		return err
+	}
+	ok, err := s.store.ContactExists(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFoundErr("contact " + c.Param("id"))
+	}
+	return s.conversationPage(c, id)
+}
+
+// conversationPage answers one page of the conversation list, of one contact when contactID is set.
+func (s *Server) conversationPage(c echo.Context, contactID int64) error {
 	q := c.QueryParams()
 	f := store.ConversationFilter{View: q.Get("view"), Status: q.Get("status"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
-		UserID: currentUser(c).ID}
+		UserID: currentUser(c).ID, ContactID: contactID}
 	var problems fieldErrors
 	switch f.View {
 	case "", "unassigned", "mine", "all", "dialogs":

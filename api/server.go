@@ -252,6 +252,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/webhooks/:id/deliveries", s.webhookDeliveries, ruleAdmin)
 	post("/webhooks/:id/deliveries/:delivery/retry", s.retryWebhookDelivery, ruleAdmin)
 	post("/conversations/:number/messages/:id/retry", s.retryMessage, ruleConversation)
+	get("/contacts/:id/conversations", s.contactConversations, ruleSignedIn)
 
 	// An API path no route has is the API's 404, not the console, which answers every other path
 	// so its screens open on reload.

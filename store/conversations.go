@@ -297,6 +297,8 @@ type ConversationFilter struct {
 	ChannelID   int64
 	LineID      int64
 	ChatID      *uuid.UUID
+	// ContactID: only the conversations of this contact, across their chats.
+	ContactID int64
 	// Sort: "created" (newest first), "activity" (latest activity first), "due" (earliest due first).
 	Sort   string
 	Cursor string
@@ -357,6 +359,10 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 	}
 	if f.ChatID != nil {
 		where = append(where, "c.chat_id = "+arg(*f.ChatID))
+	}
+	if f.ContactID != 0 {
+		// Through the contact's chats: both lookups have an index (chats.contact_id, conversations.chat_id).
+		where = append(where, "c.chat_id IN (SELECT id FROM chats WHERE contact_id = "+arg(f.ContactID)+")")
 	}
 	if sc := f.Scope; sc != nil && f.View != "mine" {
 		where = append(where, sc.clause(arg))
@@ -577,4 +583,14 @@ func (s *Store) CurrentSibling(ctx context.Context, number int64) (int64, error)
 	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT o.number FROM conversations c JOIN conversations o ON o.chat_id = c.chat_id
 		WHERE c.number = $1 AND o.number <> c.number AND o.status IN ('queued', 'active') LIMIT 1), 0)`, number).Scan(&sibling)
 	return sibling, translate(err, "current sibling")
+}
+
+// ContactExists tells whether a contact with this id exists.
+func (s *Store) ContactExists(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1)`, id).Scan(&ok)
+	if err != nil {
+		return false, translate(err, "contact exists")
+	}
+	return ok, nil
 }

@@ -14,6 +14,7 @@ import { Lines } from "./pages/admin/Lines";
 import { Channels } from "./pages/admin/Channels";
 import { Users } from "./pages/admin/Users";
 import { Groups } from "./pages/admin/Groups";
+import { ConversationView } from "./pages/conversation/ConversationView";
 
 export interface Route {
   match: (path: string) => boolean;
@@ -34,6 +35,14 @@ export const routes: Route[] = [
     nav: { path: "/inbox", prefix: "/inbox", label: "nav.inbox" },
   },
   // conversation screens
+  {
+    match: (p) => match("/conversations/:number", p) !== null,
+    allowed: anyone,
+    render: (loc) => {
+      const n = Number(match("/conversations/:number", loc.path)?.number);
+      return <ConversationView key={n} number={n} />;
+    },
+  },
 
   // supervisor screens
   {

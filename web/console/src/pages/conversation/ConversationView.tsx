@@ -1,32 +1,185 @@
-// A stand-in for the conversation screen (the conversation area replaces this file): it shows the
-// conversation's number and client so the inbox's right pane has something to open.
-import { useEffect, useState } from "react";
+// One conversation: its header and actions, the messages (live), the composer, the wrap-up form,
+// and the client panel. The inbox shows it in its right pane (/inbox/:number); /conversations/:n
+// shows it full width. Alt+R focuses the reply, Alt+N a note, Alt+C opens the wrap-up form.
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../../lib/api";
+import { events } from "../../lib/events";
 import { useT } from "../../lib/i18n";
-import type { Conversation } from "../../lib/types";
+import type { Conversation, Message } from "../../lib/types";
+import { ClientPanel } from "./ClientPanel";
+import { Composer, type ComposerHandle } from "./Composer";
+import { Header, type Action } from "./Header";
+import { Messages } from "./Messages";
+import { WrapUp } from "./WrapUp";
+import { errorText, isOwner } from "./util";
+import { useSession } from "../../lib/session";
+import "./conversation.css";
+
+/** upsert merges messages by id (a live event may arrive before or after the list), in time order. */
+function upsert(list: Message[], more: Message[]): Message[] {
+  const byId = new Map(list.map((m) => [m.id, m]));
+  for (const m of more) byId.set(m.id, { ...byId.get(m.id), ...m });
+  return [...byId.values()].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : 1));
+}
 
 export function ConversationView({ number }: { number: number }) {
   const t = useT();
+  const me = useSession();
   const [conv, setConv] = useState<Conversation | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
   const [error, setError] = useState("");
-  useEffect(() => {
-    let live = true;
-    setConv(null);
-    setError("");
-    api.get<Conversation>("/api/v1/conversations/" + number).then(
-      (c) => live && setConv(c),
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
-    );
-    return () => {
-      live = false;
-    };
+  const [actionError, setActionError] = useState("");
+  const [closing, setClosing] = useState(false);
+  const composer = useRef<ComposerHandle>(null);
+
+  const loadConversation = useCallback(async () => {
+    try {
+      setConv(await api.get<Conversation>(`/api/v1/conversations/${number}`));
+      setError("");
+    } catch (err) {
+      setError(errorText(t, err));
+    }
+  }, [number, t]);
+
+  const loadMessages = useCallback(async () => {
+    try {
+      const r = await api.get<{ items: Message[] }>(`/api/v1/conversations/${number}/messages`);
+      setMessages((old) => upsert(old.filter((m) => m.conversation === number), r.items));
+    } catch {
+      // the conversation's own load reports the error
+    }
   }, [number]);
-  if (error) return <p className="error" role="alert">{error}</p>;
-  if (!conv) return <p className="empty">{t("inbox.conv.loading", { n: number })}</p>;
+
+  useEffect(() => {
+    setConv(null);
+    setMessages([]);
+    setClosing(false);
+    setActionError("");
+    void loadConversation();
+    void loadMessages();
+  }, [loadConversation, loadMessages]);
+
+  // Live: a message event carries the message's first 500 characters, so it shows at once and
+  // the list is read again for the whole message; conversation events reload the header.
+  useEffect(() => {
+    let msgTimer: ReturnType<typeof setTimeout> | undefined;
+    let convTimer: ReturnType<typeof setTimeout> | undefined;
+    const off = events.subscribe((e) => {
+      if (e.conversation !== number) return;
+      if (e.kind === "message" || e.kind === "message.status") {
+        const d = e.data as Partial<Message> & { id?: string };
+        if (d.id) {
+          setMessages((old) => {
+            const known = old.find((m) => m.id === d.id);
+            if (known) return upsert(old, [{ ...known, status: d.status ?? known.status }]);
+            if (e.kind !== "message" || !d.created_at || !d.direction) return old;
+            return upsert(old, [
+              {
+                id: d.id!,
+                chat_id: d.chat_id ?? "",
+                conversation: number,
+                direction: d.direction,
+                author: null,
+                text: d.text ?? "",
+                attachments: [],
+                buttons: [],
+                status: d.status ?? "",
+                created_at: d.created_at,
+              },
+            ]);
+          });
+        }
+        clearTimeout(msgTimer);
+        msgTimer = setTimeout(() => void loadMessages(), 150);
+        if (e.kind === "message") {
+          clearTimeout(convTimer);
+          convTimer = setTimeout(() => void loadConversation(), 300);
+        }
+      } else if (e.kind.startsWith("conversation.")) {
+        clearTimeout(convTimer);
+        convTimer = setTimeout(() => void loadConversation(), 100);
+      }
+    });
+    const offReset = events.onReset(() => {
+      void loadConversation();
+      void loadMessages();
+    });
+    return () => {
+      clearTimeout(msgTimer);
+      clearTimeout(convTimer);
+      off();
+      offReset();
+    };
+  }, [number, loadConversation, loadMessages]);
+
+  const canClose = !!conv && conv.status !== "closed" && (isOwner(me, conv) || !conv.assignee);
+
+  // Keyboard: Alt+R reply, Alt+N note, Alt+C close (by key position, so any layout works).
+  useEffect(() => {
+    const onKey = (ev: KeyboardEvent) => {
+      if (!ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      if (ev.code === "KeyR") composer.current?.focus("reply");
+      else if (ev.code === "KeyN") composer.current?.focus("note");
+      else if (ev.code === "KeyC" && canClose) setClosing(true);
+      else return;
+      ev.preventDefault();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [canClose]);
+
+  const onAction = async (a: Action) => {
+    setActionError("");
+    try {
+      setConv(await api.post<Conversation>(`/api/v1/conversations/${number}/${a}`));
+    } catch (err) {
+      setActionError(errorText(t, err));
+      void loadConversation();
+    }
+  };
+
+  if (error && !conv) {
+    return (
+      <section className="conv">
+        <p className="error banner" role="alert">
+          {error}
+        </p>
+      </section>
+    );
+  }
+  if (!conv) return <p className="empty">{t("common.loading")}</p>;
+
   return (
-    <section className="conversation-stub" aria-label={t("inbox.conv.title", { n: number })}>
-      <h2>{t("inbox.conv.title", { n: number })}</h2>
-      <p>{conv.contact.name || conv.contact.email || conv.contact.phone}</p>
+    <section className="conv" aria-label={t("conv.label", { number })}>
+      <div className="conv-main">
+        <Header
+          conversation={conv}
+          onAction={onAction}
+          onClose={() => setClosing(true)}
+          onChanged={(c) => {
+            setActionError("");
+            setConv(c);
+          }}
+        />
+        {actionError && (
+          <p className="error banner" role="alert">
+            {actionError}
+          </p>
+        )}
+        <Messages number={number} items={messages} onChanged={(m) => setMessages((old) => upsert(old, [m]))} />
+        <Composer ref={composer} conversation={conv} onSent={(m) => setMessages((old) => upsert(old, [m]))} />
+      </div>
+      <ClientPanel conversation={conv} onChanged={setConv} />
+      {closing && (
+        <WrapUp
+          conversation={conv}
+          onCancel={() => setClosing(false)}
+          onDone={(c) => {
+            setClosing(false);
+            setConv(c);
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -1,0 +1,240 @@
+// The conversation's header: who, where, in what state, and the actions the signed-in user may
+// take in that state (the rules of workflows/rules.go).
+import { useEffect, useState } from "react";
+import { api } from "../../lib/api";
+import { useT } from "../../lib/i18n";
+import { useSession } from "../../lib/session";
+import type { Conversation, UserRef } from "../../lib/types";
+import type { Key } from "../../strings";
+import { Modal } from "./Modal";
+import { errorText, isOwner, privileged } from "./util";
+
+export type Action = "take" | "return" | "pause" | "resume";
+
+export function Header({
+  conversation: c,
+  onAction,
+  onClose,
+  onChanged,
+}: {
+  conversation: Conversation;
+  onAction: (a: Action) => Promise<void>;
+  onClose: () => void;
+  onChanged: (c: Conversation) => void;
+}) {
+  const t = useT();
+  const me = useSession();
+  const [picker, setPicker] = useState<"transfer" | "assign" | null>(null);
+  const [busy, setBusy] = useState(false);
+  const owner = isOwner(me, c);
+  const sup = privileged(me, c);
+  const open = c.status !== "closed";
+  const mine = c.assignee?.id === me.user.id;
+
+  const run = async (a: Action) => {
+    setBusy(true);
+    try {
+      await onAction(a);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <header className="conv-header">
+      <div className="conv-title">
+        <h1>
+          <span className="num">№{c.number}</span> {c.title || c.contact.name || c.contact.email || c.contact.phone || t("conv.untitled")}
+        </h1>
+        <dl className="conv-facts">
+          <div>
+            <dt>{t("conv.status")}</dt>
+            <dd className={"status status-" + c.status}>{t(("conv.status." + c.status) as Key)}</dd>
+          </div>
+          <div>
+            <dt>{t("conv.channel")}</dt>
+            <dd>
+              {c.channel.name} <span className="muted">({c.channel.kind})</span>
+            </dd>
+          </div>
+          <div>
+            <dt>{t("conv.assignee")}</dt>
+            <dd>{c.assignee?.name ?? t("conv.nobody")}</dd>
+          </div>
+          {c.participants.length > 0 && (
+            <div>
+              <dt>{t("conv.participants")}</dt>
+              <dd>{c.participants.map((p) => p.name).join(", ")}</dd>
+            </div>
+          )}
+          {c.kind === "dialog" && (
+            <div>
+              <dt>{t("conv.kind")}</dt>
+              <dd>{t("conv.kind.dialog")}</dd>
+            </div>
+          )}
+        </dl>
+      </div>
+      {open && (
+        <div className="conv-actions" role="toolbar" aria-label={t("conv.actions")}>
+          {(c.status === "queued" || !c.assignee) && (
+            <button type="button" className="primary" disabled={busy} onClick={() => void run("take")}>
+              {t("conv.action.take")}
+            </button>
+          )}
+          {c.assignee && !mine && !owner && (
+            <span className="muted">{t("conv.handledBy", { who: c.assignee.name })}</span>
+          )}
+          {c.status === "active" && owner && c.assignee && (
+            <button type="button" disabled={busy} onClick={() => void run("pause")}>
+              {t("conv.action.pause")}
+            </button>
+          )}
+          {c.status === "paused" && owner && (
+            <button type="button" className="primary" disabled={busy} onClick={() => void run("resume")}>
+              {t("conv.action.resume")}
+            </button>
+          )}
+          {c.assignee && owner && (
+            <button type="button" disabled={busy} onClick={() => setPicker("transfer")}>
+              {t("conv.action.transfer")}
+            </button>
+          )}
+          {sup && (
+            <button type="button" disabled={busy} onClick={() => setPicker("assign")}>
+              {t("conv.action.assign")}
+            </button>
+          )}
+          {c.status !== "queued" && owner && (
+            <button type="button" disabled={busy} onClick={() => void run("return")}>
+              {t("conv.action.return")}
+            </button>
+          )}
+          {(owner || !c.assignee) && (
+            <button type="button" className="danger" disabled={busy} onClick={onClose} aria-keyshortcuts="Alt+C">
+              {t("conv.action.close")}
+            </button>
+          )}
+        </div>
+      )}
+      {picker && (
+        <OperatorPicker
+          conversation={c}
+          kind={picker}
+          onCancel={() => setPicker(null)}
+          onDone={(r) => {
+            setPicker(null);
+            onChanged(r);
+          }}
+        />
+      )}
+    </header>
+  );
+}
+
+interface UserInfo extends UserRef {
+  role: string;
+  presence: string;
+  disabled: boolean;
+  active?: number;
+}
+
+/** OperatorPicker transfers (with a comment) or assigns the conversation to an operator. */
+function OperatorPicker({
+  conversation: c,
+  kind,
+  onCancel,
+  onDone,
+}: {
+  conversation: Conversation;
+  kind: "transfer" | "assign";
+  onCancel: () => void;
+  onDone: (c: Conversation) => void;
+}) {
+  const t = useT();
+  const me = useSession();
+  // Supervisors and admins list the users; an operator may not (GET /users is theirs), so they
+  // type the colleague's id.
+  const [users, setUsers] = useState<UserInfo[] | null>(null);
+  const [noList, setNoList] = useState(false);
+  const [who, setWho] = useState("");
+  const [comment, setComment] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    // The line's operators first (only they may take it), with their load; else every user.
+    api
+      .get<{ items: (UserRef & { presence: string; active: number })[] }>(`/api/v1/supervisor/operators?line=${c.line_id}`)
+      .then((r) => r.items.map((u) => ({ ...u, role: "operator", disabled: false })))
+      .catch(() => api.get<{ items: UserInfo[] }>("/api/v1/users").then((r) => r.items))
+      .then((items) => setUsers(items.filter((u) => !u.disabled && u.id !== c.assignee?.id)))
+      .catch(() => setNoList(true));
+  }, [c.assignee?.id, c.line_id]);
+
+  const submit = async () => {
+    const id = Number(who);
+    if (!Number.isInteger(id) || id <= 0) {
+      setError(t("conv.pick.required"));
+      return;
+    }
+    setBusy(true);
+    setError("");
+    try {
+      const body: Record<string, unknown> = { assignee_id: id };
+      if (kind === "transfer" && comment.trim()) body.comment = comment.trim();
+      onDone(await api.post<Conversation>(`/api/v1/conversations/${c.number}/${kind}`, body));
+    } catch (err) {
+      setError(errorText(t, err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal title={t(kind === "transfer" ? "conv.pick.transferTitle" : "conv.pick.assignTitle", { number: c.number })} onClose={onCancel}>
+      <form
+        className="conv-form"
+        onSubmit={(ev) => {
+          ev.preventDefault();
+          void submit();
+        }}
+      >
+        <label htmlFor="pick-who">{t("conv.pick.operator")}</label>
+        {noList ? (
+          <input id="pick-who" inputMode="numeric" value={who} onChange={(ev) => setWho(ev.target.value)} placeholder={t("conv.pick.idHint")} />
+        ) : (
+          <select id="pick-who" value={who} onChange={(ev) => setWho(ev.target.value)}>
+            <option value="">{users === null ? t("common.loading") : t("conv.pick.choose")}</option>
+            {users?.map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.name} · {t(("presence." + u.presence) as Key)}
+                {u.active !== undefined ? " · " + t("conv.pick.active", { n: u.active }) : ""}
+                {u.id === me.user.id ? " · " + t("conv.pick.me") : ""}
+              </option>
+            ))}
+          </select>
+        )}
+        {kind === "transfer" && (
+          <>
+            <label htmlFor="pick-comment">{t("conv.pick.comment")}</label>
+            <textarea id="pick-comment" rows={3} value={comment} onChange={(ev) => setComment(ev.target.value)} />
+          </>
+        )}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="conv-form-actions">
+          <button type="button" onClick={onCancel}>
+            {t("common.cancel")}
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {t(kind === "transfer" ? "conv.action.transfer" : "conv.action.assign")}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
