@@ -1,0 +1,213 @@
+// The audit log: every configuration and permission change — who, when, from where, and which
+// fields changed — newest first, filtered the ways GET /api/v1/audit allows, paged with "load more".
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { api, query } from "../../lib/api";
+import { formatTime, useI18n } from "../../lib/i18n";
+import type { Key } from "../../strings";
+import { AdminLayout } from "../admin/AdminLayout";
+import { Problems, problemsOf, useResource } from "./shared";
+import "./settings.css";
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor_id: number | null;
+  actor_name: string;
+  actor_token_id: number | null;
+  remote_addr: string;
+  entity_kind: string;
+  entity_id: string;
+  action: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+const entities = ["line", "regulation", "channel", "group", "user", "api_token", "template", "webhook", "setting"];
+const knownActions = ["create", "update", "delete", "password_reset", "password_link", "password_set", "revoke", "rotate_token", "rotate_secret"];
+
+interface Filters {
+  entity: string;
+  entity_id: string;
+  actor_id: string;
+  from: string;
+  to: string;
+}
+
+const empty: Filters = { entity: "", entity_id: "", actor_id: "", from: "", to: "" };
+
+/** isoOf turns a datetime-local value (the browser's zone) into RFC 3339 for the API. */
+function isoOf(local: string): string | undefined {
+  if (!local) return undefined;
+  const d = new Date(local);
+  return isNaN(d.getTime()) ? undefined : d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** show prints a changed value compactly. */
+export function show(v: unknown): string {
+  if (v === undefined) return "";
+  if (v === null) return "∅";
+  if (typeof v === "string") return v;
+  return JSON.stringify(v);
+}
+
+/** changes lists the fields an entry touched, with their values before and after. */
+export function changes(r: AuditRecord): { field: string; before: unknown; after: unknown }[] {
+  const keys = new Set([...Object.keys(r.before ?? {}), ...Object.keys(r.after ?? {})]);
+  return [...keys].sort().map((field) => ({ field, before: r.before?.[field], after: r.after?.[field] }));
+}
+
+export function Audit() {
+  const { t, lang } = useI18n();
+  const users = useResource(() => api.get<{ items: { id: number; name: string; email: string }[] }>("/api/v1/users").then((r) => r.items), []);
+  const [form, setForm] = useState<Filters>(empty);
+  const [applied, setApplied] = useState<Filters>(empty);
+  const [items, setItems] = useState<AuditRecord[] | null>(null);
+  const [next, setNext] = useState<number | null>(null);
+  const [problems, setProblems] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(
+    async (f: Filters, before?: number) => {
+      setBusy(true);
+      try {
+        const r = await api.get<{ items: AuditRecord[]; next_before: number | null }>(
+          "/api/v1/audit" + query({ entity: f.entity, entity_id: f.entity_id.trim(), actor_id: f.actor_id, from: isoOf(f.from), to: isoOf(f.to), before, limit: 50 }),
+        );
+        setItems((cur) => (before && cur ? [...cur, ...r.items] : r.items));
+        setNext(r.next_before);
+        setProblems([]);
+      } catch (err) {
+        setProblems(problemsOf(t, err));
+      } finally {
+        setBusy(false);
+      }
+    },
+    [t],
+  );
+
+  useEffect(() => {
+    void load(applied);
+  }, [load, applied]);
+
+  const apply = (ev: FormEvent) => {
+    ev.preventDefault();
+    setItems(null);
+    setApplied({ ...form });
+  };
+
+  const set = (k: keyof Filters) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+  const entityLabel = (k: string) => (entities.includes(k) ? t(("settings.audit.entity." + k) as Key) : k);
+  const actionLabel = (a: string) => (knownActions.includes(a) ? t(("settings.audit.action." + a) as Key) : a);
+
+  return (
+    <AdminLayout>
+      <section className="settings" aria-labelledby="audit-title">
+        <h1 id="audit-title">{t("settings.audit.title")}</h1>
+        <form className="settings-filters" onSubmit={apply} aria-label={t("settings.audit.filters")}>
+          <label>
+            {t("settings.audit.entity")}
+            <select value={form.entity} onChange={set("entity")}>
+              <option value="">{t("settings.audit.any")}</option>
+              {entities.map((e) => (
+                <option key={e} value={e}>
+                  {entityLabel(e)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t("settings.audit.entityId")}
+            <input value={form.entity_id} onChange={set("entity_id")} size={12} placeholder={t("settings.audit.entityIdPlaceholder")} />
+          </label>
+          <label>
+            {t("settings.audit.actor")}
+            <select value={form.actor_id} onChange={set("actor_id")}>
+              <option value="">{t("settings.audit.anyone")}</option>
+              {(users.value ?? []).map((u) => (
+                <option key={u.id} value={String(u.id)}>
+                  {u.name || u.email}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t("settings.audit.from")}
+            <input type="datetime-local" value={form.from} onChange={set("from")} />
+          </label>
+          <label>
+            {t("settings.audit.to")}
+            <input type="datetime-local" value={form.to} onChange={set("to")} />
+          </label>
+          <button type="submit" className="primary">
+            {t("settings.audit.apply")}
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              setForm(empty);
+              setItems(null);
+              setApplied({ ...empty });
+            }}
+          >
+            {t("settings.audit.reset")}
+          </button>
+        </form>
+        <Problems lines={problems} />
+        {items === null ? (
+          busy && <p className="empty">{t("common.loading")}</p>
+        ) : items.length === 0 ? (
+          <p className="empty">{t("settings.audit.empty")}</p>
+        ) : (
+          <table className="list settings-audit">
+            <thead>
+              <tr>
+                <th scope="col">{t("settings.audit.when")}</th>
+                <th scope="col">{t("settings.audit.who")}</th>
+                <th scope="col">{t("settings.audit.what")}</th>
+                <th scope="col">{t("settings.audit.change")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((r) => (
+                <tr key={r.id}>
+                  <td className="nowrap">{formatTime(lang, r.at, true)}</td>
+                  <td>
+                    {r.actor_id === null ? <span className="muted">{t("settings.audit.system")}</span> : r.actor_name || "#" + r.actor_id}
+                    {(r.actor_token_id || r.remote_addr) && (
+                      <div className="muted small">
+                        {r.actor_token_id ? t("settings.audit.viaToken", { id: r.actor_token_id }) + " " : ""}
+                        {r.remote_addr}
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    {actionLabel(r.action)} · {entityLabel(r.entity_kind)} <span className="mono">{r.entity_id}</span>
+                  </td>
+                  <td>
+                    <ul className="settings-diff">
+                      {changes(r).map((c) => (
+                        <li key={c.field}>
+                          <span className="mono">{c.field}</span>:{" "}
+                          {c.before !== undefined && <del title={t("settings.audit.before")}>{show(c.before)}</del>}
+                          {c.before !== undefined && c.after !== undefined && " → "}
+                          {c.after !== undefined && <ins title={t("settings.audit.after")}>{show(c.after)}</ins>}
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {items && next !== null && (
+          <p>
+            <button type="button" disabled={busy} onClick={() => void load(applied, next)}>
+              {busy ? t("common.loading") : t("common.more")}
+            </button>
+          </p>
+        )}
+      </section>
+    </AdminLayout>
+  );
+}
