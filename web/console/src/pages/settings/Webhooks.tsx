@@ -229,7 +229,7 @@ function WebhookForm({ webhook, lines, onSaved }: { webhook: Webhook | null; lin
           {webhookEvents.map((e) => (
             <label className="settings-check" key={e}>
               <input type="checkbox" disabled={all} checked={all || evs.includes(e)} onChange={(ev) => setEvs(ev.target.checked ? [...evs, e] : evs.filter((x) => x !== e))} />
-              <span className="mono">{e}</span>
+              {t(("settings.wh.ev." + e) as Key)} <span className="mono muted small">{e}</span>
             </label>
           ))}
         </div>
@@ -378,7 +378,10 @@ function DeliveryRow({ d, open, toggle, lastError, retry, lang }: { d: Delivery;
     <>
       <tr>
         <td className="nowrap">{formatTime(lang, d.created_at, true)}</td>
-        <td className="mono">{d.event}</td>
+        <td>
+          {webhookEvents.includes(d.event) ? t(("settings.wh.ev." + d.event) as Key) : d.event}
+          <div className="mono muted small">{d.event}</div>
+        </td>
         <td className={"wh-" + d.status}>
           {t(("settings.wh.status." + d.status) as Key)}
           {d.status === "pending" && d.next_attempt_at && <span className="muted"> · {t("settings.wh.nextAt", { time: formatTime(lang, d.next_attempt_at, true) })}</span>}
