@@ -104,9 +104,9 @@ export function Audit() {
       <section className="settings" aria-labelledby="audit-title">
         <h1 id="audit-title">{t("settings.audit.title")}</h1>
         <form className="settings-filters" onSubmit={apply} aria-label={t("settings.audit.filters")}>
-          <label>
-            {t("settings.audit.entity")}
-            <select value={form.entity} onChange={set("entity")}>
+          <div className="settings-filter">
+            <label htmlFor="audit-entity">{t("settings.audit.entity")}</label>
+            <select id="audit-entity" value={form.entity} onChange={set("entity")}>
               <option value="">{t("settings.audit.any")}</option>
               {entities.map((e) => (
                 <option key={e} value={e}>
@@ -114,14 +114,14 @@ export function Audit() {
                 </option>
               ))}
             </select>
-          </label>
-          <label>
-            {t("settings.audit.entityId")}
-            <input value={form.entity_id} onChange={set("entity_id")} size={12} placeholder={t("settings.audit.entityIdPlaceholder")} />
-          </label>
-          <label>
-            {t("settings.audit.actor")}
-            <select value={form.actor_id} onChange={set("actor_id")}>
+          </div>
+          <div className="settings-filter">
+            <label htmlFor="audit-entity-id">{t("settings.audit.entityId")}</label>
+            <input id="audit-entity-id" value={form.entity_id} onChange={set("entity_id")} size={12} placeholder={t("settings.audit.entityIdPlaceholder")} />
+          </div>
+          <div className="settings-filter">
+            <label htmlFor="audit-actor">{t("settings.audit.actor")}</label>
+            <select id="audit-actor" value={form.actor_id} onChange={set("actor_id")}>
               <option value="">{t("settings.audit.anyone")}</option>
               {(users.value ?? []).map((u) => (
                 <option key={u.id} value={String(u.id)}>
@@ -129,15 +129,15 @@ export function Audit() {
                 </option>
               ))}
             </select>
-          </label>
-          <label>
-            {t("settings.audit.from")}
-            <input type="datetime-local" value={form.from} onChange={set("from")} />
-          </label>
-          <label>
-            {t("settings.audit.to")}
-            <input type="datetime-local" value={form.to} onChange={set("to")} />
-          </label>
+          </div>
+          <div className="settings-filter">
+            <label htmlFor="audit-from">{t("settings.audit.from")}</label>
+            <input id="audit-from" type="datetime-local" value={form.from} onChange={set("from")} />
+          </div>
+          <div className="settings-filter">
+            <label htmlFor="audit-to">{t("settings.audit.to")}</label>
+            <input id="audit-to" type="datetime-local" value={form.to} onChange={set("to")} />
+          </div>
           <button type="submit" className="primary">
             {t("settings.audit.apply")}
           </button>

@@ -90,13 +90,9 @@ export function Templates() {
         ) : (
           <>
             <div className="settings-toolbar" role="search">
-              <label>
-                <span className="visually-hidden">{t("common.search")}</span>
-                <input type="search" value={search} placeholder={t("settings.tpl.searchPlaceholder")} aria-label={t("common.search")} onChange={(e) => setSearch(e.target.value)} />
-              </label>
-              <label>
-                {t("settings.tpl.channelFilter")}{" "}
-                <select value={channelFilter} onChange={(e) => setChannelFilter(e.target.value)}>
+              <input type="search" value={search} placeholder={t("settings.tpl.searchPlaceholder")} aria-label={t("common.search")} onChange={(e) => setSearch(e.target.value)} />
+              <label htmlFor="tpl-channel-filter">{t("settings.tpl.channelFilter")}</label>
+              <select id="tpl-channel-filter" value={channelFilter} onChange={(e) => setChannelFilter(e.target.value)}>
                   <option value="">{t("settings.tpl.anyChannel")}</option>
                   {(channels.value ?? []).map((c) => (
                     <option key={c.id} value={String(c.id)}>
@@ -104,7 +100,6 @@ export function Templates() {
                     </option>
                   ))}
                 </select>
-              </label>
               <span className="spacer" />
               <button type="button" className="primary" onClick={() => setEditing("new")}>
                 {t("settings.tpl.new")}

@@ -7,7 +7,7 @@ import { useSession } from "../../lib/session";
 import type { Role } from "../../lib/types";
 import type { Key } from "../../strings";
 import { AdminLayout } from "../admin/AdminLayout";
-import { ConfirmButton, Flash, Problems, problemsOf, SecretOnce, useFlash, useResource } from "./shared";
+import { ConfirmButton, Flash, formatDate, Problems, problemsOf, SecretOnce, useFlash, useResource } from "./shared";
 import "./settings.css";
 
 export interface APIToken {
@@ -63,9 +63,8 @@ export function Tokens() {
         {created && <SecretOnce label={t("settings.tok.token")} value={created} onDone={() => setCreated(null)} />}
         {admin && (
           <div className="settings-toolbar">
-            <label>
-              {t("settings.tok.owner")}{" "}
-              <select value={owner} onChange={(e) => setOwner(e.target.value)}>
+            <label htmlFor="tok-owner">{t("settings.tok.owner")}</label>
+            <select id="tok-owner" value={owner} onChange={(e) => setOwner(e.target.value)}>
                 <option value={String(me.user.id)}>{t("settings.tok.me")}</option>
                 {(users.value ?? [])
                   .filter((u) => u.id !== me.user.id)
@@ -75,7 +74,6 @@ export function Tokens() {
                     </option>
                   ))}
               </select>
-            </label>
           </div>
         )}
         {mine && (
@@ -115,7 +113,7 @@ export function Tokens() {
                   <td>{tok.name}</td>
                   <td>{tok.role ? t(("settings.role." + tok.role) as Key) : t("settings.tok.ownerRole")}</td>
                   <td>{formatTime(lang, tok.created_at, true)}</td>
-                  <td>{tok.expires_at ? formatTime(lang, tok.expires_at, true) : t("settings.tok.never")}</td>
+                  <td>{tok.expires_at ? formatDate(lang, tok.expires_at) : t("settings.tok.never")}</td>
                   <td>{tok.last_used_at ? formatTime(lang, tok.last_used_at, true) : t("settings.tok.notUsed")}</td>
                   <td>{state(tok)}</td>
                   <td>
@@ -184,14 +182,14 @@ function NewToken({ myRole, onCreated }: { myRole: Role; onCreated: (token: stri
         <div className="settings-field">
           <label htmlFor="tok-days">{t("settings.tok.days")}</label>
           <input id="tok-days" type="number" min={0} max={3650} value={days} aria-describedby="tok-days-hint" onChange={(e) => setDays(e.target.value)} />
-          <span className="hint" id="tok-days-hint">
-            {t("settings.tok.daysHint")}
-          </span>
         </div>
         <button type="submit" className="primary" disabled={saving}>
           {t("settings.tok.create")}
         </button>
       </div>
+      <p className="hint" id="tok-days-hint">
+        {t("settings.tok.daysHint")}
+      </p>
       <Problems lines={problems} />
     </form>
   );

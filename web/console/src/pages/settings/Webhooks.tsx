@@ -31,6 +31,7 @@ interface Delivery {
   id: string;
   event: string;
   status: "pending" | "delivered" | "failed";
+  payload: unknown;
   next_attempt_at: string | null;
   created_at: string;
   delivered_at: string | null;
@@ -229,7 +230,10 @@ function WebhookForm({ webhook, lines, onSaved }: { webhook: Webhook | null; lin
           {webhookEvents.map((e) => (
             <label className="settings-check" key={e}>
               <input type="checkbox" disabled={all} checked={all || evs.includes(e)} onChange={(ev) => setEvs(ev.target.checked ? [...evs, e] : evs.filter((x) => x !== e))} />
-              {t(("settings.wh.ev." + e) as Key)} <span className="mono muted small">{e}</span>
+              <span>
+                {t(("settings.wh.ev." + e) as Key)}
+                <span className="mono muted small block">{e}</span>
+              </span>
             </label>
           ))}
         </div>
@@ -285,6 +289,7 @@ function WebhookDetail({ webhook, lines, onChanged, onSecret, onDeleted }: { web
       </div>
       <Problems lines={problems} />
       <div className="settings-split">
+        <Deliveries webhook={webhook} />
         <WebhookForm
           webhook={webhook}
           lines={lines}
@@ -293,7 +298,6 @@ function WebhookDetail({ webhook, lines, onChanged, onSecret, onDeleted }: { web
             onChanged();
           }}
         />
-        <Deliveries webhook={webhook} />
       </div>
     </>
   );
@@ -328,15 +332,13 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
       <div className="settings-toolbar">
         <h2 id="wh-deliveries">{t("settings.wh.deliveries")}</h2>
         <span className="spacer" />
-        <label>
-          {t("settings.wh.status")}{" "}
-          <select value={status} onChange={(e) => setStatus(e.target.value)}>
+        <label htmlFor="wh-status-filter">{t("settings.wh.status")}</label>
+        <select id="wh-status-filter" value={status} onChange={(e) => setStatus(e.target.value)}>
             <option value="">{t("settings.wh.status.any")}</option>
             <option value="pending">{t("settings.wh.status.pending")}</option>
             <option value="delivered">{t("settings.wh.status.delivered")}</option>
             <option value="failed">{t("settings.wh.status.failed")}</option>
           </select>
-        </label>
         <button type="button" onClick={() => void list.reload()}>
           {t("settings.refresh")}
         </button>
@@ -384,8 +386,8 @@ function DeliveryRow({ d, open, toggle, lastError, retry, lang }: { d: Delivery;
         </td>
         <td className={"wh-" + d.status}>
           {t(("settings.wh.status." + d.status) as Key)}
-          {d.status === "pending" && d.next_attempt_at && <span className="muted"> · {t("settings.wh.nextAt", { time: formatTime(lang, d.next_attempt_at, true) })}</span>}
-          {d.status === "delivered" && d.delivered_at && <span className="muted"> · {formatTime(lang, d.delivered_at, true)}</span>}
+          {d.status === "pending" && d.next_attempt_at && <div className="muted small">{t("settings.wh.nextAt", { time: formatTime(lang, d.next_attempt_at, true) })}</div>}
+          {d.status === "delivered" && d.delivered_at && <div className="muted small">{formatTime(lang, d.delivered_at, true)}</div>}
         </td>
         <td>
           <button type="button" className="link" aria-expanded={open} onClick={toggle}>
@@ -418,6 +420,10 @@ function DeliveryRow({ d, open, toggle, lastError, retry, lang }: { d: Delivery;
                 ))}
               </ol>
             )}
+            <details>
+              <summary>{t("settings.wh.payload")}</summary>
+              <pre className="settings-pre">{JSON.stringify(d.payload, null, 2)}</pre>
+            </details>
           </td>
         </tr>
       )}

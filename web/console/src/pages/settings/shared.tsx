@@ -2,7 +2,13 @@
 // confirm-before-delete button and a secret shown once with a copy button.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../../lib/api";
-import { useT, type T } from "../../lib/i18n";
+import { useT, type Lang, type T } from "../../lib/i18n";
+
+/** formatDate prints a day with its year (token expiry, holidays). */
+export function formatDate(lang: Lang, iso: string): string {
+  const d = new Date(iso);
+  return isNaN(d.getTime()) ? iso : d.toLocaleDateString(lang === "ru" ? "ru-RU" : "en-GB", { day: "numeric", month: "short", year: "numeric" });
+}
 
 /** problemsOf turns a failed call into lines for the user: a translated headline, then the
  * server's own list of invalid fields when it sent one. */
@@ -124,6 +130,11 @@ export function SecretOnce({ label, value, onDone }: { label: string; value: str
   const t = useT();
   const [copied, setCopied] = useState(false);
   const ref = useRef<HTMLInputElement>(null);
+  // The secret appears at the top of the screen: bring it into view and to the screen reader.
+  useEffect(() => {
+    ref.current?.focus();
+    ref.current?.scrollIntoView?.({ block: "center" });
+  }, [value]);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(value);
