@@ -6,7 +6,7 @@ import { api } from "../../lib/api";
 import { useT } from "../../lib/i18n";
 import type { Key } from "../../strings";
 import { AdminLayout } from "../admin/AdminLayout";
-import { Flash, Problems, problemsOf, useFlash, useResource } from "./shared";
+import { Flash, Problems, problemsOf, useFlash, useResource, utf8Length } from "./shared";
 import "./settings.css";
 
 const fields = ["csat_question", "csat_bad", "csat_normal", "csat_excellent", "csat_thanks", "auto_close"] as const;
@@ -50,7 +50,7 @@ function MessagesForm() {
       const label = t(("settings.sm." + f) as Key);
       if (!draft[f].trim()) local.push(t("settings.sm.err.empty", { field: label }));
       else if (buttons.has(f) && [...draft[f]].length > maxButton) local.push(t("settings.sm.err.button", { field: label, max: maxButton }));
-      else if (draft[f].length > maxText) local.push(t("settings.sm.err.long", { field: label, max: maxText }));
+      else if (utf8Length(draft[f]) > maxText) local.push(t("settings.sm.err.long", { field: label, max: maxText }));
     }
     if (local.length) {
       setProblems([t("settings.fixFirst"), ...local]);
@@ -72,7 +72,7 @@ function MessagesForm() {
     <div className="settings-field" key={f}>
       <label htmlFor={"sm-" + f}>{t(("settings.sm." + f) as Key)}</label>
       {multi ? (
-        <textarea id={"sm-" + f} rows={3} value={draft![f]} maxLength={maxText} onChange={(e) => setDraft({ ...draft!, [f]: e.target.value })} />
+        <textarea id={"sm-" + f} rows={3} value={draft![f]} onChange={(e) => setDraft({ ...draft!, [f]: e.target.value })} />
       ) : (
         <input id={"sm-" + f} value={draft![f]} aria-describedby="sm-button-hint" onChange={(e) => setDraft({ ...draft!, [f]: e.target.value })} />
       )}

@@ -4,6 +4,12 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../../lib/api";
 import { useT, type Lang, type T } from "../../lib/i18n";
 
+/** utf8Length is a text's size in UTF-8 bytes: the server measures some limits that way
+ * (dialog settings entries, standard messages), where a Cyrillic letter counts twice. */
+export function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
+}
+
 /** formatDate prints a day with its year (token expiry, holidays). */
 export function formatDate(lang: Lang, iso: string): string {
   const d = new Date(iso);
