@@ -7,6 +7,8 @@ import type { Me } from "../../lib/types";
 import { DialogSettings } from "./DialogSettings";
 
 afterEach(() => vi.unstubAllGlobals());
+// Typing key by key is slow on a busy machine; these tests type a lot.
+vi.setConfig({ testTimeout: 30000 });
 
 const me: Me = {
   user: { id: 1, email: "a@example.com", name: "Admin", role: "admin", presence: "online", created_at: "2026-01-01T00:00:00Z" },

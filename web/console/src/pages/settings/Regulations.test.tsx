@@ -5,6 +5,8 @@ import { LangProvider } from "../../lib/i18n";
 import { RegulationEditor, type Regulation } from "./Regulations";
 
 afterEach(() => vi.unstubAllGlobals());
+// Typing key by key is slow on a busy machine; these tests type a lot.
+vi.setConfig({ testTimeout: 30000 });
 
 const regulation: Regulation = {
   id: 7,
