@@ -32,10 +32,22 @@ func (s *Server) listConversations(c echo.Context) error {
 	default:
 		problems.add("view must be unassigned, mine, all or dialogs")
 	}
-	switch f.Status {
-	case "", workflows.StatusQueued, workflows.StatusActive, workflows.StatusPaused, workflows.StatusClosed:
-	default:
-		problems.add("status must be queued, active, paused or closed")
+	// status may list several, comma-separated (the inbox shows the statuses the admin chose).
+	if f.Status != "" {
+		for _, st := range strings.Split(f.Status, ",") {
+			if !slices.Contains(conversationStatuses, st) {
+				problems.add("status must be queued, active, paused or closed (or several of them, comma-separated)")
+				break
+			}
+			f.Statuses = append(f.Statuses, st)
+		}
+		f.Status = ""
+	}
+	if k := q.Get("channel_kind"); k != "" {
+		if !slices.Contains(channelKinds, k) {
+			problems.add("channel_kind must be one of %s", strings.Join(channelKinds, ", "))
+		}
+		f.ChannelKind = k
 	}
 	switch f.Sort {
 	case "", "created", "activity", "due":

@@ -150,6 +150,21 @@ type eventOut struct {
 	ID string `json:"id"`
 }
 
+type shutdownKey struct{}
+
+// WithShutdown marks an HTTP server's base context with a channel it closes when it begins to
+// shut down. The event stream, which otherwise lasts as long as the browser stays, ends then, so
+// a graceful shutdown does not wait out its deadline for consoles to hang up.
+func WithShutdown(ctx context.Context, closing <-chan struct{}) context.Context {
+	return context.WithValue(ctx, shutdownKey{}, closing)
+}
+
+// shutdownOf is the channel WithShutdown set, or nil (never ready) without one.
+func shutdownOf(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(shutdownKey{}).(<-chan struct{})
+	return ch
+}
+
 // streamEvents serves GET /api/v1/events.
 func (s *Server) streamEvents(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -230,6 +245,8 @@ func (s *Server) streamEvents(c echo.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-shutdownOf(ctx):
+			return nil // the server is stopping: the browser reconnects, to another replica or later
 		case <-sub.overflow:
 			return nil // too far behind: the client reconnects with Last-Event-ID
 		case batch := <-sub.batches:

@@ -139,7 +139,7 @@ func TestRoutingRaceKeepsCapacityAndOrder(t *testing.T) {
 	}
 
 	// Operators take from the queue and close what they hold, racing the router.
-	var takes, refusedTakes atomic.Int64
+	var takes, refusedTakes, unavailableTakes atomic.Int64
 	for i, u := range ops {
 		c := clients[i]
 		wg.Go(func() {
@@ -174,6 +174,11 @@ func TestRoutingRaceKeepsCapacityAndOrder(t *testing.T) {
 					takes.Add(1)
 				case status == http.StatusConflict:
 					refusedTakes.Add(1) // taken by someone else, or this operator is full
+				case status == http.StatusServiceUnavailable:
+					// Temporal did not answer in time (the test server stalls on a busy machine):
+					// the take may or may not have happened, as for a real operator, who would look
+					// again. The checks below hold either way.
+					unavailableTakes.Add(1)
 				default:
 					report(fmt.Errorf("take #%d: %d %s", waiting, status, text))
 				}
@@ -203,7 +208,7 @@ func TestRoutingRaceKeepsCapacityAndOrder(t *testing.T) {
 		WHERE e.number = c.number AND e.kind IN ('taken', 'routed', 'assigned', 'transferred')) <> 1`))
 	routed := a.queryInt(`SELECT count(*) FROM conversation_events WHERE kind = 'routed'`)
 	require.Positive(t, routed, "the router assigned nothing")
-	t.Logf("%d routed, %d taken, %d takes refused; max load %d", routed, takes.Load(), refusedTakes.Load(), maxClaims.Load())
+	t.Logf("%d routed, %d taken, %d takes refused, %d unanswered in time; max load %d", routed, takes.Load(), refusedTakes.Load(), unavailableTakes.Load(), maxClaims.Load())
 	// FIFO: the router's decisions, in the order it made them, go oldest conversation first.
 	require.Zero(t, a.queryInt(`SELECT count(*) FROM (
 		SELECT c.queued_at, c.number, lag(c.queued_at) OVER w AS prev_at, lag(c.number) OVER w AS prev_number

@@ -183,6 +183,9 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	del("/groups/:id", s.deleteGroup, ruleAdmin)
 
 	get("/conversations", s.listConversations, ruleSignedIn)
+	get("/conversations/counts", s.conversationCounts, ruleSignedIn)
+	get("/console-settings", s.getConsoleSettings, ruleSignedIn)
+	put("/console-settings", s.putConsoleSettings, ruleOmniSettings)
 	post("/conversations", s.openDialog, ruleSignedIn)
 	get("/conversations/:number", s.getConversation, ruleConversation)
 	patch("/conversations/:number", s.editConversation, ruleConversation)

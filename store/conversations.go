@@ -171,6 +171,18 @@ type Conversation struct {
 	ClientRating   *int       `json:"client_rating"`
 	CSAT           *int       `json:"csat"`
 	MergedReply    *string    `json:"merged_reply,omitempty"`
+	// LastMessage is the latest client or operator message (notes and system lines left out).
+	LastMessage *LastMessage `json:"last_message"`
+	// WaitingSince is when the oldest client message no operator has answered arrived (nil: none,
+	// or the conversation is closed).
+	WaitingSince *time.Time `json:"waiting_since"`
+}
+
+// LastMessage is the list's preview of a conversation's latest message.
+type LastMessage struct {
+	Text      string    `json:"text"`
+	Direction string    `json:"direction"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // ChannelRef, ContactRef and UserRef are the embedded summaries in a conversation.
@@ -206,11 +218,24 @@ const conversationSelect = `SELECT c.number, c.kind, c.status, c.chat_id, c.line
 		FROM users p WHERE p.id = ANY(c.participants)), '[]'),
 	c.title, c.type, c.reasons, c.components, c.solution, c.close_reason, c.created_at, c.last_activity_at, c.closed_at,
 	c.due_first_response, c.due_next_response, c.due_resolution, c.overdue, c.unread, c.client_rating, c.csat, c.merged_reply,
-	least(c.due_first_response, c.due_next_response, c.due_resolution)
+	least(c.due_first_response, c.due_next_response, c.due_resolution),
+	` + lastMessageColumns + `
 FROM conversations c
 JOIN channels ch ON ch.id = c.channel_id
 JOIN contacts ct ON ct.id = c.contact_id
 LEFT JOIN users u ON u.id = c.assignee_id`
+
+// lastMessageColumns are the list's preview and waiting time: scalar subqueries, so PostgreSQL
+// evaluates them only for the rows a page returns (after the ORDER BY ... LIMIT), each one short
+// walk of messages_conversation_idx (conversation_number, created_at, id). waiting_since needs a
+// walk only when the conversation has unread client messages (unread counts exactly the client
+// messages after the last answer, replied_at).
+const lastMessageColumns = `(SELECT json_build_object('text', left(m.text, 200), 'direction', m.direction, 'created_at', m.created_at)
+		FROM messages m WHERE m.conversation_number = c.number AND m.direction IN ('in', 'out')
+		ORDER BY m.created_at DESC, m.id DESC LIMIT 1),
+	CASE WHEN c.status <> 'closed' AND c.unread > 0 THEN (SELECT m.created_at FROM messages m
+		WHERE m.conversation_number = c.number AND m.direction = 'in' AND m.created_at > coalesce(c.replied_at, '-infinity')
+		ORDER BY m.created_at, m.id LIMIT 1) END`
 
 func scanConversation(row rowScanner) (Conversation, *time.Time, error) {
 	var c Conversation
@@ -219,14 +244,21 @@ func scanConversation(row rowScanner) (Conversation, *time.Time, error) {
 	var participants []byte
 	var rating, csat *int16
 	var nextDue *time.Time
+	var last []byte
 	err := row.Scan(&c.Number, &c.Kind, &c.Status, &c.ChatID, &c.LineID,
 		&c.Channel.ID, &c.Channel.Kind, &c.Channel.Name, &c.Contact.ID, &c.Contact.Name, &c.Contact.Email, &c.Contact.Phone,
 		&assigneeID, &assigneeName, &participants,
 		&c.Title, &c.Type, &c.Reasons, &c.Components, &c.Solution, &c.CloseReason, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt,
 		&c.Due.FirstResponse, &c.Due.NextResponse, &c.Due.Resolution, &c.Overdue, &c.Unread, &rating, &csat, &c.MergedReply,
-		&nextDue)
+		&nextDue, &last, &c.WaitingSince)
 	if err != nil {
 		return c, nil, err
+	}
+	if len(last) > 0 {
+		c.LastMessage = &LastMessage{}
+		if err := json.Unmarshal(last, c.LastMessage); err != nil {
+			return c, nil, fmt.Errorf("last message: %w", err)
+		}
 	}
 	if assigneeID != nil {
 		c.Assignee = &UserRef{ID: *assigneeID, Name: assigneeName}
@@ -255,12 +287,16 @@ func (s *Store) ConversationByNumber(ctx context.Context, number int64) (Convers
 type ConversationFilter struct {
 	// View: "unassigned" (queued, nobody has it), "mine" (open, assigned to UserID),
 	// "dialogs" (open dialogs), "all".
-	View      string
-	UserID    int64
-	Status    string
-	ChannelID int64
-	LineID    int64
-	ChatID    *uuid.UUID
+	View   string
+	UserID int64
+	Status string
+	// Statuses, when set, lists the statuses to show (any of them).
+	Statuses []string
+	// ChannelKind keeps the conversations of channels of that kind (the inbox's folders).
+	ChannelKind string
+	ChannelID   int64
+	LineID      int64
+	ChatID      *uuid.UUID
 	// Sort: "created" (newest first), "activity" (latest activity first), "due" (earliest due first).
 	Sort   string
 	Cursor string
@@ -307,6 +343,12 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 	if f.Status != "" {
 		where = append(where, "c.status = "+arg(f.Status))
 	}
+	if len(f.Statuses) > 0 {
+		where = append(where, "c.status = ANY("+arg(f.Statuses)+"::text[])")
+	}
+	if f.ChannelKind != "" {
+		where = append(where, "c.channel_id IN (SELECT id FROM channels WHERE kind = "+arg(f.ChannelKind)+")")
+	}
 	if f.ChannelID != 0 {
 		where = append(where, "c.channel_id = "+arg(f.ChannelID))
 	}
@@ -317,11 +359,7 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 		where = append(where, "c.chat_id = "+arg(*f.ChatID))
 	}
 	if sc := f.Scope; sc != nil && f.View != "mine" {
-		// What the user handles or takes part in, and their lines' conversations except an
-		// unassigned queue they may not see. ("mine" holds only the first kind.)
-		u := arg(sc.UserID)
-		where = append(where, "(c.assignee_id = "+u+" OR "+u+" = ANY(c.participants) OR (c.line_id = ANY("+arg(sc.Lines)+
-			") AND (c.assignee_id IS NOT NULL OR c.status <> 'queued' OR c.line_id = ANY("+arg(sc.UnassignedLines)+"))))")
+		where = append(where, sc.clause(arg))
 	}
 	var cur *cursor
 	if f.Cursor != "" {
@@ -413,6 +451,68 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 		next = base64.RawURLEncoding.EncodeToString(raw)
 	}
 	return items, next, nil
+}
+
+// clause is the condition that limits a list to the scope: what the user handles or takes part
+// in, and their lines' conversations except an unassigned queue they may not see. The list and
+// its counters share it, so a counter never counts a row the list would not show.
+func (sc *ListScope) clause(arg func(any) string) string {
+	u := arg(sc.UserID)
+	return "(c.assignee_id = " + u + " OR " + u + " = ANY(c.participants) OR (c.line_id = ANY(" + arg(sc.Lines) +
+		") AND (c.assignee_id IS NOT NULL OR c.status <> 'queued' OR c.line_id = ANY(" + arg(sc.UnassignedLines) + "))))"
+}
+
+// ConversationCounts are the inbox's live counters over open (not closed) conversations.
+type ConversationCounts struct {
+	Views        map[string]int64 `json:"views"`
+	ChannelKinds map[string]int64 `json:"channel_kinds"`
+	Lines        map[string]int64 `json:"lines"`
+}
+
+// CountConversations counts the open conversations a user sees, per view, channel kind and line,
+// in one statement (grouping sets over the open rows). scope nil: everything (admins).
+func (s *Store) CountConversations(ctx context.Context, userID int64, scope *ListScope) (ConversationCounts, error) {
+	out := ConversationCounts{Views: map[string]int64{"unassigned": 0, "mine": 0, "all": 0, "dialogs": 0},
+		ChannelKinds: map[string]int64{}, Lines: map[string]int64{}}
+	args := []any{userID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where := "c.status <> 'closed'"
+	if scope != nil {
+		where += " AND " + scope.clause(arg)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT ch.kind, c.line_id, GROUPING(ch.kind), GROUPING(c.line_id),
+			count(*) FILTER (WHERE c.status = 'queued' AND c.assignee_id IS NULL),
+			count(*) FILTER (WHERE c.assignee_id = $1 OR $1 = ANY(c.participants)),
+			count(*),
+			count(*) FILTER (WHERE c.kind = 'dialog')
+		FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+		WHERE `+where+`
+		GROUP BY GROUPING SETS ((ch.kind), (c.line_id), ())`, args...)
+	if err != nil {
+		return out, translate(err, "count conversations")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind *string
+		var line *int64
+		var gKind, gLine int32
+		var unassigned, mine, all, dialogs int64
+		if err := rows.Scan(&kind, &line, &gKind, &gLine, &unassigned, &mine, &all, &dialogs); err != nil {
+			return out, translate(err, "scan counts")
+		}
+		switch {
+		case gKind == 0 && kind != nil:
+			out.ChannelKinds[*kind] = all
+		case gLine == 0 && line != nil:
+			out.Lines[strconv.FormatInt(*line, 10)] = all
+		case gKind == 1 && gLine == 1:
+			out.Views = map[string]int64{"unassigned": unassigned, "mine": mine, "all": all, "dialogs": dialogs}
+		}
+	}
+	return out, translate(rows.Err(), "count conversations")
 }
 
 // ConversationLastActivity returns when a conversation last had a message.

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -45,5 +48,35 @@ func TestScreensOpenOnReloadAndAssetsAreCached(t *testing.T) {
 	}
 	if res, _ := get(t, h, "/assets/index-00000000.js"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("a stale asset: %d, want 404", res.StatusCode)
+	}
+}
+
+// TestInitialBundleIsWithinBudget: what the browser must fetch before the first screen — the
+// scripts and stylesheets index.html names, and the modules they preload — stays within 300 KB
+// gzipped (issue 8), so the console opens fast on a small machine or a slow link.
+func TestInitialBundleIsWithinBudget(t *testing.T) {
+	const budget = 300 << 10
+	index, err := fs.ReadFile(console, "console/dist/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, m := range regexp.MustCompile(`(?:src|href)="/(assets/[^"]+\.(?:js|css))"`).FindAllStringSubmatch(string(index), -1) {
+		body, err := fs.ReadFile(console, "console/dist/"+m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		t.Logf("%s: %d bytes, %d gzipped", m[1], len(body), buf.Len())
+		total += buf.Len()
+	}
+	if total == 0 {
+		t.Fatal("index.html names no script or stylesheet")
+	}
+	if total > budget {
+		t.Fatalf("the initial bundle is %d KB gzipped, over the %d KB budget", total>>10, budget>>10)
 	}
 }

@@ -334,6 +334,9 @@ func adminPasswordHint(cfg Config) string {
 // serveHTTP serves until ctx ends, then lets in-flight requests finish.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	closing := make(chan struct{})
+	srv.BaseContext = func(net.Listener) context.Context { return api.WithShutdown(context.Background(), closing) }
+	srv.RegisterOnShutdown(func() { close(closing) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -6,6 +6,7 @@ import { linkHandler, navigate, useLocation } from "../lib/router";
 import { useSession } from "../lib/session";
 import type { Presence } from "../lib/types";
 import { LangSwitch } from "../components/LangSwitch";
+import { NotificationBell } from "../components/Notifications";
 import { routes } from "../routes";
 
 /** Shell is the signed-in frame: navigation, the user's status, language, and the screen. */
@@ -55,6 +56,7 @@ export function Shell({ onSignedOut, onChanged }: { onSignedOut: () => void; onC
         </nav>
         <span className="spacer" />
         {!connected && <span className="offline-banner" role="status">{t("common.reconnecting")}</span>}
+        <NotificationBell />
         <label className="presence">
           <span className="visually-hidden">{me.user.name}</span>
           <select value={me.user.presence} onChange={(e) => void setPresence(e.target.value as Presence)} aria-label={t("presence." + me.user.presence as "presence.online")} data-presence={me.user.presence}>
