@@ -162,6 +162,7 @@ export function Regulations({ loc }: { loc: Location }) {
   const t = useT();
   const sub = loc.path.replace(/^\/admin\/regulations\/?/, "");
   const list = useResource(() => api.get<{ items: Regulation[] }>("/api/v1/regulations").then((r) => r.items), []);
+  const lines = useResource(() => api.get<{ items: { id: number; name: string; regulation_id: number | null }[] }>("/api/v1/lines").then((r) => r.items), []);
   const editing = sub === "new" ? null : list.value?.find((r) => String(r.id) === sub);
 
   return (
@@ -170,7 +171,7 @@ export function Regulations({ loc }: { loc: Location }) {
         <h1 id="reg-title">{t("settings.reg.title")}</h1>
         <Problems lines={list.error} />
         {sub === "" ? (
-          <RegulationList items={list.value} />
+          <RegulationList items={list.value} lines={lines.value ?? []} />
         ) : sub !== "new" && list.value && !editing ? (
           <p className="empty">{t("error.notFound")}</p>
         ) : sub !== "new" && !list.value ? (
@@ -191,7 +192,7 @@ export function Regulations({ loc }: { loc: Location }) {
   );
 }
 
-function RegulationList({ items }: { items: Regulation[] | null }) {
+function RegulationList({ items, lines }: { items: Regulation[] | null; lines: { id: number; name: string; regulation_id: number | null }[] }) {
   const { t, lang } = useI18n();
   const mins = (n: number) => (n > 0 ? t("settings.reg.minutesShort", { n }) : t("settings.reg.noTarget"));
   return (
@@ -214,6 +215,7 @@ function RegulationList({ items }: { items: Regulation[] | null }) {
               <th scope="col">{t("settings.reg.next_response_minutes")}</th>
               <th scope="col">{t("settings.reg.resolution_minutes")}</th>
               <th scope="col">{t("settings.reg.zone")}</th>
+              <th scope="col">{t("settings.reg.lines")}</th>
               <th scope="col">{t("settings.updated")}</th>
             </tr>
           </thead>
@@ -229,6 +231,12 @@ function RegulationList({ items }: { items: Regulation[] | null }) {
                 <td>{mins(r.next_response_minutes)}</td>
                 <td>{mins(r.resolution_minutes)}</td>
                 <td>{(r.calendar as Partial<Calendar>).time_zone || "UTC"}</td>
+                <td>
+                  {lines
+                    .filter((l) => l.regulation_id === r.id)
+                    .map((l) => l.name)
+                    .join(", ") || <span className="muted">{t("settings.reg.noLines")}</span>}
+                </td>
                 <td>{formatTime(lang, r.updated_at, true)}</td>
               </tr>
             ))}
