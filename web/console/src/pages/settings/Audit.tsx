@@ -2,7 +2,8 @@
 // fields changed — newest first, filtered the ways GET /api/v1/audit allows, paged with "load more".
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, query } from "../../lib/api";
-import { formatTime, useI18n } from "../../lib/i18n";
+import { formatTime, useI18n, type Lang } from "../../lib/i18n";
+import { linkHandler } from "../../lib/router";
 import type { Key } from "../../strings";
 import { AdminLayout } from "../admin/AdminLayout";
 import { Problems, problemsOf, useResource } from "./shared";
@@ -42,12 +43,21 @@ function isoOf(local: string): string | undefined {
   return isNaN(d.getTime()) ? undefined : d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** show prints a changed value compactly. */
-export function show(v: unknown): string {
+const isoTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
+/** show prints a changed value compactly; times in the reader's language. */
+export function show(v: unknown, lang: Lang = "en"): string {
   if (v === undefined) return "";
   if (v === null) return "∅";
-  if (typeof v === "string") return v;
+  if (typeof v === "string") return isoTime.test(v) ? formatTime(lang, v, true) : v;
   return JSON.stringify(v);
+}
+
+/** screenOf is where an audited entity is edited in the console, if it has its own page. */
+function screenOf(kind: string, id: string): string | null {
+  if (kind === "regulation") return "/admin/regulations/" + id;
+  if (kind === "webhook") return "/admin/webhooks/" + id;
+  return null;
 }
 
 /** changes lists the fields an entry touched, with their values before and after. */
@@ -181,16 +191,23 @@ export function Audit() {
                     )}
                   </td>
                   <td>
-                    {actionLabel(r.action)} · {entityLabel(r.entity_kind)} <span className="mono">{r.entity_id}</span>
+                    {actionLabel(r.action)} · {entityLabel(r.entity_kind)}{" "}
+                    {screenOf(r.entity_kind, r.entity_id) && r.action !== "delete" ? (
+                      <a className="mono" href={screenOf(r.entity_kind, r.entity_id)!} onClick={linkHandler(screenOf(r.entity_kind, r.entity_id)!)}>
+                        {r.entity_id}
+                      </a>
+                    ) : (
+                      <span className="mono">{r.entity_id}</span>
+                    )}
                   </td>
                   <td>
                     <ul className="settings-diff">
                       {changes(r).map((c) => (
                         <li key={c.field}>
                           <span className="mono">{c.field}</span>:{" "}
-                          {c.before !== undefined && <del title={t("settings.audit.before")}>{show(c.before)}</del>}
+                          {c.before !== undefined && <del title={t("settings.audit.before")}>{show(c.before, lang)}</del>}
                           {c.before !== undefined && c.after !== undefined && " → "}
-                          {c.after !== undefined && <ins title={t("settings.audit.after")}>{show(c.after)}</ins>}
+                          {c.after !== undefined && <ins title={t("settings.audit.after")}>{show(c.after, lang)}</ins>}
                         </li>
                       ))}
                     </ul>
