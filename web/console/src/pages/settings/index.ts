@@ -1,0 +1,8 @@
+// The settings screens, for the route table (src/routes.tsx).
+export { Audit } from "./Audit";
+export { DialogSettings } from "./DialogSettings";
+export { Regulations } from "./Regulations";
+export { StandardMessages } from "./StandardMessages";
+export { Templates } from "./Templates";
+export { Tokens } from "./Tokens";
+export { Webhooks } from "./Webhooks";
