@@ -309,7 +309,7 @@ export function Inbox({ loc }: { loc: Location }) {
   };
 
   return (
-    <section className="inbox2">
+    <section className={current ? "inbox2 open" : "inbox2"}>
       <nav className="inbox-views" aria-label={t("inbox.views")}>
         <ul>
           {views.map((v) => {
