@@ -51,7 +51,7 @@ func browser(t *testing.T) context.Context {
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	// The first action starts the browser, which lives as long as that action's context: no
 	// timeout on it; the test's own actions get one.
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate("about:blank")), "start Chromium")
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 720), chromedp.Navigate("about:blank")), "start Chromium")
 	ctx, cancelRun := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(cancelRun)
 	return ctx
@@ -105,6 +105,9 @@ func signIn(t *testing.T, ctx context.Context, url, email, password string) {
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
 		chromedp.SendKeys(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		// Signed in once the inbox shows: a click before that could land on the sign-in page
+		// and be undone by the redirect that follows it.
+		chromedp.WaitVisible(chromedp.CSS(".inbox-views")),
 	))
 }
 
@@ -145,20 +148,25 @@ func TestConsoleSignsInToALiveInbox(t *testing.T) {
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[any](`localStorage.setItem("linedesk.lang", "ru")`))
 	require.NoError(t, err)
 	signIn(t, ctx, dev.url, "admin@example.com", "admin")
-	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".inbox"))))
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".inbox-views"))))
 	path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
 	require.NoError(t, err)
 	require.Equal(t, "/inbox", path, "the first screen after signing in is the inbox")
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(dev.url+"/inbox?view=all"),
-		chromedp.WaitVisible(chromedp.CSS(".inbox"))))
+		chromedp.WaitVisible(chromedp.CSS(".inbox-views"))))
 	number := ch.write(t, "client-1", "first")
 	waitCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	require.NoError(t, chromedp.Do(waitCtx, chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-number="%d"]`, number)))),
 		"the new conversation appears without a reload")
 
-	words := visibleLatinWords(t, ctx, "Admin", "Site", "Support")
+	for _, view := range []string{"all", "unassigned"} {
+		_, err := chromedp.Run(waitCtx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector('[data-count=%q]').textContent === "1"`, view)))
+		require.NoError(t, err, "the %s counter catches up with the new conversation", view)
+	}
+
+	words := visibleLatinWords(t, ctx, "Admin", "Site", "Support", "hello")
 	require.Empty(t, words, "the Russian console shows English: %s", strings.Join(words, " "))
-	screenshot(t, ctx, shots, "inbox")
+	screenshot(t, ctx, shots, "inbox-ru")
 }
