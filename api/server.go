@@ -43,6 +43,9 @@ type Deps struct {
 	// AllowPrivateCallbacks lets callback and webhook URLs point at loopback, private and
 	// link-local addresses (netguard.CheckURL).
 	AllowPrivateCallbacks bool
+	// PublicURL is the address clients reach this server at (file links are built on it); empty:
+	// the request's own scheme and host.
+	PublicURL string
 }
 
 // Server holds the handlers' dependencies.
@@ -59,6 +62,7 @@ type Server struct {
 	lastPrune atomic.Int64
 	// allowPrivateCallbacks: see Deps.AllowPrivateCallbacks.
 	allowPrivateCallbacks bool
+	publicURL             string
 }
 
 // rule is who may call a route. Every route names one, and the permission matrix test fails for
@@ -91,6 +95,9 @@ const (
 	ruleOmniSettings rule = "omni_settings"
 	// ruleChannelSupervisor is an admin or a supervisor of the line of the channel in the path.
 	ruleChannelSupervisor rule = "channel_supervisor"
+	// ruleFileLink is whoever holds a file's link: its id is random and unguessable, and a
+	// channel or an integrator fetches a reply's attachments by it without signing in.
+	ruleFileLink rule = "file_link"
 	// ruleDialogSettings is an admin or a member of a group with the "can edit dialog settings"
 	// permission (seed 003: request types, reasons and components).
 	ruleDialogSettings rule = "dialog_settings"
@@ -106,7 +113,7 @@ type router struct {
 func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 	var mw []echo.MiddlewareFunc
 	switch ru {
-	case rulePublic, ruleChannelToken:
+	case rulePublic, ruleChannelToken, ruleFileLink:
 	case ruleSignedIn:
 		mw = []echo.MiddlewareFunc{r.s.authenticate}
 	case ruleSupervisor:
@@ -253,6 +260,8 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/webhooks/:id/deliveries/:delivery/retry", s.retryWebhookDelivery, ruleAdmin)
 	post("/conversations/:number/messages/:id/retry", s.retryMessage, ruleConversation)
 	get("/contacts/:id/conversations", s.contactConversations, ruleSignedIn)
+	post("/conversations/:number/files", s.uploadFile, ruleConversation)
+	get("/files/:id", s.getFile, ruleFileLink)
 
 	// An API path no route has is the API's 404, not the console, which answers every other path
 	// so its screens open on reload.
@@ -269,7 +278,8 @@ func NewOps(d Deps) *echo.Echo {
 
 func newServer(d Deps) (*Server, *echo.Echo) {
 	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
-		handoff: d.Inbound, hashing: make(chan struct{}, 4), allowPrivateCallbacks: d.AllowPrivateCallbacks}
+		handoff: d.Inbound, hashing: make(chan struct{}, 4), allowPrivateCallbacks: d.AllowPrivateCallbacks,
+		publicURL: d.PublicURL}
 	s.events = &eventHub{s: s}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

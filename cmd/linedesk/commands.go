@@ -141,7 +141,8 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	hand := inbound.New(st, tc, logger)
 	go hand.Run(ctx)
 	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand,
-		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks}
+		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks,
+		PublicURL: cfg.PublicURL}
 	handler := api.New(deps)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -175,7 +176,8 @@ func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	hand := inbound.New(st, tc, logger)
 	go hand.Run(ctx)
 	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, SecureCookies: cfg.SecureCookies, Inbound: hand,
-		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks}
+		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks,
+		PublicURL: cfg.PublicURL}
 	if cfg.PublicURL == "" {
 		logger.Warn("LINEDESK_PUBLIC_URL is not set: the API answers for any host name, which DNS rebinding can abuse")
 	}

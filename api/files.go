@@ -1,0 +1,166 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/store"
+)
+
+// maxFileSize is the largest file an operator attaches: 25 MiB, what mail servers commonly take
+// and below the messengers' upload limits (Telegram 50 MB, WhatsApp 100 MB).
+const maxFileSize = 25 << 20
+
+// inlineImages are the types the console shows inline and a browser opens in place; they are
+// recognised from the file's bytes, never from what the uploader declared. SVG is not among
+// them: it can carry scripts.
+var inlineImages = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
+
+type fileOut struct {
+	store.File
+	// URL is the file's link, for a reply's attachments; whoever holds it can download the
+	// file (channels and integrators fetch attachments by URL), so it is unguessable.
+	URL string `json:"url"`
+}
+
+// uploadFile stores one file (multipart part "file") in the conversation's chat and answers its
+// link, to be sent as a reply's attachment.
+func (s *Server) uploadFile(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	req := c.Request()
+	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEMultipartForm {
+		return badRequest(`Content-Type must be multipart/form-data, with the file in a part named "file"`)
+	}
+	req.Body = http.MaxBytesReader(c.Response(), req.Body, maxFileSize+1<<20)
+	mr, err := req.MultipartReader()
+	if err != nil {
+		return badRequest("request body is not valid multipart/form-data: %s", err.Error())
+	}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return badRequest(`request has no part named "file"`)
+		}
+		if err != nil {
+			return multipartError(err)
+		}
+		if p.FormName() != "file" {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(p, maxFileSize+1))
+		if err != nil {
+			return multipartError(err)
+		}
+		if len(data) > maxFileSize {
+			return fileTooLarge()
+		}
+		if len(data) == 0 {
+			return badRequest("the file is empty")
+		}
+		f, err := s.store.SaveFile(req.Context(), n, fileName(p.FileName()), fileType(p.Header.Get(echo.HeaderContentType), data), currentUser(c).ID, data)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundErr("conversation #" + c.Param("number"))
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, fileOut{File: f, URL: s.baseURL(c) + "/api/v1/files/" + f.ID.String()})
+	}
+}
+
+// getFile serves a file by its link: images inline, everything else as a download, and never
+// as a page of this site (a sandboxed, script-less document even if it is HTML).
+func (s *Server) getFile(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return notFoundErr("file " + c.Param("id"))
+	}
+	f, data, err := s.store.FileData(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("file " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	disposition := "attachment"
+	if inlineImages[f.ContentType] {
+		disposition = "inline"
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'")
+	h.Set(echo.HeaderContentType, f.ContentType)
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}))
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("ETag", `"`+f.ID.String()+`"`)
+	http.ServeContent(c.Response(), c.Request(), "", f.CreatedAt, bytes.NewReader(data))
+	return nil
+}
+
+func multipartError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return fileTooLarge()
+	}
+	return badRequest("request body is not valid multipart/form-data: %s", err.Error())
+}
+
+func fileTooLarge() error {
+	return newError(http.StatusRequestEntityTooLarge, "file_too_large", "the file is larger than %d MB", maxFileSize>>20)
+}
+
+// fileName keeps the last element of the name the client sent, in valid UTF-8, without control
+// characters, at most 255 characters; "file" when nothing is left.
+func fileName(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "" || name == "." || name == "/" {
+		return "file"
+	}
+	for utf8.RuneCountInString(name) > 255 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
+}
+
+// fileType is the type a file is served with: an image type only when its bytes are that image,
+// else the type the client declared when it is well-formed, else what the bytes look like.
+func fileType(declared string, data []byte) string {
+	sniffed := http.DetectContentType(data)
+	if inlineImages[sniffed] {
+		return sniffed
+	}
+	if mt, params, err := mime.ParseMediaType(declared); err == nil && !inlineImages[mt] {
+		return mime.FormatMediaType(mt, params)
+	}
+	return sniffed
+}
+
+// baseURL is where clients reach this server: the configured public URL, else the request's own
+// scheme and host (the host is checked against the allowed hosts when those are set).
+func (s *Server) baseURL(c echo.Context) string {
+	if s.publicURL != "" {
+		return strings.TrimRight(s.publicURL, "/")
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
