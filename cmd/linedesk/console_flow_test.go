@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -215,10 +221,25 @@ func TestConsoleFromTheWizardToAClosedConversation(t *testing.T) {
 	u.fill("Reply to the client", "/order")
 	u.do("the suggestion", `(() => { const o = document.querySelector('[role=option]'); if (!o || !o.textContent.includes("Order status")) return "none"; o.dispatchEvent(new MouseEvent("mousedown", { bubbles: true })); return ""; })()`)
 	u.do("the template text", `__ld.value("Reply to the client").includes("arrives tomorrow") ? "" : "not inserted"`)
+	// A photo of the parcel goes with it: chosen in the file picker, uploaded at once.
+	photo := filepath.Join(t.TempDir(), "parcel.png")
+	img := image.NewRGBA(image.Rect(0, 0, 160, 100))
+	for y := range 100 {
+		for x := range 160 {
+			img.Set(x, y, color.RGBA{R: uint8(x), G: 90 + uint8(y), B: 200, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, img))
+	require.NoError(t, os.WriteFile(photo, buf.Bytes(), 0o600))
+	require.NoError(t, chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`.conv-composer input[type=file]`), []string{photo})))
+	u.do("the photo uploaded", `(() => { const l = document.querySelector(".conv-uploads li"); return l && l.classList.contains("done") ? "" : "not yet"; })()`)
 	u.do("the counters catch up", `document.querySelector('[data-count="unassigned"]').textContent === "0" ? "" : "unassigned still counts it"`)
 	screenshot(t, ctx, shots, "conversation")
 	u.click("Send")
 	u.do("the reply in the conversation", `[...document.querySelectorAll(".conv-msg")].some(m => m.textContent.includes("arrives tomorrow")) ? "" : "not yet"`)
+	u.do("the photo shows in the reply", `[...document.querySelectorAll(".conv-msg img")].some(i => i.complete && i.naturalWidth === 160 && i.src.includes("/api/v1/files/")) ? "" : "no image"`)
+	screenshot(t, ctx, shots, "reply-with-photo")
 
 	// Pause: the composer locks and says why; resume unlocks it.
 	u.click("Pause")

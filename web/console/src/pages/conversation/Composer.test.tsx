@@ -117,3 +117,52 @@ test("a draft does not follow the pane to another conversation", async () => {
   );
   expect(screen.getByLabelText("Reply to the client")).toHaveValue("");
 });
+
+test("files upload as soon as they are chosen and go with the reply; a file over 25 MB never leaves the browser", async () => {
+  let uploads = 0;
+  const fetch = stubFetch((url, init) => {
+    if (init.method === "POST" && url === "/api/v1/conversations/1001/files") {
+      const f = (init.body as FormData).get("file") as File;
+      uploads++;
+      return { status: 201, body: { id: "f-" + uploads, name: f.name, content_type: "image/png", size: f.size, url: "http://desk/api/v1/files/f-" + uploads } };
+    }
+    if (init.method === "POST" && url === "/api/v1/conversations/1001/messages") return sent(JSON.parse(String(init.body)).text);
+  });
+  const onSent = vi.fn();
+  renderAs(<Composer conversation={conversation()} onSent={onSent} />);
+  const picker = screen.getByLabelText("Files", { selector: "input" });
+  const big = new File(["x"], "huge.mov");
+  Object.defineProperty(big, "size", { value: 26 << 20 });
+  await userEvent.upload(picker, [new File(["png-bytes"], "receipt.png", { type: "image/png" }), big]);
+  const list = await screen.findByRole("list", { name: "Files to send" });
+  await waitFor(() => expect(list).not.toHaveTextContent("uploading"));
+  expect(list).toHaveTextContent("receipt.png");
+  expect(list).toHaveTextContent("huge.mov");
+  expect(list).toHaveTextContent("larger than 25 MB");
+  expect(uploads).toBe(1);
+
+  // A file alone is a reply; the refused one is not sent.
+  await userEvent.click(screen.getByRole("button", { name: "Send" }));
+  await waitFor(() => expect(onSent).toHaveBeenCalledTimes(1));
+  expect(calls(fetch)).toContainEqual([
+    "POST",
+    "/api/v1/conversations/1001/messages",
+    { text: "", attachments: [{ url: "http://desk/api/v1/files/f-1", name: "receipt.png", content_type: "image/png" }] },
+  ]);
+  expect(screen.queryByRole("list", { name: "Files to send" })).toBeNull();
+});
+
+test("a note takes no files: the composer says so and will not send", async () => {
+  stubFetch((url, init) => {
+    if (init.method === "POST" && url === "/api/v1/conversations/1001/files") return { status: 201, body: { id: "f", name: "a.txt", content_type: "text/plain", size: 1, url: "http://desk/f" } };
+  });
+  renderAs(<Composer conversation={conversation()} onSent={() => {}} />);
+  await userEvent.upload(screen.getByLabelText("Files", { selector: "input" }), new File(["a"], "a.txt"));
+  await screen.findByText(/a\.txt/);
+  await userEvent.click(screen.getByRole("radio", { name: "Internal note" }));
+  expect(screen.getByRole("status")).toHaveTextContent("Notes take no files");
+  await userEvent.type(screen.getByLabelText("Note for colleagues (the client does not see it)"), "see attached");
+  expect(screen.getByRole("button", { name: "Add note" })).toBeDisabled();
+  await userEvent.click(screen.getByRole("button", { name: "Remove a.txt" }));
+  expect(screen.getByRole("button", { name: "Add note" })).toBeEnabled();
+});

@@ -1,11 +1,13 @@
 // The composer: a reply to the client or an internal note. Enter sends, Shift+Enter starts a new
 // line; `/tag` suggests the templates allowed in the conversation's channel and `:name` suggests
-// emoji, both picked with the arrow keys and Enter (or a click).
-import { forwardRef, useEffect, useImperativeHandle, useRef, useState, type KeyboardEvent } from "react";
+// emoji, both picked with the arrow keys and Enter (or a click). Files (the button, a drop or a
+// paste) upload at once and go with the reply as its attachments.
+import { PaperclipIcon } from "../../components/PaperclipIcon";
+import { forwardRef, useEffect, useImperativeHandle, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
 import { api } from "../../lib/api";
-import { useI18n } from "../../lib/i18n";
+import { useI18n, type T } from "../../lib/i18n";
 import { useSession } from "../../lib/session";
-import type { Conversation, Message } from "../../lib/types";
+import type { Attachment, Conversation, Message } from "../../lib/types";
 import { findEmoji } from "./emoji";
 import { errorText, writeBlock, type Mode } from "./util";
 
@@ -21,6 +23,17 @@ interface Suggestion {
   label: string;
   hint: string;
   insert: string;
+}
+
+// maxFileSize is the server's limit (25 MB): a larger file is refused before it is sent.
+export const maxFileSize = 25 << 20;
+
+interface Upload {
+  key: number;
+  name: string;
+  size: number;
+  attachment?: Attachment;
+  error?: string;
 }
 
 export interface ComposerHandle {
@@ -44,8 +57,11 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
   const [suggestions, setSuggestions] = useState<Suggestion[]>([]);
   const [active, setActive] = useState(0);
   const [token, setToken] = useState<{ start: number; end: number } | null>(null);
+  const [uploads, setUploads] = useState<Upload[]>([]);
   const area = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const lookup = useRef(0);
+  const uploadKey = useRef(0);
 
   useImperativeHandle(ref, () => ({
     focus: (m: Mode) => {
@@ -119,17 +135,38 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
     }, 0);
   };
 
+  const addFiles = (files: FileList | File[]) => {
+    for (const file of Array.from(files)) {
+      const key = ++uploadKey.current;
+      if (file.size > maxFileSize) {
+        setUploads((u) => [...u, { key, name: file.name, size: file.size, error: t("conv.composer.fileTooLarge") }]);
+        continue;
+      }
+      setUploads((u) => [...u, { key, name: file.name, size: file.size }]);
+      const form = new FormData();
+      form.append("file", file, file.name);
+      api.post<{ url: string; name: string; content_type: string }>(`/api/v1/conversations/${c.number}/files`, form).then(
+        (f) => setUploads((u) => u.map((x) => (x.key === key ? { ...x, attachment: { url: f.url, name: f.name, content_type: f.content_type } } : x))),
+        (err) => setUploads((u) => u.map((x) => (x.key === key ? { ...x, error: errorText(t, err) } : x))),
+      );
+    }
+  };
+  const uploading = uploads.some((u) => !u.attachment && !u.error);
+  const attachments = uploads.flatMap((u) => (u.attachment ? [u.attachment] : []));
+  const filesInNote = mode === "note" && uploads.length > 0;
+
   const send = async () => {
     const body = text.trim();
-    if (!body || busy || block) return;
+    if ((!body && attachments.length === 0) || busy || block || uploading || filesInNote) return;
     setBusy(true);
     setError("");
     try {
       const m =
         mode === "note"
           ? await api.post<Message>(`/api/v1/conversations/${c.number}/notes`, { text: body })
-          : await api.post<Message>(`/api/v1/conversations/${c.number}/messages`, { text: body });
+          : await api.post<Message>(`/api/v1/conversations/${c.number}/messages`, attachments.length > 0 ? { text: body, attachments } : { text: body });
       setText("");
+      setUploads([]);
       onSent(m);
     } catch (err) {
       setError(errorText(t, err));
@@ -167,6 +204,18 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
     }
   };
 
+  const onPaste = (ev: ClipboardEvent<HTMLTextAreaElement>) => {
+    if (mode === "reply" && ev.clipboardData.files.length > 0) {
+      ev.preventDefault();
+      addFiles(ev.clipboardData.files);
+    }
+  };
+  const onDrop = (ev: DragEvent<HTMLFormElement>) => {
+    if (ev.dataTransfer.files.length === 0) return;
+    ev.preventDefault();
+    if (mode === "reply" && !block) addFiles(ev.dataTransfer.files);
+  };
+
   const listId = `conv-suggest-${c.number}`;
   return (
     <form
@@ -175,6 +224,10 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
         ev.preventDefault();
         void send();
       }}
+      onDragOver={(ev) => {
+        if (ev.dataTransfer.types.includes("Files")) ev.preventDefault();
+      }}
+      onDrop={onDrop}
     >
       <div className="conv-modes" role="radiogroup" aria-label={t("conv.composer.mode")}>
         {(["reply", "note"] as Mode[]).map((m) => (
@@ -227,12 +280,54 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
             void suggest(ev.target.value, ev.target.selectionStart ?? ev.target.value.length);
           }}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           onBlur={() => setTimeout(closeSuggestions, 150)}
         />
-        <button type="submit" className="primary" disabled={!!block || busy || !text.trim()}>
-          {t(mode === "note" ? "conv.composer.addNote" : "conv.composer.send")}
-        </button>
+        <div className="conv-send">
+          <button type="submit" className="primary" disabled={!!block || busy || uploading || filesInNote || (!text.trim() && attachments.length === 0)}>
+            {t(mode === "note" ? "conv.composer.addNote" : "conv.composer.send")}
+          </button>
+          <button
+            type="button"
+            className="conv-attach"
+            disabled={!!block || busy || mode === "note"}
+            title={mode === "note" ? t("conv.composer.noFilesInNotes") : t("conv.composer.attachHint")}
+            onClick={() => picker.current?.click()}
+          >
+            <PaperclipIcon /> {t("conv.composer.attach")}
+          </button>
+          <input
+            ref={picker}
+            type="file"
+            multiple
+            hidden
+            aria-label={t("conv.composer.attach")}
+            onChange={(ev) => {
+              if (ev.target.files) addFiles(ev.target.files);
+              ev.target.value = "";
+            }}
+          />
+        </div>
       </div>
+      {uploads.length > 0 && (
+        <ul className="conv-uploads" aria-label={t("conv.composer.files")}>
+          {uploads.map((u) => (
+            <li key={u.key} className={u.error ? "failed" : u.attachment ? "done" : "uploading"}>
+              <span className="name"><PaperclipIcon /> {u.name}</span> <span className="size">{fileSize(t, u.size)}</span>{" "}
+              {!u.attachment && !u.error && <span className="state">{t("conv.composer.uploading")}</span>}
+              {u.error && <span className="state">{u.error}</span>}
+              <button type="button" className="link" aria-label={t("conv.composer.removeFile", { name: u.name })} onClick={() => setUploads((x) => x.filter((y) => y.key !== u.key))}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {filesInNote && (
+        <p className="conv-block" role="status">
+          {t("conv.composer.noFilesInNotes")}
+        </p>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}
@@ -241,3 +336,10 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
     </form>
   );
 });
+
+/** fileSize reads a byte count the way people do: 900 B, 14 KB, 3.2 MB. */
+export function fileSize(t: T, n: number): string {
+  if (n < 1024) return t("conv.size.b", { n });
+  if (n < 1024 * 1024) return t("conv.size.kb", { n: Math.round(n / 1024) });
+  return t("conv.size.mb", { n: (n / 1024 / 1024).toFixed(1) });
+}

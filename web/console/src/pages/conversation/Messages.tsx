@@ -1,6 +1,7 @@
 // The conversation's messages, styled by who wrote them: the client, an operator, an internal
 // note, or linedesk itself (automated and system messages). Outgoing messages carry delivery
 // ticks; a failed one says why and can be sent again.
+import { PaperclipIcon } from "../../components/PaperclipIcon";
 import { useLayoutEffect, useRef, useState } from "react";
 import { api } from "../../lib/api";
 import { formatTime, useI18n } from "../../lib/i18n";
@@ -86,12 +87,17 @@ export function Messages({ number, items, onChanged }: { number: number; items: 
                           src={a.url}
                           alt={a.name || t("conv.msg.image")}
                           loading="lazy"
+                          onLoad={() => {
+                            // The picture grew the list after it was scrolled: keep following.
+                            const el = box.current;
+                            if (el && nearBottom.current) el.scrollTop = el.scrollHeight;
+                          }}
                           onError={() => setBroken((b) => ({ ...b, [a.url]: true }))}
                         />
                       </a>
                     ) : (
                       <a href={a.url} download={a.name || true} target="_blank" rel="noreferrer">
-                        📎 {a.name || a.url.split("/").pop() || t("conv.msg.file")}
+                        <PaperclipIcon /> {a.name || a.url.split("/").pop() || t("conv.msg.file")}
                       </a>
                     )}
                   </li>

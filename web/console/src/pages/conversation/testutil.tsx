@@ -60,5 +60,7 @@ export function renderAs(node: ReactNode, lang: Lang = "en") {
 
 /** calls lists the [method, url, body] of every fetch. */
 export function calls(fn: ReturnType<typeof stubFetch>) {
-  return fn.mock.calls.map(([url, init]) => [init?.method ?? "GET", url, init?.body ? JSON.parse(String(init.body)) : undefined] as const);
+  return fn.mock.calls.map(
+    ([url, init]) => [init?.method ?? "GET", url, init?.body instanceof FormData ? init.body : init?.body ? JSON.parse(String(init.body)) : undefined] as const,
+  );
 }

@@ -39,6 +39,7 @@ export function writeBlock(me: Me, c: Conversation, mode: Mode): Key | null {
 }
 
 const knownCodes = new Set([
+  "file_too_large",
   "already_taken",
   "not_assignee",
   "conversation_paused",
