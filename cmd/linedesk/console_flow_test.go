@@ -272,6 +272,23 @@ func TestConsoleFromTheWizardToAClosedConversation(t *testing.T) {
 	s.open(fmt.Sprintf("%s/admin/channels/%d", dev.url, channelID))
 	s.see("Callback URL")
 	screenshot(t, sup, shots, "channel-settings")
+
+	// The admin lists closed conversations too and makes the timer turn red sooner.
+	s.open(dev.url + "/admin/inbox")
+	s.fill("Red after, minutes", "4")
+	s.check("closed")
+	s.click("Save")
+	s.see("Saved")
+	screenshot(t, sup, shots, "inbox-settings")
+	var cs struct {
+		Alert    int      `json:"wait_alert_seconds"`
+		Statuses []string `json:"statuses"`
+	}
+	admin.get(t, "/api/v1/console-settings", &cs)
+	require.Equal(t, 240, cs.Alert)
+	require.Contains(t, cs.Statuses, "closed")
+	s.open(dev.url + "/inbox?view=all")
+	s.do("the closed conversation listed", fmt.Sprintf(`document.querySelector('[data-number="%d"]') ? "" : "not listed"`, number))
 }
 
 // apiUser is an HTTP client signed in to the API, for the setup a test does not click through.

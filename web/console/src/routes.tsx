@@ -103,6 +103,13 @@ export const routes: Route[] = [
     adminNav: { path: "/admin/templates", label: "settings.nav.templates" },
   },
   {
+    match: (p) => p === "/admin/inbox",
+    // ruleOmniSettings, as for templates: the module's shared settings.
+    allowed: (me) => me.user.role !== "operator" || me.access.permissions.includes("omni_settings"),
+    render: () => <settings.InboxSettings />,
+    adminNav: { path: "/admin/inbox", label: "settings.nav.inbox" },
+  },
+  {
     match: (p) => p === "/admin/dialog-settings",
     allowed: (me) => me.user.role === "admin" || me.access.permissions.includes("dialog_settings"),
     render: () => <settings.DialogSettings />,

@@ -6,3 +6,4 @@ export { StandardMessages } from "./StandardMessages";
 export { Templates } from "./Templates";
 export { Tokens } from "./Tokens";
 export { Webhooks } from "./Webhooks";
+export { InboxSettings } from "./InboxSettings";
