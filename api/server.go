@@ -261,6 +261,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/conversations/:number/messages/:id/retry", s.retryMessage, ruleConversation)
 	get("/contacts/:id/conversations", s.contactConversations, ruleSignedIn)
 	post("/conversations/:number/files", s.uploadFile, ruleConversation)
+	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)
 	get("/files/:id", s.getFile, ruleFileLink)
 
 	// An API path no route has is the API's 404, not the console, which answers every other path

@@ -110,3 +110,42 @@ func TestSupervisorViewsFillIn(t *testing.T) {
 	require.Contains(t, res.text, `"unread":0`)
 	require.Equal(t, http.StatusBadRequest, a.do(olgaC, "POST", "/api/v1/notifications/read", map[string]any{}, nil).status)
 }
+
+// TestOperatorsListTheColleaguesAConversationCanGoTo: the transfer picker's list is the
+// conversation's line's operators, by name with presence and load, and no performance figures;
+// an operator of the line may read it, one of another line may not see the conversation at all.
+func TestOperatorsListTheColleaguesAConversationCanGoTo(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Colleagues", "auto_open": true})
+	olga, olgaHTTP := a.newOperator("olga@example.com", "Olga")
+	vera, _ := a.newOperator("vera@example.com", "Vera")
+	_, in := a.inbound(cs, "c-1", clientText("u-col", "hello"))
+	path := fmt.Sprintf("/api/v1/conversations/%d/operators", *in.Conversation)
+	require.Equal(t, http.StatusOK, a.do(olgaHTTP, "POST", fmt.Sprintf("/api/v1/conversations/%d/take", *in.Conversation), nil, nil).status)
+
+	res := a.do(olgaHTTP, "GET", path, nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	var page struct {
+		Items []map[string]any `json:"items"`
+	}
+	res.json(t, &page)
+	byName := map[string]map[string]any{}
+	for _, o := range page.Items {
+		byName[o["name"].(string)] = o
+		require.NotContains(t, o, "replies_today", "a colleague's figures stay on the supervisor board")
+	}
+	require.Contains(t, byName, "Olga")
+	require.Contains(t, byName, "Vera")
+	require.EqualValues(t, olga.ID, byName["Olga"]["id"])
+	require.EqualValues(t, vera.ID, byName["Vera"]["id"])
+	require.EqualValues(t, 1, byName["Olga"]["active"])
+
+	other := a.setupChannel(map[string]any{"name": "Other line", "auto_open": true})
+	boris := a.newUser("boris@example.com", "Boris", store.RoleOperator)
+	_, err := a.store.SaveGroup(t.Context(), store.Group{Name: "Other only", Kind: store.GroupOperators,
+		Permissions: []string{store.PermOmni, store.PermUnassignedQueue}, MemberIDs: []int64{boris.ID}, LineIDs: []int64{other.lineID}})
+	require.NoError(t, err)
+	res = a.do(a.login("boris@example.com", "pw-Boris"), "GET", path, nil, nil)
+	require.Equal(t, http.StatusNotFound, res.status, res.text)
+}

@@ -153,8 +153,8 @@ function OperatorPicker({
 }) {
   const t = useT();
   const me = useSession();
-  // Supervisors and admins list the users; an operator may not (GET /users is theirs), so they
-  // type the colleague's id.
+  // The line's operators, by name, with their presence and load (anyone who sees the
+  // conversation may list them); the id field is only the fallback when the list cannot load.
   const [users, setUsers] = useState<UserInfo[] | null>(null);
   const [noList, setNoList] = useState(false);
   const [who, setWho] = useState("");
@@ -163,14 +163,11 @@ function OperatorPicker({
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    // The line's operators first (only they may take it), with their load; else every user.
     api
-      .get<{ items: (UserRef & { presence: string; active: number })[] }>(`/api/v1/supervisor/operators?line=${c.line_id}`)
-      .then((r) => r.items.map((u) => ({ ...u, role: "operator", disabled: false })))
-      .catch(() => api.get<{ items: UserInfo[] }>("/api/v1/users").then((r) => r.items))
-      .then((items) => setUsers(items.filter((u) => !u.disabled && u.id !== c.assignee?.id)))
+      .get<{ items: (UserRef & { presence: string; active: number })[] }>(`/api/v1/conversations/${c.number}/operators`)
+      .then((r) => setUsers(r.items.map((u) => ({ ...u, role: "operator", disabled: false })).filter((u) => u.id !== c.assignee?.id)))
       .catch(() => setNoList(true));
-  }, [c.assignee?.id, c.line_id]);
+  }, [c.assignee?.id, c.number]);
 
   const submit = async () => {
     const id = Number(who);

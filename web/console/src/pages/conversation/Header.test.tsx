@@ -1,0 +1,37 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, expect, test, vi } from "vitest";
+import { Header } from "./Header";
+import { calls, conversation, renderAs, stubFetch } from "./testutil";
+
+afterEach(() => vi.unstubAllGlobals());
+
+test("an operator transfers to a colleague picked by name, with a comment", async () => {
+  const fetch = stubFetch((url, init) => {
+    if (url === "/api/v1/conversations/1001/operators")
+      return {
+        body: {
+          items: [
+            { id: 7, name: "Anna", presence: "online", capacity: 0, active: 3 },
+            { id: 8, name: "Vera", presence: "online", capacity: 5, active: 1 },
+            { id: 9, name: "Boris", presence: "away", capacity: 0, active: 0 },
+          ],
+        },
+      };
+    if (init.method === "POST" && url === "/api/v1/conversations/1001/transfer") return { body: conversation({ assignee: { id: 8, name: "Vera" } }) };
+  });
+  const onChanged = vi.fn();
+  renderAs(<Header conversation={conversation()} onAction={async () => {}} onClose={() => {}} onChanged={onChanged} />);
+  await userEvent.click(screen.getByRole("button", { name: "Transfer" }));
+  const who = await screen.findByLabelText("Operator");
+  await waitFor(() => expect(screen.getByRole("option", { name: /Vera/ })).toBeInTheDocument());
+  // The current assignee is not offered; the others show presence and load.
+  expect(screen.queryByRole("option", { name: /Anna/ })).toBeNull();
+  expect(screen.getByRole("option", { name: /Boris/ })).toHaveTextContent("Away");
+  await userEvent.selectOptions(who, "8");
+  await userEvent.type(screen.getByLabelText("Comment for the operator"), "VIP client, billing question");
+  const dialog = screen.getByRole("dialog");
+  await userEvent.click(within(dialog).getByRole("button", { name: "Transfer" }));
+  await waitFor(() => expect(onChanged).toHaveBeenCalled());
+  expect(calls(fetch)).toContainEqual(["POST", "/api/v1/conversations/1001/transfer", { assignee_id: 8, comment: "VIP client, billing question" }]);
+});
