@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -91,7 +92,7 @@ func (s *Server) putDialogSettings(c echo.Context) error {
 			switch {
 			case v == "":
 				problems.add("%s[%d] is empty", field, i)
-			case len(v) > 200:
+			case utf8.RuneCountInString(v) > 200:
 				problems.add("%s[%d] is longer than 200 characters", field, i)
 			case seen[v]:
 				problems.add("%s[%d] %q is listed twice", field, i, v)
@@ -163,9 +164,9 @@ func (s *Server) putStandardMessages(c echo.Context) error {
 		switch {
 		case strings.TrimSpace(f.value) == "":
 			problems.add("%s must not be empty", f.name)
-		case len(f.value) > 4000:
+		case utf8.RuneCountInString(f.value) > 4000:
 			problems.add("%s is longer than 4000 characters", f.name)
-		case f.button && len([]rune(f.value)) > 20:
+		case f.button && utf8.RuneCountInString(f.value) > 20:
 			// Messenger platforms cap button labels; 20 characters fits every one of them.
 			problems.add("%s is a button label: at most 20 characters", f.name)
 		}

@@ -5,7 +5,7 @@ import { api } from "../../lib/api";
 import { useT, type T } from "../../lib/i18n";
 import type { Key } from "../../strings";
 import { AdminLayout } from "../admin/AdminLayout";
-import { Flash, Problems, problemsOf, useFlash, useResource, utf8Length } from "./shared";
+import { Flash, Problems, problemsOf, useFlash, useResource, charLength } from "./shared";
 import "./settings.css";
 
 export interface DialogSettingsValue {
@@ -26,7 +26,7 @@ export function checkLists(t: T, v: DialogSettingsValue): string[] {
     v[name].forEach((raw, i) => {
       const s = raw.trim();
       if (s === "") out.push(t("settings.ds.err.empty", { list: title, n: i + 1 }));
-      else if (utf8Length(s) > 200) out.push(t("settings.ds.err.long", { list: title, n: i + 1 }));
+      else if (charLength(s) > 200) out.push(t("settings.ds.err.long", { list: title, n: i + 1 }));
       else if (seen.has(s)) out.push(t("settings.ds.err.twice", { list: title, value: s }));
       seen.add(s);
     });

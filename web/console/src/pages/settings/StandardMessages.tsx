@@ -6,7 +6,7 @@ import { api } from "../../lib/api";
 import { useT } from "../../lib/i18n";
 import type { Key } from "../../strings";
 import { AdminLayout } from "../admin/AdminLayout";
-import { Flash, Problems, problemsOf, useFlash, useResource, utf8Length } from "./shared";
+import { Flash, Problems, problemsOf, useFlash, useResource, charLength } from "./shared";
 import "./settings.css";
 
 const fields = ["csat_question", "csat_bad", "csat_normal", "csat_excellent", "csat_thanks", "auto_close"] as const;
@@ -50,7 +50,7 @@ function MessagesForm() {
       const label = t(("settings.sm." + f) as Key);
       if (!draft[f].trim()) local.push(t("settings.sm.err.empty", { field: label }));
       else if (buttons.has(f) && [...draft[f]].length > maxButton) local.push(t("settings.sm.err.button", { field: label, max: maxButton }));
-      else if (utf8Length(draft[f]) > maxText) local.push(t("settings.sm.err.long", { field: label, max: maxText }));
+      else if (charLength(draft[f]) > maxText) local.push(t("settings.sm.err.long", { field: label, max: maxText }));
     }
     if (local.length) {
       setProblems([t("settings.fixFirst"), ...local]);

@@ -4,10 +4,10 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../../lib/api";
 import { useT, type Lang, type T } from "../../lib/i18n";
 
-/** utf8Length is a text's size in UTF-8 bytes: the server measures some limits that way
- * (dialog settings entries, standard messages), where a Cyrillic letter counts twice. */
-export function utf8Length(s: string): number {
-  return new TextEncoder().encode(s).length;
+/** charLength counts characters (code points), as the server's length limits do: a Cyrillic
+ * letter or an emoji is one. */
+export function charLength(s: string): number {
+  return [...s].length;
 }
 
 /** formatDate prints a day with its year (token expiry, holidays). */
