@@ -107,6 +107,17 @@ func (s *Server) putDialogSettings(c echo.Context) error {
 	if len(ds.Types) == 0 {
 		problems.add("types must list at least one request type")
 	}
+	// A line's default type must stay a type: renaming or removing it would leave the line's new
+	// conversations with a type the wrap-up form does not offer and the line itself unsavable.
+	lines, err := s.store.Lines(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if l.DefaultType != "" && len(ds.Types) > 0 && !slices.Contains(ds.Types, l.DefaultType) {
+			problems.add("types: %q is the default type of line %q; choose another default for that line first", l.DefaultType, l.Name)
+		}
+	}
 	if err := problems.err(); err != nil {
 		return err
 	}

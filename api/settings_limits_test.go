@@ -27,3 +27,24 @@ func TestSettingsLimitsCountCharacters(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, res.status, res.text)
 	require.Contains(t, res.text, "longer than 4000 characters")
 }
+
+// TestALinesDefaultTypeCannotBeRemoved: renaming or removing the request type a line gives its
+// new conversations is refused with the line named, and changes nothing.
+func TestALinesDefaultTypeCannotBeRemoved(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	res := a.do(a.http, "PUT", "/api/v1/dialog-settings", map[string]any{"types": []string{"Support", "Sales"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(a.http, "POST", "/api/v1/lines", map[string]any{"name": "Shop", "default_type": "Sales"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+
+	res = a.do(a.http, "PUT", "/api/v1/dialog-settings", map[string]any{"types": []string{"Support", "Sales and orders"}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	require.Contains(t, res.text, `\"Sales\" is the default type of line \"Shop\"`)
+	res = a.do(a.http, "GET", "/api/v1/dialog-settings", nil, nil)
+	require.Contains(t, res.text, `"Sales"`, "nothing changed")
+
+	// Removing a type no line uses is fine.
+	res = a.do(a.http, "PUT", "/api/v1/dialog-settings", map[string]any{"types": []string{"Sales"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+}
