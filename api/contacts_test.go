@@ -105,3 +105,73 @@ func TestContactConversationsSpanChatsAndFollowTheListsScope(t *testing.T) {
 	res = a.do(&http.Client{}, "GET", fmt.Sprintf("/api/v1/contacts/%d/conversations", first.Contact.ID), nil, nil)
 	require.Equal(t, http.StatusUnauthorized, res.status)
 }
+
+// TestAClientsProfileComesWithTheirMessages: the integration sends a profile link, a time zone
+// and custom fields with a message; the client panel reads them; later messages change what
+// they carry and keep the rest; a bad time zone or link is refused and changes nothing; a user
+// of another line cannot read the contact.
+func TestAClientsProfileComesWithTheirMessages(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Profiles", "auto_open": true})
+	send := func(key string, contact map[string]any) (response, inboundAnswer) {
+		contact["external_id"] = "u-prof"
+		return a.inbound(cs, key, map[string]any{"contact": contact, "text": "hi " + key})
+	}
+	res, in := send("p-1", map[string]any{"name": "Ivan", "profile_url": "https://crm.example/clients/77", "timezone": "Asia/Yekaterinburg",
+		"fields": map[string]string{"plan": "Gold", "city": "Екатеринбург"}})
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	var conv struct {
+		Contact struct {
+			ID int64 `json:"id"`
+		} `json:"contact"`
+	}
+	a.do(a.http, "GET", fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation), nil, nil).json(t, &conv)
+	contactPath := fmt.Sprintf("/api/v1/contacts/%d", conv.Contact.ID)
+	type contact struct {
+		Name       string            `json:"name"`
+		ProfileURL string            `json:"profile_url"`
+		Timezone   string            `json:"timezone"`
+		Fields     map[string]string `json:"fields"`
+		Channels   []string          `json:"channels"`
+	}
+	read := func() contact {
+		res := a.do(a.http, "GET", contactPath, nil, nil)
+		require.Equal(t, http.StatusOK, res.status, res.text)
+		var c contact
+		res.json(t, &c)
+		return c
+	}
+	require.Equal(t, contact{Name: "Ivan", ProfileURL: "https://crm.example/clients/77", Timezone: "Asia/Yekaterinburg",
+		Fields: map[string]string{"plan": "Gold", "city": "Екатеринбург"}, Channels: []string{"api"}}, read())
+
+	// A later message updates one field and adds another; what it leaves out stays.
+	res, _ = send("p-2", map[string]any{"fields": map[string]string{"plan": "Platinum", "orders": "12"}})
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	got := read()
+	require.Equal(t, map[string]string{"plan": "Platinum", "city": "Екатеринбург", "orders": "12"}, got.Fields)
+	require.Equal(t, "Asia/Yekaterinburg", got.Timezone)
+
+	// Bad profiles are the integrator's mistake: 400, nothing stored.
+	for _, bad := range []map[string]any{
+		{"timezone": "Mars/Olympus"}, {"timezone": "Local"}, {"profile_url": "javascript:alert(1)"},
+		{"fields": map[string]any{"plan": 5}}, {"fields": map[string]string{" ": "x"}},
+	} {
+		res, _ := send("p-bad", bad)
+		require.Equal(t, http.StatusBadRequest, res.status, "%v: %s", bad, res.text)
+	}
+	require.Equal(t, got, read())
+
+	// Another line's operator does not learn the contact exists.
+	other := a.setupChannel(map[string]any{"name": "Elsewhere", "auto_open": true})
+	zoya := a.newUser("zoya@example.com", "Zoya", store.RoleOperator)
+	_, err := a.store.SaveGroup(t.Context(), store.Group{Name: "Elsewhere only", Kind: store.GroupOperators,
+		Permissions: []string{store.PermOmni, store.PermUnassignedQueue}, MemberIDs: []int64{zoya.ID}, LineIDs: []int64{other.lineID}})
+	require.NoError(t, err)
+	zoyaHTTP := a.login("zoya@example.com", "pw-Zoya")
+	require.Equal(t, http.StatusNotFound, a.do(zoyaHTTP, "GET", contactPath, nil, nil).status)
+	require.Equal(t, http.StatusNotFound, a.do(zoyaHTTP, "GET", "/api/v1/contacts/999999", nil, nil).status)
+	// An operator of the line reads it.
+	_, olga := a.newOperator("olga@example.com", "Olga")
+	require.Equal(t, http.StatusOK, a.do(olga, "GET", contactPath, nil, nil).status)
+}

@@ -43,6 +43,38 @@ func (s *Server) contactConversations(c echo.Context) error {
 	return s.conversationPage(c, id)
 }
 
+// getContact answers a client's profile (the console's client panel). A user who is not an admin
+// sees only a contact one of whose conversations they may see; others get 404, the same answer
+// as for a contact that does not exist.
+func (s *Server) getContact(c echo.Context) error {
+	id, err := pathID(c, "contact")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if u := currentUser(c); u.Role != store.RoleAdmin {
+		sc, err := s.store.ListScopeOf(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		items, _, err := s.store.ListConversations(ctx, store.ConversationFilter{View: "all", ContactID: id, UserID: u.ID, Scope: sc, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return notFoundErr("contact " + c.Param("id"))
+		}
+	}
+	ct, err := s.store.ContactByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("contact " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ct)
+}
+
 // conversationPage answers one page of the conversation list, of one contact when contactID is set.
 func (s *Server) conversationPage(c echo.Context, contactID int64) error {
 	q := c.QueryParams()

@@ -86,7 +86,8 @@ func (s *Server) inbound(c echo.Context) error {
 	in := inbound.Message{
 		ChannelID: ch.ID, Key: key, Text: msg.Text, At: time.Now(),
 		Contact: inbound.Contact{ExternalID: msg.Contact.ExternalID, Name: msg.Contact.Name,
-			Email: msg.Contact.Email, Phone: msg.Contact.Phone},
+			Email: msg.Contact.Email, Phone: msg.Contact.Phone, ProfileURL: msg.Contact.ProfileURL,
+			Timezone: msg.Contact.Timezone, Fields: msg.Contact.Fields},
 	}
 	if len(msg.Attachments) > 0 {
 		in.Files, _ = json.Marshal(msg.Attachments)

@@ -260,6 +260,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/webhooks/:id/deliveries/:delivery/retry", s.retryWebhookDelivery, ruleAdmin)
 	post("/conversations/:number/messages/:id/retry", s.retryMessage, ruleConversation)
 	get("/contacts/:id/conversations", s.contactConversations, ruleSignedIn)
+	get("/contacts/:id", s.getContact, ruleSignedIn)
 	post("/conversations/:number/files", s.uploadFile, ruleConversation)
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)
 	get("/files/:id", s.getFile, ruleFileLink)

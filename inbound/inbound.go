@@ -30,10 +30,13 @@ import (
 
 // Contact identifies the sender on its channel.
 type Contact struct {
-	ExternalID string `json:"external_id"`
-	Name       string `json:"name,omitempty"`
-	Email      string `json:"email,omitempty"`
-	Phone      string `json:"phone,omitempty"`
+	ExternalID string            `json:"external_id"`
+	Name       string            `json:"name,omitempty"`
+	Email      string            `json:"email,omitempty"`
+	Phone      string            `json:"phone,omitempty"`
+	ProfileURL string            `json:"profile_url,omitempty"`
+	Timezone   string            `json:"timezone,omitempty"`
+	Fields     map[string]string `json:"fields,omitempty"`
 }
 
 // Message is one message a channel received.
@@ -121,7 +124,8 @@ func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
 	ing, err := h.store.Ingest(ctx, store.InboundMessage{
 		ChannelID: m.ChannelID, Key: m.Key, Fingerprint: m.fingerprint(),
 		Contact: store.InboundContact{ExternalID: m.Contact.ExternalID, Name: m.Contact.Name,
-			Email: m.Contact.Email, Phone: m.Contact.Phone},
+			Email: m.Contact.Email, Phone: m.Contact.Phone, ProfileURL: m.Contact.ProfileURL,
+			Timezone: m.Contact.Timezone, Fields: m.Contact.Fields},
 		Text: m.Text, Attachments: m.Files, Button: m.Button, At: m.At,
 	})
 	if err != nil {

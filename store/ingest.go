@@ -16,6 +16,14 @@ type InboundContact struct {
 	Name       string
 	Email      string
 	Phone      string
+	// ProfileURL, Timezone and Fields fill in the contact's profile; empty ones change nothing.
+	ProfileURL string
+	Timezone   string
+	Fields     map[string]string
+}
+
+func (c InboundContact) hasProfile() bool {
+	return c.ProfileURL != "" || c.Timezone != "" || len(c.Fields) > 0
 }
 
 // InboundMessage is one message a channel received.
@@ -66,12 +74,19 @@ func (s *Store) Ingest(ctx context.Context, m InboundMessage) (Ingested, error) 
 	out := Ingested{}
 	var conversation *int64
 	var routed *bool
-	err := s.pool.QueryRow(ctx, `SELECT message_id, chat_id, contact_id, seq, duplicate, same_request, conversation_number, routed
-		FROM ingest_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		m.ChannelID, m.Key, m.Fingerprint, uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()),
+	args := []any{m.ChannelID, m.Key, m.Fingerprint, uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()),
 		m.Contact.ExternalID, m.Contact.Name, m.Contact.Email, m.Contact.Phone,
-		text, []byte(attachments), kind, m.Button, m.At,
-	).Scan(&out.MessageID, &out.ChatID, &out.ContactID, &out.Seq, &out.Duplicate, &out.SameRequest, &conversation, &routed)
+		text, []byte(attachments), kind, m.Button, m.At}
+	query := `SELECT message_id, chat_id, contact_id, seq, duplicate, same_request, conversation_number, routed
+		FROM ingest_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	if m.Contact.hasProfile() {
+		// The same function with the contact's profile (migration 015); most messages carry none.
+		fields, _ := json.Marshal(m.Contact.Fields) // a map of strings always marshals
+		args = append(args, m.Contact.ProfileURL, m.Contact.Timezone, fields)
+		query = `SELECT message_id, chat_id, contact_id, seq, duplicate, same_request, conversation_number, routed
+		FROM ingest_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+	}
+	err := s.pool.QueryRow(ctx, query, args...).Scan(&out.MessageID, &out.ChatID, &out.ContactID, &out.Seq, &out.Duplicate, &out.SameRequest, &conversation, &routed)
 	if conversation != nil {
 		out.Conversation = *conversation
 	}

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -162,7 +163,8 @@ func TestConsoleFromTheWizardToAClosedConversation(t *testing.T) {
 	signIn(t, ctx, dev.url, "olga@example.com", "secret123")
 	u.click("Unassigned")
 	channelID := admin.channelID(t, "Shop API")
-	number := postInbound(t, dev.url, channelID, token, "ivan", "e2e-1", "Where is my order 5521?")
+	number := postInbound(t, dev.url, channelID, token, "ivan", "e2e-1", "Where is my order 5521?",
+		map[string]any{"profile_url": "https://shop.example/admin/customers/5521", "timezone": "Asia/Vladivostok", "fields": map[string]string{"Plan": "Gold"}})
 	u.see("Where is my order 5521?")
 	u.do("the row", fmt.Sprintf(`document.querySelector('[data-number="%d"]') ? "" : "no row"`, number))
 	screenshot(t, ctx, shots, "inbox")
@@ -185,6 +187,10 @@ func TestConsoleFromTheWizardToAClosedConversation(t *testing.T) {
 	// The operator opens the conversation and takes it.
 	u.do("open the conversation", fmt.Sprintf(`(() => { const r = document.querySelector('[data-number="%d"]'); if (!r) return "no row"; r.click(); return ""; })()`, number))
 	u.click("Take")
+	// The client panel shows what the shop sent about the client.
+	u.see("Local time")
+	u.do("the profile link", `(() => { const a = [...document.querySelectorAll(".conv-panel a")].find(a => a.href === "https://shop.example/admin/customers/5521"); return a ? "" : "no link"; })()`)
+	u.see("Gold")
 	u.do("the reply box opens", `(() => { const c = __ld.control("Reply to the client"); return c && !c.disabled ? "" : "locked"; })()`)
 
 	// How long a client message takes to reach the open conversation: 100 messages, each timed
@@ -348,10 +354,14 @@ func (a apiUser) channelID(t *testing.T, name string) int64 {
 }
 
 // postInbound writes as a client through an api channel and returns the conversation number.
-func postInbound(t *testing.T, url string, channel int64, token, contact, key, text string) int64 {
+func postInbound(t *testing.T, url string, channel int64, token, contact, key, text string, profile ...map[string]any) int64 {
 	t.Helper()
+	who := map[string]any{"external_id": contact, "name": contact}
+	for _, p := range profile {
+		maps.Copy(who, p)
+	}
 	status, in := postJSON(t, http.DefaultClient, fmt.Sprintf("%s/api/v1/channels/%d/inbound", url, channel),
-		map[string]any{"contact": map[string]string{"external_id": contact, "name": contact}, "text": text},
+		map[string]any{"contact": who, "text": text},
 		map[string]string{"Authorization": "Bearer " + token, "Idempotency-Key": key, "Prefer": "wait=20"})
 	require.Equal(t, http.StatusAccepted, status, "%v", in)
 	require.NotNil(t, in["conversation"])

@@ -13,6 +13,10 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"time"
+	// Time zone names are checked against the IANA database built into the binary, so a host
+	// without /usr/share/zoneinfo judges them the same.
+	_ "time/tzdata"
 	"unicode/utf8"
 )
 
@@ -23,6 +27,10 @@ const (
 	MaxTextLen          = 20000
 	MaxAttachments      = 20
 	MaxButtonPayloadLen = 1024
+	MaxProfileURLLen    = 2048
+	MaxFields           = 50
+	MaxFieldNameLen     = 64
+	MaxFieldValueLen    = 1000
 )
 
 // Inbound is a validated message from an integrator: the body of
@@ -51,6 +59,13 @@ type Contact struct {
 	Name       string `json:"name,omitempty"`
 	Email      string `json:"email,omitempty"`
 	Phone      string `json:"phone,omitempty"`
+	// ProfileURL links to the customer's page in the integrator's system (http or https).
+	ProfileURL string `json:"profile_url,omitempty"`
+	// Timezone is the customer's IANA time zone ("Europe/Moscow"): operators see their local time.
+	Timezone string `json:"timezone,omitempty"`
+	// Fields are custom fields shown in the client panel (plan, city, order count…); a field
+	// sent again replaces its value, one not sent keeps it.
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // Attachment is a file reachable by URL. It is used in both directions.
@@ -118,6 +133,40 @@ func ParseInbound(body []byte) (Inbound, error) {
 		}
 		if c.Email != "" && !isBareAddress(c.Email) {
 			add("contact.email is not an email address")
+		}
+		c.ProfileURL = strings.TrimSpace(w.Contact.ProfileURL)
+		if c.ProfileURL != "" {
+			if u, err := url.Parse(c.ProfileURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				add("contact.profile_url must be an absolute http or https URL")
+			} else if len(c.ProfileURL) > MaxProfileURLLen {
+				add("contact.profile_url is longer than %d bytes", MaxProfileURLLen)
+			}
+		}
+		c.Timezone = strings.TrimSpace(w.Contact.Timezone)
+		if c.Timezone != "" {
+			// LoadLocation also takes "Local" and file paths; a time zone is Area/Location or UTC.
+			if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "Local" || strings.HasPrefix(c.Timezone, "/") || strings.Contains(c.Timezone, "..") {
+				add("contact.timezone %q is not an IANA time zone such as Europe/Moscow", c.Timezone)
+			}
+		}
+		if len(w.Contact.Fields) > MaxFields {
+			add("contact.fields has more than %d fields", MaxFields)
+		}
+		if len(w.Contact.Fields) > 0 {
+			c.Fields = make(map[string]string, len(w.Contact.Fields))
+		}
+		for k, v := range w.Contact.Fields {
+			name := strings.TrimSpace(k)
+			switch {
+			case name == "":
+				add("contact.fields has a field with an empty name")
+			case utf8.RuneCountInString(name) > MaxFieldNameLen:
+				add("contact.fields: the name %q is longer than %d characters", name, MaxFieldNameLen)
+			case utf8.RuneCountInString(v) > MaxFieldValueLen:
+				add("contact.fields.%s is longer than %d characters", name, MaxFieldValueLen)
+			default:
+				c.Fields[name] = strings.TrimSpace(v)
+			}
 		}
 		in.Contact = c
 	}

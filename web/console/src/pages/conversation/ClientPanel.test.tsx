@@ -28,3 +28,32 @@ test("the client panel lists earlier conversations and brings their operator in 
   expect(calls(fetch)).toContainEqual(["PATCH", "/api/v1/conversations/1001", { participants: [8, 3] }]);
   expect(calls(fetch).some(([, u]) => u === "/api/v1/conversations?chat=3f1c1b8e-7a3c-4a4e-9f55-000000000001&limit=100")).toBe(true);
 });
+
+test("the panel shows the client's profile link, local time and details; an unsafe link is not a link", async () => {
+  vi.useFakeTimers({ now: new Date("2026-12-05T10:00:00Z"), shouldAdvanceTime: true });
+  try {
+    stubFetch((url) => {
+      if (url === "/api/v1/contacts/9")
+        return { body: { id: 9, profile_url: "https://crm.example/clients/77", timezone: "Asia/Yekaterinburg", fields: { plan: "Gold", city: "Екатеринбург" }, channels: ["api"] } };
+      if (url.includes("conversations")) return { body: { items: [], next_cursor: null } };
+      if (url.endsWith("/history")) return { body: { items: [] } };
+    });
+    renderAs(<ClientPanel conversation={conversation()} onChanged={() => {}} />);
+    const link = await screen.findByRole("link", { name: "Open in the client's system" });
+    expect(link).toHaveAttribute("href", "https://crm.example/clients/77");
+    // 10:00 UTC is 15:00 in Yekaterinburg (UTC+5).
+    expect(screen.getByText("Local time").nextSibling).toHaveTextContent("15:00");
+    expect(screen.getByText("plan").nextSibling).toHaveTextContent("Gold");
+    expect(screen.getByText("city").nextSibling).toHaveTextContent("Екатеринбург");
+  } finally {
+    vi.useRealTimers();
+  }
+});
+
+test("safeLink keeps http and https only", async () => {
+  const { safeLink } = await import("./ClientPanel");
+  expect(safeLink("https://crm.example/x")).toBe("https://crm.example/x");
+  expect(safeLink("javascript:alert(1)")).toBeNull();
+  expect(safeLink("data:text/html,hi")).toBeNull();
+  expect(safeLink("")).toBeNull();
+});

@@ -13,6 +13,33 @@ import { Modal } from "./Modal";
 import type { DialogSettings } from "./WrapUp";
 import { conversationPath, displayName, errorText, isOwner } from "./util";
 
+interface ContactProfile {
+  id: number;
+  profile_url: string;
+  timezone: string;
+  fields: Record<string, string>;
+  channels: string[];
+}
+
+/** safeLink is an http(s) URL to link to, or null (a javascript: or data: URL never becomes a link). */
+export function safeLink(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** localTime is the time now in the client's time zone, with the zone's offset from the operator's. */
+export function localTime(lang: string, timezone: string, now: Date): string | null {
+  try {
+    return new Intl.DateTimeFormat(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: timezone, hour: "2-digit", minute: "2-digit", weekday: "short" }).format(now);
+  } catch {
+    return null;
+  }
+}
+
 const timelineKinds = [
   "opened",
   "taken",
@@ -42,6 +69,21 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
   const [history, setHistory] = useState<TimelineEntry[] | null>(null);
   const [error, setError] = useState("");
   const [opening, setOpening] = useState(false);
+  const [profile, setProfile] = useState<ContactProfile | null>(null);
+  const [now, setNow] = useState(() => new Date());
+
+  useEffect(() => {
+    setProfile(null);
+    api.get<Partial<ContactProfile>>(`/api/v1/contacts/${c.contact.id}`).then(
+      (p) => setProfile({ id: c.contact.id, profile_url: p?.profile_url ?? "", timezone: p?.timezone ?? "", fields: p?.fields ?? {}, channels: p?.channels ?? [] }),
+      () => setProfile(null),
+    );
+  }, [c.contact.id, c.contact.name, c.contact.email]);
+  useEffect(() => {
+    if (!profile?.timezone) return;
+    const timer = setInterval(() => setNow(new Date()), 30_000);
+    return () => clearInterval(timer);
+  }, [profile?.timezone]);
 
   const load = useCallback(async () => {
     const chat = api.get<{ items: Conversation[] }>("/api/v1/conversations" + query({ chat: c.chat_id, limit: 100 }));
@@ -108,6 +150,22 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
           <dd>
             {c.channel.name} ({c.channel.kind})
           </dd>
+          {profile && safeLink(profile.profile_url) && (
+            <>
+              <dt>{t("conv.client.profile")}</dt>
+              <dd>
+                <a href={safeLink(profile.profile_url)!} target="_blank" rel="noreferrer noopener">
+                  {t("conv.client.openProfile")}
+                </a>
+              </dd>
+            </>
+          )}
+          {profile?.timezone && localTime(lang, profile.timezone, now) && (
+            <>
+              <dt>{t("conv.client.localTime")}</dt>
+              <dd title={profile.timezone}>{localTime(lang, profile.timezone, now)}</dd>
+            </>
+          )}
           <dt>{t("conv.client.number")}</dt>
           <dd>№{c.number}</dd>
           <dt>{t("conv.client.earlierCount")}</dt>
@@ -126,6 +184,21 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
           )}
         </dl>
       </section>
+      {profile && Object.keys(profile.fields).length > 0 && (
+        <section>
+          <h2>{t("conv.client.fields")}</h2>
+          <dl className="conv-contact conv-fields">
+            {Object.entries(profile.fields)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, v]) => (
+                <div key={k}>
+                  <dt>{k}</dt>
+                  <dd>{v || t("common.none")}</dd>
+                </div>
+              ))}
+          </dl>
+        </section>
+      )}
 
       {error && (
         <p className="error" role="alert">
