@@ -250,6 +250,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/channels/:id/history", s.channelHistory, ruleChannelSupervisor)
 	post("/channels/:id/rotate-token", s.rotateChannelToken, ruleAdmin)
 	post("/channels/:id/rotate-secret", s.rotateChannelSecret, ruleAdmin)
+	post("/channels/:id/test", s.testChannel, ruleChannelSupervisor)
 	get("/webhooks", s.listWebhooks, ruleAdmin)
 	post("/webhooks", s.createWebhook, ruleAdmin)
 	get("/webhooks/:id", s.getWebhook, ruleAdmin)

@@ -277,6 +277,9 @@ func TestConsoleFromTheWizardToAClosedConversation(t *testing.T) {
 	screenshot(t, sup, shots, "supervisor-operators")
 	s.open(fmt.Sprintf("%s/admin/channels/%d", dev.url, channelID))
 	s.see("Callback URL")
+	// Nothing listens at the shop's callback yet: the connection test says so.
+	s.click("Test connection")
+	s.see("The callback did not answer")
 	screenshot(t, sup, shots, "channel-settings")
 
 	// The admin lists closed conversations too and makes the timer turn red sooner.

@@ -21,8 +21,13 @@ const (
 // SignaturePrefix starts every signature header value.
 const SignaturePrefix = "sha256="
 
-// EventMessage is the only outbound event so far: a message for the contact.
-const EventMessage = "message"
+// Outbound events: a message for the contact, or a connection test.
+const (
+	EventMessage = "message"
+	// EventPing is sent when an admin tests the channel's connection: the message carries an id
+	// (the X-Linedesk-Delivery header) and a time, no text and no contact. Answer it 2xx.
+	EventPing = "ping"
+)
 
 // Outbound is the JSON body POSTed to a channel's callback_url.
 type Outbound struct {

@@ -36,7 +36,8 @@ type Delivery struct {
 //
 // Every POST is checked like a real integrator would: the signature must
 // verify with the secret (else 401), the body must be JSON with
-// Content-Type application/json, event "message", a message id equal to the
+// Content-Type application/json, event "message" (or "ping", a connection
+// test: answered 204 and counted in Pings), a message id equal to the
 // X-Linedesk-Delivery header and a contact external_id (else 400). Refused
 // requests count in Rejected; accepted ones are recorded as deliveries and
 // answered 200, unless FailNext asked for a failure.
@@ -47,6 +48,7 @@ type Server struct {
 	mu         sync.Mutex
 	deliveries []Delivery
 	rejected   int
+	pings      int
 	failLeft   int
 	failStatus int
 }
@@ -151,6 +153,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	deliveryID := r.Header.Get(apichannel.HeaderDelivery)
+	if out.Event == apichannel.EventPing && out.Message.ID != "" && deliveryID == out.Message.ID {
+		s.mu.Lock()
+		s.pings++
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	switch {
 	case out.Event != apichannel.EventMessage:
 		s.reject()
@@ -178,6 +187,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"ok":true}`))
+}
+
+// Pings is how many connection tests (event "ping") were accepted.
+func (s *Server) Pings() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pings
 }
 
 func (s *Server) reject() {

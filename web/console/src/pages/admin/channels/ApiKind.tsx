@@ -4,6 +4,7 @@
 import { useState, type FormEvent } from "react";
 import { api } from "../../../lib/api";
 import { useT } from "../../../lib/i18n";
+import type { Key } from "../../../strings";
 import { CopyField, ErrorNote } from "./form";
 import type { CreateFieldsProps, SettingsFormProps } from "./kinds";
 import type { ChannelInfo, CreatedChannel } from "./types";
@@ -61,6 +62,8 @@ export function ApiSettingsForm({ channel, onChanged, canEdit }: SettingsFormPro
   const [busy, setBusy] = useState(false);
   const [token, setToken] = useState("");
   const [secret, setSecret] = useState("");
+  const [check, setCheck] = useState<ConnectionCheck | null>(null);
+  const [checking, setChecking] = useState(false);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -98,6 +101,19 @@ export function ApiSettingsForm({ channel, onChanged, canEdit }: SettingsFormPro
     }
   };
 
+  const testConnection = async () => {
+    setChecking(true);
+    setCheck(null);
+    try {
+      setCheck(await api.post<ConnectionCheck>(`/api/v1/channels/${channel.id}/test`));
+      setError(null);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setChecking(false);
+    }
+  };
+
   return (
     <div className="kind-settings">
       <form onSubmit={(e) => void save(e)} className="form">
@@ -113,6 +129,23 @@ export function ApiSettingsForm({ channel, onChanged, canEdit }: SettingsFormPro
           </div>
         )}
       </form>
+      <section aria-labelledby="api-test">
+        <h3 id="api-test">{t("admin.api.testTitle")}</h3>
+        <p className="muted">{t("admin.api.testHelp")}</p>
+        <div className="actions">
+          <button type="button" onClick={() => void testConnection()} disabled={checking}>
+            {checking ? t("admin.api.testing") : t("admin.api.test")}
+          </button>
+        </div>
+        {check && (
+          <p role="status" className={check.ok ? "ok" : "warn"}>
+            {check.ok
+              ? t("admin.api.testOK", { status: check.status_code ?? 200, ms: check.duration_ms })
+              : t(("admin.api.testFailed." + (check.step ?? "request")) as Key, { status: check.status_code ?? 0 })}
+            {!check.ok && check.error && <span className="muted"> ({check.error})</span>}
+          </p>
+        )}
+      </section>
       <CopyField label={t("admin.api.inboundURL")} value={"POST " + inboundURL(channel.id)} />
       {canEdit && <section aria-labelledby="api-creds">
         <h3 id="api-creds">{t("admin.api.credentials")}</h3>
@@ -129,4 +162,12 @@ export function ApiSettingsForm({ channel, onChanged, canEdit }: SettingsFormPro
       <ErrorNote error={error} />
     </div>
   );
+}
+
+interface ConnectionCheck {
+  ok: boolean;
+  step?: "address" | "request" | "answer";
+  status_code?: number;
+  error?: string;
+  duration_ms: number;
 }
