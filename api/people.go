@@ -449,7 +449,9 @@ func (s *Server) createGroup(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	g := store.Group{Kind: store.GroupOperators}
+	// A group made without a word on permissions works in the module (its members see their
+	// lines); any list sent, even an empty one, is taken as it is.
+	g := store.Group{Kind: store.GroupOperators, Permissions: []string{store.PermOmni}}
 	var out store.Group
 	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
 		if err := b.apply(ctx, tx, &g); err != nil {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -203,4 +204,50 @@ func TestOperatorsSeeAndActOnlyOnTheirLines(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, a.do(samC, "PATCH", line(support.lineID), map[string]any{"auto_close_minutes": 45}, nil).status)
 	require.Equal(t, http.StatusForbidden, a.do(olgaC, "PATCH", line(sales.lineID), map[string]any{"auto_close_minutes": 5}, nil).status)
 	require.Equal(t, http.StatusForbidden, a.do(samC, "POST", "/api/v1/lines", map[string]any{"name": "Mine"}, nil).status, "only admins create lines")
+}
+
+// TestOmniPermissionOpensTheModule: an operator group without "omni" gives its members none of
+// its lines — no conversations, no routing to them, not in the line's operators — and ticking
+// it gives them back; a group created without permissions gets it.
+func TestOmniPermissionOpensTheModule(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Omni", "auto_open": true})
+	nina := a.newUser("nina@example.com", "Nina", store.RoleOperator)
+	res := a.do(a.http, "POST", "/api/v1/groups", map[string]any{"name": "Omni desk", "member_ids": []int64{nina.ID}, "line_ids": []int64{cs.lineID}}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var g struct {
+		ID          int64    `json:"id"`
+		Permissions []string `json:"permissions"`
+	}
+	res.json(t, &g)
+	require.Equal(t, []string{"omni"}, g.Permissions, "a new group works in the module unless told otherwise")
+	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/groups/%d", g.ID), map[string]any{"permissions": []string{"omni", "unassigned_queue"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	ninaHTTP := a.login("nina@example.com", "pw-Nina")
+	_, in := a.inbound(cs, "o-1", clientText("u-omni", "hello"))
+	conv := fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation)
+	require.Equal(t, http.StatusOK, a.do(ninaHTTP, "POST", conv+"/take", nil, nil).status)
+
+	// Without "omni" the line is closed to her: her conversation, the list, the line's operators.
+	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/groups/%d", g.ID), map[string]any{"permissions": []string{"unassigned_queue"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	_, in2 := a.inbound(cs, "o-2", clientText("u-omni-2", "another"))
+	require.Equal(t, http.StatusNotFound, a.do(ninaHTTP, "GET", fmt.Sprintf("/api/v1/conversations/%d", *in2.Conversation), nil, nil).status)
+	var page struct {
+		Items []struct {
+			Number int64 `json:"number"`
+		} `json:"items"`
+	}
+	a.do(ninaHTTP, "GET", "/api/v1/conversations?view=unassigned", nil, nil).json(t, &page)
+	require.Empty(t, page.Items)
+	res = a.do(a.http, "POST", fmt.Sprintf("/api/v1/conversations/%d/assign", *in2.Conversation), map[string]any{"assignee_id": nina.ID}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, "she no longer works on the line: %s", res.text)
+	res = a.do(a.http, "GET", conv+"/operators", nil, nil)
+	require.NotContains(t, res.text, `"Nina"`)
+
+	// Ticked again, the line is hers again.
+	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/groups/%d", g.ID), map[string]any{"permissions": []string{"omni", "unassigned_queue"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Equal(t, http.StatusOK, a.do(ninaHTTP, "GET", fmt.Sprintf("/api/v1/conversations/%d", *in2.Conversation), nil, nil).status)
 }

@@ -50,7 +50,12 @@ func lineRole(userRole string, supervise, involved, operatorSees bool) string {
 // mineCTE is the user's ($2) groups with the lines they serve, for the access queries.
 const mineCTE = `WITH mine AS (
 	SELECT g.kind, g.permissions, lg.line_id FROM group_members m JOIN groups g ON g.id = m.group_id
-	LEFT JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = $2)`
+	LEFT JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = $2 AND ` + workingGroup + `)`
+
+// workingGroup is the condition on a group g for its members to work on its lines: a supervisor
+// group always; an operator group only with the "omni" permission (seed 002: access to the
+// omnichannel module at all).
+const workingGroup = `(g.kind = 'supervisors' OR 'omni' = ANY(g.permissions))`
 
 // ConversationAccessOf reads a conversation's access facts for a user in one statement.
 func (s *Store) ConversationAccessOf(ctx context.Context, number, userID int64) (ConversationAccess, error) {
@@ -113,6 +118,7 @@ func (s *Store) WorksOnLine(ctx context.Context, userID, lineID int64) (bool, er
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin' AND disabled_at IS NULL)
 		OR EXISTS (SELECT 1 FROM group_members m JOIN line_groups lg ON lg.group_id = m.group_id
+			JOIN groups g ON g.id = m.group_id AND `+workingGroup+`
 			JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL WHERE m.user_id = $1 AND lg.line_id = $2)`, userID, lineID).Scan(&ok)
 	return ok, translate(err, "works on line")
 }

@@ -95,7 +95,7 @@ type OperatorStats struct {
 func (s *Store) SupervisedOperators(ctx context.Context, lines []int64) ([]OperatorStats, error) {
 	return queryAll(ctx, s, "supervised operators", `WITH ops AS (
 			SELECT DISTINCT u.id, u.name, u.presence, u.capacity FROM users u
-			JOIN group_members m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id AND g.kind = 'operators'
+			JOIN group_members m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id AND g.kind = 'operators' AND 'omni' = ANY(g.permissions)
 			JOIN line_groups lg ON lg.group_id = g.id
 			WHERE u.disabled_at IS NULL AND ($1::bigint[] IS NULL OR lg.line_id = ANY($1))),
 		replies AS (
