@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,15 +33,19 @@ func (s *Server) supervisorConversations(c echo.Context) error {
 		return err
 	}
 	var problems fieldErrors
-	f := store.SupervisorFilter{Lines: lines, Status: workflows.StatusActive, Sort: "duration", Limit: 200}
+	f := store.SupervisorFilter{Lines: lines, Statuses: []string{workflows.StatusActive}, Sort: "duration", Limit: 200}
 	f.Line = queryInt(c.QueryParam("line"), "line", &problems)
 	f.Channel = queryInt(c.QueryParam("channel"), "channel", &problems)
 	f.Operator = queryInt(c.QueryParam("operator"), "operator", &problems)
+	// status is one open status or several, comma-separated (the board's "all open").
 	if v := c.QueryParam("status"); v != "" {
-		if !slices.Contains([]string{workflows.StatusQueued, workflows.StatusActive, workflows.StatusPaused}, v) {
-			problems.add("status must be queued, active or paused")
+		f.Statuses = dedupe(strings.Split(v, ","))
+		for _, st := range f.Statuses {
+			if !slices.Contains([]string{workflows.StatusQueued, workflows.StatusActive, workflows.StatusPaused}, st) {
+				problems.add("status must be queued, active or paused, or several of them comma-separated")
+				break
+			}
 		}
-		f.Status = v
 	}
 	if v := c.QueryParam("sort"); v != "" {
 		if !slices.Contains([]string{"duration", "activity", "created"}, v) {

@@ -64,6 +64,17 @@ func TestSupervisorViewsFillIn(t *testing.T) {
 	require.Len(t, convs.Items, 1, "the admin sees every line, filtered by operator")
 	require.Equal(t, p1, convs.Items[0].Number)
 
+	// A queued one joins the board when the supervisor asks for every open status.
+	_, in = a.inbound(sales, "s3", clientText("u-s3", "hello?"))
+	s3 := *in.Conversation
+	res = a.do(samC, "GET", "/api/v1/supervisor/conversations?status=queued,active,paused&sort=created", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res.json(t, &convs)
+	require.Len(t, convs.Items, 2)
+	require.Equal(t, []int64{s3, s1}, []int64{convs.Items[0].Number, convs.Items[1].Number})
+	require.Equal(t, "queued", convs.Items[0].Status)
+	require.Equal(t, http.StatusBadRequest, a.do(samC, "GET", "/api/v1/supervisor/conversations?status=active,closed", nil, nil).status)
+
 	require.Equal(t, http.StatusForbidden, a.do(olgaC, "GET", "/api/v1/supervisor/conversations", nil, nil).status)
 	require.Equal(t, http.StatusNotFound, a.do(samC, "GET", fmt.Sprintf("/api/v1/supervisor/conversations?line=%d", support.lineID), nil, nil).status)
 	require.Equal(t, http.StatusBadRequest, a.do(samC, "GET", "/api/v1/supervisor/conversations?sort=mood", nil, nil).status)

@@ -35,7 +35,8 @@ type SupervisorFilter struct {
 	Line     int64
 	Channel  int64
 	Operator int64
-	Status   string
+	// Statuses are the open statuses listed (one or more of queued, active, paused).
+	Statuses []string
 	// Sort is "duration" (longest open first), "activity" (latest first) or "created" (newest first).
 	Sort  string
 	Limit int
@@ -55,7 +56,7 @@ func (s *Store) SupervisedConversations(ctx context.Context, f SupervisorFilter)
 			extract(epoch FROM now() - c.created_at)::bigint
 		FROM conversations c JOIN lines l ON l.id = c.line_id JOIN channels ch ON ch.id = c.channel_id
 			JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
-		WHERE c.status = $1 AND ($2::bigint[] IS NULL OR c.line_id = ANY($2))
+		WHERE c.status = ANY($1) AND ($2::bigint[] IS NULL OR c.line_id = ANY($2))
 			AND ($3 = 0 OR c.line_id = $3) AND ($4 = 0 OR c.channel_id = $4) AND ($5 = 0 OR c.assignee_id = $5)
 		ORDER BY `+order+` LIMIT $6`, func(r rowScanner) (SupervisedConversation, error) {
 		var v SupervisedConversation
@@ -67,7 +68,7 @@ func (s *Store) SupervisedConversations(ctx context.Context, f SupervisorFilter)
 			v.Operator = &Ref{ID: *opID, Name: opName}
 		}
 		return v, err
-	}, f.Status, f.Lines, f.Line, f.Channel, f.Operator, f.Limit)
+	}, f.Statuses, f.Lines, f.Line, f.Channel, f.Operator, f.Limit)
 }
 
 // OperatorStats is a row of the supervisor's operators view (seed 002).

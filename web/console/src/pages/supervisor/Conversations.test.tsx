@@ -68,6 +68,12 @@ test("the filters and the sort build the board's query", async () => {
   await vi.waitFor(() =>
     expect(boardCalls(fetch).at(-1)).toBe("/api/v1/supervisor/conversations?line=2&channel=5&operator=11&status=paused&sort=activity"),
   );
+  // "All open" asks for the three open statuses and shows each row's status.
+  await userEvent.selectOptions(screen.getByLabelText("Status"), "open");
+  await vi.waitFor(() =>
+    expect(boardCalls(fetch).at(-1)).toBe("/api/v1/supervisor/conversations?line=2&channel=5&operator=11&status=queued%2Cactive%2Cpaused&sort=activity"),
+  );
+  expect(await screen.findByText("Active", { selector: "td small" })).toBeInTheDocument();
 }, 20_000);
 
 test("live events reload the board once per burst", async () => {

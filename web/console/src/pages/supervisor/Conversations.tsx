@@ -36,7 +36,7 @@ export interface SupervisedConversation {
 }
 
 type Sort = "duration" | "activity" | "created";
-type Status = "active" | "queued" | "paused";
+type Status = "active" | "queued" | "paused" | "open";
 type Action = { number: number; kind: "assign" | "transfer" | "comment" };
 
 export function SupervisorConversations() {
@@ -67,7 +67,7 @@ export function SupervisorConversations() {
   const load = useCallback(async () => {
     try {
       const r = await api.get<{ items: SupervisedConversation[] }>(
-        "/api/v1/supervisor/conversations" + query({ line, channel, operator, status, sort }),
+        "/api/v1/supervisor/conversations" + query({ line, channel, operator, status: status === "open" ? "queued,active,paused" : status, sort }),
       );
       setItems(r.items);
       setLoadedAt(Date.now());
@@ -119,7 +119,7 @@ export function SupervisorConversations() {
           <label>
             <span>{t("supervisor.filter.status")}</span>
             <select value={status} onChange={(e) => setStatus(e.target.value as Status)}>
-              {(["active", "queued", "paused"] as Status[]).map((s) => <option key={s} value={s}>{t(("supervisor.status." + s) as Key)}</option>)}
+              {(["active", "queued", "paused", "open"] as Status[]).map((s) => <option key={s} value={s}>{t(("supervisor.status." + s) as Key)}</option>)}
             </select>
           </label>
           <label>
@@ -151,7 +151,7 @@ export function SupervisorConversations() {
             </thead>
             <tbody>
               {items.map((c) => (
-                <Row key={c.number} c={c} elapsed={elapsed} action={action?.number === c.number ? action : null} users={users}
+                <Row key={c.number} c={c} showStatus={status === "open"} elapsed={elapsed} action={action?.number === c.number ? action : null} users={users}
                   onAction={(a) => { setAction(a); setDone(""); }}
                   onDone={(msg) => { setAction(null); setDone(msg); void load(); }} />
               ))}
@@ -164,8 +164,8 @@ export function SupervisorConversations() {
 
 }
 
-function Row({ c, elapsed, action, users, onAction, onDone }: {
-  c: SupervisedConversation; elapsed: number; action: Action | null; users: UserInfo[];
+function Row({ c, showStatus, elapsed, action, users, onAction, onDone }: {
+  c: SupervisedConversation; showStatus: boolean; elapsed: number; action: Action | null; users: UserInfo[];
   onAction: (a: Action | null) => void; onDone: (msg: string) => void;
 }) {
   const { t, lang } = useI18n();
@@ -182,7 +182,10 @@ function Row({ c, elapsed, action, users, onAction, onDone }: {
         </td>
         <td>{c.line.name}</td>
         <td>{c.channel.name} <small className="muted">{kindLabel(t, c.channel_kind)}</small></td>
-        <td>{c.operator?.name ?? <span className="muted">{t("supervisor.unassigned")}</span>}</td>
+        <td>
+          {c.operator?.name ?? <span className="muted">{t("supervisor.unassigned")}</span>}
+          {showStatus && <div><small className="muted">{t(("supervisor.status." + c.status) as Key)}</small></div>}
+        </td>
         <td>{formatDuration(lang, c.duration_seconds + elapsed)}</td>
         <td>{formatTime(lang, c.last_activity_at)}</td>
         <td className="row-actions">
