@@ -170,6 +170,8 @@ func TestAClientsProfileComesWithTheirMessages(t *testing.T) {
 	require.NoError(t, err)
 	zoyaHTTP := a.login("zoya@example.com", "pw-Zoya")
 	require.Equal(t, http.StatusNotFound, a.do(zoyaHTTP, "GET", contactPath, nil, nil).status)
+	require.Equal(t, http.StatusNotFound, a.do(zoyaHTTP, "GET", contactPath+"/conversations", nil, nil).status,
+		"the same 404 as for an unknown contact, not an empty page")
 	require.Equal(t, http.StatusNotFound, a.do(zoyaHTTP, "GET", "/api/v1/contacts/999999", nil, nil).status)
 	// An operator of the line reads it.
 	_, olga := a.newOperator("olga@example.com", "Olga")

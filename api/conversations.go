@@ -33,14 +33,40 @@ func (s *Server) contactConversations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ok, err := s.store.ContactExists(c.Request().Context(), id)
+	if err := s.checkContactVisible(c, id); err != nil {
+		return err
+	}
+	return s.conversationPage(c, id)
+}
+
+// checkContactVisible answers 404 for a contact the user may not see: one that does not exist,
+// or, for a user who is not an admin, one none of whose conversations they may see — the same
+// answer for both, so the route does not tell which contacts exist.
+func (s *Server) checkContactVisible(c echo.Context, id int64) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	if u.Role == store.RoleAdmin {
+		ok, err := s.store.ContactExists(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFoundErr("contact " + c.Param("id"))
+		}
+		return nil
+	}
+	sc, err := s.store.ListScopeOf(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	items, _, err := s.store.ListConversations(ctx, store.ConversationFilter{View: "all", ContactID: id, UserID: u.ID, Scope: sc, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
 		return notFoundErr("contact " + c.Param("id"))
 	}
-	return s.conversationPage(c, id)
+	return nil
 }
 
 // getContact answers a client's profile (the console's client panel). A user who is not an admin
@@ -51,21 +77,10 @@ func (s *Server) getContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if u := currentUser(c); u.Role != store.RoleAdmin {
-		sc, err := s.store.ListScopeOf(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		items, _, err := s.store.ListConversations(ctx, store.ConversationFilter{View: "all", ContactID: id, UserID: u.ID, Scope: sc, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(items) == 0 {
-			return notFoundErr("contact " + c.Param("id"))
-		}
+	if err := s.checkContactVisible(c, id); err != nil {
+		return err
 	}
-	ct, err := s.store.ContactByID(ctx, id)
+	ct, err := s.store.ContactByID(c.Request().Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("contact " + c.Param("id"))
 	}
