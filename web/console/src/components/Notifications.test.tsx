@@ -53,7 +53,8 @@ test("the bell counts stored and live news, shows it in the tab title, and marks
     </LangProvider>,
   );
   expect(await screen.findByTestId("bell-count")).toHaveTextContent("1");
-  expect(document.title).toBe("(1) linedesk");
+  // The title follows the count in an effect of its own: wait for it rather than race it.
+  await waitFor(() => expect(document.title).toBe("(1) linedesk"));
   act(() => handler!(ev({ id: "9", kind: "message", conversation: 12, assignee_id: 7, data: { direction: "in" } })));
   act(() => handler!(ev({ id: "10", kind: "conversation.opened", conversation: 13, line_id: 1, status: "queued" })));
   await waitFor(() => expect(document.title).toBe("(3) linedesk"));
