@@ -93,28 +93,14 @@ func (s *Server) supervisorOperators(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
-// colleague is an operator of a conversation's line as the transfer picker shows them: who they
-// are, whether they are online and how loaded. Their performance figures stay on the supervisor
-// board.
-type colleague struct {
-	ID       int64  `json:"id"`
-	Name     string `json:"name"`
-	Presence string `json:"presence"`
-	Capacity int    `json:"capacity"`
-	Active   int    `json:"active"`
-}
-
 // conversationOperators lists the operators of the conversation's line — the people it can be
-// transferred or assigned to — for anyone who sees the conversation, operators included.
+// transferred or assigned to — for anyone who sees the conversation, operators included. Their
+// performance figures stay on the supervisor board.
 func (s *Server) conversationOperators(c echo.Context) error {
 	line, _ := c.Get(lineKey).(int64)
-	items, err := s.store.SupervisedOperators(c.Request().Context(), []int64{line})
+	items, err := s.store.LineColleagues(c.Request().Context(), line)
 	if err != nil {
 		return err
 	}
-	out := make([]colleague, 0, len(items))
-	for _, o := range items {
-		out = append(out, colleague{ID: o.ID, Name: o.Name, Presence: o.Presence, Capacity: o.Capacity, Active: o.Active})
-	}
-	return c.JSON(http.StatusOK, map[string]any{"items": out})
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }

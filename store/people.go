@@ -341,11 +341,10 @@ type Access struct {
 func (s *Store) AccessOf(ctx context.Context, userID int64) (Access, error) {
 	var a Access
 	err := s.pool.QueryRow(ctx, `SELECT
-		coalesce(array_agg(DISTINCT lg.line_id ORDER BY lg.line_id) FILTER (WHERE g.kind = 'operators' AND lg.line_id IS NOT NULL
-			AND 'omni' = ANY(g.permissions)), '{}'),
+		coalesce(array_agg(DISTINCT lg.line_id ORDER BY lg.line_id) FILTER (WHERE `+operatorGroup+` AND lg.line_id IS NOT NULL), '{}'),
 		coalesce(array_agg(DISTINCT lg.line_id ORDER BY lg.line_id) FILTER (WHERE g.kind = 'supervisors' AND lg.line_id IS NOT NULL), '{}'),
-		coalesce(array_agg(DISTINCT lg.line_id ORDER BY lg.line_id) FILTER (WHERE g.kind = 'operators' AND lg.line_id IS NOT NULL
-			AND 'omni' = ANY(g.permissions) AND 'unassigned_queue' = ANY(g.permissions)), '{}'),
+		coalesce(array_agg(DISTINCT lg.line_id ORDER BY lg.line_id) FILTER (WHERE `+operatorGroup+` AND lg.line_id IS NOT NULL
+			AND 'unassigned_queue' = ANY(g.permissions)), '{}'),
 		coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM group_members m2 JOIN groups g2 ON g2.id = m2.group_id,
 			unnest(g2.permissions) p WHERE m2.user_id = $1), '{}')
 		FROM group_members m JOIN groups g ON g.id = m.group_id LEFT JOIN line_groups lg ON lg.group_id = g.id

@@ -100,7 +100,7 @@ func (s *Store) RouteSnapshot(ctx context.Context, lineID int64, skip []int64) (
 	cands, err := queryAll(ctx, s, "route candidates", `SELECT u.id, (SELECT count(*) FROM operator_claims oc WHERE oc.user_id = u.id), u.capacity
 		FROM users u
 		WHERE u.disabled_at IS NULL AND u.presence = 'online' AND EXISTS (
-			SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id AND g.kind = 'operators' AND 'omni' = ANY(g.permissions)
+			SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id AND `+operatorGroup+`
 			JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = u.id AND lg.line_id = $1)
 		ORDER BY u.id`, func(r rowScanner) (RouteCandidate, error) {
 		var c RouteCandidate

@@ -57,6 +57,16 @@ const mineCTE = `WITH mine AS (
 // omnichannel module at all).
 const workingGroup = `(g.kind = 'supervisors' OR 'omni' = ANY(g.permissions))`
 
+// operatorGroup is the condition on a group g for its members to be operators of its lines.
+const operatorGroup = `(g.kind = 'operators' AND 'omni' = ANY(g.permissions))`
+
+// lineOperators selects the enabled operators (id, name, presence, capacity) of the lines $1
+// (NULL: every line).
+const lineOperators = `SELECT DISTINCT u.id, u.name, u.presence, u.capacity FROM users u
+	JOIN group_members m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id AND ` + operatorGroup + `
+	JOIN line_groups lg ON lg.group_id = g.id
+	WHERE u.disabled_at IS NULL AND ($1::bigint[] IS NULL OR lg.line_id = ANY($1))`
+
 // ConversationAccessOf reads a conversation's access facts for a user in one statement.
 func (s *Store) ConversationAccessOf(ctx context.Context, number, userID int64) (ConversationAccess, error) {
 	var a ConversationAccess

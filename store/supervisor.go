@@ -94,11 +94,7 @@ type OperatorStats struct {
 // counted from its opening; a response is an answer counted from the first client message of the
 // turn it answers.
 func (s *Store) SupervisedOperators(ctx context.Context, lines []int64) ([]OperatorStats, error) {
-	return queryAll(ctx, s, "supervised operators", `WITH ops AS (
-			SELECT DISTINCT u.id, u.name, u.presence, u.capacity FROM users u
-			JOIN group_members m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id AND g.kind = 'operators' AND 'omni' = ANY(g.permissions)
-			JOIN line_groups lg ON lg.group_id = g.id
-			WHERE u.disabled_at IS NULL AND ($1::bigint[] IS NULL OR lg.line_id = ANY($1))),
+	return queryAll(ctx, s, "supervised operators", `WITH ops AS (`+lineOperators+`),
 		replies AS (
 			SELECT m.author_id, m.created_at, c.created_at AS opened,
 				NOT EXISTS (SELECT 1 FROM messages o WHERE o.conversation_number = m.conversation_number AND o.direction = 'out'
@@ -130,4 +126,26 @@ func (s *Store) SupervisedOperators(ctx context.Context, lines []int64) ([]Opera
 		}
 		return o, err
 	}, lines)
+}
+
+// Colleague is an operator of a line as the transfer picker shows them: who, whether online and
+// how loaded.
+type Colleague struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Presence string `json:"presence"`
+	Capacity int    `json:"capacity"`
+	Active   int    `json:"active"`
+}
+
+// LineColleagues lists a line's operators with their load, by name — SupervisedOperators
+// without today's figures, which the picker does not show.
+func (s *Store) LineColleagues(ctx context.Context, line int64) ([]Colleague, error) {
+	return queryAll(ctx, s, "line colleagues", `SELECT o.id, o.name, o.presence, o.capacity,
+			(SELECT count(*) FROM operator_claims oc WHERE oc.user_id = o.id)
+		FROM (`+lineOperators+`) o ORDER BY o.name, o.id`, func(r rowScanner) (Colleague, error) {
+		var c Colleague
+		err := r.Scan(&c.ID, &c.Name, &c.Presence, &c.Capacity, &c.Active)
+		return c, err
+	}, []int64{line})
 }

@@ -65,8 +65,6 @@ func (c *Client) call(ctx context.Context, path string, params any, out any) err
 		Status        int    `json:"status"`
 		StatusMessage string `json:"status_message"`
 	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return fmt.Errorf("viber %s: the answer is not JSON", path)
 	}
@@ -74,7 +72,7 @@ func (c *Client) call(ctx context.Context, path string, params any, out any) err
 		return &APIError{Status: st.Status, Message: st.StatusMessage}
 	}
 	if out != nil {
-		if err := d.Decode(out); err != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
 			return fmt.Errorf("viber %s: %w", path, err)
 		}
 	}

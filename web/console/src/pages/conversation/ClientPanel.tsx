@@ -129,6 +129,8 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
       setError(errorText(t, err));
     }
   };
+  const profileLink = profile ? safeLink(profile.profile_url) : null;
+  const clientTime = profile?.timezone ? localTime(lang, profile.timezone, now) : null;
   const present = (u: UserRef) => c.assignee?.id === u.id || c.participants.some((p) => p.id === u.id);
   const requests = earlier?.filter((x) => x.kind === "request").length ?? 0;
   // The timeline names users by id ("to"); the people this view knows give their names.
@@ -150,20 +152,20 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
           <dd>
             {c.channel.name} ({c.channel.kind})
           </dd>
-          {profile && safeLink(profile.profile_url) && (
+          {profileLink && (
             <>
               <dt>{t("conv.client.profile")}</dt>
               <dd>
-                <a href={safeLink(profile.profile_url)!} target="_blank" rel="noreferrer noopener">
+                <a href={profileLink} target="_blank" rel="noreferrer noopener">
                   {t("conv.client.openProfile")}
                 </a>
               </dd>
             </>
           )}
-          {profile?.timezone && localTime(lang, profile.timezone, now) && (
+          {clientTime && (
             <>
               <dt>{t("conv.client.localTime")}</dt>
-              <dd title={profile.timezone}>{localTime(lang, profile.timezone, now)}</dd>
+              <dd title={profile?.timezone}>{clientTime}</dd>
             </>
           )}
           <dt>{t("conv.client.number")}</dt>
