@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/linedesk/linedesk/connectors"
+	"github.com/linedesk/linedesk/connectors/all"
 	"github.com/linedesk/linedesk/connectors/apichannel"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/netguard"
@@ -38,7 +40,9 @@ type Activities struct {
 	store  *store.Store
 	logger *slog.Logger
 	api    *apichannel.Sender
-	mail   Mailer
+	// messengers are the messenger channels' connectors by kind.
+	messengers connectors.Registry
+	mail       Mailer
 	// router, when set, is woken when a conversation enters a queue or an operator's slot frees.
 	router *Router
 }
@@ -58,7 +62,8 @@ func New(st *store.Store, logger *slog.Logger, httpClient *http.Client, mail Mai
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Activities{store: st, logger: logger, mail: mail,
-		api: &apichannel.Sender{Client: httpClient, UserAgent: "linedesk"}}
+		api:        &apichannel.Sender{Client: httpClient, UserAgent: "linedesk"},
+		messengers: all.Connectors(httpClient)}
 }
 
 // ByName maps each activity name of the workflows contract to its implementation.

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/apichannel"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
@@ -26,8 +28,12 @@ func (a *Activities) DeliverMessage(ctx context.Context, in workflows.DeliverMes
 	if err != nil {
 		return err
 	}
-	if d.Status == workflows.MessageSent {
+	switch d.Status {
+	case workflows.MessageSent, workflows.MessageDelivered, workflows.MessageRead:
 		return nil
+	}
+	if conn, ok := a.messengers[d.ChannelKind]; ok {
+		return a.deliverMessenger(ctx, conn, d)
 	}
 	switch d.ChannelKind {
 	case "api":
@@ -74,6 +80,82 @@ func (a *Activities) deliverAPI(ctx context.Context, d store.Delivery) error {
 		a.logger.WarnContext(ctx, "delivery attempt failed", "message_id", d.MessageID, "attempt", n, "error", err)
 		return err
 	}
+}
+
+// deliverMessenger sends a message through its messenger's API. The client sees the operator's
+// name as the sender, or only the line's when the line hides operators' names. A refusal that
+// may pass later (a 429 with retry_after, a 5xx) is retried after the wait the platform asked
+// for; any other refusal marks the message failed with the platform's reason, shown to the
+// operator.
+func (a *Activities) deliverMessenger(ctx context.Context, conn connectors.Connector, d store.Delivery) error {
+	n := attempt(ctx)
+	fail := func(msg string) error {
+		if err := a.store.RecordDeliveryAttempt(ctx, d.MessageID, n, 0, msg, workflows.MessageFailed); err != nil {
+			return err
+		}
+		return temporal.NewNonRetryableApplicationError(msg, "delivery_refused", nil)
+	}
+	creds, err := a.store.ChannelCredentials(ctx, d.ChannelID)
+	if err != nil {
+		return err
+	}
+	ch := connectors.Channel{ID: d.ChannelID, Kind: d.ChannelKind, Settings: d.ChannelSettings, Credentials: creds, HookSecret: d.ChannelSecret}
+	out := connectors.Outbound{ID: d.MessageID.String(), To: d.ContactExternalID, Text: d.Text, Sender: d.LineName}
+	if d.AuthorName != "" && !d.HideOperatorName {
+		out.Sender, out.ShowSender = d.AuthorName, true
+	}
+	var buttons []apichannel.Button
+	_ = json.Unmarshal(d.Buttons, &buttons)
+	for _, b := range buttons {
+		out.Buttons = append(out.Buttons, connectors.Button{Payload: b.Payload, Text: b.Text})
+	}
+	var attachments []apichannel.Attachment
+	_ = json.Unmarshal(d.Attachments, &attachments)
+	for _, at := range attachments {
+		f, err := a.outboundFile(ctx, at)
+		if err != nil {
+			return err
+		}
+		out.Files = append(out.Files, f)
+	}
+	sent, err := conn.Send(ctx, ch, out)
+	if err == nil {
+		return a.store.MarkSent(ctx, d.MessageID, n, 0, sent.ExternalID)
+	}
+	var serr *connectors.SendError
+	if !errors.As(err, &serr) || !serr.Temporary {
+		return fail(err.Error())
+	}
+	if rerr := a.store.RecordDeliveryAttempt(ctx, d.MessageID, n, serr.Status, err.Error(), ""); rerr != nil {
+		return rerr
+	}
+	a.logger.WarnContext(ctx, "delivery attempt failed", "message_id", d.MessageID, "kind", d.ChannelKind, "attempt", n, "error", err)
+	if serr.RetryAfter > 0 {
+		return temporal.NewApplicationErrorWithOptions(err.Error(), "rate_limited", temporal.ApplicationErrorOptions{NextRetryDelay: serr.RetryAfter})
+	}
+	return err
+}
+
+// outboundFile loads an attachment of an outbound message from the desk's storage.
+func (a *Activities) outboundFile(ctx context.Context, at apichannel.Attachment) (connectors.File, error) {
+	f := connectors.File{Name: at.Name, ContentType: at.ContentType, URL: at.URL}
+	i := strings.LastIndex(at.URL, "/files/")
+	if i < 0 {
+		return f, nil // a link elsewhere: the platform fetches it
+	}
+	id, err := uuid.Parse(at.URL[i+len("/files/"):])
+	if err != nil {
+		return f, nil
+	}
+	meta, data, err := a.store.FileData(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return f, temporal.NewNonRetryableApplicationError("attachment "+at.Name+" is gone", "attachment_gone", err)
+	}
+	if err != nil {
+		return f, err
+	}
+	f.Data, f.Name, f.ContentType = data, meta.Name, meta.ContentType
+	return f, nil
 }
 
 // MarkDeliveryFailed marks a message failed when its redelivery gave up while it was still

@@ -2,8 +2,12 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -73,6 +77,7 @@ type lineBody struct {
 	MergeRepliesAfterClose *bool   `json:"merge_replies_after_close"`
 	Routing                *string `json:"routing"`
 	AwayPolicy             *string `json:"away_policy"`
+	HideOperatorName       *bool   `json:"hide_operator_name"`
 }
 
 // apply merges the body into l and validates the result against st (the change's transaction).
@@ -90,6 +95,9 @@ func (b lineBody) apply(ctx context.Context, st *store.Store, l *store.Line, cle
 	set(&l.AwayPolicy, b.AwayPolicy)
 	if b.AutoOpen != nil {
 		l.AutoOpen = *b.AutoOpen
+	}
+	if b.HideOperatorName != nil {
+		l.HideOperatorName = *b.HideOperatorName
 	}
 	if b.AutoCloseMinutes != nil {
 		l.AutoCloseMinutes = *b.AutoCloseMinutes
@@ -397,12 +405,83 @@ type channelBody struct {
 	LineID   *int64           `json:"line_id"`
 	Settings *json.RawMessage `json:"settings"`
 	Enabled  *bool            `json:"enabled"`
+	// Credentials are the platform's secrets (bot_token, auth_token…): write-only, sealed at
+	// rest. On a change, the names given replace theirs ("" removes one); the others stay.
+	Credentials map[string]string `json:"credentials"`
 }
 
 // supportedKinds are the channel kinds with a connector in this build.
-var supportedKinds = []string{"api"}
+func (s *Server) supportedKinds() []string {
+	kinds := []string{"api"}
+	for k := range s.connectors {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return kinds
+}
 
-func (b channelBody) apply(ctx context.Context, st *store.Store, allowPrivateCallbacks bool, ch *store.Channel) error {
+// mergeCredentials applies a body's credentials to a channel's.
+func mergeCredentials(have store.Credentials, given map[string]string) store.Credentials {
+	out := store.Credentials{}
+	maps.Copy(out, have)
+	for k, v := range given {
+		if v = strings.TrimSpace(v); v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// channelOut is a channel as the API shows it: which credentials are set (never their values)
+// and, for a messenger, the webhook address its platform posts to.
+type channelOut struct {
+	store.Channel
+	CredentialsSet []string `json:"credentials_set"`
+	WebhookURL     string   `json:"webhook_url,omitempty"`
+}
+
+func (s *Server) channelOut(c echo.Context, ch store.Channel) (channelOut, error) {
+	out := channelOut{Channel: ch, CredentialsSet: []string{}}
+	if _, ok := s.connectors[ch.Kind]; !ok {
+		return out, nil
+	}
+	creds, err := s.store.ChannelCredentials(c.Request().Context(), ch.ID)
+	if err != nil {
+		return out, err
+	}
+	out.CredentialsSet = slices.Sorted(maps.Keys(creds))
+	out.WebhookURL = s.hookURL(c, ch.ID)
+	return out, nil
+}
+
+// hookURL is where a channel's platform posts its webhooks.
+func (s *Server) hookURL(c echo.Context, id int64) string {
+	return fmt.Sprintf("%s/hooks/%d", s.baseURL(c), id)
+}
+
+func (s *Server) getChannel(c echo.Context) error {
+	id, err := pathID(c, "channel")
+	if err != nil {
+		return err
+	}
+	ch, err := s.store.ChannelByID(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("channel " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	out, err := s.channelOut(c, ch)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (b channelBody) apply(ctx context.Context, st *store.Store, s *Server, ch *store.Channel, creds *store.Credentials) error {
+	allowPrivateCallbacks := s.allowPrivateCallbacks
 	var problems fieldErrors
 	if b.Name != nil {
 		ch.Name = strings.TrimSpace(*b.Name)
@@ -429,8 +508,12 @@ func (b channelBody) apply(ctx context.Context, st *store.Store, allowPrivateCal
 	if len(ch.Settings) == 0 || string(ch.Settings) == "null" {
 		ch.Settings = json.RawMessage(`{}`)
 	}
-	switch ch.Kind {
-	case "api":
+	conn, messenger := s.connectors[ch.Kind]
+	switch {
+	case ch.Kind == "api":
+		if len(b.Credentials) > 0 {
+			problems.add("an api channel takes no credentials: it signs with its own secret")
+		}
 		var set apichannel.Settings
 		if err := json.Unmarshal(ch.Settings, &set); err != nil {
 			problems.add("settings must be an object with callback_url")
@@ -439,14 +522,29 @@ func (b channelBody) apply(ctx context.Context, st *store.Store, allowPrivateCal
 		} else if err := netguard.CheckURL(ctx, set.CallbackURL, allowPrivateCallbacks); err != nil {
 			problems.add("settings.callback_url %s", err.Error())
 		}
+	case messenger:
+		*creds = mergeCredentials(*creds, b.Credentials)
+		if err := conn.ValidateSettings(ch.Settings, *creds); err != nil {
+			problems.add("%s", err.Error())
+		} else {
+			var base struct {
+				APIBaseURL string `json:"api_base_url"`
+			}
+			_ = json.Unmarshal(ch.Settings, &base)
+			if base.APIBaseURL != "" {
+				if err := netguard.CheckURL(ctx, base.APIBaseURL, allowPrivateCallbacks); err != nil {
+					problems.add("settings.api_base_url %s", err.Error())
+				}
+			}
+		}
 	default:
-		problems.add("kind %q is not supported yet; supported: %s", ch.Kind, strings.Join(supportedKinds, ", "))
+		problems.add("kind %q is not supported yet; supported: %s", ch.Kind, strings.Join(s.supportedKinds(), ", "))
 	}
 	return problems.err()
 }
 
 type createdChannel struct {
-	Channel store.Channel `json:"channel"`
+	Channel channelOut `json:"channel"`
 	store.ChannelSecrets
 }
 
@@ -463,20 +561,30 @@ func (s *Server) createChannel(c echo.Context) error {
 	ch.Kind = *b.Kind
 	var out store.Channel
 	var secrets store.ChannelSecrets
+	creds := store.Credentials{}
 	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := b.apply(ctx, tx, s.allowPrivateCallbacks, &ch); err != nil {
+		if err := b.apply(ctx, tx, s, &ch, &creds); err != nil {
 			return store.AuditChange{}, err
 		}
 		var err error
 		if out, secrets, err = tx.CreateChannel(ctx, ch); err != nil {
 			return store.AuditChange{}, err
 		}
-		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(out.ID), Action: store.AuditCreate, After: out}, nil
+		if len(creds) > 0 {
+			if err := tx.SetChannelCredentials(ctx, out.ID, creds); err != nil {
+				return store.AuditChange{}, err
+			}
+		}
+		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(out.ID), Action: store.AuditCreate, After: auditedChannel(out, creds)}, nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, createdChannel{Channel: out, ChannelSecrets: secrets})
+	shown, err := s.channelOut(c, out)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, createdChannel{Channel: shown, ChannelSecrets: secrets})
 }
 
 func (s *Server) updateChannel(c echo.Context) error {
@@ -501,18 +609,33 @@ func (s *Server) updateChannel(c echo.Context) error {
 			return store.AuditChange{}, newError(http.StatusBadRequest, "invalid_fields", "kind cannot change; create a new channel")
 		}
 		ch := before
-		if err := b.apply(ctx, tx, s.allowPrivateCallbacks, &ch); err != nil {
+		have, err := tx.ChannelCredentials(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		creds := maps.Clone(have)
+		if err := b.apply(ctx, tx, s, &ch, &creds); err != nil {
 			return store.AuditChange{}, err
 		}
 		if out, err = tx.UpdateChannel(ctx, ch); err != nil {
 			return store.AuditChange{}, err
 		}
-		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+		if b.Credentials != nil {
+			if err := tx.SetChannelCredentials(ctx, id, creds); err != nil {
+				return store.AuditChange{}, err
+			}
+		}
+		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditUpdate,
+			Before: auditedChannel(before, have), After: auditedChannel(out, creds)}, nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	shown, err := s.channelOut(c, out)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, shown)
 }
 
 func (s *Server) listChannels(c echo.Context) error {
@@ -520,5 +643,27 @@ func (s *Server) listChannels(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": list})
+	items := make([]channelOut, 0, len(list))
+	for _, ch := range list {
+		out, err := s.channelOut(c, ch)
+		if err != nil {
+			return err
+		}
+		items = append(items, out)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+// auditedChannel is a channel as the audit log records it: its credentials by a fingerprint of
+// each value, so the log shows that a token changed without ever holding it.
+func auditedChannel(ch store.Channel, creds store.Credentials) any {
+	marks := map[string]string{}
+	for k, v := range creds {
+		sum := sha256.Sum256([]byte(v))
+		marks[k] = "sha256:" + hex.EncodeToString(sum[:4])
+	}
+	return struct {
+		store.Channel
+		Credentials map[string]string `json:"credential_fingerprints"`
+	}{ch, marks}
 }

@@ -53,7 +53,10 @@ func TestPermissionMatrix(t *testing.T) {
 		// The matrix's supervisor supervises no line; TestOperatorsSeeAndActOnlyOnTheirLines has one who does.
 		"line_supervisor": 3, "omni_settings": 2, "dialog_settings": 3,
 		// Likewise for a channel's line: TestChannelHistoryShowsOnlyThatChannel has a supervisor of one.
-		"channel_supervisor": 3}
+		"channel_supervisor": 3,
+		// A platform's webhook: only the platform's signature counts (TestTelegramChannelEndToEnd);
+		// no session opens it, and an unknown channel is 404 for everyone.
+		"platform_signature": 0}
 	param := regexp.MustCompile(`:(\w+)`)
 	rules := api.RouteRules()
 	keys := make([]string, 0, len(rules))
@@ -85,6 +88,8 @@ func TestPermissionMatrix(t *testing.T) {
 			}
 			res := a.do(c.client, method, path, body, nil)
 			switch {
+			case rule == "platform_signature":
+				require.Equal(t, http.StatusNotFound, res.status, "%s as %s: a webhook for no channel: %s", key, c.name, res.text)
 			case rule == "channel_token":
 				require.Equal(t, http.StatusUnauthorized, res.status, "%s as %s: a channel endpoint wants the channel's token: %s", key, c.name, res.text)
 			case c.level < level && c.level == 0:

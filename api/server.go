@@ -15,7 +15,10 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
+	"github.com/linedesk/linedesk/connectors"
+	"github.com/linedesk/linedesk/connectors/all"
 	"github.com/linedesk/linedesk/inbound"
+	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/web"
 	"github.com/linedesk/linedesk/workflows"
@@ -43,6 +46,8 @@ type Deps struct {
 	// AllowPrivateCallbacks lets callback and webhook URLs point at loopback, private and
 	// link-local addresses (netguard.CheckURL).
 	AllowPrivateCallbacks bool
+	// Connectors are the messenger channel kinds (all.Connectors when nil).
+	Connectors connectors.Registry
 	// PublicURL is the address clients reach this server at (file links are built on it); empty:
 	// the request's own scheme and host.
 	PublicURL string
@@ -63,6 +68,7 @@ type Server struct {
 	// allowPrivateCallbacks: see Deps.AllowPrivateCallbacks.
 	allowPrivateCallbacks bool
 	publicURL             string
+	connectors            connectors.Registry
 }
 
 // rule is who may call a route. Every route names one, and the permission matrix test fails for
@@ -98,6 +104,9 @@ const (
 	// ruleFileLink is whoever holds a file's link: its id is random and unguessable, and a
 	// channel or an integrator fetches a reply's attachments by it without signing in.
 	ruleFileLink rule = "file_link"
+	// rulePlatform is a platform's webhook: the channel's connector checks the platform's
+	// signature or secret, and a signed-in session counts for nothing.
+	rulePlatform rule = "platform_signature"
 	// ruleDialogSettings is an admin or a member of a group with the "can edit dialog settings"
 	// permission (seed 003: request types, reasons and components).
 	ruleDialogSettings rule = "dialog_settings"
@@ -113,7 +122,7 @@ type router struct {
 func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 	var mw []echo.MiddlewareFunc
 	switch ru {
-	case rulePublic, ruleChannelToken, ruleFileLink:
+	case rulePublic, ruleChannelToken, ruleFileLink, rulePlatform:
 	case ruleSignedIn:
 		mw = []echo.MiddlewareFunc{r.s.authenticate}
 	case ruleSupervisor:
@@ -168,6 +177,10 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 
 	// The generic API channel authenticates with the channel's own inbound token.
 	post("/channels/:id/inbound", s.inbound, ruleChannelToken)
+	// Messenger platforms post their webhooks here, signed their own way (GET: Meta's
+	// verification handshake).
+	r.add(http.MethodPost, "/hooks/:id", s.hook, rulePlatform)
+	r.add(http.MethodGet, "/hooks/:id", s.hook, rulePlatform)
 
 	get("/me", s.me, ruleSignedIn)
 	put("/me/status", s.setMyStatus, ruleSignedIn)
@@ -229,7 +242,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/regulations", s.createRegulation, ruleAdmin)
 	patch("/regulations/:id", s.updateRegulation, ruleAdmin)
 	get("/channels", s.listChannels, ruleSignedIn)
-	get("/channels/:id", showByID("channel", s.store.ChannelByID), ruleSignedIn)
+	get("/channels/:id", s.getChannel, ruleSignedIn)
 	post("/channels", s.createChannel, ruleAdmin)
 	patch("/channels/:id", s.updateChannel, ruleAdmin)
 	get("/dialog-settings", s.getDialogSettings, ruleSignedIn)
@@ -251,6 +264,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/channels/:id/rotate-token", s.rotateChannelToken, ruleAdmin)
 	post("/channels/:id/rotate-secret", s.rotateChannelSecret, ruleAdmin)
 	post("/channels/:id/test", s.testChannel, ruleChannelSupervisor)
+	post("/channels/:id/connect", s.connectChannel, ruleAdmin)
 	get("/webhooks", s.listWebhooks, ruleAdmin)
 	post("/webhooks", s.createWebhook, ruleAdmin)
 	get("/webhooks/:id", s.getWebhook, ruleAdmin)
@@ -282,7 +296,10 @@ func NewOps(d Deps) *echo.Echo {
 func newServer(d Deps) (*Server, *echo.Echo) {
 	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
 		handoff: d.Inbound, hashing: make(chan struct{}, 4), allowPrivateCallbacks: d.AllowPrivateCallbacks,
-		publicURL: d.PublicURL}
+		publicURL: d.PublicURL, connectors: d.Connectors}
+	if s.connectors == nil {
+		s.connectors = all.Connectors(netguard.Policy{AllowPrivate: d.AllowPrivateCallbacks, Timeout: 20 * time.Second}.Client())
+	}
 	s.events = &eventHub{s: s}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

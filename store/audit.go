@@ -57,6 +57,7 @@ const (
 	AuditRevoke        = "revoke"
 	AuditRotateToken   = "rotate_token"
 	AuditRotateSecret  = "rotate_secret"
+	AuditConnect       = "connect"
 )
 
 // Hidden is what the audit log shows in place of a secret's value; Changed is a new secret's.
@@ -340,7 +341,7 @@ func (s *Store) RotateChannelInboundToken(ctx context.Context, id int64) (string
 // RotateChannelSecret gives a channel a new signing secret and returns it.
 func (s *Store) RotateChannelSecret(ctx context.Context, id int64) (string, error) {
 	secret := randomToken("ldw_")
-	tag, err := s.pool.Exec(ctx, `UPDATE channels SET secret = $2, updated_at = now() WHERE id = $1`, id, []byte(secret))
+	tag, err := s.pool.Exec(ctx, `UPDATE channels SET secret = $2, updated_at = now() WHERE id = $1`, id, s.box.Seal(purposeChannelSecret, []byte(secret)))
 	if err == nil && tag.RowsAffected() == 0 {
 		err = pgx.ErrNoRows
 	}

@@ -26,6 +26,9 @@ type LineSettings struct {
 	// Routing is how queued conversations find an operator: "manual" (whoever takes it first,
 	// seed 004), "round_robin" or "least_busy" over the line's online operators.
 	Routing string `json:"routing"`
+	// HideOperatorName: clients on messengers and the widget see only the line's name as the
+	// author of replies, never the operator's (seed 004 "Имя оператора": show / only the line).
+	HideOperatorName bool `json:"hide_operator_name"`
 	// AwayPolicy is what happens to an operator's active conversations on this line when they
 	// go away or offline: "keep" them, or "return" them to the queue for someone else.
 	AwayPolicy string `json:"away_policy"`
@@ -253,7 +256,7 @@ func (s *Store) CreateChannel(ctx context.Context, c Channel) (Channel, ChannelS
 	secrets := ChannelSecrets{InboundToken: randomToken("ldi_"), Secret: randomToken("ldw_")}
 	out, err := scanChannel(s.pool.QueryRow(ctx, `INSERT INTO channels (kind, name, line_id, settings, secret, inbound_token_hash, enabled)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+channelColumns,
-		c.Kind, c.Name, c.LineID, []byte(c.Settings), []byte(secrets.Secret), tokenHash(secrets.InboundToken), c.Enabled))
+		c.Kind, c.Name, c.LineID, []byte(c.Settings), s.box.Seal(purposeChannelSecret, []byte(secrets.Secret)), tokenHash(secrets.InboundToken), c.Enabled))
 	if err != nil {
 		return Channel{}, ChannelSecrets{}, translate(err, "create channel")
 	}
@@ -283,8 +286,11 @@ func (s *Store) ChannelByInboundToken(ctx context.Context, id int64, token strin
 // ChannelSecret returns a channel's signing secret (for outbound signatures).
 func (s *Store) ChannelSecret(ctx context.Context, id int64) (string, error) {
 	var secret []byte
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(secret, '') FROM channels WHERE id = $1`, id).Scan(&secret)
-	return string(secret), translate(err, "channel secret")
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(secret, '') FROM channels WHERE id = $1`, id).Scan(&secret); err != nil {
+		return "", translate(err, "channel secret")
+	}
+	plain, err := s.box.Open(purposeChannelSecret, secret)
+	return string(plain), err
 }
 
 // Channels lists every channel by id.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // MessageDelivery is how sending an outbound message went: its attempts and the last one's
@@ -166,6 +167,11 @@ type Delivery struct {
 	ChannelSettings    json.RawMessage
 	ChannelSecret      string
 	ContactExternalID  string
+	// AuthorName is the operator who wrote the reply ("" for automated messages).
+	AuthorName string
+	// LineName and HideOperatorName decide the name the client sees.
+	LineName         string
+	HideOperatorName bool
 }
 
 // DeliveryOf loads a message with its channel and recipient.
@@ -174,15 +180,22 @@ func (s *Store) DeliveryOf(ctx context.Context, id uuid.UUID) (Delivery, error) 
 	var conv *int64
 	var secret []byte
 	err := s.pool.QueryRow(ctx, `SELECT m.id, m.chat_id, m.conversation_number, m.text, m.attachments, m.buttons, m.status,
-			m.created_at, ch.id, ch.kind, ch.settings, coalesce(ch.secret, ''), c.external_id
+			m.created_at, ch.id, ch.kind, ch.settings, coalesce(ch.secret, ''), c.external_id, coalesce(u.name, ''),
+			l.name, coalesce((l.settings->>'hide_operator_name')::boolean, false)
 		FROM messages m JOIN chats c ON c.id = m.chat_id JOIN channels ch ON ch.id = c.channel_id
+		JOIN lines l ON l.id = ch.line_id LEFT JOIN users u ON u.id = m.author_id
 		WHERE m.id = $1`, id).Scan(&d.MessageID, &d.ChatID, &conv, &d.Text, &d.Attachments, &d.Buttons, &d.Status,
-		&d.CreatedAt, &d.ChannelID, &d.ChannelKind, &d.ChannelSettings, &secret, &d.ContactExternalID)
+		&d.CreatedAt, &d.ChannelID, &d.ChannelKind, &d.ChannelSettings, &secret, &d.ContactExternalID, &d.AuthorName,
+		&d.LineName, &d.HideOperatorName)
 	if conv != nil {
 		d.ConversationNumber = *conv
 	}
-	d.ChannelSecret = string(secret)
-	return d, translate(err, "delivery of message")
+	if err != nil {
+		return d, translate(err, "delivery of message")
+	}
+	plain, err := s.box.Open(purposeChannelSecret, secret)
+	d.ChannelSecret = string(plain)
+	return d, err
 }
 
 // RecordDeliveryAttempt logs one attempt and sets the message's status.
@@ -220,6 +233,48 @@ func (s *Store) RetryFailedMessage(ctx context.Context, number int64, id uuid.UU
 		return 0, translate(err, "retry failed message")
 	}
 	return 0, fmt.Errorf("message %s: %w", id, ErrNotRetryable)
+}
+
+// MarkSent records that a message reached the platform, with the platform's id for it (the
+// receipts that follow name it).
+func (s *Store) MarkSent(ctx context.Context, id uuid.UUID, attempt, statusCode int, externalID string) error {
+	var code *int
+	if statusCode != 0 {
+		code = &statusCode
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(`INSERT INTO delivery_attempts (message_id, attempt, status_code, error) VALUES ($1, $2, $3, '')`, id, attempt, code)
+	batch.Queue(`UPDATE messages SET status = 'sent', external_id = nullif($2, '') WHERE id = $1`, id, externalID)
+	return translate(s.pool.SendBatch(ctx, batch).Close(), "mark message sent")
+}
+
+// statusRank orders the statuses a receipt may move a sent message through: a late
+// "delivered" never undoes "read".
+const statusRank = `CASE $4 WHEN 'delivered' THEN 1 WHEN 'read' THEN 2 ELSE 0 END >
+	CASE m.status WHEN 'delivered' THEN 1 WHEN 'read' THEN 2 ELSE 0 END`
+
+// ApplyReceipt moves an outbound message of a channel's chat (the client's id on the channel)
+// named by the platform's id to delivered, read or failed. It reports whether a message moved;
+// a receipt for an unknown message, or one older than the message's status, changes nothing.
+func (s *Store) ApplyReceipt(ctx context.Context, channelID int64, chatExternalID, externalID, status string) (bool, error) {
+	var tag pgconn.CommandTag
+	var err error
+	switch status {
+	case "delivered", "read":
+		tag, err = s.pool.Exec(ctx, `UPDATE messages m SET status = $4 FROM chats c
+			WHERE c.channel_id = $1 AND c.external_id = $2 AND m.chat_id = c.id AND m.external_id = $3 AND m.direction = 'out'
+			AND m.status IN ('sent', 'delivered', 'read') AND `+statusRank, channelID, chatExternalID, externalID, status)
+	case "failed":
+		tag, err = s.pool.Exec(ctx, `UPDATE messages m SET status = 'failed' FROM chats c
+			WHERE c.channel_id = $1 AND c.external_id = $2 AND m.chat_id = c.id AND m.external_id = $3 AND m.direction = 'out'
+			AND m.status IN ('sent', 'delivered')`, channelID, chatExternalID, externalID)
+	default:
+		return false, fmt.Errorf("receipt status %q: %w", status, ErrInvalid)
+	}
+	if err != nil {
+		return false, translate(err, "apply receipt")
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
 // SetMessageStatusIf changes a message's status only from the given one.

@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/linedesk/linedesk/secretbox"
 )
 
 // Domain errors the store returns; callers map them to HTTP statuses.
@@ -31,6 +33,9 @@ var (
 type Store struct {
 	pool db
 	root *pgxpool.Pool
+	// box seals the secrets kept in the database (channel credentials and secrets, webhook
+	// secrets).
+	box *secretbox.Box
 }
 
 // db is what queries run on: a *pgxpool.Pool or a pgx.Tx. Begin on a pgx.Tx opens a savepoint,
@@ -43,8 +48,18 @@ type db interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// New wraps an open pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, root: pool} }
+// New wraps an open pool. Its secrets key lives as long as the process (tests and tools);
+// the commands give the configured one with WithSecrets.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, root: pool, box: secretbox.Ephemeral()}
+}
+
+// WithSecrets returns the store sealing and opening secrets with box.
+func (s *Store) WithSecrets(box *secretbox.Box) *Store {
+	c := *s
+	c.box = box
+	return &c
+}
 
 // Pool returns the underlying pool (for health checks and tests).
 func (s *Store) Pool() *pgxpool.Pool { return s.root }
@@ -55,7 +70,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.root }
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	var fnErr error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		fnErr = fn(&Store{pool: tx, root: s.root})
+		fnErr = fn(&Store{pool: tx, root: s.root, box: s.box})
 		return fnErr
 	})
 	if err != nil && fnErr != nil {

@@ -62,7 +62,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, string, 
 	secret := randomToken("ldh_")
 	out, err := scanWebhook(s.pool.QueryRow(ctx, `INSERT INTO webhooks (url, secret, events, line_id, description, enabled)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+webhookColumns,
-		w.URL, []byte(secret), w.Events, w.LineID, w.Description, w.Enabled))
+		w.URL, s.box.Seal(purposeWebhookSecret, []byte(secret)), w.Events, w.LineID, w.Description, w.Enabled))
 	if err != nil {
 		return Webhook{}, "", translate(err, "create webhook")
 	}
@@ -101,7 +101,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id int64) error {
 // sent from now on are signed with it.
 func (s *Store) RotateWebhookSecret(ctx context.Context, id int64) (string, error) {
 	secret := randomToken("ldh_")
-	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET secret = $2, updated_at = now() WHERE id = $1`, id, []byte(secret))
+	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET secret = $2, updated_at = now() WHERE id = $1`, id, s.box.Seal(purposeWebhookSecret, []byte(secret)))
 	if err == nil && tag.RowsAffected() == 0 {
 		err = pgx.ErrNoRows
 	}
@@ -198,8 +198,11 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease tim
 		func(r rowScanner) (ClaimedDelivery, error) {
 			var c ClaimedDelivery
 			var secret []byte
-			err := r.Scan(&c.ID, &c.WebhookID, &c.URL, &secret, &c.Event, &c.Payload, &c.Attempt)
-			c.Secret = string(secret)
+			if err := r.Scan(&c.ID, &c.WebhookID, &c.URL, &secret, &c.Event, &c.Payload, &c.Attempt); err != nil {
+				return c, err
+			}
+			plain, err := s.box.Open(purposeWebhookSecret, secret)
+			c.Secret = string(plain)
 			return c, err
 		}, limit, lease.String())
 }

@@ -138,6 +138,8 @@ const (
 	MessageReceived   = "received"
 	MessagePending    = "pending"
 	MessageSent       = "sent"
+	MessageDelivered  = "delivered"
+	MessageRead       = "read"
 	MessageFailed     = "failed"
 	MessageQueued     = "queued"
 	MessageDropped    = "dropped"

@@ -22,6 +22,7 @@ import (
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/netguard"
+	"github.com/linedesk/linedesk/secretbox"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/localpg"
 	"github.com/linedesk/linedesk/worker"
@@ -78,7 +79,11 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 		logger.Warn("reset: deleted the database's linedesk data and the Temporal store",
 			"database", localpg.Redact(pg.URL), "temporal_store", tstore.String())
 	}
-	st, err := openStore(ctx, pg.URL, logger)
+	box, err := devSecretsBox(cfg, dataDir)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, pg.URL, box, logger)
 	if err != nil {
 		return err
 	}
@@ -224,7 +229,11 @@ func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := localpg.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL, logger)
+	box, err := secretbox.New(cfg.SecretsKey, cfg.SecretsOldKeys...)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.DatabaseURL, box, logger)
 	if err != nil {
 		return err
 	}
@@ -273,10 +282,18 @@ func connectExternal(ctx context.Context, cfg Config, logger *slog.Logger) (*sto
 		pool.Close()
 		return nil, nil, nil, fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
 	}
-	return store.New(pool), tc, m, nil
+	box, err := secretbox.New(cfg.SecretsKey, cfg.SecretsOldKeys...)
+	if err != nil {
+		pool.Close()
+		tc.Close()
+		return nil, nil, nil, err
+	}
+	return store.New(pool).WithSecrets(box), tc, m, nil
 }
 
-func openStore(ctx context.Context, databaseURL string, logger *slog.Logger) (*store.Store, error) {
+// openStore migrates the schema, then seals the secrets stored before sealing existed or under
+// an older key, so the database holds only values the current key opens.
+func openStore(ctx context.Context, databaseURL string, box *secretbox.Box, logger *slog.Logger) (*store.Store, error) {
 	if err := store.Migrate(ctx, databaseURL); err != nil {
 		return nil, err
 	}
@@ -285,7 +302,42 @@ func openStore(ctx context.Context, databaseURL string, logger *slog.Logger) (*s
 		return nil, err
 	}
 	logger.Debug("database migrated")
-	return store.New(pool), nil
+	st := store.New(pool).WithSecrets(box)
+	n, err := st.SealSecrets(ctx)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("seal stored secrets (is LINEDESK_SECRETS_KEY the key they were sealed with?): %w", err)
+	}
+	if n > 0 {
+		logger.Info("sealed stored secrets with the current key", "values", n)
+	}
+	return st, nil
+}
+
+// secretsKeyFile is where dev keeps its secrets key when LINEDESK_SECRETS_KEY is not set.
+const secretsKeyFile = "secrets.key"
+
+// devSecretsBox returns dev's secrets box: the configured key, or the data dir's own, made on
+// the first start (readable by its owner only).
+func devSecretsBox(cfg Config, dataDir string) (*secretbox.Box, error) {
+	if cfg.SecretsKey != nil {
+		return secretbox.New(cfg.SecretsKey, cfg.SecretsOldKeys...)
+	}
+	path := filepath.Join(dataDir, secretsKeyFile)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		raw = []byte(secretbox.EncodeKey(secretbox.NewKey()) + "\n")
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			return nil, fmt.Errorf("write secrets key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read secrets key: %w", err)
+	}
+	k, err := secretbox.ParseKey(string(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return secretbox.New(k, cfg.SecretsOldKeys...)
 }
 
 // ensureAdmin creates the first admin on an empty database.

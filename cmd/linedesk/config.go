@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/linedesk/linedesk/connectors/smtpmail"
+	"github.com/linedesk/linedesk/secretbox"
 )
 
 // Config is every setting linedesk reads, from the environment with command-line flags on top.
@@ -45,6 +46,12 @@ type Config struct {
 	// link-local addresses (LINEDESK_ALLOW_PRIVATE_CALLBACKS); metadata addresses stay refused.
 	// Default false, true in dev (integrations on a laptop run on localhost).
 	AllowPrivateCallbacks bool
+
+	// SecretsKey seals the secrets kept in PostgreSQL (LINEDESK_SECRETS_KEY: 32 random bytes in
+	// base64); SecretsOldKeys (LINEDESK_SECRETS_OLD_KEYS, comma-separated) still open values
+	// sealed before a rotation. Required for api, worker and migrate; dev keeps one in its data dir.
+	SecretsKey     []byte
+	SecretsOldKeys [][]byte
 
 	// SMTP is the system mail server for emailing solutions (LINEDESK_SMTP_*); Host "" turns mail off.
 	SMTP smtpmail.Config
@@ -103,6 +110,8 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LINEDESK_LOG_FORMAT", defaultFormat), "log format: text or json")
 	level := fs.String("log-level", env("LINEDESK_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	secure := fs.String("secure-cookies", env("LINEDESK_SECURE_COOKIES", "false"), "mark session cookies Secure (behind HTTPS)")
+	secretsKey := fs.String("secrets-key", env("LINEDESK_SECRETS_KEY", ""), "key sealing channel credentials and secrets in the database: 32 random bytes in base64 (openssl rand -base64 32); dev keeps one in its data dir")
+	secretsOld := fs.String("secrets-old-keys", env("LINEDESK_SECRETS_OLD_KEYS", ""), "comma-separated keys used before the current one (values sealed with them still open; linedesk migrate re-seals them)")
 	fs.StringVar(&cfg.SMTP.Host, "smtp-host", env("LINEDESK_SMTP_HOST", ""), "SMTP server for emailing solutions (empty: no mail)")
 	smtpPort := fs.String("smtp-port", env("LINEDESK_SMTP_PORT", ""), "SMTP port (default 587, or 465 with tls)")
 	fs.StringVar(&cfg.SMTP.Username, "smtp-username", env("LINEDESK_SMTP_USERNAME", ""), "SMTP user (empty: no authentication)")
@@ -197,6 +206,27 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	}
 	if cfg.TemporalDB != temporalDBSQLite && cfg.TemporalDB != temporalDBPostgres {
 		problems = append(problems, fmt.Errorf("LINEDESK_TEMPORAL_DB: %q is not sqlite or postgres", cfg.TemporalDB))
+	}
+	if *secretsKey != "" {
+		k, err := secretbox.ParseKey(*secretsKey)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("LINEDESK_SECRETS_KEY: %w", err))
+		}
+		cfg.SecretsKey = k
+	} else if command != "dev" {
+		problems = append(problems, errors.New("LINEDESK_SECRETS_KEY is required for linedesk "+command+
+			": 32 random bytes in base64 that seal channel credentials in the database (make one with `openssl rand -base64 32`; every api, worker and migrate needs the same)"))
+	}
+	for _, s := range strings.Split(*secretsOld, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		k, err := secretbox.ParseKey(s)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("LINEDESK_SECRETS_OLD_KEYS: %w", err))
+			continue
+		}
+		cfg.SecretsOldKeys = append(cfg.SecretsOldKeys, k)
 	}
 	if command != "dev" && cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is required for linedesk "+command))

@@ -1,19 +1,57 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/linedesk/linedesk/secretbox"
 )
 
+// testSecretsKey is the secrets key the tests' api, worker and migrate share.
+var testSecretsKey = secretbox.EncodeKey(bytes.Repeat([]byte{7}, secretbox.KeySize))
+
+// envOf is an environment of m, with testSecretsKey as LINEDESK_SECRETS_KEY unless m sets it.
 func envOf(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) {
 		v, ok := m[k]
+		if !ok && k == "LINEDESK_SECRETS_KEY" {
+			return testSecretsKey, true
+		}
 		return v, ok
 	}
+}
+
+func TestSecretsKeyIsRequiredOutsideDev(t *testing.T) {
+	t.Parallel()
+	for _, command := range []string{"api", "worker", "migrate"} {
+		_, err := loadConfig(command, nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_SECRETS_KEY": ""}), io.Discard)
+		require.ErrorContains(t, err, "LINEDESK_SECRETS_KEY is required", command)
+	}
+	_, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_SECRETS_KEY": "too-short"}), io.Discard)
+	require.ErrorContains(t, err, "openssl rand -base64 32")
+	cfg, err := loadConfig("dev", nil, envOf(map[string]string{"LINEDESK_SECRETS_KEY": ""}), io.Discard)
+	require.NoError(t, err)
+	require.Nil(t, cfg.SecretsKey, "dev without a key keeps one in its data dir")
+
+	dir := t.TempDir()
+	first, err := devSecretsBox(cfg, dir)
+	require.NoError(t, err)
+	sealed := first.Seal("p", []byte("bot-token"))
+	again, err := devSecretsBox(cfg, dir)
+	require.NoError(t, err)
+	plain, err := again.Open("p", sealed)
+	require.NoError(t, err, "a restarted dev opens what it sealed before")
+	require.Equal(t, "bot-token", string(plain))
+	info, err := os.Stat(filepath.Join(dir, secretsKeyFile))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 }
 
 func TestConfigDefaults(t *testing.T) {

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
+	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -55,15 +60,20 @@ func (c *Client) call(ctx context.Context, method string, params, out any) error
 	if err != nil {
 		return fmt.Errorf("telegram %s: %w", method, err)
 	}
+	return c.do(ctx, method, "application/json", body, out)
+}
+
+// do POSTs body to method and decodes the result into out (when not nil).
+func (c *Client) do(ctx context.Context, method, contentType string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base()+"/bot"+c.Token+"/"+method, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("telegram %s: %w", method, err)
+		return fmt.Errorf("telegram %s: %s", method, redact(err.Error(), c.Token))
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	res, err := c.http().Do(req)
 	if err != nil {
-		// The token is in the URL: keep it out of errors and logs.
-		return fmt.Errorf("telegram %s: %s", method, redact(err.Error(), c.Token))
+		// The token is in the URL: keep it out of errors and logs (the cause stays inspectable).
+		return &callError{method: method, msg: redact(err.Error(), c.Token), cause: causeOf(err)}
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
@@ -191,7 +201,7 @@ func (c *Client) Download(ctx context.Context, fileID string, max int64) ([]byte
 		return nil, fmt.Errorf("telegram getFile: no file_path (the file is too big for the Bot API)")
 	}
 	if f.FileSize > max {
-		return nil, fmt.Errorf("telegram file: %d bytes, more than %d", f.FileSize, max)
+		return nil, fmt.Errorf("telegram file: %d bytes, more than %d: %w", f.FileSize, max, errTooLarge)
 	}
 	u := c.base() + "/file/bot" + c.Token + "/" + (&url.URL{Path: f.FilePath}).EscapedPath()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -211,7 +221,74 @@ func (c *Client) Download(ctx context.Context, fileID string, max int64) ([]byte
 		return nil, fmt.Errorf("telegram file: %w", err)
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("telegram file: more than %d bytes", max)
+		return nil, fmt.Errorf("telegram file: more than %d bytes: %w", max, errTooLarge)
 	}
 	return data, nil
+}
+
+var errTooLarge = errors.New("larger than the limit")
+
+// Document is a file sendDocument uploads.
+type Document struct {
+	ChatID      string
+	Name        string
+	ContentType string
+	Data        []byte
+	Caption     string
+	Buttons     []Button
+}
+
+// SendDocument uploads a file to the chat (multipart/form-data) and returns its message_id.
+func (c *Client) SendDocument(ctx context.Context, d Document) (int64, error) {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("chat_id", d.ChatID)
+	if d.Caption != "" {
+		_ = w.WriteField("caption", d.Caption)
+	}
+	if len(d.Buttons) > 0 {
+		markup, _ := json.Marshal(map[string]any{"inline_keyboard": [][]Button{d.Buttons}})
+		_ = w.WriteField("reply_markup", string(markup))
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "document", "filename": d.Name}))
+	ct := d.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h.Set("Content-Type", ct)
+	part, err := w.CreatePart(h)
+	if err != nil {
+		return 0, fmt.Errorf("telegram sendDocument: %w", err)
+	}
+	_, _ = part.Write(d.Data)
+	if err := w.Close(); err != nil {
+		return 0, fmt.Errorf("telegram sendDocument: %w", err)
+	}
+	var sent struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if err := c.do(ctx, "sendDocument", w.FormDataContentType(), body.Bytes(), &sent); err != nil {
+		return 0, err
+	}
+	return sent.MessageID, nil
+}
+
+// callError is a call that got no answer; its message has the token redacted.
+type callError struct {
+	method, msg string
+	cause       error
+}
+
+func (e *callError) Error() string { return "telegram " + e.method + ": " + e.msg }
+func (e *callError) Unwrap() error { return e.cause }
+
+// causeOf keeps the network error under a failed request (it names no URL, so no token), for
+// telling a refused connection from a timeout.
+func causeOf(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return &net.OpError{Op: op.Op, Net: op.Net, Err: op.Err}
+	}
+	return nil
 }

@@ -46,6 +46,8 @@ type Inbound struct {
 	EventID string
 	// ChatID is the chat to answer in (the conversation's external id).
 	ChatID string
+	// MessageID is the client's message's message_id in its chat (empty for a button press).
+	MessageID string
 	// From is the sender.
 	From Contact
 	Text string
@@ -167,6 +169,7 @@ func ParseUpdate(body []byte) (Inbound, error) {
 			return Inbound{}, ErrIgnored
 		}
 		in.ChatID = strconv.FormatInt(m.Chat.ID, 10)
+		in.MessageID = strconv.FormatInt(m.MessageID, 10)
 		in.From = contact(m.From)
 		in.Text = m.Text
 		if in.Text == "" {

@@ -23,7 +23,7 @@ func TestParseUpdateReadsWhatADeskNeeds(t *testing.T) {
 	   "chat": {"id": 1111111, "type": "private", "first_name": "Ann"},
 	   "text": "hello"}}`))
 	require.NoError(t, err)
-	require.Equal(t, telegram.Inbound{EventID: "update:10000", ChatID: "1111111",
+	require.Equal(t, telegram.Inbound{EventID: "update:10000", ChatID: "1111111", MessageID: "1",
 		From: telegram.Contact{ID: "1111111", Name: "Ann Lee", Username: "annlee", ProfileURL: "https://t.me/annlee"},
 		Text: "hello", At: time.Unix(1441645532, 0).UTC()}, in)
 

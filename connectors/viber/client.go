@@ -106,11 +106,7 @@ type Outgoing struct {
 
 // SendMessage sends a text message and returns its message_token. There is no idempotency key.
 func (c *Client) SendMessage(ctx context.Context, m Outgoing) (string, error) {
-	name := m.Sender
-	for utf8.RuneCountInString(name) > MaxSenderName {
-		_, size := utf8.DecodeLastRuneInString(name)
-		name = name[:len(name)-size]
-	}
+	name := senderName(m.Sender)
 	params := map[string]any{"receiver": m.Receiver, "type": "text", "text": m.Text, "sender": map[string]any{"name": name}, "min_api_version": 1}
 	if m.TrackingData != "" {
 		params["tracking_data"] = m.TrackingData
@@ -133,4 +129,54 @@ func (c *Client) SendMessage(ctx context.Context, m Outgoing) (string, error) {
 		return "", err
 	}
 	return out.MessageToken.String(), nil
+}
+
+// OutgoingFile is a file send_message sends by URL (Viber fetches it; it takes no uploads).
+type OutgoingFile struct {
+	Receiver string
+	Sender   string
+	URL      string
+	Name     string
+	Size     int64
+	// Picture sends an image as a picture (shown inline) rather than a file.
+	Picture bool
+}
+
+// SendFile sends a file or picture by URL and returns its message_token.
+func (c *Client) SendFile(ctx context.Context, f OutgoingFile) (string, error) {
+	params := map[string]any{"receiver": f.Receiver, "sender": map[string]any{"name": senderName(f.Sender)}, "min_api_version": 1, "media": f.URL}
+	if f.Picture {
+		params["type"], params["text"] = "picture", ""
+	} else {
+		params["type"], params["file_name"], params["size"] = "file", f.Name, f.Size
+	}
+	var out struct {
+		MessageToken json.Number `json:"message_token"`
+	}
+	if err := c.call(ctx, "/pa/send_message", params, &out); err != nil {
+		return "", err
+	}
+	return out.MessageToken.String(), nil
+}
+
+func senderName(name string) string {
+	for utf8.RuneCountInString(name) > MaxSenderName {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
+}
+
+// AccountInfo is get_account_info's answer: the bot account (the connect step names it).
+type AccountInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	URI  string `json:"uri"`
+}
+
+// GetAccountInfo checks the token and names the account.
+func (c *Client) GetAccountInfo(ctx context.Context) (AccountInfo, error) {
+	var a AccountInfo
+	err := c.call(ctx, "/pa/get_account_info", map[string]any{}, &a)
+	return a, err
 }

@@ -20,12 +20,21 @@ import (
 	"github.com/linedesk/linedesk/connectors/telegram"
 )
 
-// Sent is one sendMessage call.
+// Sent is one sendMessage or sendDocument call.
 type Sent struct {
 	ChatID      int64           `json:"chat_id"`
 	Text        string          `json:"text"`
 	ReplyMarkup json.RawMessage `json:"reply_markup"`
 	MessageID   int64           `json:"-"`
+	// Document is the uploaded file of a sendDocument (its name, type and content).
+	Document *Document `json:"-"`
+}
+
+// Document is a file uploaded with sendDocument.
+type Document struct {
+	Name        string
+	ContentType string
+	Data        []byte
 }
 
 // Server is a fake Bot API for one bot.
@@ -124,6 +133,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
+	if strings.EqualFold(method, "sendDocument") {
+		s.sendDocument(w, r)
+		return
+	}
 	var p map[string]json.RawMessage
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&p); err != nil {
 		refuse(w, http.StatusBadRequest, "Bad Request: can't parse JSON")
@@ -191,6 +204,39 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		refuse(w, 404, "Not Found")
 	}
+}
+
+// sendDocument takes a multipart upload as the Bot API does: chat_id, an optional caption and
+// reply_markup (JSON), and the file in the "document" part.
+func (s *Server) sendDocument(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseMultipartForm(50 << 20); err != nil {
+		refuse(w, 400, "Bad Request: there is no document in the request")
+		return
+	}
+	f, h, err := r.FormFile("document")
+	if err != nil {
+		refuse(w, 400, "Bad Request: there is no document in the request")
+		return
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(f)
+	var m Sent
+	if _, err := fmt.Sscan(r.FormValue("chat_id"), &m.ChatID); err != nil || m.ChatID == 0 {
+		refuse(w, 400, "Bad Request: chat not found")
+		return
+	}
+	m.Text = r.FormValue("caption")
+	if rm := r.FormValue("reply_markup"); rm != "" {
+		m.ReplyMarkup = json.RawMessage(rm)
+	}
+	m.Document = &Document{Name: h.Filename, ContentType: h.Header.Get("Content-Type"), Data: data}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextMsgID++
+	m.MessageID = s.nextMsgID
+	s.sent = append(s.sent, m)
+	answer(w, 200, map[string]any{"ok": true, "result": map[string]any{"message_id": m.MessageID, "date": time.Now().Unix(),
+		"chat": map[string]any{"id": m.ChatID, "type": "private"}, "document": map[string]any{"file_name": h.Filename}}})
 }
 
 // Deliver posts one update to the webhook the way Telegram does (JSON, the secret header) and
@@ -262,4 +308,18 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// PhotoUpdate is a private photo with a caption, in the sizes Telegram sends; the largest is
+// fileID (add it with AddFile to make it downloadable).
+func PhotoUpdate(updateID, userID int64, firstName, caption, fileID string, size int) []byte {
+	return mustJSON(map[string]any{"update_id": updateID, "message": map[string]any{
+		"message_id": updateID, "date": time.Now().Unix(),
+		"from":    map[string]any{"id": userID, "is_bot": false, "first_name": firstName},
+		"chat":    map[string]any{"id": userID, "type": "private", "first_name": firstName},
+		"caption": caption,
+		"photo": []map[string]any{
+			{"file_id": fileID + "-small", "file_unique_id": "s" + fileID, "width": 90, "height": 90, "file_size": 1},
+			{"file_id": fileID, "file_unique_id": "u" + fileID, "width": 800, "height": 800, "file_size": size},
+		}}})
 }

@@ -27,6 +27,8 @@ type Sent struct {
 	Text         string          `json:"text"`
 	TrackingData string          `json:"tracking_data"`
 	Keyboard     json.RawMessage `json:"keyboard"`
+	Media        string          `json:"media"`
+	FileName     string          `json:"file_name"`
 	Sender       struct {
 		Name string `json:"name"`
 	} `json:"sender"`
@@ -136,6 +138,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			status(w, 3, "badData: text", nil)
 			return
 		}
+		if (m.Type == "file" || m.Type == "picture") && m.Media == "" || m.Type == "file" && m.FileName == "" {
+			status(w, 3, "badData: media", nil)
+			return
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.limitNext > 0 {
@@ -145,6 +151,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.sent = append(s.sent, m)
 		status(w, 0, "ok", map[string]any{"message_token": NewToken(), "chat_hostname": "SN-000"})
+	case "/pa/get_account_info":
+		status(w, 0, "ok", map[string]any{"id": "pa:5500000000000000000", "name": "Desk", "uri": "deskbot", "webhook": s.Webhook()})
 	default:
 		http.NotFound(w, r)
 	}

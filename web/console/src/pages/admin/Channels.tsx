@@ -86,7 +86,8 @@ function NewChannel({ line }: { line: number }) {
     e.preventDefault();
     setBusy(true);
     try {
-      setCreated(await api.post<CreatedChannel>("/api/v1/channels", { kind, name: name.trim(), line_id: lineID, settings }));
+      const extra = plugin.createBody ? plugin.createBody(settings) : { settings };
+      setCreated(await api.post<CreatedChannel>("/api/v1/channels", { kind, name: name.trim(), line_id: lineID, ...extra }));
       setError(null);
     } catch (err) {
       setError(err);

@@ -79,6 +79,7 @@ const blank: Draft = {
   merge_replies_after_close: false,
   routing: "manual",
   away_policy: "keep",
+  hide_operator_name: false,
 };
 
 function LineEditor({ id }: { id: number | null }) {
@@ -194,6 +195,13 @@ function LineEditor({ id }: { id: number | null }) {
       <label className="field">
         <span>{t("admin.lines.defaultType")}</span>
         <input value={draft.default_type} onChange={(e) => set("default_type", e.target.value)} />
+      </label>
+      <label className="field">
+        <span>{t("admin.lines.operatorName")}</span>
+        <select value={draft.hide_operator_name ? "hide" : "show"} onChange={(e) => set("hide_operator_name", e.target.value === "hide")}>
+          <option value="show">{t("admin.lines.operatorName.show")}</option>
+          <option value="hide">{t("admin.lines.operatorName.hide")}</option>
+        </select>
       </label>
       <label className="check">
         <input type="checkbox" checked={draft.merge_replies_after_close} onChange={(e) => set("merge_replies_after_close", e.target.checked)} />

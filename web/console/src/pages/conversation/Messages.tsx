@@ -145,6 +145,13 @@ function Ticks({ m }: { m: Message }) {
           ✓✓
         </span>
       );
+    case "delivered":
+    case "read":
+      return (
+        <span className={"tick " + m.status} title={t(("conv.tick." + m.status) as Key)} aria-label={t(("conv.tick." + m.status) as Key)}>
+          ✓✓
+        </span>
+      );
     case "failed":
       return (
         <span className="tick failed" title={t("conv.tick.failed")} aria-label={t("conv.tick.failed")}>

@@ -5,6 +5,7 @@ import type { ComponentType } from "react";
 import type { Key } from "../../../strings";
 import type { ChannelInfo, CreatedChannel } from "./types";
 import { ApiCreateFields, ApiCreated, ApiSettingsForm, apiEmptySettings } from "./ApiKind";
+import { messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, telegramSpec, viberSpec } from "./MessengerKind";
 
 export interface CreateFieldsProps {
   value: Record<string, unknown>;
@@ -25,6 +26,8 @@ export interface ChannelKind {
   /** Whether this build can create channels of the kind. */
   creatable: boolean;
   emptySettings: () => Record<string, unknown>;
+  /** The create request's kind-specific part from the form's value (default: it is the settings). */
+  createBody?: (value: Record<string, unknown>) => { settings: Record<string, unknown>; credentials?: Record<string, string> };
   CreateFields: ComponentType<CreateFieldsProps>;
   /** What to show once right after creation (secrets the API returns only then). */
   Created?: ComponentType<{ created: CreatedChannel }>;
@@ -40,6 +43,24 @@ export const kinds: Record<string, ChannelKind> = {
     CreateFields: ApiCreateFields,
     Created: ApiCreated,
     SettingsForm: ApiSettingsForm,
+  },
+  telegram: {
+    label: "admin.kind.telegram",
+    steps: ["admin.tg.step.bot", "admin.tg.step.token", "admin.tg.step.connect", "admin.tg.step.test"],
+    creatable: true,
+    emptySettings: messengerEmpty,
+    createBody: (v) => messengerBody(telegramSpec, v),
+    CreateFields: messengerCreateFields(telegramSpec),
+    SettingsForm: messengerSettingsForm(telegramSpec),
+  },
+  viber: {
+    label: "admin.kind.viber",
+    steps: ["admin.viber.step.bot", "admin.viber.step.token", "admin.viber.step.connect", "admin.viber.step.test"],
+    creatable: true,
+    emptySettings: messengerEmpty,
+    createBody: (v) => messengerBody(viberSpec, v),
+    CreateFields: messengerCreateFields(viberSpec),
+    SettingsForm: messengerSettingsForm(viberSpec),
   },
 };
 

@@ -13,6 +13,8 @@ export interface LineInfo {
   merge_replies_after_close: boolean;
   routing?: "manual" | "round_robin" | "least_busy";
   away_policy?: "keep" | "return";
+  /** Clients see only the line's name on replies (seed 004 "Имя оператора"). */
+  hide_operator_name?: boolean;
   created_at: string;
   updated_at: string;
 }

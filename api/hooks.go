@@ -1,0 +1,261 @@
+package api
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/connectors"
+	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/inbound"
+	"github.com/linedesk/linedesk/store"
+)
+
+// maxHookBody bounds a webhook body: platforms send updates of a few kilobytes (media come by
+// reference).
+const maxHookBody = 1 << 20
+
+// maxInboundFile is the largest client file a messenger channel downloads (Telegram serves bots
+// files of up to 20 MB; the desk's own limit is maxFileSize).
+const maxInboundFile = maxFileSize
+
+// mediaTimeout bounds the download of one client file while the platform waits for the answer.
+const mediaTimeout = 15 * time.Second
+
+// channelFor loads a channel with its opened secrets, as its connector sees it.
+func channelFor(ctx context.Context, st *store.Store, ch store.Channel) (connectors.Channel, error) {
+	creds, err := st.ChannelCredentials(ctx, ch.ID)
+	if err != nil {
+		return connectors.Channel{}, err
+	}
+	secret, err := st.ChannelSecret(ctx, ch.ID)
+	if err != nil {
+		return connectors.Channel{}, err
+	}
+	return connectors.Channel{ID: ch.ID, Kind: ch.Kind, Settings: ch.Settings, Credentials: creds, HookSecret: secret}, nil
+}
+
+// hook takes a platform's webhook for a messenger channel: the channel's connector authenticates
+// it exactly as the platform signs (a bad signature is refused and nothing is stored) and reads
+// its events; each message goes through the inbound hand-off (deduplicated by the platform's own
+// event id, so a redelivery stores nothing) and each receipt moves its message's status. The
+// answer goes as soon as they are durable.
+func (s *Server) hook(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return notFoundErr("channel")
+	}
+	ch, err := s.store.ChannelByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("channel")
+	}
+	if err != nil {
+		return err
+	}
+	conn, ok := s.connectors[ch.Kind]
+	if !ok {
+		return newError(http.StatusNotFound, "not_found", "channel %d does not take platform webhooks", id)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxHookBody))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return newError(http.StatusRequestEntityTooLarge, "body_too_large", "the webhook body is larger than %d bytes", maxHookBody)
+		}
+		return badRequest("read body: %s", err.Error())
+	}
+	cch, err := channelFor(ctx, s.store, ch)
+	if err != nil {
+		return err
+	}
+	req := connectors.Request{Method: c.Request().Method, Header: c.Request().Header, Query: c.QueryParams(), Body: body}
+	res, events, err := conn.Receive(cch, req)
+	var bad *connectors.BadRequest
+	switch {
+	case errors.Is(err, connectors.ErrUnauthorized):
+		s.logger.WarnContext(ctx, "webhook refused: bad signature", "channel_id", id, "kind", ch.Kind)
+		return newError(http.StatusForbidden, "bad_signature", "%s", err.Error())
+	case errors.As(err, &bad):
+		return badRequest("%s", bad.Reason)
+	case err != nil:
+		return err
+	}
+	if len(events) > 0 && !ch.Enabled {
+		// The platform repeats a refused delivery; once the channel is enabled again they arrive.
+		return newError(http.StatusServiceUnavailable, "channel_disabled", "channel %d is disabled", id)
+	}
+	for _, e := range events {
+		if err := s.hookEvent(ctx, conn, cch, e, s.baseURL(c)); err != nil {
+			return err
+		}
+	}
+	status := res.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if len(res.Body) == 0 {
+		return c.NoContent(status)
+	}
+	ct := res.ContentType
+	if ct == "" {
+		ct = echo.MIMETextPlainCharsetUTF8
+	}
+	return c.Blob(status, ct, res.Body)
+}
+
+// hookEvent stores one event of a webhook.
+func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch connectors.Channel, e connectors.Event, base string) error {
+	if e.Status != "" {
+		moved, err := s.store.ApplyReceipt(ctx, ch.ID, e.Contact.ID, e.ExternalID, e.Status)
+		if err != nil {
+			return err
+		}
+		if moved {
+			s.logger.DebugContext(ctx, "receipt applied", "channel_id", ch.ID, "status", e.Status)
+		}
+		return nil
+	}
+	msg := inbound.Message{ChannelID: ch.ID, Key: e.Key, Text: e.Text, Button: e.Button, At: e.At,
+		Contact: inbound.Contact{ExternalID: e.Contact.ID, Name: e.Contact.Name, Phone: e.Contact.Phone, ProfileURL: e.Contact.ProfileURL}}
+	if e.ReplyTo != nil && e.ReplyTo.Text != "" && msg.Text != "" {
+		msg.Text = quote(e.ReplyTo.Text) + msg.Text
+	}
+	if msg.At.IsZero() {
+		msg.At = time.Now()
+	}
+	if len(e.Files) > 0 {
+		files, err := s.fetchFiles(ctx, conn, ch, e, base)
+		if err != nil {
+			return err
+		}
+		msg.Files, _ = json.Marshal(files)
+	}
+	_, err := s.handoff.Accept(ctx, msg)
+	if errors.Is(err, inbound.ErrKeyReused) {
+		// The platform sent its event id again with another body (an edit delivered under the
+		// same id): the first one stands.
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if e.Ack != "" {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := conn.Acknowledge(actx, ch, e); err != nil {
+			s.logger.WarnContext(ctx, "acknowledge a button press", "channel_id", ch.ID, "error", err)
+		}
+	}
+	return nil
+}
+
+// quote marks the message a client answered, as mail clients do.
+func quote(text string) string {
+	const max = 200
+	if r := []rune(text); len(r) > max {
+		text = string(r[:max]) + "…"
+	}
+	return "> " + text + "\n"
+}
+
+// fetchFiles downloads a message's files into the desk's storage. Each file's id is derived
+// from the channel's secret and the event, so a redelivered webhook writes the same files again
+// rather than new ones, and nobody without the secret can guess a link. A file that cannot be
+// fetched (too large, gone) is listed by name with the reason, and the message is kept.
+func (s *Server) fetchFiles(ctx context.Context, conn connectors.Connector, ch connectors.Channel, e connectors.Event, base string) ([]apichannel.Attachment, error) {
+	var out []apichannel.Attachment
+	for i, f := range e.Files {
+		mac := hmac.New(sha256.New, []byte(ch.HookSecret))
+		fmt.Fprintf(mac, "file\x00%d\x00%s\x00%d", ch.ID, e.Key, i)
+		sum := mac.Sum(nil)
+		id, _ := uuid.FromBytes(sum[:16])
+		id[6] = id[6]&0x0f | 0x40 // a version-4 shape: the bits are as random as the secret
+		id[8] = id[8]&0x3f | 0x80
+		fctx, cancel := context.WithTimeout(ctx, mediaTimeout)
+		data, err := conn.Download(fctx, ch, f, maxInboundFile)
+		cancel()
+		if err == nil && len(data) == 0 {
+			err = errors.New("the platform sent an empty file")
+		}
+		name := fileName(f.Name)
+		if err != nil {
+			reason := "could not be fetched from the platform"
+			if errors.Is(err, connectors.ErrTooLarge) {
+				reason = fmt.Sprintf("larger than %d MB", maxInboundFile>>20)
+			}
+			s.logger.WarnContext(ctx, "client file not stored", "channel_id", ch.ID, "file", name, "error", err)
+			out = append(out, apichannel.Attachment{Name: name + " (" + reason + ")", ContentType: f.ContentType})
+			continue
+		}
+		ct := fileType(f.ContentType, data)
+		saved, err := s.store.SaveChannelFile(ctx, id, name, ct, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, apichannel.Attachment{URL: base + "/api/v1/files/" + saved.ID.String(), Name: saved.Name, ContentType: saved.ContentType})
+	}
+	return out, nil
+}
+
+// connection is the answer to a connect: where the platform posts, whether linedesk registered
+// that itself, the account connected and what the admin still has to do on the platform's side.
+type connection struct {
+	WebhookURL string   `json:"webhook_url"`
+	Registered bool     `json:"registered"`
+	Account    string   `json:"account,omitempty"`
+	Steps      []string `json:"steps"`
+}
+
+// connectChannel registers the channel's webhook with its platform (Telegram setWebhook with
+// the channel's secret_token, Viber set_webhook…), checking the credentials on the way.
+func (s *Server) connectChannel(c echo.Context) error {
+	id, err := pathID(c, "channel")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ch, err := s.store.ChannelByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("channel " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	conn, ok := s.connectors[ch.Kind]
+	if !ok {
+		return newError(http.StatusConflict, "nothing_to_connect", "a %s channel is not connected to a platform", ch.Kind)
+	}
+	cch, err := channelFor(ctx, s.store, ch)
+	if err != nil {
+		return err
+	}
+	hookURL := s.hookURL(c, id)
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	res, err := conn.Connect(cctx, cch, hookURL)
+	cancel()
+	if err != nil {
+		return newError(http.StatusUnprocessableEntity, "connect_failed", "%s", err.Error())
+	}
+	out := connection{WebhookURL: hookURL, Registered: res.Registered, Account: res.Account, Steps: res.Steps}
+	if out.Steps == nil {
+		out.Steps = []string{}
+	}
+	err = s.audited(c, func(context.Context, *store.Store) (store.AuditChange, error) {
+		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditConnect, After: out}, nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,293 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/linedesk/linedesk/connectors/telegram"
+	"github.com/linedesk/linedesk/connectors/telegram/telegramtest"
+	"github.com/linedesk/linedesk/connectors/viber"
+	"github.com/linedesk/linedesk/connectors/viber/vibertest"
+	"github.com/linedesk/linedesk/workflows"
+)
+
+const testBotToken = "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-Ms"
+
+type messengerChannel struct {
+	Channel struct {
+		ID             int64    `json:"id"`
+		CredentialsSet []string `json:"credentials_set"`
+		WebhookURL     string   `json:"webhook_url"`
+	} `json:"channel"`
+}
+
+// messengerLine makes a line with auto-open, the desk's operators on it, and a channel of kind
+// with settings and credentials.
+func (a *app) messengerLine(kind string, settings map[string]any, creds map[string]string) (lineID int64, ch messengerChannel) {
+	a.t.Helper()
+	res := a.do(a.http, "POST", "/api/v1/lines", map[string]any{"name": "Messengers " + kind, "auto_open": true}, nil)
+	require.Equal(a.t, http.StatusCreated, res.status, res.text)
+	var l struct {
+		ID int64 `json:"id"`
+	}
+	res.json(a.t, &l)
+	g := a.deskOperators()
+	g.LineIDs = append(g.LineIDs, l.ID)
+	_, err := a.store.SaveGroup(a.t.Context(), g)
+	require.NoError(a.t, err)
+	res = a.do(a.http, "POST", "/api/v1/channels", map[string]any{"kind": kind, "name": kind + " bot", "line_id": l.ID,
+		"settings": settings, "credentials": creds}, nil)
+	require.Equal(a.t, http.StatusCreated, res.status, res.text)
+	for _, v := range creds {
+		require.NotContains(a.t, res.text, v, "a credential came back in the answer")
+	}
+	res.json(a.t, &ch)
+	return l.ID, ch
+}
+
+// conversationOf waits for the conversation of a messenger client and returns its number.
+func (a *app) conversationOf(channelID int64, clientID string) int64 {
+	a.t.Helper()
+	var n int64
+	a.waitFor("the client's conversation", 20*time.Second, func() bool {
+		err := a.store.Pool().QueryRow(a.t.Context(), `SELECT cv.number FROM conversations cv JOIN chats c ON c.id = cv.chat_id
+			WHERE c.channel_id = $1 AND c.external_id = $2 ORDER BY cv.number DESC LIMIT 1`, channelID, clientID).Scan(&n)
+		return err == nil
+	})
+	return n
+}
+
+func postHook(t *testing.T, url string, header map[string]string, body []byte) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestTelegramChannelEndToEnd connects a Telegram bot against the fake Bot API and serves a
+// client: webhook set with a secret, the client's message opens a conversation, a redelivery
+// and forged or malformed webhooks store nothing, a photo is downloaded into the desk, the
+// operator's reply reaches the chat under their name (or only the line's), a 429 is waited out,
+// and CSAT goes as three inline buttons whose press rates the conversation.
+func TestTelegramChannelEndToEnd(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	fake := telegramtest.New(t, testBotToken)
+	lineID, ch := a.messengerLine("telegram", map[string]any{"api_base_url": fake.URL()}, map[string]string{"bot_token": testBotToken})
+	require.Equal(t, []string{"bot_token"}, ch.Channel.CredentialsSet)
+	id := ch.Channel.ID
+	require.True(t, strings.HasSuffix(ch.Channel.WebhookURL, fmt.Sprintf("/hooks/%d", id)), ch.Channel.WebhookURL)
+
+	// The token is sealed in the database.
+	var raw []byte
+	require.NoError(t, a.store.Pool().QueryRow(t.Context(), `SELECT credentials FROM channels WHERE id = $1`, id).Scan(&raw))
+	require.NotContains(t, string(raw), "AAEhBOweik6ad9r", "the bot token is stored in the clear")
+
+	// Connect: getMe names the bot; setWebhook gets the URL and a secret_token.
+	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, `"account":"@desk_bot"`)
+	require.Contains(t, res.text, `"registered":true`)
+	hookURL, secret := fake.Webhook()
+	require.Equal(t, ch.Channel.WebhookURL, hookURL)
+	require.True(t, telegram.ValidSecret(secret), "secret_token %q", secret)
+
+	// The client writes; a conversation opens with their message and Telegram name.
+	require.Equal(t, []int{http.StatusOK}, fake.DeliverUntilOK(t, telegramtest.TextUpdate(7001, 555001, "Ann", "Where is my order?"), 3))
+	n := a.conversationOf(id, "555001")
+	conv := a.conversation(n)
+	require.Equal(t, "telegram", conv.Channel.Kind)
+	require.Equal(t, "Ann", conv.Contact.Name)
+	inbound := func() int {
+		return a.queryInt(`SELECT count(*) FROM messages m JOIN chats c ON c.id = m.chat_id WHERE c.channel_id = $1 AND m.direction = 'in'`, id)
+	}
+	require.Equal(t, 1, inbound())
+
+	// A redelivery (same update_id) answers 200 and stores nothing; a forged one (wrong or no
+	// secret) is refused; a body that is not an Update is 400.
+	require.Equal(t, http.StatusOK, fake.Deliver(t, telegramtest.TextUpdate(7001, 555001, "Ann", "Where is my order?")))
+	forged := telegramtest.TextUpdate(7002, 555001, "Ann", "forged")
+	require.Equal(t, http.StatusForbidden, postHook(t, hookURL, map[string]string{telegram.HeaderSecret: "wrong"}, forged))
+	require.Equal(t, http.StatusForbidden, postHook(t, hookURL, nil, forged))
+	require.Equal(t, http.StatusBadRequest, postHook(t, hookURL, map[string]string{telegram.HeaderSecret: secret}, []byte(`{"message":`)))
+	require.Equal(t, http.StatusNotFound, postHook(t, strings.Replace(hookURL, fmt.Sprintf("/hooks/%d", id), "/hooks/999999", 1),
+		map[string]string{telegram.HeaderSecret: secret}, forged))
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 1, inbound(), "a redelivered or forged update was stored")
+
+	// A photo: downloaded through getFile into the desk, served from the message's link.
+	photo := []byte("\xff\xd8\xff\xe0 a jpeg")
+	fake.AddFile("ph-1", "photos/file_1.jpg", photo)
+	require.Equal(t, http.StatusOK, fake.Deliver(t, telegramtest.PhotoUpdate(7003, 555001, "Ann", "the box", "ph-1", len(photo))))
+	a.waitFor("the photo message", 20*time.Second, func() bool { return inbound() == 2 })
+	var attachments []struct {
+		URL         string `json:"url"`
+		Name        string `json:"name"`
+		ContentType string `json:"content_type"`
+	}
+	var atRaw []byte
+	require.NoError(t, a.store.Pool().QueryRow(t.Context(), `SELECT m.attachments FROM messages m JOIN chats c ON c.id = m.chat_id
+		WHERE c.channel_id = $1 AND m.text = 'the box'`, id).Scan(&atRaw))
+	require.NoError(t, json.Unmarshal(atRaw, &attachments))
+	require.Len(t, attachments, 1)
+	require.Equal(t, "image/jpeg", attachments[0].ContentType)
+	got, err := http.Get(attachments[0].URL)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	require.Equal(t, photo, body)
+	// Redelivered, the photo is not stored twice.
+	require.Equal(t, http.StatusOK, fake.Deliver(t, telegramtest.PhotoUpdate(7003, 555001, "Ann", "the box", "ph-1", len(photo))))
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM files WHERE name = 'photo.jpg'`))
+
+	// The operator takes it and answers; the bot sends it to the chat under the operator's name.
+	_, ann := a.newOperator("ann.op@example.com", "Anna")
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+	require.Equal(t, http.StatusOK, a.do(ann, "POST", path+"/take", nil, nil).status)
+	res = a.do(ann, "POST", path+"/messages", map[string]string{"text": "It ships today"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	sent := waitSent(t, fake, 1)
+	require.Equal(t, int64(555001), sent[0].ChatID)
+	require.Equal(t, "Anna:\nIt ships today", sent[0].Text)
+	a.waitFor("the reply marked sent", 10*time.Second, func() bool {
+		return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND status = 'sent' AND external_id IS NOT NULL`, n) == 1
+	})
+
+	// The line shows only its own name: no operator name; a 429 is waited out, sent once.
+	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/lines/%d", lineID), map[string]any{"hide_operator_name": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	fake.RateLimitNext(1)
+	res = a.do(ann, "POST", path+"/messages", map[string]string{"text": "Tracking: 42"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	sent = waitSent(t, fake, 2)
+	require.Equal(t, "Tracking: 42", sent[1].Text)
+
+	// Close with CSAT: three inline buttons; the client presses "Excellent".
+	res = a.do(ann, "POST", path+"/close", map[string]any{"type": "Support", "solution": "Shipped", "send_csat": true, "confirm_unread": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	sent = waitSent(t, fake, 3)
+	var markup struct {
+		InlineKeyboard [][]struct {
+			Text string `json:"text"`
+			Data string `json:"callback_data"`
+		} `json:"inline_keyboard"`
+	}
+	require.NoError(t, json.Unmarshal(sent[2].ReplyMarkup, &markup), string(sent[2].ReplyMarkup))
+	require.Len(t, markup.InlineKeyboard, 1)
+	require.Len(t, markup.InlineKeyboard[0], 3)
+	require.Equal(t, workflows.CSATPayload(n, 3), markup.InlineKeyboard[0][2].Data)
+	require.Equal(t, http.StatusOK, fake.Deliver(t, telegramtest.ButtonUpdate(7004, 555001, sent[2].MessageID, markup.InlineKeyboard[0][2].Data)))
+	a.waitFor("the CSAT answer", 20*time.Second, func() bool {
+		c := a.conversation(n)
+		return c.CSAT != nil && *c.CSAT == 3
+	})
+	require.Contains(t, fake.AnsweredCallbacks(), "cb-7004", "the button's spinner was not stopped")
+	sent = waitSent(t, fake, 4)
+	require.Equal(t, workflows.DefaultStandardMessages().CSATThanks, sent[3].Text)
+}
+
+func waitSent(t *testing.T, fake *telegramtest.Server, n int) []telegramtest.Sent {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if s := fake.Sent(); len(s) >= n {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot sent %d messages, want %d: %+v", len(fake.Sent()), n, fake.Sent())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestViberChannelEndToEnd connects a Viber bot against the fake REST API: set_webhook's signed
+// check is answered, the subscriber's message opens a conversation, a redelivery or a bad
+// signature stores nothing, the reply goes under the operator's name, "seen" marks it read, and
+// CSAT goes as a reply keyboard whose press (a text with our tracking_data) rates the
+// conversation.
+func TestViberChannelEndToEnd(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	const token = "4453b6ac1s345678-e02c5f12174805f9-daec9cbb5448c51f"
+	fake := vibertest.New(t, token)
+	_, ch := a.messengerLine("viber", map[string]any{"api_base_url": fake.URL()}, map[string]string{"auth_token": token})
+	id := ch.Channel.ID
+
+	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Equal(t, ch.Channel.WebhookURL, fake.Webhook(), "set_webhook's check callback was not answered 200")
+
+	msg, msgToken := vibertest.TextCallback("01234567890A=", "Boris", "Привет, где заказ?")
+	require.Equal(t, []int{http.StatusOK}, fake.DeliverUntilOK(t, msg, 3))
+	n := a.conversationOf(id, "01234567890A=")
+	require.Equal(t, "Boris", a.conversation(n).Contact.Name)
+	require.Equal(t, http.StatusOK, fake.Deliver(t, msg))
+	forged, _ := vibertest.TextCallback("01234567890A=", "Boris", "forged")
+	require.Equal(t, http.StatusForbidden, postHook(t, fake.Webhook(), map[string]string{viber.HeaderSignature: viber.Sign("another-token", forged)}, forged))
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND direction = 'in'`, n), "token %d", msgToken)
+
+	_, op := a.newOperator("vera@example.com", "Vera")
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+	require.Equal(t, http.StatusOK, a.do(op, "POST", path+"/take", nil, nil).status)
+	res = a.do(op, "POST", path+"/messages", map[string]string{"text": "Заказ в пути"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var sent []vibertest.Sent
+	a.waitFor("the reply at Viber", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 1 })
+	require.Equal(t, "01234567890A=", sent[0].Receiver)
+	require.Equal(t, "Vera", sent[0].Sender.Name)
+	require.Equal(t, "Заказ в пути", sent[0].Text)
+
+	// Viber reports the message seen: the reply shows as read.
+	var ext string
+	a.waitFor("the reply's message token", 10*time.Second, func() bool {
+		return a.store.Pool().QueryRow(t.Context(), `SELECT external_id FROM messages WHERE conversation_number = $1 AND direction = 'out' AND external_id IS NOT NULL`, n).Scan(&ext) == nil
+	})
+	tok, err := strconv.ParseInt(ext, 10, 64)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, fake.Deliver(t, vibertest.SeenCallback("01234567890A=", tok)))
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND status = 'read'`, n))
+	// A late "delivered" does not undo "read".
+	delivered, _ := json.Marshal(map[string]any{"event": "delivered", "timestamp": time.Now().UnixMilli(), "message_token": tok, "user_id": "01234567890A="})
+	require.Equal(t, http.StatusOK, fake.Deliver(t, delivered))
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND status = 'read'`, n))
+
+	// CSAT as a keyboard; the press comes back as text with our tracking_data.
+	res = a.do(op, "POST", path+"/close", map[string]any{"type": "Support", "solution": "Delivered", "send_csat": true, "confirm_unread": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	a.waitFor("the CSAT keyboard", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 2 })
+	var kb struct {
+		Buttons []struct {
+			ActionBody string `json:"ActionBody"`
+			Text       string `json:"Text"`
+		} `json:"Buttons"`
+	}
+	require.NoError(t, json.Unmarshal(sent[1].Keyboard, &kb), string(sent[1].Keyboard))
+	require.Len(t, kb.Buttons, 3)
+	require.Equal(t, workflows.CSATPayload(n, 1), kb.Buttons[0].ActionBody)
+	press, _ := json.Marshal(map[string]any{"event": "message", "timestamp": time.Now().UnixMilli(), "message_token": vibertest.NewToken(),
+		"sender":  map[string]any{"id": "01234567890A=", "name": "Boris"},
+		"message": map[string]any{"type": "text", "text": kb.Buttons[0].ActionBody, "tracking_data": sent[1].TrackingData}})
+	require.Equal(t, http.StatusOK, fake.Deliver(t, press))
+	a.waitFor("the CSAT answer", 20*time.Second, func() bool {
+		c := a.conversation(n)
+		return c.CSAT != nil && *c.CSAT == 1
+	})
+}

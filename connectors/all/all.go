@@ -1,0 +1,20 @@
+// Package all lists the messenger connectors of this build.
+package all
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/linedesk/linedesk/connectors"
+	"github.com/linedesk/linedesk/connectors/telegram"
+	"github.com/linedesk/linedesk/connectors/viber"
+)
+
+// Connectors returns every messenger connector, calling the platforms with h (a client with a
+// 20 s timeout when nil).
+func Connectors(h *http.Client) connectors.Registry {
+	if h == nil {
+		h = &http.Client{Timeout: 20 * time.Second}
+	}
+	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h})
+}

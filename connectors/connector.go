@@ -1,0 +1,221 @@
+// Package connectors is what every messenger channel is behind: one small interface that
+// authenticates and reads a platform's webhook (Receive), sends a message through the platform's
+// API (Send), fetches a client's media (Download) and registers the webhook with the platform
+// (Connect). Each platform's package (telegram, viber, …) speaks its protocol and imports neither
+// Temporal nor SQL; the webhook endpoint and the delivery activity work with this package only.
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Channel is what a connector knows of one configured channel.
+type Channel struct {
+	ID   int64
+	Kind string
+	// Settings are the channel's settings as the admin saved them (the platform's API base URL
+	// among them, so tests and staging point a channel at a fake).
+	Settings json.RawMessage
+	// Credentials are the platform's secrets (bot token, auth token, app secret…), opened.
+	Credentials map[string]string
+	// HookSecret is linedesk's own secret for the channel's webhook (Telegram's secret_token,
+	// VK's secret, Meta's verify token…).
+	HookSecret string
+}
+
+// Request is one webhook request as it arrived.
+type Request struct {
+	Method string
+	Header http.Header
+	Query  url.Values
+	Body   []byte
+}
+
+// Response is what the webhook answers. A zero Response is 200 with an empty body.
+type Response struct {
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// Contact is the client as the platform names them.
+type Contact struct {
+	// ID is the client's id on the platform; it is also the chat to answer in.
+	ID         string
+	Name       string
+	Phone      string
+	ProfileURL string
+}
+
+// FileRef is a file the platform holds for the channel; Download fetches it.
+type FileRef struct {
+	// Ref is the platform's reference (a Telegram file_id, a media URL…).
+	Ref         string
+	Name        string
+	ContentType string
+	Size        int64
+}
+
+// Quote is the platform message a client's message answers.
+type Quote struct {
+	ExternalID string
+	Text       string
+}
+
+// Delivery statuses a platform reports for a message linedesk sent.
+const (
+	StatusDelivered = "delivered"
+	StatusRead      = "read"
+	StatusFailed    = "failed"
+)
+
+// Event is one thing a webhook carried.
+type Event struct {
+	// Key identifies the event on its channel (update:<update_id>, message:<message_token>, a
+	// mid, a wamid): a redelivery has the same key and stores nothing new.
+	Key     string
+	Contact Contact
+	// ExternalID is the platform's id of the client's message.
+	ExternalID string
+	Text       string
+	Files      []FileRef
+	ReplyTo    *Quote
+	// Button is the payload of a pressed button (a CSAT answer).
+	Button string
+	At     time.Time
+	// Status, when set, is a receipt for a message linedesk sent (ExternalID names it); the
+	// event carries nothing else.
+	Status string
+	// StatusReason says why a message failed.
+	StatusReason string
+	// Ack, when set, is a platform call to make once the event is stored (Telegram's
+	// answerCallbackQuery stops the client's button spinner).
+	Ack string
+}
+
+// Button is a button offered under an outbound message (a CSAT answer).
+type Button struct {
+	Payload string
+	Text    string
+}
+
+// File is an attachment to send.
+type File struct {
+	Name        string
+	ContentType string
+	// URL is where the platform fetches it from (an authorised, expiring link), for platforms
+	// that take files by URL.
+	URL string
+	// Data is its content, for platforms that take uploads.
+	Data []byte
+}
+
+// Outbound is one message to send.
+type Outbound struct {
+	// ID is linedesk's message id; platforms with an idempotency key (VK's random_id) derive it
+	// from this, so a retry never sends twice.
+	ID string
+	// To is the client's id on the platform (Contact.ID of their messages).
+	To string
+	// Sender is the name the client sees as the author: the operator's, or the line's (line
+	// setting "operator name"). Platforms without a sender field get it as the text's first line.
+	Sender string
+	// ShowSender is false when the line shows only its own name (the bot's name is the line's).
+	ShowSender bool
+	Text       string
+	Files      []File
+	Buttons    []Button
+	// ReplyTo is the platform id of the client message this one answers.
+	ReplyTo string
+}
+
+// Sent is what the platform answered to a sent message.
+type Sent struct {
+	// ExternalID is the platform's id of the message (receipts name it).
+	ExternalID string
+}
+
+// Connection is what an admin sees after connecting a channel.
+type Connection struct {
+	// Registered is true when linedesk registered the webhook with the platform itself.
+	Registered bool
+	// Account names the bot, page or community connected (@desk_bot).
+	Account string
+	// Steps are what the admin does on the platform's side, if anything (paste the URL, the
+	// verify token, the confirmation code).
+	Steps []string
+}
+
+// Connector is one platform.
+type Connector interface {
+	// Kind is the channel kind it serves ("telegram", "viber", …).
+	Kind() string
+	// ValidateSettings checks settings and credentials before they are saved; the error says
+	// which field is wrong.
+	ValidateSettings(settings json.RawMessage, credentials map[string]string) error
+	// Receive authenticates a webhook request and reads its events. ErrUnauthorized: refuse
+	// (401/403) and store nothing; *BadRequest: 400; no events and no error: answer and store
+	// nothing (an update a desk does not read). A handshake (VK confirmation, Meta's challenge)
+	// is answered through Response.
+	Receive(ch Channel, r Request) (Response, []Event, error)
+	// Send sends one message; a *SendError says whether repeating it can succeed.
+	Send(ctx context.Context, ch Channel, m Outbound) (Sent, error)
+	// Download fetches a client's file, refusing more than max bytes (ErrTooLarge).
+	Download(ctx context.Context, ch Channel, f FileRef, max int64) ([]byte, error)
+	// Acknowledge makes an event's Ack call.
+	Acknowledge(ctx context.Context, ch Channel, e Event) error
+	// Connect registers hookURL with the platform where it has such a call, and says what the
+	// admin still has to do where it has not.
+	Connect(ctx context.Context, ch Channel, hookURL string) (Connection, error)
+}
+
+// ErrUnauthorized means the webhook request is not from the platform (a bad signature, a wrong
+// secret).
+var ErrUnauthorized = errors.New("the request is not signed by the platform for this channel")
+
+// ErrTooLarge means a file is bigger than the desk takes.
+var ErrTooLarge = errors.New("the file is larger than the limit")
+
+// BadRequest means the body is not what the platform sends.
+type BadRequest struct{ Reason string }
+
+func (e *BadRequest) Error() string { return e.Reason }
+
+// SendError is a platform's refusal or a failed call.
+type SendError struct {
+	// Temporary: repeating later can succeed (429, 5xx, a network error before anything was
+	// sent).
+	Temporary bool
+	// RetryAfter is how long the platform asked to wait (429 retry_after).
+	RetryAfter time.Duration
+	// Status is the HTTP status or the platform's error code, when there was one.
+	Status int
+	Err    error
+}
+
+func (e *SendError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("%v (retry after %s)", e.Err, e.RetryAfter)
+	}
+	return e.Err.Error()
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Registry holds the connectors of a build by kind.
+type Registry map[string]Connector
+
+// NewRegistry indexes cs by kind.
+func NewRegistry(cs ...Connector) Registry {
+	r := Registry{}
+	for _, c := range cs {
+		r[c.Kind()] = c
+	}
+	return r
+}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// What each sealed column holds; a value sealed for one does not open as another.
+const (
+	purposeChannelSecret      = "channels.secret"
+	purposeChannelCredentials = "channels.credentials"
+	purposeWebhookSecret      = "webhooks.secret"
+)
+
+// Credentials are a channel's platform secrets by name (bot_token, auth_token, app_secret,
+// access_token…). They are sealed at rest and never leave the store in a Channel.
+type Credentials map[string]string
+
+// ChannelCredentials returns a channel's platform credentials (empty when none were set).
+func (s *Store) ChannelCredentials(ctx context.Context, id int64) (Credentials, error) {
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(credentials, '') FROM channels WHERE id = $1`, id).Scan(&sealed)
+	if err != nil {
+		return nil, translate(err, "channel credentials")
+	}
+	return s.openCredentials(sealed)
+}
+
+func (s *Store) openCredentials(sealed []byte) (Credentials, error) {
+	c := Credentials{}
+	if len(sealed) == 0 {
+		return c, nil
+	}
+	plain, err := s.box.Open(purposeChannelCredentials, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("channel credentials: %w", err)
+	}
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return nil, fmt.Errorf("channel credentials: %w", err)
+	}
+	return c, nil
+}
+
+// SetChannelCredentials replaces a channel's platform credentials.
+func (s *Store) SetChannelCredentials(ctx context.Context, id int64, c Credentials) error {
+	var sealed []byte
+	if len(c) > 0 {
+		plain, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		sealed = s.box.Seal(purposeChannelCredentials, plain)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE channels SET credentials = $2, updated_at = now() WHERE id = $1`, id, sealed)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = pgx.ErrNoRows
+	}
+	return translate(err, "set channel credentials")
+}
+
+// SealSecrets seals every secret stored before sealing existed and re-seals those sealed with
+// an older key of the box, so after it the database holds only values the primary key opens.
+// It returns how many values it rewrote; running it again rewrites none.
+func (s *Store) SealSecrets(ctx context.Context) (int, error) {
+	type column struct{ table, column, purpose string }
+	n := 0
+	for _, c := range []column{{"channels", "secret", purposeChannelSecret}, {"channels", "credentials", purposeChannelCredentials},
+		{"webhooks", "secret", purposeWebhookSecret}} {
+		err := s.InTx(ctx, func(tx *Store) error {
+			rows, err := tx.pool.Query(ctx, `SELECT id, `+c.column+` FROM `+c.table+` WHERE `+c.column+` IS NOT NULL AND length(`+c.column+`) > 0 FOR UPDATE`)
+			if err != nil {
+				return translate(err, "seal secrets")
+			}
+			type row struct {
+				id    int64
+				value []byte
+			}
+			all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+				var x row
+				err := r.Scan(&x.id, &x.value)
+				return x, err
+			})
+			if err != nil {
+				return translate(err, "seal secrets")
+			}
+			for _, x := range all {
+				if s.box.SealedWithPrimary(x.value) {
+					continue
+				}
+				plain, err := s.box.Open(c.purpose, x.value)
+				if err != nil {
+					return fmt.Errorf("%s.%s of %d: %w", c.table, c.column, x.id, err)
+				}
+				if _, err := tx.pool.Exec(ctx, `UPDATE `+c.table+` SET `+c.column+` = $2 WHERE id = $1`, x.id, s.box.Seal(c.purpose, plain)); err != nil {
+					return translate(err, "seal secrets")
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

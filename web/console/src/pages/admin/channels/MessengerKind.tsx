@@ -1,0 +1,167 @@
+// Messenger channel kinds (Telegram, Viber): the admin pastes the platform's token, saves, and
+// presses Connect; linedesk checks the token and registers its webhook with the platform. The
+// token is write-only: the page shows whether it is set, never its value.
+import { useState, type FormEvent } from "react";
+import { api } from "../../../lib/api";
+import { useT } from "../../../lib/i18n";
+import type { Key } from "../../../strings";
+import { CopyField, ErrorNote } from "./form";
+import type { CreateFieldsProps, SettingsFormProps } from "./kinds";
+import type { ChannelInfo } from "./types";
+
+/** What differs between messengers: the credential's name and the words around it. */
+export interface MessengerSpec {
+  credential: string;
+  credentialLabel: Key;
+  credentialHelp: Key;
+  placeholder: string;
+}
+
+export const telegramSpec: MessengerSpec = {
+  credential: "bot_token",
+  credentialLabel: "admin.tg.token",
+  credentialHelp: "admin.tg.tokenHelp",
+  placeholder: "123456789:AAE…",
+};
+
+export const viberSpec: MessengerSpec = {
+  credential: "auth_token",
+  credentialLabel: "admin.viber.token",
+  credentialHelp: "admin.viber.tokenHelp",
+  placeholder: "4453b6ac1s345678-…",
+};
+
+/** The create form's value: the token travels as a credential, the rest as settings. */
+export const messengerEmpty = () => ({ token: "", api_base_url: "" });
+
+export function messengerBody(spec: MessengerSpec, v: Record<string, unknown>) {
+  const settings: Record<string, unknown> = {};
+  const base = String(v.api_base_url ?? "").trim();
+  if (base) settings.api_base_url = base;
+  return { settings, credentials: { [spec.credential]: String(v.token ?? "").trim() } };
+}
+
+export function messengerCreateFields(spec: MessengerSpec) {
+  return function CreateFields({ value, onChange }: CreateFieldsProps) {
+    const t = useT();
+    return (
+      <>
+        <label className="field">
+          <span>{t(spec.credentialLabel)}</span>
+          <input type="password" autoComplete="off" value={String(value.token ?? "")} placeholder={spec.placeholder} required
+            onChange={(e) => onChange({ ...value, token: e.target.value })} aria-describedby="messenger-token-help" />
+        </label>
+        <small className="help" id="messenger-token-help">{t(spec.credentialHelp)}</small>
+        <details>
+          <summary>{t("admin.messenger.advanced")}</summary>
+          <label className="field">
+            <span>{t("admin.messenger.apiBase")}</span>
+            <input type="url" value={String(value.api_base_url ?? "")} onChange={(e) => onChange({ ...value, api_base_url: e.target.value })} />
+          </label>
+          <small className="help">{t("admin.messenger.apiBaseHelp")}</small>
+        </details>
+      </>
+    );
+  };
+}
+
+interface Connection {
+  webhook_url: string;
+  registered: boolean;
+  account?: string;
+  steps: string[];
+}
+
+type MessengerChannel = ChannelInfo & { credentials_set?: string[]; webhook_url?: string };
+
+export function messengerSettingsForm(spec: MessengerSpec) {
+  return function SettingsForm({ channel, onChanged, canEdit }: SettingsFormProps) {
+    const t = useT();
+    const c = channel as MessengerChannel;
+    const tokenSet = (c.credentials_set ?? []).includes(spec.credential);
+    const [token, setToken] = useState("");
+    const [base, setBase] = useState(String(c.settings.api_base_url ?? ""));
+    const [error, setError] = useState<unknown>(null);
+    const [saved, setSaved] = useState(false);
+    const [busy, setBusy] = useState(false);
+    const [connection, setConnection] = useState<Connection | null>(null);
+
+    const save = async (e: FormEvent) => {
+      e.preventDefault();
+      setBusy(true);
+      setSaved(false);
+      try {
+        const body: Record<string, unknown> = { settings: base.trim() ? { api_base_url: base.trim() } : {} };
+        if (token.trim()) body.credentials = { [spec.credential]: token.trim() };
+        const n = await api.patch<ChannelInfo>(`/api/v1/channels/${channel.id}`, body);
+        setToken("");
+        setError(null);
+        setSaved(true);
+        onChanged(n);
+      } catch (err) {
+        setError(err);
+      } finally {
+        setBusy(false);
+      }
+    };
+    const connect = async () => {
+      setBusy(true);
+      setConnection(null);
+      try {
+        setConnection(await api.post<Connection>(`/api/v1/channels/${channel.id}/connect`));
+        setError(null);
+        onChanged(channel); // the history gains the connect
+      } catch (err) {
+        setError(err);
+      } finally {
+        setBusy(false);
+      }
+    };
+
+    return (
+      <div className="kind-settings">
+        {c.webhook_url && <CopyField label={t("admin.messenger.webhook")} value={c.webhook_url} />}
+        <form onSubmit={(e) => void save(e)} className="form">
+          <p className={tokenSet ? "ok" : "warn"} role="status">
+            {t(spec.credentialLabel)}: {tokenSet ? t("admin.messenger.tokenSet") : t("admin.messenger.tokenMissing")}
+          </p>
+          {canEdit && (
+            <>
+              <label className="field">
+                <span>{tokenSet ? t("admin.messenger.replaceToken") : t(spec.credentialLabel)}</span>
+                <input type="password" autoComplete="off" value={token} placeholder={spec.placeholder} onChange={(e) => setToken(e.target.value)} />
+              </label>
+              <label className="field">
+                <span>{t("admin.messenger.apiBase")}</span>
+                <input type="url" value={base} onChange={(e) => setBase(e.target.value)} />
+              </label>
+              <small className="help">{t("admin.messenger.apiBaseHelp")}</small>
+              <div className="actions">
+                <button type="submit" disabled={busy}>{t("common.save")}</button>
+                {saved && <span role="status" className="ok">{t("common.saved")}</span>}
+              </div>
+            </>
+          )}
+        </form>
+        {canEdit && (
+          <section aria-labelledby="messenger-connect">
+            <h3 id="messenger-connect">{t("admin.messenger.connectTitle")}</h3>
+            <p className="muted">{t("admin.messenger.connectHelp")}</p>
+            <div className="actions">
+              <button type="button" className="primary" onClick={() => void connect()} disabled={busy || !tokenSet}>{t("admin.messenger.connect")}</button>
+            </div>
+            {connection && (
+              <p role="status" className="ok">
+                {connection.registered ? t("admin.messenger.connected", { account: connection.account ?? "" }) : t("admin.messenger.pasteSteps")}
+              </p>
+            )}
+            {connection && connection.steps.length > 0 && (
+              <ol>{connection.steps.map((s) => <li key={s}>{s}</li>)}</ol>
+            )}
+          </section>
+        )}
+        <ErrorNote error={error} />
+      </div>
+    );
+  };
+}
