@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -54,6 +55,9 @@ func (a *Activities) deliverAPI(ctx context.Context, d store.Delivery) error {
 	var buttons []apichannel.Button
 	_ = json.Unmarshal(d.Attachments, &attachments)
 	_ = json.Unmarshal(d.Buttons, &buttons)
+	for i := range attachments {
+		attachments[i].URL = a.signedLink(attachments[i].URL)
+	}
 	out := apichannel.Outbound{
 		Event: apichannel.EventMessage,
 		Message: apichannel.OutboundMessage{
@@ -136,17 +140,40 @@ func (a *Activities) deliverMessenger(ctx context.Context, conn connectors.Conne
 	return err
 }
 
-// outboundFile loads an attachment of an outbound message from the desk's storage.
+// outboundLinkTTL is how long a link handed outside with a reply's attachment works: long
+// enough for an integrator's queue or a platform's retries, short enough that a leaked link dies.
+const outboundLinkTTL = 7 * 24 * time.Hour
+
+// deskFile returns the id of a file of this desk a link points at.
+func deskFile(link string) (uuid.UUID, bool) {
+	base, _, _ := strings.Cut(link, "?")
+	i := strings.LastIndex(base, "/api/v1/files/")
+	if i < 0 {
+		return uuid.UUID{}, false
+	}
+	id, err := uuid.Parse(base[i+len("/api/v1/files/"):])
+	return id, err == nil
+}
+
+// signedLink turns a link to a desk file into a signed one that works without signing in until
+// it expires; other links stay as they are.
+func (a *Activities) signedLink(link string) string {
+	id, ok := deskFile(link)
+	if !ok {
+		return link
+	}
+	return a.store.FileLinks().Sign(link, id.String(), outboundLinkTTL, time.Now())
+}
+
+// outboundFile loads an attachment of an outbound message from the desk's storage, with a
+// signed link for platforms that fetch files by URL.
 func (a *Activities) outboundFile(ctx context.Context, at apichannel.Attachment) (connectors.File, error) {
 	f := connectors.File{Name: at.Name, ContentType: at.ContentType, URL: at.URL}
-	i := strings.LastIndex(at.URL, "/files/")
-	if i < 0 {
+	id, ok := deskFile(at.URL)
+	if !ok {
 		return f, nil // a link elsewhere: the platform fetches it
 	}
-	id, err := uuid.Parse(at.URL[i+len("/files/"):])
-	if err != nil {
-		return f, nil
-	}
+	f.URL = a.signedLink(at.URL)
 	meta, data, err := a.store.FileData(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return f, temporal.NewNonRetryableApplicationError("attachment "+at.Name+" is gone", "attachment_gone", err)

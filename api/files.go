@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,9 +29,32 @@ var inlineImages = map[string]bool{"image/png": true, "image/jpeg": true, "image
 
 type fileOut struct {
 	store.File
-	// URL is the file's link, for a reply's attachments; whoever holds it can download the
-	// file (channels and integrators fetch attachments by URL), so it is unguessable.
+	// URL is the file's link, for a reply's attachments. Operators open it with their session;
+	// when the reply goes out, the channel gets a signed link that expires.
 	URL string `json:"url"`
+}
+
+// blockedExtensions are programs and scripts a desk never passes between clients and operators:
+// one opened by mistake runs on the opener's machine.
+var blockedExtensions = []string{".exe", ".com", ".bat", ".cmd", ".scr", ".pif", ".msi", ".msp", ".dll", ".cpl", ".jar",
+	".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".ps1", ".psm1", ".hta", ".lnk", ".reg", ".sh", ".app", ".apk", ".appimage"}
+
+// blockedTypes are the same, recognised from the bytes whatever the name says.
+var blockedTypes = map[string]bool{"application/x-msdownload": true, "application/vnd.microsoft.portable-executable": true,
+	"application/x-executable": true, "application/x-elf": true, "application/x-mach-binary": true, "application/java-archive": true}
+
+// checkFileType refuses programs and scripts with 415.
+func checkFileType(name, contentType string, data []byte) error {
+	lower := strings.ToLower(name)
+	for _, ext := range blockedExtensions {
+		if strings.HasSuffix(lower, ext) {
+			return newError(http.StatusUnsupportedMediaType, "unsupported_file_type", "%s files are not accepted: programs and scripts could harm whoever opens them", ext)
+		}
+	}
+	if blockedTypes[contentType] || bytes.HasPrefix(data, []byte("MZ")) || bytes.HasPrefix(data, []byte("\x7fELF")) {
+		return newError(http.StatusUnsupportedMediaType, "unsupported_file_type", "programs are not accepted: they could harm whoever opens them")
+	}
+	return nil
 }
 
 // uploadFile stores one file (multipart part "file") in the conversation's chat and answers its
@@ -70,7 +94,11 @@ func (s *Server) uploadFile(c echo.Context) error {
 		if len(data) == 0 {
 			return badRequest("the file is empty")
 		}
-		f, err := s.store.SaveFile(req.Context(), n, fileName(p.FileName()), fileType(p.Header.Get(echo.HeaderContentType), data), currentUser(c).ID, data)
+		name, ct := fileName(p.FileName()), fileType(p.Header.Get(echo.HeaderContentType), data)
+		if err := checkFileType(name, ct, data); err != nil {
+			return err
+		}
+		f, err := s.store.SaveFile(req.Context(), n, name, ct, currentUser(c).ID, data)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFoundErr("conversation #" + c.Param("number"))
 		}
@@ -81,13 +109,48 @@ func (s *Server) uploadFile(c echo.Context) error {
 	}
 }
 
-// getFile serves a file by its link: images inline, everything else as a download, and never
-// as a page of this site (a sandboxed, script-less document even if it is HTML).
+// getFile serves a file: to whoever holds a signed link that has not expired (a platform or an
+// integrator fetching an attachment), or to a signed-in user who may read the file's chat (or
+// uploaded it). Images are served inline, everything else as a download, and never as a page of
+// this site (a sandboxed, script-less document even if it is HTML).
 func (s *Server) getFile(c echo.Context) error {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
 		return notFoundErr("file " + c.Param("id"))
 	}
+	ctx := c.Request().Context()
+	q := c.QueryParams()
+	if q.Has("sig") || q.Has("expires") {
+		if !s.store.FileLinks().Valid(id.String(), q.Get("expires"), q.Get("sig"), time.Now()) {
+			return newError(http.StatusForbidden, "link_expired", "the link has expired or is not valid; ask for a new one")
+		}
+		return s.serveFile(c, id)
+	}
+	return s.authenticate(func(c echo.Context) error {
+		f, err := s.store.FileInfo(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundErr("file " + c.Param("id"))
+		}
+		if err != nil {
+			return err
+		}
+		u := currentUser(c)
+		allowed := u.Role == store.RoleAdmin || (f.UploadedBy != nil && *f.UploadedBy == u.ID)
+		if !allowed && f.ChatID != nil {
+			_, role, err := s.store.ChatLineRole(ctx, *f.ChatID, u)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			allowed = err == nil && role != store.LineRoleNone
+		}
+		if !allowed {
+			return notFoundErr("file " + c.Param("id"))
+		}
+		return s.serveFile(c, id)
+	})(c)
+}
+
+func (s *Server) serveFile(c echo.Context, id uuid.UUID) error {
 	f, data, err := s.store.FileData(c.Request().Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("file " + c.Param("id"))
@@ -103,7 +166,7 @@ func (s *Server) getFile(c echo.Context) error {
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'")
 	h.Set(echo.HeaderContentType, f.ContentType)
 	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}))
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("Cache-Control", "private, max-age=3600")
 	h.Set("ETag", `"`+f.ID.String()+`"`)
 	http.ServeContent(c.Response(), c.Request(), "", f.CreatedAt, bytes.NewReader(data))
 	return nil

@@ -47,9 +47,10 @@ type uploaded struct {
 }
 
 // TestAnOperatorAttachesAFileToAReply: the assignee uploads a file to the conversation, sends
-// its link as a reply's attachment, and the client's integration receives the link and can
-// download the same bytes without signing in. Images are served inline, anything else as a
-// download that can never run as a page of the console's site.
+// its link as a reply's attachment, and the client's integration receives a signed, expiring
+// link and downloads the same bytes without signing in; the plain link opens only with a
+// session that may read the chat. Images are served inline, anything else as a download that
+// can never run as a page of the console's site.
 func TestAnOperatorAttachesAFileToAReply(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{})
@@ -88,16 +89,18 @@ func TestAnOperatorAttachesAFileToAReply(t *testing.T) {
 	require.Equal(t, http.StatusCreated, res.status, res.text)
 	got := cs.fake.WaitFor(t, 1, 20*time.Second)
 	require.Len(t, got[0].Outbound.Message.Attachments, 2)
-	require.Equal(t, img.URL, got[0].Outbound.Message.Attachments[0].URL)
+	signed := got[0].Outbound.Message.Attachments[0].URL
+	require.True(t, strings.HasPrefix(signed, img.URL+"?expires="), signed)
+	require.Contains(t, signed, "&sig=")
 
-	// Whoever holds the link downloads the bytes, without a session.
+	// The integration downloads the bytes with the signed link, without a session.
 	download := func(url string) *http.Response {
 		res, err := http.Get(url)
 		require.NoError(t, err)
 		t.Cleanup(func() { res.Body.Close() })
 		return res
 	}
-	r := download(got[0].Outbound.Message.Attachments[0].URL)
+	r := download(signed)
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	body, err := io.ReadAll(r.Body)
 	require.NoError(t, err)
@@ -106,14 +109,24 @@ func TestAnOperatorAttachesAFileToAReply(t *testing.T) {
 	require.True(t, strings.HasPrefix(r.Header.Get("Content-Disposition"), "inline"), r.Header.Get("Content-Disposition"))
 	require.Contains(t, r.Header.Get("Content-Disposition"), "filename*=utf-8''%D1%81%D0%BA%D0%B0%D0%BD")
 
-	r = download(doc.URL)
+	// The plain link wants a session that may read the chat; a forged signature is refused.
+	require.Equal(t, http.StatusUnauthorized, download(img.URL).StatusCode)
+	require.Equal(t, http.StatusForbidden, download(signed[:len(signed)-2]+"xx").StatusCode)
+	require.Equal(t, http.StatusForbidden, download(strings.Replace(signed, img.ID, doc.ID, 1)).StatusCode, "one file's signature opened another")
+	a.newUser("stranger@example.com", "Stranger", store.RoleOperator)
+	stranger := a.login("stranger@example.com", "pw-Stranger")
+	res = a.do(stranger, "GET", strings.TrimPrefix(img.URL, a.url), nil, nil)
+	require.Equal(t, http.StatusNotFound, res.status, "an operator of no line read the file")
+	res = a.do(olga, "GET", strings.TrimPrefix(doc.URL, a.url), nil, nil)
+	require.Equal(t, http.StatusOK, res.status)
+	r = download(got[0].Outbound.Message.Attachments[1].URL)
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	require.True(t, strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment"), r.Header.Get("Content-Disposition"))
 	require.Contains(t, r.Header.Get("Content-Security-Policy"), "sandbox")
 	require.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
 
 	// A cached copy is revalidated for free.
-	req, _ := http.NewRequest("GET", img.URL, nil)
+	req, _ := http.NewRequest("GET", signed, nil)
 	req.Header.Set("If-None-Match", `"`+img.ID+`"`)
 	r2, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -121,8 +134,15 @@ func TestAnOperatorAttachesAFileToAReply(t *testing.T) {
 	require.Equal(t, http.StatusNotModified, r2.StatusCode)
 
 	// Unknown and malformed links are 404.
-	require.Equal(t, http.StatusNotFound, download(a.url+"/api/v1/files/00000000-0000-4000-8000-000000000000").StatusCode)
+	require.Equal(t, http.StatusNotFound, a.do(olga, "GET", "/api/v1/files/00000000-0000-4000-8000-000000000000", nil, nil).status)
 	require.Equal(t, http.StatusNotFound, download(a.url+"/api/v1/files/not-a-file").StatusCode)
+
+	// Programs are refused, whatever their name says.
+	res = upload(olga, "setup.exe", "application/octet-stream", []byte("MZ\x90\x00 a program"))
+	require.Equal(t, http.StatusUnsupportedMediaType, res.status, res.text)
+	res = upload(olga, "invoice.pdf", "application/pdf", []byte("MZ\x90\x00 a program in disguise"))
+	require.Equal(t, http.StatusUnsupportedMediaType, res.status, res.text)
+	require.Contains(t, res.text, "unsupported_file_type")
 }
 
 // TestFileUploadRefusesWhatItCannotKeep: bad uploads get a clear 4xx and store nothing; an

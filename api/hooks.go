@@ -134,14 +134,16 @@ func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch co
 	if msg.At.IsZero() {
 		msg.At = time.Now()
 	}
+	var fileIDs []uuid.UUID
 	if len(e.Files) > 0 {
-		files, err := s.fetchFiles(ctx, conn, ch, e, base)
+		files, ids, err := s.fetchFiles(ctx, conn, ch, e, base)
 		if err != nil {
 			return err
 		}
 		msg.Files, _ = json.Marshal(files)
+		fileIDs = ids
 	}
-	_, err := s.handoff.Accept(ctx, msg)
+	acc, err := s.handoff.Accept(ctx, msg)
 	if errors.Is(err, inbound.ErrKeyReused) {
 		// The platform sent its event id again with another body (an edit delivered under the
 		// same id): the first one stands.
@@ -149,6 +151,12 @@ func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch co
 	}
 	if err != nil {
 		return err
+	}
+	if len(fileIDs) > 0 {
+		// The chat's operators may now open the files.
+		if err := s.store.LinkFilesToChat(ctx, fileIDs, acc.ChatID); err != nil {
+			return err
+		}
 	}
 	if e.Ack != "" {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -173,8 +181,9 @@ func quote(text string) string {
 // from the channel's secret and the event, so a redelivered webhook writes the same files again
 // rather than new ones, and nobody without the secret can guess a link. A file that cannot be
 // fetched (too large, gone) is listed by name with the reason, and the message is kept.
-func (s *Server) fetchFiles(ctx context.Context, conn connectors.Connector, ch connectors.Channel, e connectors.Event, base string) ([]apichannel.Attachment, error) {
+func (s *Server) fetchFiles(ctx context.Context, conn connectors.Connector, ch connectors.Channel, e connectors.Event, base string) ([]apichannel.Attachment, []uuid.UUID, error) {
 	var out []apichannel.Attachment
+	var ids []uuid.UUID
 	for i, f := range e.Files {
 		mac := hmac.New(sha256.New, []byte(ch.HookSecret))
 		fmt.Fprintf(mac, "file\x00%d\x00%s\x00%d", ch.ID, e.Key, i)
@@ -189,23 +198,34 @@ func (s *Server) fetchFiles(ctx context.Context, conn connectors.Connector, ch c
 			err = errors.New("the platform sent an empty file")
 		}
 		name := fileName(f.Name)
+		var ct string
+		if err == nil {
+			ct = fileType(f.ContentType, data)
+			if terr := checkFileType(name, ct, data); terr != nil {
+				err = terr
+			}
+		}
 		if err != nil {
 			reason := "could not be fetched from the platform"
-			if errors.Is(err, connectors.ErrTooLarge) {
+			var he *Error
+			switch {
+			case errors.Is(err, connectors.ErrTooLarge):
 				reason = fmt.Sprintf("larger than %d MB", maxInboundFile>>20)
+			case errors.As(err, &he):
+				reason = "a program or script, not accepted"
 			}
 			s.logger.WarnContext(ctx, "client file not stored", "channel_id", ch.ID, "file", name, "error", err)
 			out = append(out, apichannel.Attachment{Name: name + " (" + reason + ")", ContentType: f.ContentType})
 			continue
 		}
-		ct := fileType(f.ContentType, data)
 		saved, err := s.store.SaveChannelFile(ctx, id, name, ct, data)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		ids = append(ids, saved.ID)
 		out = append(out, apichannel.Attachment{URL: base + "/api/v1/files/" + saved.ID.String(), Name: saved.Name, ContentType: saved.ContentType})
 	}
-	return out, nil
+	return out, ids, nil
 }
 
 // connection is the answer to a connect: where the platform posts, whether linedesk registered

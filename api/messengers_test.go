@@ -148,17 +148,20 @@ func TestTelegramChannelEndToEnd(t *testing.T) {
 	require.NoError(t, json.Unmarshal(atRaw, &attachments))
 	require.Len(t, attachments, 1)
 	require.Equal(t, "image/jpeg", attachments[0].ContentType)
-	got, err := http.Get(attachments[0].URL)
+	// An operator of the line opens it with their session; without one it stays closed.
+	_, ann := a.newOperator("ann.op@example.com", "Anna")
+	got := a.do(ann, "GET", strings.TrimPrefix(attachments[0].URL, a.url), nil, nil)
+	require.Equal(t, http.StatusOK, got.status, got.text)
+	require.Equal(t, string(photo), got.text)
+	anon, err := http.Get(attachments[0].URL)
 	require.NoError(t, err)
-	body, _ := io.ReadAll(got.Body)
-	got.Body.Close()
-	require.Equal(t, photo, body)
+	anon.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, anon.StatusCode)
 	// Redelivered, the photo is not stored twice.
 	require.Equal(t, http.StatusOK, fake.Deliver(t, telegramtest.PhotoUpdate(7003, 555001, "Ann", "the box", "ph-1", len(photo))))
 	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM files WHERE name = 'photo.jpg'`))
 
 	// The operator takes it and answers; the bot sends it to the chat under the operator's name.
-	_, ann := a.newOperator("ann.op@example.com", "Anna")
 	path := fmt.Sprintf("/api/v1/conversations/%d", n)
 	require.Equal(t, http.StatusOK, a.do(ann, "POST", path+"/take", nil, nil).status)
 	res = a.do(ann, "POST", path+"/messages", map[string]string{"text": "It ships today"}, nil)

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -34,6 +35,8 @@ var ErrWrongKey = errors.New("secretbox: the value was sealed with another key o
 // Box seals with its first key and opens with any of its keys.
 type Box struct {
 	keys []key
+	// seed is the primary key, kept for Derive.
+	seed []byte
 }
 
 type key struct {
@@ -43,7 +46,7 @@ type key struct {
 
 // New returns a Box sealing with primary and opening with primary or any of older.
 func New(primary []byte, older ...[]byte) (*Box, error) {
-	b := &Box{}
+	b := &Box{seed: append([]byte(nil), primary...)}
 	for i, k := range append([][]byte{primary}, older...) {
 		if len(k) != KeySize {
 			return nil, fmt.Errorf("secretbox: key %d is %d bytes, want %d", i+1, len(k), KeySize)
@@ -150,4 +153,12 @@ func Legacy(v []byte) bool { return !bytes.HasPrefix(v, magic) }
 // the others).
 func (b *Box) SealedWithPrimary(v []byte) bool {
 	return !Legacy(v) && len(v) >= len(magic)+idSize && bytes.Equal(v[len(magic):len(magic)+idSize], b.keys[0].id[:])
+}
+
+// Derive returns a key for another use (signing file links, say), derived from the primary key
+// and purpose, so one configured secret serves every need without any two sharing a key.
+func (b *Box) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, b.seed)
+	m.Write([]byte("linedesk derive\x00" + purpose))
+	return m.Sum(nil)
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/linedesk/linedesk/blobstore"
 	"github.com/linedesk/linedesk/secretbox"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/storetest"
@@ -68,4 +70,43 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 	// The old key alone no longer opens them.
 	_, err = st.ChannelCredentials(ctx, ch.ID)
 	require.True(t, errors.Is(err, secretbox.ErrWrongKey), "%v", err)
+}
+
+// TestFilesMoveFromTheDatabaseToTheStorage: a file an older version kept in PostgreSQL reads the
+// same before and after MoveFilesToBlobs, which leaves no bytes in the database and moves
+// nothing the second time; a new file's bytes go to the storage only.
+func TestFilesMoveFromTheDatabaseToTheStorage(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	blobs, err := blobstore.NewDir(dir)
+	require.NoError(t, err)
+	st := storetest.NewStore(t).WithBlobs(blobs)
+	id := uuid.New()
+	_, err = st.Pool().Exec(ctx, `INSERT INTO files (id, name, content_type, size, sha256, data) VALUES ($1, 'old.txt', 'text/plain', 3, '\x00', 'old')`, id)
+	require.NoError(t, err)
+	_, data, err := st.FileData(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "old", string(data))
+	n, err := st.MoveFilesToBlobs(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	_, data, err = st.FileData(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "old", string(data))
+	var inDB int
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM files WHERE data IS NOT NULL`).Scan(&inDB))
+	require.Zero(t, inDB)
+	n, err = st.MoveFilesToBlobs(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	fresh, err := st.SaveChannelFile(ctx, uuid.New(), "photo.jpg", "image/jpeg", []byte("jpeg"))
+	require.NoError(t, err)
+	got, err := blobs.Get(ctx, "files/"+fresh.ID.String()[:2]+"/"+fresh.ID.String())
+	require.NoError(t, err)
+	require.Equal(t, "jpeg", string(got))
+	// A store without storage refuses to keep files rather than lose them.
+	_, err = store.New(st.Pool()).SaveChannelFile(ctx, uuid.New(), "x", "text/plain", []byte("x"))
+	require.ErrorIs(t, err, store.ErrNoStorage)
 }

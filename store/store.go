@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/linedesk/linedesk/blobstore"
 	"github.com/linedesk/linedesk/secretbox"
 )
 
@@ -36,6 +37,8 @@ type Store struct {
 	// box seals the secrets kept in the database (channel credentials and secrets, webhook
 	// secrets).
 	box *secretbox.Box
+	// blobs keeps attachments' bytes.
+	blobs blobstore.Store
 }
 
 // db is what queries run on: a *pgxpool.Pool or a pgx.Tx. Begin on a pgx.Tx opens a savepoint,
@@ -70,7 +73,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.root }
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	var fnErr error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		fnErr = fn(&Store{pool: tx, root: s.root, box: s.box})
+		fnErr = fn(&Store{pool: tx, root: s.root, box: s.box, blobs: s.blobs})
 		return fnErr
 	})
 	if err != nil && fnErr != nil {

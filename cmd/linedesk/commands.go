@@ -19,6 +19,7 @@ import (
 
 	"github.com/linedesk/linedesk/activities"
 	"github.com/linedesk/linedesk/api"
+	"github.com/linedesk/linedesk/blobstore"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/netguard"
@@ -83,7 +84,15 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, pg.URL, box, logger)
+	storageURL := cfg.StorageURL
+	if storageURL == "" {
+		storageURL = "file://" + filepath.Join(dataDir, "files")
+	}
+	blobs, err := blobstore.Open(storageURL)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, pg.URL, box, blobs, logger)
 	if err != nil {
 		return err
 	}
@@ -233,7 +242,15 @@ func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL, box, logger)
+	var blobs blobstore.Store
+	if cfg.StorageURL != "" {
+		if blobs, err = blobstore.Open(cfg.StorageURL); err != nil {
+			return err
+		}
+	} else {
+		logger.Info("LINEDESK_STORAGE_URL is not set: files stored in the database before stay there until migrate runs with it")
+	}
+	st, err := openStore(ctx, cfg.DatabaseURL, box, blobs, logger)
 	if err != nil {
 		return err
 	}
@@ -288,12 +305,19 @@ func connectExternal(ctx context.Context, cfg Config, logger *slog.Logger) (*sto
 		tc.Close()
 		return nil, nil, nil, err
 	}
-	return store.New(pool).WithSecrets(box), tc, m, nil
+	blobs, err := blobstore.Open(cfg.StorageURL)
+	if err != nil {
+		pool.Close()
+		tc.Close()
+		return nil, nil, nil, err
+	}
+	logger.Info("attachment storage", "storage", blobs.String())
+	return store.New(pool).WithSecrets(box).WithBlobs(blobs), tc, m, nil
 }
 
 // openStore migrates the schema, then seals the secrets stored before sealing existed or under
 // an older key, so the database holds only values the current key opens.
-func openStore(ctx context.Context, databaseURL string, box *secretbox.Box, logger *slog.Logger) (*store.Store, error) {
+func openStore(ctx context.Context, databaseURL string, box *secretbox.Box, blobs blobstore.Store, logger *slog.Logger) (*store.Store, error) {
 	if err := store.Migrate(ctx, databaseURL); err != nil {
 		return nil, err
 	}
@@ -310,6 +334,18 @@ func openStore(ctx context.Context, databaseURL string, box *secretbox.Box, logg
 	}
 	if n > 0 {
 		logger.Info("sealed stored secrets with the current key", "values", n)
+	}
+	if blobs == nil {
+		return st, nil
+	}
+	st = st.WithBlobs(blobs)
+	moved, err := st.MoveFilesToBlobs(ctx)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("move stored files to %s: %w", blobs, err)
+	}
+	if moved > 0 {
+		logger.Info("moved files from the database to the attachment storage", "files", moved, "storage", blobs.String())
 	}
 	return st, nil
 }

@@ -53,6 +53,11 @@ type Config struct {
 	SecretsKey     []byte
 	SecretsOldKeys [][]byte
 
+	// StorageURL is where attachments' bytes live (LINEDESK_STORAGE_URL): file:///dir (a volume
+	// every api and worker shares) or s3://bucket/prefix?endpoint=…; dev defaults to its data
+	// dir's files directory.
+	StorageURL string
+
 	// SMTP is the system mail server for emailing solutions (LINEDESK_SMTP_*); Host "" turns mail off.
 	SMTP smtpmail.Config
 
@@ -112,6 +117,7 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	secure := fs.String("secure-cookies", env("LINEDESK_SECURE_COOKIES", "false"), "mark session cookies Secure (behind HTTPS)")
 	secretsKey := fs.String("secrets-key", env("LINEDESK_SECRETS_KEY", ""), "key sealing channel credentials and secrets in the database: 32 random bytes in base64 (openssl rand -base64 32); dev keeps one in its data dir")
 	secretsOld := fs.String("secrets-old-keys", env("LINEDESK_SECRETS_OLD_KEYS", ""), "comma-separated keys used before the current one (values sealed with them still open; linedesk migrate re-seals them)")
+	fs.StringVar(&cfg.StorageURL, "storage-url", env("LINEDESK_STORAGE_URL", ""), "where attachments live: file:///dir or s3://bucket/prefix?endpoint=host&region=…; dev: <data dir>/files")
 	fs.StringVar(&cfg.SMTP.Host, "smtp-host", env("LINEDESK_SMTP_HOST", ""), "SMTP server for emailing solutions (empty: no mail)")
 	smtpPort := fs.String("smtp-port", env("LINEDESK_SMTP_PORT", ""), "SMTP port (default 587, or 465 with tls)")
 	fs.StringVar(&cfg.SMTP.Username, "smtp-username", env("LINEDESK_SMTP_USERNAME", ""), "SMTP user (empty: no authentication)")
@@ -227,6 +233,15 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 			continue
 		}
 		cfg.SecretsOldKeys = append(cfg.SecretsOldKeys, k)
+	}
+	switch {
+	case cfg.StorageURL != "":
+		if u, err := url.Parse(cfg.StorageURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") {
+			problems = append(problems, fmt.Errorf("LINEDESK_STORAGE_URL: %q is not file:///dir or s3://bucket/prefix?endpoint=…", cfg.StorageURL))
+		}
+	case command == "api" || command == "worker":
+		problems = append(problems, errors.New("LINEDESK_STORAGE_URL is required for linedesk "+command+
+			": where attachments live, the same for every api and worker (file:///var/lib/linedesk/files on a shared volume, or s3://bucket/prefix?endpoint=host for S3-compatible storage)"))
 	}
 	if command != "dev" && cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is required for linedesk "+command))

@@ -17,15 +17,35 @@ import (
 // testSecretsKey is the secrets key the tests' api, worker and migrate share.
 var testSecretsKey = secretbox.EncodeKey(bytes.Repeat([]byte{7}, secretbox.KeySize))
 
-// envOf is an environment of m, with testSecretsKey as LINEDESK_SECRETS_KEY unless m sets it.
+// testStorageURL is where the tests' api and worker processes keep attachments.
+var testStorageURL = "file://" + filepath.Join(os.TempDir(), "linedesk-test-files")
+
+// envOf is an environment of m, with testSecretsKey as LINEDESK_SECRETS_KEY and testStorageURL
+// as LINEDESK_STORAGE_URL unless m sets them.
 func envOf(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) {
 		v, ok := m[k]
 		if !ok && k == "LINEDESK_SECRETS_KEY" {
 			return testSecretsKey, true
 		}
+		if !ok && k == "LINEDESK_STORAGE_URL" {
+			return testStorageURL, true
+		}
 		return v, ok
 	}
+}
+
+func TestStorageIsRequiredForAPIAndWorker(t *testing.T) {
+	t.Parallel()
+	for _, command := range []string{"api", "worker"} {
+		_, err := loadConfig(command, nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_STORAGE_URL": ""}), io.Discard)
+		require.ErrorContains(t, err, "LINEDESK_STORAGE_URL is required", command)
+	}
+	_, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_STORAGE_URL": "ftp://x"}), io.Discard)
+	require.ErrorContains(t, err, "is not file:///dir or s3://")
+	cfg, err := loadConfig("migrate", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_STORAGE_URL": ""}), io.Discard)
+	require.NoError(t, err, "migrate runs without storage (it then leaves stored files where they are)")
+	require.Empty(t, cfg.StorageURL)
 }
 
 func TestSecretsKeyIsRequiredOutsideDev(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/linedesk/linedesk/blobstore"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/localpg"
 )
@@ -72,9 +73,14 @@ func Main(m *testing.M) int {
 	return code
 }
 
-// NewStore returns a store on a fresh database of its own, dropped when the test ends.
+// NewStore returns a store on a fresh database of its own, dropped when the test ends, keeping
+// attachments in a directory of the test's own.
 func NewStore(t testing.TB) *store.Store {
-	return store.New(NewPool(t))
+	blobs, err := blobstore.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	return store.New(NewPool(t)).WithBlobs(blobs)
 }
 
 // NewPool returns a pool on a fresh, migrated database of its own.
