@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // RouteRules is the route table for the permission matrix test: "METHOD /path" → rule.
@@ -13,4 +15,10 @@ func RouteRules() map[string]string {
 		out[k] = string(v)
 	}
 	return out
+}
+
+// RunPollingEvery is RunPolling looking for polling channels every so often (tests: quickly).
+func RunPollingEvery(ctx context.Context, d Deps, every time.Duration) {
+	s, _ := newServer(d)
+	s.runPolling(ctx, every)
 }

@@ -34,15 +34,11 @@ const mediaTimeout = 15 * time.Second
 
 // channelFor loads a channel with its opened secrets, as its connector sees it.
 func channelFor(ctx context.Context, st *store.Store, ch store.Channel) (connectors.Channel, error) {
-	creds, err := st.ChannelCredentials(ctx, ch.ID)
+	c, secret, creds, err := st.ChannelWithSecrets(ctx, ch.ID)
 	if err != nil {
 		return connectors.Channel{}, err
 	}
-	secret, err := st.ChannelSecret(ctx, ch.ID)
-	if err != nil {
-		return connectors.Channel{}, err
-	}
-	return connectors.Channel{ID: ch.ID, Kind: ch.Kind, Settings: ch.Settings, Credentials: creds, HookSecret: secret}, nil
+	return connectors.Channel{ID: c.ID, Kind: c.Kind, Settings: c.Settings, Credentials: creds, HookSecret: secret}, nil
 }
 
 // hook takes a platform's webhook for a messenger channel: the channel's connector authenticates
@@ -56,7 +52,7 @@ func (s *Server) hook(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return notFoundErr("channel")
 	}
-	ch, err := s.store.ChannelByID(ctx, id)
+	ch, secret, creds, err := s.store.ChannelWithSecrets(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("channel")
 	}
@@ -75,10 +71,7 @@ func (s *Server) hook(c echo.Context) error {
 		}
 		return badRequest("read body: %s", err.Error())
 	}
-	cch, err := channelFor(ctx, s.store, ch)
-	if err != nil {
-		return err
-	}
+	cch := connectors.Channel{ID: ch.ID, Kind: ch.Kind, Settings: ch.Settings, Credentials: creds, HookSecret: secret}
 	req := connectors.Request{Method: c.Request().Method, Header: c.Request().Header, Query: c.QueryParams(), Body: body}
 	res, events, err := conn.Receive(cch, req)
 	var bad *connectors.BadRequest

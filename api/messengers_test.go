@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,10 +15,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/telegram/telegramtest"
 	"github.com/linedesk/linedesk/connectors/viber"
 	"github.com/linedesk/linedesk/connectors/viber/vibertest"
+	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -293,4 +297,62 @@ func TestViberChannelEndToEnd(t *testing.T) {
 		c := a.conversation(n)
 		return c.CSAT != nil && *c.CSAT == 1
 	})
+}
+
+// TestTelegramLongPolling: a channel set to long polling takes its updates with getUpdates
+// (connect removes the webhook first), stores each once, keeps its offset across a restart of
+// the puller, and answers through sendMessage as a webhook channel does.
+func TestTelegramLongPolling(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	fake := telegramtest.New(t, testBotToken)
+	_, ch := a.messengerLine("telegram", map[string]any{"api_base_url": fake.URL(), "receive": "polling"}, map[string]string{"bot_token": testBotToken})
+	id := ch.Channel.ID
+	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, "getUpdates")
+	url, _ := fake.Webhook()
+	require.Empty(t, url, "a polling bot keeps no webhook")
+
+	poll := func() context.CancelFunc {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			api.RunPollingEvery(ctx, api.Deps{Store: a.store, Temporal: a.temporal, Logger: slog.New(slog.DiscardHandler),
+				Inbound: inbound.New(a.store, a.temporal, nil), AllowPrivateCallbacks: true}, 100*time.Millisecond)
+		}()
+		return func() { cancel(); <-done }
+	}
+	stop := poll()
+	fake.Queue(telegramtest.TextUpdate(500, 8801, "Olga", "first over polling"))
+	fake.Queue(telegramtest.TextUpdate(501, 8801, "Olga", "second over polling"))
+	n := a.conversationOf(id, "8801")
+	a.waitFor("both messages", 20*time.Second, func() bool {
+		return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND direction = 'in'`, n) == 2
+	})
+	a.waitFor("the offset stored", 10*time.Second, func() bool {
+		return a.queryInt(`SELECT count(*) FROM channel_cursors WHERE channel_id = $1 AND cursor = '502'`, id) == 1
+	})
+	stop()
+
+	// Restarted, the puller goes on from the stored offset; an update Telegram hands out again
+	// (its offset was never confirmed) is stored once.
+	fake.Queue(telegramtest.TextUpdate(501, 8801, "Olga", "second over polling"))
+	fake.Queue(telegramtest.TextUpdate(502, 8801, "Olga", "third over polling"))
+	stop = poll()
+	defer stop()
+	a.waitFor("the third message", 20*time.Second, func() bool {
+		return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND direction = 'in'`, n) == 3
+	})
+	offsets := fake.Offsets()
+	require.Contains(t, offsets, int64(502), "the restarted puller did not go on from the stored offset: %v", offsets)
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE text = 'second over polling'`))
+
+	_, op := a.newOperator("pol@example.com", "Pol")
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+	require.Equal(t, http.StatusOK, a.do(op, "POST", path+"/take", nil, nil).status)
+	require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Got all three"}, nil).status)
+	sent := waitSent(t, fake, 1)
+	require.Equal(t, "Pol:\nGot all three", sent[0].Text)
 }

@@ -107,3 +107,26 @@ func (s *Store) SealSecrets(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// ChannelWithSecrets returns a channel with its opened signing secret and credentials in one
+// query: what a webhook needs to authenticate the platform.
+func (s *Store) ChannelWithSecrets(ctx context.Context, id int64) (Channel, string, Credentials, error) {
+	var secret, creds []byte
+	var c Channel
+	var settings []byte
+	err := s.pool.QueryRow(ctx, `SELECT `+channelColumns+`, coalesce(secret, ''), coalesce(credentials, '') FROM channels WHERE id = $1`, id).
+		Scan(&c.ID, &c.Kind, &c.Name, &c.LineID, &settings, &c.Enabled, &c.CreatedAt, &c.UpdatedAt, &secret, &creds)
+	if err != nil {
+		return Channel{}, "", nil, translate(err, "channel with secrets")
+	}
+	c.Settings = settings
+	plain, err := s.box.Open(purposeChannelSecret, secret)
+	if err != nil {
+		return Channel{}, "", nil, fmt.Errorf("channel secret: %w", err)
+	}
+	cr, err := s.openCredentials(creds)
+	if err != nil {
+		return Channel{}, "", nil, err
+	}
+	return c, string(plain), cr, nil
+}

@@ -54,6 +54,12 @@ func TestSmoke(t *testing.T) {
 	require.NotNil(t, rep.S3)
 	require.Len(t, rep.S5, 2)
 	require.NotNil(t, rep.S9)
+	require.Len(t, rep.W1, 2)
+	for _, w := range rep.W1 {
+		require.Zero(t, w.Answered.Failed, "W1 %s: %s", w.Kind, w.Answered.FirstErr)
+		require.Equal(t, w.Webhooks-w.Redelivered, w.Stored, "W1 %s: every event stored once", w.Kind)
+		require.Zero(t, w.Doubled, "W1 %s", w.Kind)
+	}
 	for name, n := range map[string]int{"B1": rep.B1.OK, "B2": rep.B2.OK, "S1c": rep.S1c.Ack.OK, "S2": rep.S2.Ack.OK,
 		"S3": rep.S3.Total.OK, "S9": rep.S9.Overall.OK} {
 		require.Positive(t, n, name)

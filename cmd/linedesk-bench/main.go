@@ -40,7 +40,7 @@ func main() {
 }
 
 // allWorkloads are the workload ids in the order they run.
-var allWorkloads = []string{"b1", "b2", "b6a", "s1", "s1c", "s2", "s3", "s5", "s9"}
+var allWorkloads = []string{"b1", "b2", "b6a", "s1", "s1c", "s2", "s3", "s5", "s9", "w1"}
 
 // options are the settings of one run; the report prints them.
 type options struct {
@@ -85,6 +85,10 @@ type options struct {
 	SeedMessages      int
 	ListRequests      int
 	ListConcurrency   int
+
+	WebhookCount   int
+	WebhookClients int
+	WebhookRate    float64
 
 	JSONFile string
 	Timeout  time.Duration
@@ -133,6 +137,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.SeedMessages, "seed-messages", 1_000_000, "S9: messages to seed")
 	fs.IntVar(&o.ListRequests, "list-requests", 2000, "S9: measured list requests")
 	fs.IntVar(&o.ListConcurrency, "list-concurrency", 4, "S9: concurrent list requests")
+	fs.IntVar(&o.WebhookCount, "webhooks", 1000, "W1: unique webhooks per messenger (a tenth more are redeliveries)")
+	fs.IntVar(&o.WebhookClients, "webhook-clients", 200, "W1: clients the webhooks come from")
+	fs.Float64Var(&o.WebhookRate, "webhook-rate", 100, "W1: webhooks per second, offered open-loop")
 	fs.StringVar(&o.JSONFile, "json", "", "also write the raw figures as JSON to this file")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Hour, "stop the whole run after this long")
 	if err := fs.Parse(args); err != nil {
@@ -150,6 +157,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			"rate-duration": "2s", "closed-duration": "2s", "s2-duration": "2s", "s3-conversations": "8",
 			"s3-operators": "4", "s3-duration": "5s", "memory-sizes": "20,50", "memory-settle": "500ms",
 			"seed-conversations": "1000", "seed-messages": "10000", "list-requests": "60", "timeout": "5m",
+			"webhooks": "50", "webhook-clients": "10",
 		}
 		for name, v := range smoke {
 			if !set[name] {
@@ -219,7 +227,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	positive := map[string]int{"baseline-concurrency": o.BaselineConcurrency, "idle-workflows": o.IdleWorkflows,
 		"open-conversations": o.OpenConversations, "max-in-flight": o.MaxInFlight, "clients": o.Clients,
 		"s3-conversations": o.S3Conversations, "s3-operators": o.S3Operators, "seed-conversations": o.SeedConversations,
-		"list-requests": o.ListRequests, "list-concurrency": o.ListConcurrency}
+		"list-requests": o.ListRequests, "list-concurrency": o.ListConcurrency, "webhooks": o.WebhookCount, "webhook-clients": o.WebhookClients}
 	for name, v := range positive {
 		if v <= 0 || v > 10_000_000 {
 			problems = append(problems, fmt.Errorf("-%s must be positive", name))
@@ -227,6 +235,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.SeedMessages < 0 || o.SeedMessages > 20_000_000 {
 		problems = append(problems, errors.New("-seed-messages must be in [0, 20000000]"))
+	}
+	if o.WebhookRate <= 0 || o.WebhookRate > 5000 {
+		problems = append(problems, fmt.Errorf("-webhook-rate: %v is not in (0, 5000]", o.WebhookRate))
 	}
 	if o.Timeout <= 0 || o.Timeout > 12*time.Hour {
 		problems = append(problems, errors.New("-timeout must be positive and at most 12h"))

@@ -31,16 +31,17 @@ type Report struct {
 	B2  *Throughput  `json:"b2_signal,omitempty"`
 	B6a []PGBaseline `json:"b6a_insert_commit,omitempty"`
 
-	S1        []RateResult   `json:"s1_open_loop,omitempty"`
-	S1MaxRate float64        `json:"s1_max_rate"`
-	S1c       *ClosedResult  `json:"s1c_closed_loop,omitempty"`
-	S2        *S2Result      `json:"s2_new_conversations,omitempty"`
-	S3        *S3Result      `json:"s3_operator_actions,omitempty"`
-	S5        []MemoryPoint  `json:"s5_memory,omitempty"`
-	S9        *S9Result      `json:"s9_conversation_list,omitempty"`
-	Ratios    map[string]any `json:"ratios"`
-	Notes     []string       `json:"notes,omitempty"`
-	Errors    []string       `json:"errors,omitempty"`
+	S1        []RateResult    `json:"s1_open_loop,omitempty"`
+	S1MaxRate float64         `json:"s1_max_rate"`
+	S1c       *ClosedResult   `json:"s1c_closed_loop,omitempty"`
+	S2        *S2Result       `json:"s2_new_conversations,omitempty"`
+	S3        *S3Result       `json:"s3_operator_actions,omitempty"`
+	S5        []MemoryPoint   `json:"s5_memory,omitempty"`
+	S9        *S9Result       `json:"s9_conversation_list,omitempty"`
+	W1        []WebhookResult `json:"w1_webhooks,omitempty"`
+	Ratios    map[string]any  `json:"ratios"`
+	Notes     []string        `json:"notes,omitempty"`
+	Errors    []string        `json:"errors,omitempty"`
 }
 
 // PGBaseline is B6a on some connections.
@@ -240,6 +241,10 @@ func (r *Report) writeText(out io.Writer) {
 		for _, q := range r.S9.Queries {
 			p("  S9 %s\t\t%d\t\t%s\t%s\t%s\t%.1f SQL statements/request", q.Name, q.Latency.Count, ms(q.Latency.P50), ms(q.Latency.P99), ms(q.Latency.Max), q.StatementsPerRequest)
 		}
+	}
+	for _, w := range r.W1 {
+		row(fmt.Sprintf("W1 %s webhooks at %.0f/s, %d redelivered", w.Kind, w.Rate, w.Redelivered), w.Answered,
+			fmt.Sprintf("%d messages stored for %d events, %d doubled", w.Stored, w.Webhooks-w.Redelivered, w.Doubled))
 	}
 	if len(r.S5) > 0 {
 		p("")

@@ -158,6 +158,8 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks,
 		PublicURL: cfg.PublicURL}
 	handler := api.New(deps)
+	// Telegram channels set to long polling pull their updates from here.
+	go api.RunPolling(ctx, deps)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
@@ -201,6 +203,8 @@ func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	} else {
 		logger.Info("/metrics is off on the api listener; set LINEDESK_METRICS_TOKEN to serve it")
 	}
+	// Telegram channels set to long polling pull their updates from one api replica at a time.
+	go api.RunPolling(ctx, deps)
 	return serveHTTP(ctx, ln, api.New(deps), logger)
 }
 

@@ -292,3 +292,26 @@ func causeOf(err error) error {
 	}
 	return nil
 }
+
+// Updates is a getUpdates answer: the updates in order, each as Telegram sent it.
+type Updates []json.RawMessage
+
+// GetUpdates long-polls for updates from offset (the last handled update_id + 1), waiting up
+// to wait for the first one. It needs an HTTP client whose timeout exceeds wait.
+func (c *Client) GetUpdates(ctx context.Context, offset int64, wait time.Duration) (Updates, error) {
+	var out Updates
+	err := c.call(ctx, "getUpdates", map[string]any{"offset": offset, "timeout": int(wait / time.Second),
+		"allowed_updates": []string{"message", "callback_query"}}, &out)
+	return out, err
+}
+
+// UpdateID reads an update's update_id.
+func UpdateID(update json.RawMessage) (int64, bool) {
+	var u struct {
+		UpdateID *int64 `json:"update_id"`
+	}
+	if json.Unmarshal(update, &u) != nil || u.UpdateID == nil {
+		return 0, false
+	}
+	return *u.UpdateID, true
+}

@@ -21,7 +21,19 @@ type Settings struct {
 	// APIBaseURL is the Bot API's address (empty: api.telegram.org); a fake's in tests, a local
 	// Bot API server where one runs.
 	APIBaseURL string `json:"api_base_url,omitempty"`
+	// Receive is how updates arrive: "webhook" (default: Telegram posts to /hooks/{id}) or
+	// "polling" (linedesk asks getUpdates, for installations without a public address).
+	Receive string `json:"receive,omitempty"`
 }
+
+// Receive modes.
+const (
+	ReceiveWebhook = "webhook"
+	ReceivePolling = "polling"
+)
+
+// Polling reports whether a channel's settings ask for long polling.
+func Polling(settings json.RawMessage) bool { return settingsOf(settings).Receive == ReceivePolling }
 
 // CredentialBotToken names the bot's token among a channel's credentials.
 const CredentialBotToken = "bot_token"
@@ -56,7 +68,10 @@ func (*Connector) ValidateSettings(raw json.RawMessage, creds map[string]string)
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return fmt.Errorf("settings: %v (a telegram channel takes api_base_url only)", err)
+		return fmt.Errorf("settings: %v (a telegram channel takes api_base_url and receive)", err)
+	}
+	if s.Receive != "" && s.Receive != ReceiveWebhook && s.Receive != ReceivePolling {
+		return fmt.Errorf("settings.receive %q is not webhook or polling", s.Receive)
 	}
 	if s.APIBaseURL != "" {
 		if u, err := url.Parse(s.APIBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -202,12 +217,20 @@ func (c *Connector) Acknowledge(ctx context.Context, ch connectors.Channel, e co
 }
 
 // Connect implements connectors.Connector: it checks the token (getMe) and sets the webhook
-// with the channel's secret.
+// with the channel's secret, or, for long polling, removes any webhook (getUpdates answers
+// nothing while one is set).
 func (c *Connector) Connect(ctx context.Context, ch connectors.Channel, hookURL string) (connectors.Connection, error) {
 	cl := c.client(ch)
 	me, err := cl.GetMe(ctx)
 	if err != nil {
 		return connectors.Connection{}, fmt.Errorf("check the bot token (getMe): %w", err)
+	}
+	if Polling(ch.Settings) {
+		if err := cl.DeleteWebhook(ctx); err != nil {
+			return connectors.Connection{}, fmt.Errorf("deleteWebhook: %w", err)
+		}
+		return connectors.Connection{Registered: true, Account: "@" + me.Username,
+			Steps: []string{"linedesk asks Telegram for updates itself (getUpdates): no public address is needed"}}, nil
 	}
 	if err := cl.SetWebhook(ctx, hookURL, ch.HookSecret); err != nil {
 		return connectors.Connection{}, fmt.Errorf("setWebhook: %w", err)

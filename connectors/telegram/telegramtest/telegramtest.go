@@ -50,6 +50,10 @@ type Server struct {
 	files     map[string]fakeFile
 	limitNext int
 	nextMsgID int64
+	// queue holds updates for getUpdates; offsets are the offsets asked for.
+	queue   [][]byte
+	offsets []int64
+	arrived chan struct{}
 }
 
 type fakeFile struct {
@@ -60,7 +64,7 @@ type fakeFile struct {
 // New starts a fake Bot API for the bot with token; it closes when the test ends.
 func New(t testing.TB, token string) *Server {
 	t.Helper()
-	s := &Server{token: token, files: map[string]fakeFile{}, nextMsgID: 100}
+	s := &Server{token: token, files: map[string]fakeFile{}, nextMsgID: 100, arrived: make(chan struct{}, 1)}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -137,6 +141,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.sendDocument(w, r)
 		return
 	}
+	if strings.EqualFold(method, "getUpdates") {
+		s.getUpdates(w, r)
+		return
+	}
 	var p map[string]json.RawMessage
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&p); err != nil {
 		refuse(w, http.StatusBadRequest, "Bad Request: can't parse JSON")
@@ -203,6 +211,76 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			"file_size": len(f.data), "file_path": f.path}})
 	default:
 		refuse(w, 404, "Not Found")
+	}
+}
+
+// Queue adds an update for getUpdates (long polling).
+func (s *Server) Queue(update []byte) {
+	s.mu.Lock()
+	s.queue = append(s.queue, update)
+	s.mu.Unlock()
+	select {
+	case s.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// Offsets returns the offsets getUpdates was asked for, in order.
+func (s *Server) Offsets() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int64(nil), s.offsets...)
+}
+
+// getUpdates answers as the Bot API does: 409 while a webhook is set; otherwise the queued
+// updates with update_id >= offset (an offset confirms and forgets the ones before it), waiting
+// up to timeout seconds for one to arrive.
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
+	var p struct {
+		Offset  int64 `json:"offset"`
+		Timeout int   `json:"timeout"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&p); err != nil {
+		refuse(w, http.StatusBadRequest, "Bad Request: can't parse JSON")
+		return
+	}
+	deadline := time.Now().Add(time.Duration(p.Timeout) * time.Second)
+	for {
+		s.mu.Lock()
+		if s.webhook != "" {
+			s.mu.Unlock()
+			refuse(w, http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+			return
+		}
+		s.offsets = append(s.offsets, p.Offset)
+		var out []json.RawMessage
+		kept := s.queue[:0]
+		for _, u := range s.queue {
+			id, _ := telegram.UpdateID(u)
+			if id < p.Offset {
+				continue // confirmed: forgotten
+			}
+			kept = append(kept, u)
+			out = append(out, u)
+		}
+		s.queue = kept
+		s.mu.Unlock()
+		if len(out) > 0 || !time.Now().Before(deadline) {
+			if out == nil {
+				out = []json.RawMessage{}
+			}
+			answer(w, 200, map[string]any{"ok": true, "result": out})
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.arrived:
+		case <-time.After(time.Until(deadline)):
+		}
+		s.mu.Lock()
+		s.offsets = s.offsets[:len(s.offsets)-1] // one request, one offset
+		s.mu.Unlock()
 	}
 }
 

@@ -15,6 +15,8 @@ export interface MessengerSpec {
   credentialLabel: Key;
   credentialHelp: Key;
   placeholder: string;
+  /** Whether the platform can also be polled (Telegram's getUpdates) instead of posting webhooks. */
+  polling?: boolean;
 }
 
 export const telegramSpec: MessengerSpec = {
@@ -22,6 +24,7 @@ export const telegramSpec: MessengerSpec = {
   credentialLabel: "admin.tg.token",
   credentialHelp: "admin.tg.tokenHelp",
   placeholder: "123456789:AAE…",
+  polling: true,
 };
 
 export const viberSpec: MessengerSpec = {
@@ -81,6 +84,7 @@ export function messengerSettingsForm(spec: MessengerSpec) {
     const tokenSet = (c.credentials_set ?? []).includes(spec.credential);
     const [token, setToken] = useState("");
     const [base, setBase] = useState(String(c.settings.api_base_url ?? ""));
+    const [receive, setReceive] = useState(String(c.settings.receive ?? "webhook"));
     const [error, setError] = useState<unknown>(null);
     const [saved, setSaved] = useState(false);
     const [busy, setBusy] = useState(false);
@@ -91,7 +95,10 @@ export function messengerSettingsForm(spec: MessengerSpec) {
       setBusy(true);
       setSaved(false);
       try {
-        const body: Record<string, unknown> = { settings: base.trim() ? { api_base_url: base.trim() } : {} };
+        const settings: Record<string, unknown> = {};
+        if (base.trim()) settings.api_base_url = base.trim();
+        if (spec.polling && receive === "polling") settings.receive = "polling";
+        const body: Record<string, unknown> = { settings };
         if (token.trim()) body.credentials = { [spec.credential]: token.trim() };
         const n = await api.patch<ChannelInfo>(`/api/v1/channels/${channel.id}`, body);
         setToken("");
@@ -120,7 +127,7 @@ export function messengerSettingsForm(spec: MessengerSpec) {
 
     return (
       <div className="kind-settings">
-        {c.webhook_url && <CopyField label={t("admin.messenger.webhook")} value={c.webhook_url} />}
+        {c.webhook_url && c.settings.receive !== "polling" && <CopyField label={t("admin.messenger.webhook")} value={c.webhook_url} />}
         <form onSubmit={(e) => void save(e)} className="form">
           <p className={tokenSet ? "ok" : "warn"} role="status">
             {t(spec.credentialLabel)}: {tokenSet ? t("admin.messenger.tokenSet") : t("admin.messenger.tokenMissing")}
@@ -131,6 +138,15 @@ export function messengerSettingsForm(spec: MessengerSpec) {
                 <span>{tokenSet ? t("admin.messenger.replaceToken") : t(spec.credentialLabel)}</span>
                 <input type="password" autoComplete="off" value={token} placeholder={spec.placeholder} onChange={(e) => setToken(e.target.value)} />
               </label>
+              {spec.polling && (
+                <label className="field">
+                  <span>{t("admin.messenger.receive")}</span>
+                  <select value={receive} onChange={(e) => setReceive(e.target.value)}>
+                    <option value="webhook">{t("admin.messenger.receive.webhook")}</option>
+                    <option value="polling">{t("admin.messenger.receive.polling")}</option>
+                  </select>
+                </label>
+              )}
               <label className="field">
                 <span>{t("admin.messenger.apiBase")}</span>
                 <input type="url" value={base} onChange={(e) => setBase(e.target.value)} />

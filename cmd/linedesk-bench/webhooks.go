@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/linedesk/linedesk/connectors/telegram"
+	"github.com/linedesk/linedesk/connectors/viber"
+)
+
+// WebhookResult is W1 for one platform: webhooks posted as the platform posts them, a tenth of
+// them redelivered, and what the desk stored.
+type WebhookResult struct {
+	Kind        string     `json:"kind"`
+	Webhooks    int        `json:"webhooks"`
+	Redelivered int        `json:"redelivered"`
+	Rate        float64    `json:"offered_per_second"`
+	Answered    Throughput `json:"answered"`
+	// Stored is the client messages in the desk afterwards; Doubled is how many events were
+	// stored more than once (must be 0).
+	Stored  int `json:"stored"`
+	Doubled int `json:"doubled"`
+}
+
+// benchBotToken is the telegram channel's token; nothing calls Telegram in W1.
+const benchBotToken = "100000001:BENCHbenchBENCHbenchBENCHbench_-1"
+
+// benchViberToken is the viber channel's account token, which signs its callbacks.
+const benchViberToken = "4f1d2c3b4a596877-bench5a4b3c2d1e0f-benchbenchbench01"
+
+// runW1: for each messenger, WebhookCount unique updates from WebhookClients clients plus a
+// tenth redelivered, posted open-loop at WebhookRate with the platform's own authentication;
+// then every event must be stored exactly once.
+func (b *bench) runW1(ctx context.Context) error {
+	for _, kind := range []string{"telegram", "viber"} {
+		res, err := b.webhookLoad(ctx, kind)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		b.rep.W1 = append(b.rep.W1, res)
+	}
+	return nil
+}
+
+type webhook struct {
+	body   []byte
+	header map[string]string
+	key    string
+}
+
+func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, error) {
+	o := b.o
+	settings := map[string]any{}
+	creds := map[string]string{"bot_token": benchBotToken}
+	if kind == "viber" {
+		creds = map[string]string{"auth_token": benchViberToken}
+	}
+	var created struct {
+		Channel struct {
+			ID int64 `json:"id"`
+		} `json:"channel"`
+		Secret string `json:"secret"`
+	}
+	if err := b.api.do(ctx, b.api.session, http.MethodPost, "/api/v1/channels", map[string]any{"kind": kind, "name": kind + " " + b.run,
+		"line_id": b.lineID, "settings": settings, "credentials": creds}, nil, http.StatusCreated, &created); err != nil {
+		return WebhookResult{}, err
+	}
+	path := "/hooks/" + strconv.FormatInt(created.Channel.ID, 10)
+
+	unique := make([]webhook, o.WebhookCount)
+	for i := range unique {
+		client := int64(700000000 + i%o.WebhookClients)
+		text := fmt.Sprintf("%s webhook %d", b.run, i)
+		var w webhook
+		switch kind {
+		case "telegram":
+			id := int64(1 + i)
+			w.body, _ = json.Marshal(map[string]any{"update_id": id, "message": map[string]any{"message_id": id, "date": time.Now().Unix(),
+				"from": map[string]any{"id": client, "is_bot": false, "first_name": "Client", "last_name": strconv.FormatInt(client, 10)},
+				"chat": map[string]any{"id": client, "type": "private"}, "text": text}})
+			w.header = map[string]string{telegram.HeaderSecret: created.Secret}
+			w.key = "update:" + strconv.FormatInt(id, 10)
+		case "viber":
+			token := int64(5_400_000_000_000_000_000) + int64(i)
+			w.body, _ = json.Marshal(map[string]any{"event": "message", "timestamp": time.Now().UnixMilli(), "message_token": token,
+				"sender":  map[string]any{"id": "bench" + strconv.FormatInt(client, 10) + "==", "name": "Client"},
+				"message": map[string]any{"type": "text", "text": text}})
+			w.header = map[string]string{viber.HeaderSignature: viber.Sign(benchViberToken, w.body)}
+			w.key = "message:" + strconv.FormatInt(token, 10)
+		}
+		unique[i] = w
+	}
+	// The schedule: every update once, and a tenth of them again a little later (the platform
+	// repeating one whose answer it did not get), as platforms do.
+	order := make([]webhook, 0, len(unique)+len(unique)/10)
+	order = append(order, unique...)
+	redelivered := len(unique) / 10
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, k := range rng.Perm(len(unique))[:redelivered] {
+		at := min(len(order), k+1+rng.IntN(50))
+		order = append(order[:at], append([]webhook{unique[k]}, order[at:]...)...)
+	}
+
+	b.progress("W1 %s: %d webhooks (%d redelivered) at %.0f/s from %d clients", kind, len(order), redelivered, o.WebhookRate, o.WebhookClients)
+	rec := &recorder{}
+	var wg sync.WaitGroup
+	interval := time.Duration(float64(time.Second) / o.WebhookRate)
+	start := time.Now()
+	for i, w := range order {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			select {
+			case <-ctx.Done():
+				return WebhookResult{}, ctx.Err()
+			case <-time.After(d):
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			err := b.api.do(ctx, b.api.plain, http.MethodPost, path, json.RawMessage(w.body), w.header, http.StatusOK, nil)
+			rec.add(time.Since(t0), err)
+		}()
+	}
+	wg.Wait()
+	res := WebhookResult{Kind: kind, Webhooks: len(order), Redelivered: redelivered, Rate: o.WebhookRate, Answered: rec.result(time.Since(start))}
+	err := b.st.pool.QueryRow(ctx, `SELECT count(*), count(*) - count(DISTINCT m.text) FROM messages m JOIN chats c ON c.id = m.chat_id
+		WHERE c.channel_id = $1 AND m.direction = 'in'`, created.Channel.ID).Scan(&res.Stored, &res.Doubled)
+	if err != nil {
+		return res, err
+	}
+	if res.Stored != len(unique) || res.Doubled != 0 {
+		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("W1 %s: %d messages stored for %d events, %d doubled", kind, res.Stored, len(unique), res.Doubled))
+	}
+	return res, nil
+}
