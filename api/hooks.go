@@ -260,12 +260,23 @@ func (s *Server) connectChannel(c echo.Context) error {
 	if err != nil {
 		return newError(http.StatusUnprocessableEntity, "connect_failed", "%s", err.Error())
 	}
+	if len(res.Credentials) > 0 {
+		have, err := s.store.ChannelCredentials(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.store.SetChannelCredentials(ctx, id, mergeCredentials(have, res.Credentials)); err != nil {
+			return err
+		}
+	}
 	out := connection{WebhookURL: hookURL, Registered: res.Registered, Account: res.Account, Steps: res.Steps}
 	if out.Steps == nil {
 		out.Steps = []string{}
 	}
 	err = s.audited(c, func(context.Context, *store.Store) (store.AuditChange, error) {
-		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditConnect, After: out}, nil
+		// The steps can hold the channel's secret (VK's secret key): the log keeps the rest.
+		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditConnect,
+			After: map[string]any{"webhook_url": out.WebhookURL, "registered": out.Registered, "account": out.Account}}, nil
 	})
 	if err != nil {
 		return err

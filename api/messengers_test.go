@@ -20,6 +20,8 @@ import (
 	"github.com/linedesk/linedesk/connectors/telegram/telegramtest"
 	"github.com/linedesk/linedesk/connectors/viber"
 	"github.com/linedesk/linedesk/connectors/viber/vibertest"
+	"github.com/linedesk/linedesk/connectors/vk"
+	"github.com/linedesk/linedesk/connectors/vk/vktest"
 	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -355,4 +357,92 @@ func TestTelegramLongPolling(t *testing.T) {
 	require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Got all three"}, nil).status)
 	sent := waitSent(t, fake, 1)
 	require.Equal(t, "Pol:\nGot all three", sent[0].Text)
+}
+
+// TestVKChannelEndToEnd: a community connects (connect fetches the confirmation code and says
+// what to paste in VK); VK's confirmation is answered with the code; the client's message opens
+// a conversation and is answered "ok"; a wrong secret is refused and stores nothing; a redelivery
+// stores nothing; the reply goes through messages.send with a random_id from linedesk's message
+// id, so a retry after a rate limit sends nothing twice; CSAT goes as a keyboard whose press
+// rates the conversation.
+func TestVKChannelEndToEnd(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	const token = "vk1.a.community-token-for-tests-0123456789"
+	fake := vktest.New(t, token, 214167102, "6f2b1c9d")
+	_, ch := a.messengerLine("vk", map[string]any{"api_base_url": fake.URL(), "group_id": 214167102}, map[string]string{"access_token": token})
+	id := ch.Channel.ID
+	var created struct {
+		Secret string `json:"secret"`
+	}
+	// The channel's secret is the community's secret key: the connect steps give it.
+	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, `"account":"Shop community"`)
+	require.Contains(t, res.text, ch.Channel.WebhookURL)
+	var conn struct {
+		Steps []string `json:"steps"`
+	}
+	res.json(t, &conn)
+	for _, s := range conn.Steps {
+		if v, ok := strings.CutPrefix(s, "Secret key: "); ok {
+			created.Secret = v
+		}
+	}
+	require.NotEmpty(t, created.Secret, "the steps give the secret key: %v", conn.Steps)
+	audit := a.do(a.http, "GET", fmt.Sprintf("/api/v1/channels/%d/history", id), nil, nil)
+	require.NotContains(t, audit.text, created.Secret, "the channel history holds the secret key")
+
+	status, body := vktest.Post(t, ch.Channel.WebhookURL, fake.Confirmation(created.Secret))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "6f2b1c9d", body)
+
+	msg := fake.MessageNew(created.Secret, 612444319, "Здравствуйте, где мой заказ?", "")
+	status, body = vktest.Post(t, ch.Channel.WebhookURL, msg)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "ok", body)
+	n := a.conversationOf(id, "612444319")
+	status, _ = vktest.Post(t, ch.Channel.WebhookURL, msg)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = vktest.Post(t, ch.Channel.WebhookURL, fake.MessageNew("wrong-secret", 612444319, "forged", ""))
+	require.Equal(t, http.StatusForbidden, status)
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND direction = 'in'`, n))
+
+	_, op := a.newOperator("inna@example.com", "Inna")
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+	require.Equal(t, http.StatusOK, a.do(op, "POST", path+"/take", nil, nil).status)
+	fake.RateLimitNext(1)
+	res = a.do(op, "POST", path+"/messages", map[string]string{"text": "Заказ в пути"}, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.text)
+	var sent []vktest.Sent
+	a.waitFor("the reply at VK", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 1 })
+	require.Equal(t, int64(612444319), sent[0].PeerID)
+	require.Equal(t, "Inna:\nЗаказ в пути", sent[0].Text)
+	var replyID string
+	require.NoError(t, a.store.Pool().QueryRow(t.Context(), `SELECT id::text FROM messages WHERE conversation_number = $1 AND direction = 'out'`, n).Scan(&replyID))
+	require.Equal(t, vk.RandomID(replyID), sent[0].RandomID)
+
+	res = a.do(op, "POST", path+"/close", map[string]any{"type": "Support", "solution": "Shipped", "send_csat": true, "confirm_unread": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	a.waitFor("the CSAT keyboard", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 2 })
+	var kb struct {
+		OneTime bool `json:"one_time"`
+		Buttons [][]struct {
+			Action struct {
+				Label   string `json:"label"`
+				Payload string `json:"payload"`
+			} `json:"action"`
+		} `json:"buttons"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(sent[1].Keyboard), &kb), sent[1].Keyboard)
+	require.Len(t, kb.Buttons, 1)
+	require.Len(t, kb.Buttons[0], 3)
+	press := fake.MessageNew(created.Secret, 612444319, kb.Buttons[0][1].Action.Label, kb.Buttons[0][1].Action.Payload)
+	status, _ = vktest.Post(t, ch.Channel.WebhookURL, press)
+	require.Equal(t, http.StatusOK, status)
+	a.waitFor("the CSAT answer", 20*time.Second, func() bool {
+		c := a.conversation(n)
+		return c.CSAT != nil && *c.CSAT == 2
+	})
 }

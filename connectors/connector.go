@@ -150,6 +150,9 @@ type Connection struct {
 	// Steps are what the admin does on the platform's side, if anything (paste the URL, the
 	// verify token, the confirmation code).
 	Steps []string
+	// Credentials are secrets the platform handed over while connecting (VK's confirmation
+	// code), for the desk to keep with the channel's.
+	Credentials map[string]string
 }
 
 // Connector is one platform.

@@ -89,6 +89,7 @@ type options struct {
 	WebhookCount   int
 	WebhookClients int
 	WebhookRate    float64
+	WebhookKinds   []string
 
 	JSONFile string
 	Timeout  time.Duration
@@ -140,6 +141,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.WebhookCount, "webhooks", 1000, "W1: unique webhooks per messenger (a tenth more are redeliveries)")
 	fs.IntVar(&o.WebhookClients, "webhook-clients", 200, "W1: clients the webhooks come from")
 	fs.Float64Var(&o.WebhookRate, "webhook-rate", 100, "W1: webhooks per second, offered open-loop")
+	webhookKinds := fs.String("webhook-kinds", "telegram,viber,vk", "W1: the messengers, in order")
 	fs.StringVar(&o.JSONFile, "json", "", "also write the raw figures as JSON to this file")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Hour, "stop the whole run after this long")
 	if err := fs.Parse(args); err != nil {
@@ -186,6 +188,15 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.MemorySizes, err = parseList(*memory, func(s string, _ int) (int, error) { return strconv.Atoi(s) }); err != nil {
 		problems = append(problems, fmt.Errorf("-memory-sizes: %w", err))
+	}
+	for k := range strings.SplitSeq(*webhookKinds, ",") {
+		switch k = strings.TrimSpace(k); k {
+		case "telegram", "viber", "vk":
+			o.WebhookKinds = append(o.WebhookKinds, k)
+		case "":
+		default:
+			problems = append(problems, fmt.Errorf("-webhook-kinds: unknown %q (know telegram, viber, vk)", k))
+		}
 	}
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.ToLower(strings.TrimSpace(w))

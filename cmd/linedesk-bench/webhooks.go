@@ -34,11 +34,17 @@ const benchBotToken = "100000001:BENCHbenchBENCHbenchBENCHbench_-1"
 // benchViberToken is the viber channel's account token, which signs its callbacks.
 const benchViberToken = "4f1d2c3b4a596877-bench5a4b3c2d1e0f-benchbenchbench01"
 
+// benchVKToken and benchVKGroup are the vk channel's community; nothing calls VK in W1.
+const (
+	benchVKToken = "vk1.a.bench-community-token-0123456789"
+	benchVKGroup = 214167102
+)
+
 // runW1: for each messenger, WebhookCount unique updates from WebhookClients clients plus a
 // tenth redelivered, posted open-loop at WebhookRate with the platform's own authentication;
 // then every event must be stored exactly once.
 func (b *bench) runW1(ctx context.Context) error {
-	for _, kind := range []string{"telegram", "viber"} {
+	for _, kind := range b.o.WebhookKinds {
 		res, err := b.webhookLoad(ctx, kind)
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
@@ -58,8 +64,12 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 	o := b.o
 	settings := map[string]any{}
 	creds := map[string]string{"bot_token": benchBotToken}
-	if kind == "viber" {
+	switch kind {
+	case "viber":
 		creds = map[string]string{"auth_token": benchViberToken}
+	case "vk":
+		creds = map[string]string{"access_token": benchVKToken}
+		settings["group_id"] = benchVKGroup
 	}
 	var created struct {
 		Channel struct {
@@ -93,6 +103,11 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 				"message": map[string]any{"type": "text", "text": text}})
 			w.header = map[string]string{viber.HeaderSignature: viber.Sign(benchViberToken, w.body)}
 			w.key = "message:" + strconv.FormatInt(token, 10)
+		case "vk":
+			w.key = fmt.Sprintf("%s-%d", b.run, i)
+			w.body, _ = json.Marshal(map[string]any{"group_id": benchVKGroup, "type": "message_new", "event_id": w.key, "v": "5.199",
+				"secret": created.Secret, "object": map[string]any{"message": map[string]any{"date": time.Now().Unix(), "from_id": client,
+					"peer_id": client, "id": 1 + i, "out": 0, "text": text, "attachments": []any{}}}})
 		}
 		unique[i] = w
 	}
@@ -137,6 +152,17 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 	}
 	if res.Stored != len(unique) || res.Doubled != 0 {
 		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("W1 %s: %d messages stored for %d events, %d doubled", kind, res.Stored, len(unique), res.Doubled))
+	}
+	// Let the conversations these clients opened settle before the next platform's run, so each
+	// platform is measured on its own rather than on the previous one's backlog.
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		var waiting int
+		if err := b.st.pool.QueryRow(ctx, `SELECT count(*) FROM messages m JOIN chats c ON c.id = m.chat_id
+			WHERE c.channel_id = $1 AND m.direction = 'in' AND m.conversation_number IS NULL`, created.Channel.ID).Scan(&waiting); err != nil || waiting == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	return res, nil
 }

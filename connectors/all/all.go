@@ -8,6 +8,7 @@ import (
 	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/viber"
+	"github.com/linedesk/linedesk/connectors/vk"
 )
 
 // Connectors returns every messenger connector, calling the platforms with h (a client with a
@@ -16,5 +17,5 @@ func Connectors(h *http.Client) connectors.Registry {
 	if h == nil {
 		h = &http.Client{Timeout: 20 * time.Second}
 	}
-	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h})
+	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h}, &vk.Connector{HTTP: h})
 }

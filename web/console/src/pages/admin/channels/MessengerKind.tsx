@@ -17,6 +17,8 @@ export interface MessengerSpec {
   placeholder: string;
   /** Whether the platform can also be polled (Telegram's getUpdates) instead of posting webhooks. */
   polling?: boolean;
+  /** Whether the channel names a community (VK's group_id). */
+  group?: boolean;
 }
 
 export const telegramSpec: MessengerSpec = {
@@ -34,13 +36,22 @@ export const viberSpec: MessengerSpec = {
   placeholder: "4453b6ac1s345678-…",
 };
 
+export const vkSpec: MessengerSpec = {
+  credential: "access_token",
+  credentialLabel: "admin.vk.token",
+  credentialHelp: "admin.vk.tokenHelp",
+  placeholder: "vk1.a.…",
+  group: true,
+};
+
 /** The create form's value: the token travels as a credential, the rest as settings. */
-export const messengerEmpty = () => ({ token: "", api_base_url: "" });
+export const messengerEmpty = () => ({ token: "", api_base_url: "", group_id: "" });
 
 export function messengerBody(spec: MessengerSpec, v: Record<string, unknown>) {
   const settings: Record<string, unknown> = {};
   const base = String(v.api_base_url ?? "").trim();
   if (base) settings.api_base_url = base;
+  if (spec.group) settings.group_id = Number(String(v.group_id ?? "").trim()) || 0;
   return { settings, credentials: { [spec.credential]: String(v.token ?? "").trim() } };
 }
 
@@ -55,6 +66,12 @@ export function messengerCreateFields(spec: MessengerSpec) {
             onChange={(e) => onChange({ ...value, token: e.target.value })} aria-describedby="messenger-token-help" />
         </label>
         <small className="help" id="messenger-token-help">{t(spec.credentialHelp)}</small>
+        {spec.group && (
+          <label className="field">
+            <span>{t("admin.vk.group")}</span>
+            <input inputMode="numeric" value={String(value.group_id ?? "")} required onChange={(e) => onChange({ ...value, group_id: e.target.value })} />
+          </label>
+        )}
         <details>
           <summary>{t("admin.messenger.advanced")}</summary>
           <label className="field">
@@ -98,6 +115,7 @@ export function messengerSettingsForm(spec: MessengerSpec) {
         const settings: Record<string, unknown> = {};
         if (base.trim()) settings.api_base_url = base.trim();
         if (spec.polling && receive === "polling") settings.receive = "polling";
+        if (spec.group) settings.group_id = c.settings.group_id;
         const body: Record<string, unknown> = { settings };
         if (token.trim()) body.credentials = { [spec.credential]: token.trim() };
         const n = await api.patch<ChannelInfo>(`/api/v1/channels/${channel.id}`, body);

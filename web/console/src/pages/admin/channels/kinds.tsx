@@ -5,7 +5,7 @@ import type { ComponentType } from "react";
 import type { Key } from "../../../strings";
 import type { ChannelInfo, CreatedChannel } from "./types";
 import { ApiCreateFields, ApiCreated, ApiSettingsForm, apiEmptySettings } from "./ApiKind";
-import { messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, telegramSpec, viberSpec } from "./MessengerKind";
+import { messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, telegramSpec, viberSpec, vkSpec } from "./MessengerKind";
 
 export interface CreateFieldsProps {
   value: Record<string, unknown>;
@@ -61,6 +61,15 @@ export const kinds: Record<string, ChannelKind> = {
     createBody: (v) => messengerBody(viberSpec, v),
     CreateFields: messengerCreateFields(viberSpec),
     SettingsForm: messengerSettingsForm(viberSpec),
+  },
+  vk: {
+    label: "admin.kind.vk",
+    steps: ["admin.vk.step.token", "admin.vk.step.connect", "admin.vk.step.paste", "admin.vk.step.test"],
+    creatable: true,
+    emptySettings: messengerEmpty,
+    createBody: (v) => messengerBody(vkSpec, v),
+    CreateFields: messengerCreateFields(vkSpec),
+    SettingsForm: messengerSettingsForm(vkSpec),
   },
 };
 
