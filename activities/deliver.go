@@ -104,7 +104,8 @@ func (a *Activities) deliverMessenger(ctx context.Context, conn connectors.Conne
 		return err
 	}
 	ch := connectors.Channel{ID: d.ChannelID, Kind: d.ChannelKind, Settings: d.ChannelSettings, Credentials: creds, HookSecret: d.ChannelSecret}
-	out := connectors.Outbound{ID: d.MessageID.String(), To: d.ContactExternalID, Text: d.Text, Sender: d.LineName}
+	out := connectors.Outbound{ID: d.MessageID.String(), To: d.ContactExternalID, Text: d.Text, Sender: d.LineName,
+		LastInboundAt: d.LastInboundAt, Human: d.AuthorName != ""}
 	if d.AuthorName != "" && !d.HideOperatorName {
 		out.Sender, out.ShowSender = d.AuthorName, true
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/linedesk/linedesk/api"
+	"github.com/linedesk/linedesk/connectors/meta"
+	"github.com/linedesk/linedesk/connectors/meta/metatest"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/telegram/telegramtest"
 	"github.com/linedesk/linedesk/connectors/viber"
@@ -445,4 +447,106 @@ func TestVKChannelEndToEnd(t *testing.T) {
 		c := a.conversation(n)
 		return c.CSAT != nil && *c.CSAT == 2
 	})
+}
+
+// TestMetaChannelsEndToEnd, for Messenger and Instagram: connect checks the page token and
+// subscribes the page; Meta's GET verification is answered with the challenge only for the
+// channel's verify token; a signed message opens a conversation, a redelivery (same mid) and a
+// wrong signature store nothing; the reply goes through /me/messages as RESPONSE inside the
+// window; a delivery receipt marks it delivered; CSAT goes as quick replies whose press rates the
+// conversation; a reply after the 7-day window fails with the reason and calls nothing.
+func TestMetaChannelsEndToEnd(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"facebook", "instagram"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			a := newApp(t, appOptions{})
+			const pageToken, appSecret = "EAAG-page-token-for-tests-0123456789", "app-secret-0123456789abcdef"
+			fake := metatest.New(t, pageToken, appSecret, "1029384756")
+			_, ch := a.messengerLine(kind, map[string]any{"api_base_url": fake.URL()}, map[string]string{"page_token": pageToken, "app_secret": appSecret})
+			id := ch.Channel.ID
+			res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
+			require.Equal(t, http.StatusOK, res.status, res.text)
+			require.Contains(t, res.text, `"account":"Shop page"`)
+			require.Contains(t, fake.Subscribed(), "messages")
+			var conn struct {
+				Steps []string `json:"steps"`
+			}
+			res.json(t, &conn)
+			var verifyToken string
+			for _, s := range conn.Steps {
+				if v, ok := strings.CutPrefix(s, "Verify token: "); ok {
+					verifyToken = v
+				}
+			}
+			require.NotEmpty(t, verifyToken, "%v", conn.Steps)
+			status, body := metatest.Verify(t, ch.Channel.WebhookURL, verifyToken, "1158201444")
+			require.Equal(t, http.StatusOK, status)
+			require.Equal(t, "1158201444", body)
+			status, _ = metatest.Verify(t, ch.Channel.WebhookURL, "not-the-token", "1")
+			require.Equal(t, http.StatusForbidden, status)
+
+			object := map[string]string{"facebook": meta.ObjectPage, "instagram": meta.ObjectInstagram}[kind]
+			msg, _ := fake.Message(object, "PSID-42", "Hi, is my parcel on its way?", "")
+			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, msg, ""))
+			n := a.conversationOf(id, "PSID-42")
+			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, msg, ""))
+			forged, _ := fake.Message(object, "PSID-42", "forged", "")
+			require.Equal(t, http.StatusForbidden, fake.Post(t, ch.Channel.WebhookURL, forged, "some-other-app-secret"))
+			time.Sleep(300 * time.Millisecond)
+			require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND direction = 'in'`, n))
+
+			_, op := a.newOperator("meta-"+kind+"@example.com", "Mira")
+			path := fmt.Sprintf("/api/v1/conversations/%d", n)
+			require.Equal(t, http.StatusOK, a.do(op, "POST", path+"/take", nil, nil).status)
+			fake.RateLimitNext(1)
+			require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Yes, it arrives tomorrow"}, nil).status)
+			var sent []metatest.Sent
+			a.waitFor("the reply at Meta", 30*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 1 })
+			require.Equal(t, "PSID-42", sent[0].Recipient)
+			require.Equal(t, "RESPONSE", sent[0].MessagingType)
+			require.JSONEq(t, `{"text":"Mira:\nYes, it arrives tomorrow"}`, string(sent[0].Message))
+
+			// Messenger reports the delivery.
+			a.waitFor("the reply's mid", 10*time.Second, func() bool {
+				return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND external_id = $2`, n, sent[0].ID) == 1
+			})
+			receipt, _ := json.Marshal(map[string]any{"object": object, "entry": []any{map[string]any{"id": "1029384756", "time": 1,
+				"messaging": []any{map[string]any{"sender": map[string]any{"id": "PSID-42"}, "recipient": map[string]any{"id": "1029384756"},
+					"delivery": map[string]any{"mids": []string{sent[0].ID}, "watermark": 1}}}}}})
+			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, receipt, ""))
+			require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND status = 'delivered'`, n))
+
+			// A reply when the client last wrote 8 days ago: refused with the window's reason.
+			_, err := a.store.Pool().Exec(t.Context(), `UPDATE messages SET created_at = now() - interval '8 days' WHERE conversation_number = $1 AND direction = 'in'`, n)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Anything else?"}, nil).status)
+			a.waitFor("the late reply failed", 20*time.Second, func() bool {
+				return a.queryInt(`SELECT count(*) FROM messages m JOIN delivery_attempts d ON d.message_id = m.id
+					WHERE m.conversation_number = $1 AND m.status = 'failed' AND d.error LIKE '%messaging window%'`, n) == 1
+			})
+			require.Len(t, fake.Sent(), 1, "a message outside the window reached Meta")
+			_, err = a.store.Pool().Exec(t.Context(), `UPDATE messages SET created_at = now() WHERE conversation_number = $1 AND direction = 'in'`, n)
+			require.NoError(t, err)
+
+			// CSAT as quick replies; the press comes back as the quick reply's payload.
+			res = a.do(op, "POST", path+"/close", map[string]any{"type": "Support", "solution": "Arrives tomorrow", "send_csat": true, "confirm_unread": true}, nil)
+			require.Equal(t, http.StatusOK, res.status, res.text)
+			a.waitFor("the CSAT question", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 2 })
+			var q struct {
+				QuickReplies []struct {
+					Title   string `json:"title"`
+					Payload string `json:"payload"`
+				} `json:"quick_replies"`
+			}
+			require.NoError(t, json.Unmarshal(sent[1].Message, &q), string(sent[1].Message))
+			require.Len(t, q.QuickReplies, 3)
+			press, _ := fake.Message(object, "PSID-42", q.QuickReplies[2].Title, q.QuickReplies[2].Payload)
+			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, press, ""))
+			a.waitFor("the CSAT answer", 20*time.Second, func() bool {
+				c := a.conversation(n)
+				return c.CSAT != nil && *c.CSAT == 3
+			})
+		})
+	}
 }

@@ -133,6 +133,11 @@ type Outbound struct {
 	Buttons    []Button
 	// ReplyTo is the platform id of the client message this one answers.
 	ReplyTo string
+	// LastInboundAt is when the client last wrote in the chat (messaging windows: Messenger,
+	// Instagram, WhatsApp answer only so long after it); zero when never.
+	LastInboundAt time.Time
+	// Human: an operator wrote it (not an automated message), which some windows allow longer.
+	Human bool
 }
 
 // Sent is what the platform answered to a sent message.

@@ -172,6 +172,8 @@ type Delivery struct {
 	// LineName and HideOperatorName decide the name the client sees.
 	LineName         string
 	HideOperatorName bool
+	// LastInboundAt is the client's last message in the chat (zero: none).
+	LastInboundAt time.Time
 }
 
 // DeliveryOf loads a message with its channel and recipient.
@@ -179,16 +181,21 @@ func (s *Store) DeliveryOf(ctx context.Context, id uuid.UUID) (Delivery, error) 
 	var d Delivery
 	var conv *int64
 	var secret []byte
+	var lastIn *time.Time
 	err := s.pool.QueryRow(ctx, `SELECT m.id, m.chat_id, m.conversation_number, m.text, m.attachments, m.buttons, m.status,
 			m.created_at, ch.id, ch.kind, ch.settings, coalesce(ch.secret, ''), c.external_id, coalesce(u.name, ''),
-			l.name, coalesce((l.settings->>'hide_operator_name')::boolean, false)
+			l.name, coalesce((l.settings->>'hide_operator_name')::boolean, false),
+			(SELECT max(i.created_at) FROM messages i WHERE i.chat_id = m.chat_id AND i.direction = 'in')
 		FROM messages m JOIN chats c ON c.id = m.chat_id JOIN channels ch ON ch.id = c.channel_id
 		JOIN lines l ON l.id = ch.line_id LEFT JOIN users u ON u.id = m.author_id
 		WHERE m.id = $1`, id).Scan(&d.MessageID, &d.ChatID, &conv, &d.Text, &d.Attachments, &d.Buttons, &d.Status,
 		&d.CreatedAt, &d.ChannelID, &d.ChannelKind, &d.ChannelSettings, &secret, &d.ContactExternalID, &d.AuthorName,
-		&d.LineName, &d.HideOperatorName)
+		&d.LineName, &d.HideOperatorName, &lastIn)
 	if conv != nil {
 		d.ConversationNumber = *conv
+	}
+	if lastIn != nil {
+		d.LastInboundAt = *lastIn
 	}
 	if err != nil {
 		return d, translate(err, "delivery of message")

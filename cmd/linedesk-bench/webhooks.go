@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linedesk/linedesk/connectors/meta"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/viber"
 )
@@ -38,6 +39,12 @@ const benchViberToken = "4f1d2c3b4a596877-bench5a4b3c2d1e0f-benchbenchbench01"
 const (
 	benchVKToken = "vk1.a.bench-community-token-0123456789"
 	benchVKGroup = 214167102
+)
+
+// benchPageToken and benchAppSecret are the Meta channels'; the app secret signs their webhooks.
+const (
+	benchPageToken = "EAAG-bench-page-token-0123456789"
+	benchAppSecret = "bench-app-secret-0123456789abcdef"
 )
 
 // runW1: for each messenger, WebhookCount unique updates from WebhookClients clients plus a
@@ -70,6 +77,8 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 	case "vk":
 		creds = map[string]string{"access_token": benchVKToken}
 		settings["group_id"] = benchVKGroup
+	case "facebook", "instagram":
+		creds = map[string]string{"page_token": benchPageToken, "app_secret": benchAppSecret}
 	}
 	var created struct {
 		Channel struct {
@@ -108,6 +117,14 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 			w.body, _ = json.Marshal(map[string]any{"group_id": benchVKGroup, "type": "message_new", "event_id": w.key, "v": "5.199",
 				"secret": created.Secret, "object": map[string]any{"message": map[string]any{"date": time.Now().Unix(), "from_id": client,
 					"peer_id": client, "id": 1 + i, "out": 0, "text": text, "attachments": []any{}}}})
+		case "facebook", "instagram":
+			object := map[string]string{"facebook": meta.ObjectPage, "instagram": meta.ObjectInstagram}[kind]
+			w.key = fmt.Sprintf("m_%s_%d", b.run, i)
+			now := time.Now().UnixMilli()
+			w.body, _ = json.Marshal(map[string]any{"object": object, "entry": []any{map[string]any{"id": "1029384756", "time": now,
+				"messaging": []any{map[string]any{"sender": map[string]any{"id": "PSID" + strconv.FormatInt(client, 10)},
+					"recipient": map[string]any{"id": "1029384756"}, "timestamp": now, "message": map[string]any{"mid": w.key, "text": text}}}}}})
+			w.header = map[string]string{meta.HeaderSignature: meta.Sign(benchAppSecret, w.body)}
 		}
 		unique[i] = w
 	}

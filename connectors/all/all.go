@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/linedesk/linedesk/connectors"
+	"github.com/linedesk/linedesk/connectors/meta"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/viber"
 	"github.com/linedesk/linedesk/connectors/vk"
@@ -17,5 +18,6 @@ func Connectors(h *http.Client) connectors.Registry {
 	if h == nil {
 		h = &http.Client{Timeout: 20 * time.Second}
 	}
-	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h}, &vk.Connector{HTTP: h})
+	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h}, &vk.Connector{HTTP: h},
+		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h})
 }

@@ -19,6 +19,8 @@ export interface MessengerSpec {
   polling?: boolean;
   /** Whether the channel names a community (VK's group_id). */
   group?: boolean;
+  /** A second secret the platform needs (Meta's app secret, which signs the webhooks). */
+  second?: { credential: string; label: Key; help: Key };
 }
 
 export const telegramSpec: MessengerSpec = {
@@ -36,6 +38,18 @@ export const viberSpec: MessengerSpec = {
   placeholder: "4453b6ac1s345678-…",
 };
 
+const metaSecond = { credential: "app_secret", label: "admin.meta.appSecret" as Key, help: "admin.meta.appSecretHelp" as Key };
+
+export const facebookSpec: MessengerSpec = {
+  credential: "page_token",
+  credentialLabel: "admin.meta.pageToken",
+  credentialHelp: "admin.meta.pageTokenHelp",
+  placeholder: "EAAG…",
+  second: metaSecond,
+};
+
+export const instagramSpec: MessengerSpec = { ...facebookSpec };
+
 export const vkSpec: MessengerSpec = {
   credential: "access_token",
   credentialLabel: "admin.vk.token",
@@ -45,14 +59,16 @@ export const vkSpec: MessengerSpec = {
 };
 
 /** The create form's value: the token travels as a credential, the rest as settings. */
-export const messengerEmpty = () => ({ token: "", api_base_url: "", group_id: "" });
+export const messengerEmpty = () => ({ token: "", second: "", api_base_url: "", group_id: "" });
 
 export function messengerBody(spec: MessengerSpec, v: Record<string, unknown>) {
   const settings: Record<string, unknown> = {};
   const base = String(v.api_base_url ?? "").trim();
   if (base) settings.api_base_url = base;
   if (spec.group) settings.group_id = Number(String(v.group_id ?? "").trim()) || 0;
-  return { settings, credentials: { [spec.credential]: String(v.token ?? "").trim() } };
+  const credentials: Record<string, string> = { [spec.credential]: String(v.token ?? "").trim() };
+  if (spec.second) credentials[spec.second.credential] = String(v.second ?? "").trim();
+  return { settings, credentials };
 }
 
 export function messengerCreateFields(spec: MessengerSpec) {
@@ -66,6 +82,15 @@ export function messengerCreateFields(spec: MessengerSpec) {
             onChange={(e) => onChange({ ...value, token: e.target.value })} aria-describedby="messenger-token-help" />
         </label>
         <small className="help" id="messenger-token-help">{t(spec.credentialHelp)}</small>
+        {spec.second && (
+          <>
+            <label className="field">
+              <span>{t(spec.second.label)}</span>
+              <input type="password" autoComplete="off" value={String(value.second ?? "")} required onChange={(e) => onChange({ ...value, second: e.target.value })} />
+            </label>
+            <small className="help">{t(spec.second.help)}</small>
+          </>
+        )}
         {spec.group && (
           <label className="field">
             <span>{t("admin.vk.group")}</span>
@@ -100,6 +125,7 @@ export function messengerSettingsForm(spec: MessengerSpec) {
     const c = channel as MessengerChannel;
     const tokenSet = (c.credentials_set ?? []).includes(spec.credential);
     const [token, setToken] = useState("");
+    const [second, setSecond] = useState("");
     const [base, setBase] = useState(String(c.settings.api_base_url ?? ""));
     const [receive, setReceive] = useState(String(c.settings.receive ?? "webhook"));
     const [error, setError] = useState<unknown>(null);
@@ -117,9 +143,13 @@ export function messengerSettingsForm(spec: MessengerSpec) {
         if (spec.polling && receive === "polling") settings.receive = "polling";
         if (spec.group) settings.group_id = c.settings.group_id;
         const body: Record<string, unknown> = { settings };
-        if (token.trim()) body.credentials = { [spec.credential]: token.trim() };
+        const credentials: Record<string, string> = {};
+        if (token.trim()) credentials[spec.credential] = token.trim();
+        if (spec.second && second.trim()) credentials[spec.second.credential] = second.trim();
+        if (Object.keys(credentials).length) body.credentials = credentials;
         const n = await api.patch<ChannelInfo>(`/api/v1/channels/${channel.id}`, body);
         setToken("");
+        setSecond("");
         setError(null);
         setSaved(true);
         onChanged(n);
@@ -156,6 +186,12 @@ export function messengerSettingsForm(spec: MessengerSpec) {
                 <span>{tokenSet ? t("admin.messenger.replaceToken") : t(spec.credentialLabel)}</span>
                 <input type="password" autoComplete="off" value={token} placeholder={spec.placeholder} onChange={(e) => setToken(e.target.value)} />
               </label>
+              {spec.second && (
+                <label className="field">
+                  <span>{t(spec.second.label)}: {(c.credentials_set ?? []).includes(spec.second.credential) ? t("admin.messenger.tokenSet") : t("admin.messenger.tokenMissing")}</span>
+                  <input type="password" autoComplete="off" value={second} onChange={(e) => setSecond(e.target.value)} />
+                </label>
+              )}
               {spec.polling && (
                 <label className="field">
                   <span>{t("admin.messenger.receive")}</span>

@@ -5,7 +5,7 @@ import type { ComponentType } from "react";
 import type { Key } from "../../../strings";
 import type { ChannelInfo, CreatedChannel } from "./types";
 import { ApiCreateFields, ApiCreated, ApiSettingsForm, apiEmptySettings } from "./ApiKind";
-import { messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, telegramSpec, viberSpec, vkSpec } from "./MessengerKind";
+import { facebookSpec, instagramSpec, messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, telegramSpec, viberSpec, vkSpec } from "./MessengerKind";
 
 export interface CreateFieldsProps {
   value: Record<string, unknown>;
@@ -70,6 +70,24 @@ export const kinds: Record<string, ChannelKind> = {
     createBody: (v) => messengerBody(vkSpec, v),
     CreateFields: messengerCreateFields(vkSpec),
     SettingsForm: messengerSettingsForm(vkSpec),
+  },
+  facebook: {
+    label: "admin.kind.facebook",
+    steps: ["admin.meta.step.app", "admin.meta.step.token", "admin.meta.step.connect", "admin.meta.step.paste", "admin.meta.step.test"],
+    creatable: true,
+    emptySettings: messengerEmpty,
+    createBody: (v) => messengerBody(facebookSpec, v),
+    CreateFields: messengerCreateFields(facebookSpec),
+    SettingsForm: messengerSettingsForm(facebookSpec),
+  },
+  instagram: {
+    label: "admin.kind.instagram",
+    steps: ["admin.meta.step.app", "admin.meta.step.token", "admin.meta.step.connect", "admin.meta.step.paste", "admin.meta.step.test"],
+    creatable: true,
+    emptySettings: messengerEmpty,
+    createBody: (v) => messengerBody(instagramSpec, v),
+    CreateFields: messengerCreateFields(instagramSpec),
+    SettingsForm: messengerSettingsForm(instagramSpec),
   },
 };
 

@@ -1,0 +1,351 @@
+package meta
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/linedesk/linedesk/connectors"
+)
+
+// DefaultBaseURL is the Graph API.
+const DefaultBaseURL = "https://graph.facebook.com"
+
+// APIVersion is the Graph API version linedesk calls.
+const APIVersion = "v21.0"
+
+// Credentials of a facebook or instagram channel.
+const (
+	// CredentialAppSecret signs the webhooks (the Meta app's secret).
+	CredentialAppSecret = "app_secret"
+	// CredentialPageToken sends messages (the page's access token).
+	CredentialPageToken = "page_token"
+)
+
+// The messaging window: a page answers freely within 24 hours of the client's last message; a
+// human agent may answer for 7 days with the HUMAN_AGENT tag; after that only the client can
+// reopen the conversation.
+const (
+	StandardWindow = 24 * time.Hour
+	HumanWindow    = 7 * 24 * time.Hour
+)
+
+// Settings are a facebook or instagram channel's settings.
+type Settings struct {
+	// APIBaseURL is the Graph API's address (empty: graph.facebook.com); a fake's in tests.
+	APIBaseURL string `json:"api_base_url,omitempty"`
+}
+
+// Connector is the facebook (Messenger) or instagram (Instagram Direct) kind.
+type Connector struct {
+	// Instagram: the instagram kind (webhook object "instagram", 1,000-character texts);
+	// otherwise facebook (object "page", 2,000).
+	Instagram bool
+	HTTP      *http.Client
+}
+
+var _ connectors.Connector = (*Connector)(nil)
+
+// Kind implements connectors.Connector.
+func (c *Connector) Kind() string {
+	if c.Instagram {
+		return "instagram"
+	}
+	return "facebook"
+}
+
+func (c *Connector) object() string {
+	if c.Instagram {
+		return ObjectInstagram
+	}
+	return ObjectPage
+}
+
+func (c *Connector) maxText() int {
+	if c.Instagram {
+		return 1000
+	}
+	return 2000
+}
+
+func (c *Connector) http() *http.Client {
+	if c.HTTP == nil {
+		return &http.Client{Timeout: 15 * time.Second}
+	}
+	return c.HTTP
+}
+
+func base(ch connectors.Channel) string {
+	var s Settings
+	_ = json.Unmarshal(ch.Settings, &s) // validated when saved
+	if s.APIBaseURL == "" {
+		return DefaultBaseURL
+	}
+	return strings.TrimRight(s.APIBaseURL, "/")
+}
+
+// ValidateSettings implements connectors.Connector.
+func (c *Connector) ValidateSettings(raw json.RawMessage, creds map[string]string) error {
+	var s Settings
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return fmt.Errorf("settings: %v (a %s channel takes api_base_url only)", err, c.Kind())
+	}
+	if s.APIBaseURL != "" {
+		if u, err := url.Parse(s.APIBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("settings.api_base_url %q is not an http(s) URL", s.APIBaseURL)
+		}
+	}
+	if len(creds[CredentialAppSecret]) < 16 {
+		return errors.New("credentials.app_secret is required: the Meta app's secret (App settings → Basic), which signs the webhooks")
+	}
+	if len(creds[CredentialPageToken]) < 20 {
+		return errors.New("credentials.page_token is required: the page's access token with the messaging permission")
+	}
+	return nil
+}
+
+// Receive implements connectors.Connector: GET is Meta's verification (hub.verify_token must be
+// the channel's secret, answered with hub.challenge); POST must carry the app secret's HMAC.
+func (c *Connector) Receive(ch connectors.Channel, r connectors.Request) (connectors.Response, []connectors.Event, error) {
+	if r.Method == http.MethodGet {
+		if r.Query.Get("hub.mode") != "subscribe" || ch.HookSecret == "" ||
+			subtle.ConstantTimeCompare([]byte(r.Query.Get("hub.verify_token")), []byte(ch.HookSecret)) != 1 {
+			return connectors.Response{}, nil, connectors.ErrUnauthorized
+		}
+		return connectors.Response{ContentType: "text/plain; charset=utf-8", Body: []byte(r.Query.Get("hub.challenge"))}, nil, nil
+	}
+	if r.Method != http.MethodPost {
+		return connectors.Response{Status: http.StatusMethodNotAllowed}, nil, nil
+	}
+	if !VerifySignature(ch.Credentials[CredentialAppSecret], r.Body, r.Header.Get(HeaderSignature)) {
+		return connectors.Response{}, nil, connectors.ErrUnauthorized
+	}
+	b, err := Parse(r.Body)
+	var serr *SyntaxError
+	if errors.As(err, &serr) {
+		return connectors.Response{}, nil, &connectors.BadRequest{Reason: serr.Error()}
+	}
+	if err != nil {
+		return connectors.Response{}, nil, err
+	}
+	if b.Object != c.object() {
+		return connectors.Response{}, nil, nil // another product's notification
+	}
+	var events []connectors.Event
+	for _, m := range b.Messages {
+		e := connectors.Event{Key: "mid:" + m.MID, ExternalID: m.MID, Text: m.Text, Button: m.QuickReply, At: m.At,
+			Contact: connectors.Contact{ID: m.Sender}}
+		for i, f := range m.Files {
+			name := map[string]string{"image": "image.jpg", "video": "video.mp4", "audio": "audio.mp4"}[f.Type]
+			if name == "" {
+				name = fmt.Sprintf("file-%d", i+1)
+			}
+			e.Files = append(e.Files, connectors.FileRef{Ref: f.URL, Name: name})
+		}
+		if m.ReplyTo != "" {
+			e.ReplyTo = &connectors.Quote{ExternalID: m.ReplyTo}
+		}
+		events = append(events, e)
+	}
+	for _, d := range b.Deliveries {
+		for _, mid := range d.MIDs {
+			events = append(events, connectors.Event{Key: "delivered:" + mid, ExternalID: mid, Status: connectors.StatusDelivered,
+				Contact: connectors.Contact{ID: d.Recipient}})
+		}
+	}
+	return connectors.Response{}, events, nil
+}
+
+// GraphError is a Graph API refusal.
+type GraphError struct {
+	Status  int
+	Code    int    `json:"code"`
+	Subcode int    `json:"error_subcode"`
+	Message string `json:"message"`
+}
+
+func (e *GraphError) Error() string {
+	return fmt.Sprintf("meta: %d code %d/%d %s", e.Status, e.Code, e.Subcode, e.Message)
+}
+
+// Temporary reports whether repeating later can succeed: rate limits (4, 17, 32, 613) and
+// transient errors (1, 2).
+func (e *GraphError) Temporary() bool {
+	switch e.Code {
+	case 1, 2, 4, 17, 32, 613:
+		return true
+	}
+	return e.Status >= 500
+}
+
+func (c *Connector) graph(ctx context.Context, ch connectors.Channel, method, path string, body any, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base(ch)+"/"+APIVersion+path, r)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+ch.Credentials[CredentialPageToken])
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.http().Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		var e struct {
+			Error GraphError `json:"error"`
+		}
+		_ = json.Unmarshal(raw, &e)
+		e.Error.Status = res.StatusCode
+		return &e.Error
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+// Send implements connectors.Connector. Inside 24 hours of the client's last message it answers
+// as RESPONSE; a human agent's reply within 7 days goes with the HUMAN_AGENT tag; anything later
+// is refused before calling Meta, with the reason for the operator. Quick replies carry CSAT.
+func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connectors.Outbound) (connectors.Sent, error) {
+	since := time.Since(m.LastInboundAt)
+	params := map[string]any{"recipient": map[string]string{"id": m.To}, "messaging_type": "RESPONSE"}
+	switch {
+	case m.LastInboundAt.IsZero() || since > HumanWindow || (since > StandardWindow && !m.Human):
+		return connectors.Sent{}, &connectors.SendError{Err: fmt.Errorf("outside the %s messaging window: the client last wrote %s ago; Meta lets a page answer within 24 hours (a person within 7 days), so the client must write first",
+			c.Kind(), since.Round(time.Minute))}
+	case since > StandardWindow:
+		params["messaging_type"], params["tag"] = "MESSAGE_TAG", "HUMAN_AGENT"
+	}
+	text := m.Text
+	if m.ShowSender && m.Sender != "" && text != "" {
+		text = m.Sender + ":\n" + text
+	}
+	var parts []map[string]any
+	for len(text) > 0 {
+		cut := len(text)
+		if utf8.RuneCountInString(text) > c.maxText() {
+			cut = len(string([]rune(text)[:c.maxText()]))
+		}
+		parts = append(parts, map[string]any{"text": text[:cut]})
+		text = text[cut:]
+	}
+	for _, f := range m.Files {
+		kind := "file"
+		if strings.HasPrefix(f.ContentType, "image/") {
+			kind = "image"
+		}
+		parts = append(parts, map[string]any{"attachment": map[string]any{"type": kind, "payload": map[string]any{"url": f.URL, "is_reusable": false}}})
+	}
+	if len(m.Buttons) > 0 && len(parts) > 0 {
+		var qr []map[string]string
+		for _, b := range m.Buttons {
+			qr = append(qr, map[string]string{"content_type": "text", "title": b.Text, "payload": b.Payload})
+		}
+		parts[len(parts)-1]["quick_replies"] = qr
+	}
+	var last string
+	for i, p := range parts {
+		params["message"] = p
+		var out struct {
+			MessageID string `json:"message_id"`
+		}
+		if err := c.graph(ctx, ch, http.MethodPost, "/me/messages", params, &out); err != nil {
+			var g *GraphError
+			if errors.As(err, &g) {
+				return connectors.Sent{}, &connectors.SendError{Temporary: i == 0 && g.Temporary(), Status: g.Code, Err: err}
+			}
+			var op *net.OpError
+			if errors.As(err, &op) && op.Op == "dial" {
+				return connectors.Sent{}, &connectors.SendError{Temporary: i == 0, Err: err}
+			}
+			return connectors.Sent{}, &connectors.SendError{Err: fmt.Errorf("%w; Meta did not confirm, so the message may or may not have arrived", err)}
+		}
+		last = out.MessageID
+	}
+	return connectors.Sent{ExternalID: last}, nil
+}
+
+// Download implements connectors.Connector: attachment URLs are plain (signed by Meta's CDN).
+func (c *Connector) Download(ctx context.Context, _ connectors.Channel, f connectors.FileRef, max int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Ref, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.http().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("meta attachment: HTTP %d", res.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, connectors.ErrTooLarge
+	}
+	return data, nil
+}
+
+// Acknowledge implements connectors.Connector; quick replies need none.
+func (*Connector) Acknowledge(context.Context, connectors.Channel, connectors.Event) error {
+	return nil
+}
+
+// Connect implements connectors.Connector: it checks the page token (GET /me), subscribes the
+// page to the app's webhook fields, and lists what to set in the app's dashboard (the callback
+// URL and the verify token, which only the dashboard takes).
+func (c *Connector) Connect(ctx context.Context, ch connectors.Channel, hookURL string) (connectors.Connection, error) {
+	var me struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := c.graph(ctx, ch, http.MethodGet, "/me?fields=id,name", nil, &me); err != nil {
+		return connectors.Connection{}, fmt.Errorf("check the page token (GET /me): %w", err)
+	}
+	fields := "messages,message_deliveries,messaging_postbacks"
+	if c.Instagram {
+		fields = "messages,messaging_postbacks"
+	}
+	if err := c.graph(ctx, ch, http.MethodPost, "/me/subscribed_apps?subscribed_fields="+fields, nil, nil); err != nil {
+		return connectors.Connection{}, fmt.Errorf("subscribe the page to the app (POST /me/subscribed_apps): %w", err)
+	}
+	product := "Messenger"
+	if c.Instagram {
+		product = "Instagram"
+	}
+	return connectors.Connection{Account: me.Name, Steps: []string{
+		"In the Meta app's dashboard, " + product + " → Webhooks: Callback URL " + hookURL,
+		"Verify token: " + ch.HookSecret,
+		"Subscribe to the fields " + fields + " (linedesk has subscribed the page itself).",
+	}}, nil
+}
