@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -226,4 +227,40 @@ func NewRegistry(cs ...Connector) Registry {
 		r[c.Kind()] = c
 	}
 	return r
+}
+
+// Fetch downloads a file a platform serves at a plain URL (Viber's media, VK's and Meta's
+// attachments) with h, refusing more than max bytes (ErrTooLarge).
+func Fetch(ctx context.Context, h *http.Client, rawURL string, max int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch file: %w", err)
+	}
+	res, err := h.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch file: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch file: HTTP %d", res.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetch file: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, ErrTooLarge
+	}
+	return data, nil
+}
+
+// CheckBaseURL validates an API base URL setting ("" means the platform's own).
+func CheckBaseURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	if u, err := url.Parse(s); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("settings.api_base_url %q is not an http(s) URL", s)
+	}
+	return nil
 }

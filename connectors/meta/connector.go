@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -102,10 +101,8 @@ func (c *Connector) ValidateSettings(raw json.RawMessage, creds map[string]strin
 	if err := dec.Decode(&s); err != nil {
 		return fmt.Errorf("settings: %v (a %s channel takes api_base_url only)", err, c.Kind())
 	}
-	if s.APIBaseURL != "" {
-		if u, err := url.Parse(s.APIBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("settings.api_base_url %q is not an http(s) URL", s.APIBaseURL)
-		}
+	if err := connectors.CheckBaseURL(s.APIBaseURL); err != nil {
+		return err
 	}
 	if len(creds[CredentialAppSecret]) < 16 {
 		return errors.New("credentials.app_secret is required: the Meta app's secret (App settings → Basic), which signs the webhooks")
@@ -294,26 +291,7 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 
 // Download implements connectors.Connector: attachment URLs are plain (signed by Meta's CDN).
 func (c *Connector) Download(ctx context.Context, _ connectors.Channel, f connectors.FileRef, max int64) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Ref, nil)
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.http().Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("meta attachment: HTTP %d", res.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(res.Body, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, connectors.ErrTooLarge
-	}
-	return data, nil
+	return connectors.Fetch(ctx, c.http(), f.Ref, max)
 }
 
 // Acknowledge implements connectors.Connector; quick replies need none.

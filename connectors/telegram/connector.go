@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,10 +72,8 @@ func (*Connector) ValidateSettings(raw json.RawMessage, creds map[string]string)
 	if s.Receive != "" && s.Receive != ReceiveWebhook && s.Receive != ReceivePolling {
 		return fmt.Errorf("settings.receive %q is not webhook or polling", s.Receive)
 	}
-	if s.APIBaseURL != "" {
-		if u, err := url.Parse(s.APIBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("settings.api_base_url %q is not an http(s) URL", s.APIBaseURL)
-		}
+	if err := connectors.CheckBaseURL(s.APIBaseURL); err != nil {
+		return err
 	}
 	if t := creds[CredentialBotToken]; !tokenRE.MatchString(t) {
 		return errors.New("credentials.bot_token is required: the token @BotFather gave, like 123456789:AAE…")

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/linedesk/linedesk/connectors"
@@ -56,10 +54,8 @@ func (*Connector) ValidateSettings(raw json.RawMessage, creds map[string]string)
 	if err := dec.Decode(&s); err != nil {
 		return fmt.Errorf("settings: %v (a viber channel takes api_base_url only)", err)
 	}
-	if s.APIBaseURL != "" {
-		if u, err := url.Parse(s.APIBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("settings.api_base_url %q is not an http(s) URL", s.APIBaseURL)
-		}
+	if err := connectors.CheckBaseURL(s.APIBaseURL); err != nil {
+		return err
 	}
 	if t := creds[CredentialAuthToken]; len(t) < 20 || len(t) > 200 || strings.ContainsAny(t, " \t\r\n") {
 		return errors.New("credentials.auth_token is required: the bot account's token from the Viber admin panel")
@@ -170,10 +166,6 @@ func (c *Connector) Download(ctx context.Context, _ connectors.Channel, f connec
 	if f.Size > max {
 		return nil, connectors.ErrTooLarge
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Ref, nil)
-	if err != nil {
-		return nil, fmt.Errorf("viber media: %w", err)
-	}
 	h := c.FetchMedia
 	if h == nil {
 		h = c.HTTP
@@ -181,22 +173,7 @@ func (c *Connector) Download(ctx context.Context, _ connectors.Channel, f connec
 	if h == nil {
 		h = defaultHTTP
 	}
-	res, err := h.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("viber media: %w", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("viber media: HTTP %d", res.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(res.Body, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("viber media: %w", err)
-	}
-	if int64(len(data)) > max {
-		return nil, connectors.ErrTooLarge
-	}
-	return data, nil
+	return connectors.Fetch(ctx, h, f.Ref, max)
 }
 
 // Acknowledge implements connectors.Connector; Viber has nothing to acknowledge.

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -62,10 +60,8 @@ func (*Connector) ValidateSettings(raw json.RawMessage, creds map[string]string)
 	if s.GroupID <= 0 {
 		return errors.New("settings.group_id is required: the community's id (a number)")
 	}
-	if s.APIBaseURL != "" {
-		if u, err := url.Parse(s.APIBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("settings.api_base_url %q is not an http(s) URL", s.APIBaseURL)
-		}
+	if err := connectors.CheckBaseURL(s.APIBaseURL); err != nil {
+		return err
 	}
 	if t := creds[CredentialAccessToken]; len(t) < 20 || strings.ContainsAny(t, " \t\r\n") {
 		return errors.New("credentials.access_token is required: a community token with the \"messages\" right")
@@ -163,30 +159,11 @@ func (c *Connector) Download(ctx context.Context, _ connectors.Channel, f connec
 	if f.Size > max {
 		return nil, connectors.ErrTooLarge
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Ref, nil)
-	if err != nil {
-		return nil, fmt.Errorf("vk file: %w", err)
-	}
 	h := c.HTTP
 	if h == nil {
 		h = defaultHTTP
 	}
-	res, err := h.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("vk file: %w", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("vk file: HTTP %d", res.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(res.Body, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("vk file: %w", err)
-	}
-	if int64(len(data)) > max {
-		return nil, connectors.ErrTooLarge
-	}
-	return data, nil
+	return connectors.Fetch(ctx, h, f.Ref, max)
 }
 
 // Acknowledge implements connectors.Connector; text keyboards need no acknowledgement.

@@ -5,7 +5,10 @@ import type { ComponentType } from "react";
 import type { Key } from "../../../strings";
 import type { ChannelInfo, CreatedChannel } from "./types";
 import { ApiCreateFields, ApiCreated, ApiSettingsForm, apiEmptySettings } from "./ApiKind";
-import { facebookSpec, instagramSpec, messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, telegramSpec, viberSpec, vkSpec } from "./MessengerKind";
+import {
+  facebookSpec, instagramSpec, messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, telegramSpec, viberSpec, vkSpec,
+  type MessengerSpec,
+} from "./MessengerKind";
 
 export interface CreateFieldsProps {
   value: Record<string, unknown>;
@@ -34,6 +37,21 @@ export interface ChannelKind {
   SettingsForm: ComponentType<SettingsFormProps>;
 }
 
+/** messengerKind is a messenger's plug-in: its label, its setup steps and what differs (spec). */
+function messengerKind(label: Key, steps: Key[], spec: MessengerSpec): ChannelKind {
+  return {
+    label,
+    steps,
+    creatable: true,
+    emptySettings: messengerEmpty,
+    createBody: (v) => messengerBody(spec, v),
+    CreateFields: messengerCreateFields(spec),
+    SettingsForm: messengerSettingsForm(spec),
+  };
+}
+
+const metaSteps: Key[] = ["admin.meta.step.app", "admin.meta.step.token", "admin.meta.step.connect", "admin.meta.step.paste", "admin.meta.step.test"];
+
 export const kinds: Record<string, ChannelKind> = {
   api: {
     label: "admin.kind.api",
@@ -44,51 +62,11 @@ export const kinds: Record<string, ChannelKind> = {
     Created: ApiCreated,
     SettingsForm: ApiSettingsForm,
   },
-  telegram: {
-    label: "admin.kind.telegram",
-    steps: ["admin.tg.step.bot", "admin.tg.step.token", "admin.tg.step.connect", "admin.tg.step.test"],
-    creatable: true,
-    emptySettings: messengerEmpty,
-    createBody: (v) => messengerBody(telegramSpec, v),
-    CreateFields: messengerCreateFields(telegramSpec),
-    SettingsForm: messengerSettingsForm(telegramSpec),
-  },
-  viber: {
-    label: "admin.kind.viber",
-    steps: ["admin.viber.step.bot", "admin.viber.step.token", "admin.viber.step.connect", "admin.viber.step.test"],
-    creatable: true,
-    emptySettings: messengerEmpty,
-    createBody: (v) => messengerBody(viberSpec, v),
-    CreateFields: messengerCreateFields(viberSpec),
-    SettingsForm: messengerSettingsForm(viberSpec),
-  },
-  vk: {
-    label: "admin.kind.vk",
-    steps: ["admin.vk.step.token", "admin.vk.step.connect", "admin.vk.step.paste", "admin.vk.step.test"],
-    creatable: true,
-    emptySettings: messengerEmpty,
-    createBody: (v) => messengerBody(vkSpec, v),
-    CreateFields: messengerCreateFields(vkSpec),
-    SettingsForm: messengerSettingsForm(vkSpec),
-  },
-  facebook: {
-    label: "admin.kind.facebook",
-    steps: ["admin.meta.step.app", "admin.meta.step.token", "admin.meta.step.connect", "admin.meta.step.paste", "admin.meta.step.test"],
-    creatable: true,
-    emptySettings: messengerEmpty,
-    createBody: (v) => messengerBody(facebookSpec, v),
-    CreateFields: messengerCreateFields(facebookSpec),
-    SettingsForm: messengerSettingsForm(facebookSpec),
-  },
-  instagram: {
-    label: "admin.kind.instagram",
-    steps: ["admin.meta.step.app", "admin.meta.step.token", "admin.meta.step.connect", "admin.meta.step.paste", "admin.meta.step.test"],
-    creatable: true,
-    emptySettings: messengerEmpty,
-    createBody: (v) => messengerBody(instagramSpec, v),
-    CreateFields: messengerCreateFields(instagramSpec),
-    SettingsForm: messengerSettingsForm(instagramSpec),
-  },
+  telegram: messengerKind("admin.kind.telegram", ["admin.tg.step.bot", "admin.tg.step.token", "admin.tg.step.connect", "admin.tg.step.test"], telegramSpec),
+  viber: messengerKind("admin.kind.viber", ["admin.viber.step.bot", "admin.viber.step.token", "admin.viber.step.connect", "admin.viber.step.test"], viberSpec),
+  vk: messengerKind("admin.kind.vk", ["admin.vk.step.token", "admin.vk.step.connect", "admin.vk.step.paste", "admin.vk.step.test"], vkSpec),
+  facebook: messengerKind("admin.kind.facebook", metaSteps, facebookSpec),
+  instagram: messengerKind("admin.kind.instagram", metaSteps, instagramSpec),
 };
 
 /** kindLabel names a kind; kinds without a plug-in show their raw name. */
