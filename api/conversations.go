@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -379,6 +381,11 @@ func (s *Server) reply(name string) echo.HandlerFunc {
 			return err
 		}
 		ctx := c.Request().Context()
+		if name == workflows.UpdateReply {
+			if err := s.checkReplyWindow(ctx, n); err != nil {
+				return err
+			}
+		}
 		// The message id is derived from the Idempotency-Key, so a retried request is one message.
 		id := uuid.Must(uuid.NewV7()).String()
 		updateID := id
@@ -393,6 +400,34 @@ func (s *Server) reply(name string) echo.HandlerFunc {
 		}
 		return s.renderMessage(c, res.MessageID)
 	}
+}
+
+// checkReplyWindow refuses an operator's reply the platform would refuse anyway: on Messenger and
+// Instagram, more than 7 days after the client last wrote. The operator learns it at once (409
+// outside_messaging_window) rather than from a failed message.
+func (s *Server) checkReplyWindow(ctx context.Context, n int64) error {
+	kind, last, err := s.store.ConversationChannelKind(ctx, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // the workflow answers for an unknown conversation
+	}
+	if err != nil {
+		return err
+	}
+	w, ok := s.connectors[kind].(connectors.Windowed)
+	if !ok {
+		return nil
+	}
+	window := w.ReplyWindow(true)
+	if !last.IsZero() && time.Since(last) <= window {
+		return nil
+	}
+	ago := "never"
+	if !last.IsZero() {
+		ago = time.Since(last).Round(time.Hour).String() + " ago"
+	}
+	return newError(http.StatusConflict, "outside_messaging_window",
+		"%s takes replies only within %s of the client's last message, and the client last wrote %s: the client must write first",
+		kind, window, ago)
 }
 
 // renderMessage answers 201 with a message the workflow has just recorded.

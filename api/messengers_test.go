@@ -453,8 +453,9 @@ func TestVKChannelEndToEnd(t *testing.T) {
 // subscribes the page; Meta's GET verification is answered with the challenge only for the
 // channel's verify token; a signed message opens a conversation, a redelivery (same mid) and a
 // wrong signature store nothing; the reply goes through /me/messages as RESPONSE inside the
-// window; a delivery receipt marks it delivered; CSAT goes as quick replies whose press rates the
-// conversation; a reply after the 7-day window fails with the reason and calls nothing.
+// window and with the HUMAN_AGENT tag after 24 hours; after 7 days the operator's reply is
+// refused at once (409) and nothing is sent; a delivery receipt marks a reply delivered; CSAT
+// goes as quick replies whose press rates the conversation.
 func TestMetaChannelsEndToEnd(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"facebook", "instagram"} {
@@ -517,29 +518,36 @@ func TestMetaChannelsEndToEnd(t *testing.T) {
 			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, receipt, ""))
 			require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND status = 'delivered'`, n))
 
-			// A reply when the client last wrote 8 days ago: refused with the window's reason.
-			_, err := a.store.Pool().Exec(t.Context(), `UPDATE messages SET created_at = now() - interval '8 days' WHERE conversation_number = $1 AND direction = 'in'`, n)
-			require.NoError(t, err)
-			require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Anything else?"}, nil).status)
-			a.waitFor("the late reply failed", 20*time.Second, func() bool {
-				return a.queryInt(`SELECT count(*) FROM messages m JOIN delivery_attempts d ON d.message_id = m.id
-					WHERE m.conversation_number = $1 AND m.status = 'failed' AND d.error LIKE '%messaging window%'`, n) == 1
-			})
-			require.Len(t, fake.Sent(), 1, "a message outside the window reached Meta")
-			_, err = a.store.Pool().Exec(t.Context(), `UPDATE messages SET created_at = now() WHERE conversation_number = $1 AND direction = 'in'`, n)
-			require.NoError(t, err)
+			// Two days after the client's last message an operator may still answer, with the
+			// HUMAN_AGENT tag; after eight days the reply is refused at once, with the reason.
+			setLastInbound := func(ago string) {
+				_, err := a.store.Pool().Exec(t.Context(), `UPDATE messages SET created_at = now() - $2::interval WHERE conversation_number = $1 AND direction = 'in'`, n, ago)
+				require.NoError(t, err)
+			}
+			setLastInbound("2 days")
+			require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Did it arrive?"}, nil).status)
+			a.waitFor("the tagged reply", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 2 })
+			require.Equal(t, "MESSAGE_TAG", sent[1].MessagingType)
+			require.Equal(t, "HUMAN_AGENT", sent[1].Tag)
+			setLastInbound("8 days")
+			res = a.do(op, "POST", path+"/messages", map[string]string{"text": "Anything else?"}, nil)
+			require.Equal(t, http.StatusConflict, res.status, res.text)
+			require.Equal(t, "outside_messaging_window", res.errorCode(t))
+			require.Contains(t, res.text, "the client must write first")
+			require.Len(t, fake.Sent(), 2, "a reply outside the window reached Meta")
+			setLastInbound("0 seconds")
 
 			// CSAT as quick replies; the press comes back as the quick reply's payload.
 			res = a.do(op, "POST", path+"/close", map[string]any{"type": "Support", "solution": "Arrives tomorrow", "send_csat": true, "confirm_unread": true}, nil)
 			require.Equal(t, http.StatusOK, res.status, res.text)
-			a.waitFor("the CSAT question", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 2 })
+			a.waitFor("the CSAT question", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 3 })
 			var q struct {
 				QuickReplies []struct {
 					Title   string `json:"title"`
 					Payload string `json:"payload"`
 				} `json:"quick_replies"`
 			}
-			require.NoError(t, json.Unmarshal(sent[1].Message, &q), string(sent[1].Message))
+			require.NoError(t, json.Unmarshal(sent[2].Message, &q), string(sent[2].Message))
 			require.Len(t, q.QuickReplies, 3)
 			press, _ := fake.Message(object, "PSID-42", q.QuickReplies[2].Title, q.QuickReplies[2].Payload)
 			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, press, ""))

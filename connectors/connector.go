@@ -184,6 +184,14 @@ type Connector interface {
 	Connect(ctx context.Context, ch Channel, hookURL string) (Connection, error)
 }
 
+// Windowed is a connector whose platform takes replies only so long after the client's last
+// message (Messenger, Instagram, WhatsApp): the desk refuses an operator's reply past it up front.
+type Windowed interface {
+	// ReplyWindow is how long after the client's last message a reply may go; human is true for
+	// an operator's reply (some platforms allow people longer than automated messages).
+	ReplyWindow(human bool) time.Duration
+}
+
 // ErrUnauthorized means the webhook request is not from the platform (a bad signature, a wrong
 // secret).
 var ErrUnauthorized = errors.New("the request is not signed by the platform for this channel")

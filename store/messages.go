@@ -306,6 +306,22 @@ func (s *Store) MergeReplies(ctx context.Context, number int64) (int, error) {
 	return len(texts), translate(err, "merge replies")
 }
 
+// ConversationChannelKind returns the kind of a conversation's channel and when the client last
+// wrote in its chat (zero: never).
+func (s *Store) ConversationChannelKind(ctx context.Context, number int64) (string, time.Time, error) {
+	var kind string
+	var last *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT ch.kind, (SELECT max(m.created_at) FROM messages m WHERE m.chat_id = cv.chat_id AND m.direction = 'in')
+		FROM conversations cv JOIN chats c ON c.id = cv.chat_id JOIN channels ch ON ch.id = c.channel_id WHERE cv.number = $1`, number).Scan(&kind, &last)
+	if err != nil {
+		return "", time.Time{}, translate(err, "conversation channel")
+	}
+	if last == nil {
+		return kind, time.Time{}, nil
+	}
+	return kind, *last, nil
+}
+
 // ContactOfConversation returns the contact a conversation is with.
 func (s *Store) ContactOfConversation(ctx context.Context, number int64) (ContactRef, error) {
 	var c ContactRef

@@ -113,6 +113,14 @@ func (c *Connector) ValidateSettings(raw json.RawMessage, creds map[string]strin
 	return nil
 }
 
+// ReplyWindow implements connectors.Windowed: 24 hours, 7 days for a person (HUMAN_AGENT).
+func (*Connector) ReplyWindow(human bool) time.Duration {
+	if human {
+		return HumanWindow
+	}
+	return StandardWindow
+}
+
 // Receive implements connectors.Connector: GET is Meta's verification (hub.verify_token must be
 // the channel's secret, answered with hub.challenge); POST must carry the app secret's HMAC.
 func (c *Connector) Receive(ch connectors.Channel, r connectors.Request) (connectors.Response, []connectors.Event, error) {
