@@ -517,6 +517,12 @@ func TestMetaChannelsEndToEnd(t *testing.T) {
 					"delivery": map[string]any{"mids": []string{sent[0].ID}, "watermark": 1}}}}}})
 			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, receipt, ""))
 			require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND status = 'delivered'`, n))
+			// Then that the client read everything up to now (a watermark, not message ids).
+			read, _ := json.Marshal(map[string]any{"object": object, "entry": []any{map[string]any{"id": "1029384756", "time": 1,
+				"messaging": []any{map[string]any{"sender": map[string]any{"id": "PSID-42"}, "recipient": map[string]any{"id": "1029384756"},
+					"read": map[string]any{"watermark": time.Now().UnixMilli()}}}}}})
+			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, read, ""))
+			require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND status = 'read'`, n))
 
 			// Two days after the client's last message an operator may still answer, with the
 			// HUMAN_AGENT tag; after eight days the reply is refused at once, with the reason.

@@ -95,6 +95,9 @@ type Event struct {
 	Status string
 	// StatusReason says why a message failed.
 	StatusReason string
+	// ReadUpTo, with Status read and no ExternalID, says the client has read every message sent
+	// up to this time (Meta's watermark).
+	ReadUpTo time.Time
 	// Ack, when set, is a platform call to make once the event is stored (Telegram's
 	// answerCallbackQuery stops the client's button spinner).
 	Ack string

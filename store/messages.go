@@ -284,6 +284,18 @@ func (s *Store) ApplyReceipt(ctx context.Context, channelID int64, chatExternalI
 	return tag.RowsAffected() > 0, nil
 }
 
+// ApplyReadWatermark marks read every outbound message of a channel's chat sent up to upTo
+// (Meta's read receipt names a time, not messages) and returns how many moved.
+func (s *Store) ApplyReadWatermark(ctx context.Context, channelID int64, chatExternalID string, upTo time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE messages m SET status = 'read' FROM chats c
+		WHERE c.channel_id = $1 AND c.external_id = $2 AND m.chat_id = c.id AND m.direction = 'out'
+		AND m.status IN ('sent', 'delivered') AND m.created_at <= $3`, channelID, chatExternalID, upTo)
+	if err != nil {
+		return 0, translate(err, "apply read watermark")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // SetMessageStatusIf changes a message's status only from the given one.
 func (s *Store) SetMessageStatusIf(ctx context.Context, id uuid.UUID, from, to string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE messages SET status = $3 WHERE id = $1 AND status = $2`, id, from, to)

@@ -170,6 +170,10 @@ func (c *Connector) Receive(ch connectors.Channel, r connectors.Request) (connec
 				Contact: connectors.Contact{ID: d.Recipient}})
 		}
 	}
+	for _, r := range b.Reads {
+		events = append(events, connectors.Event{Key: "read:" + r.Recipient + ":" + r.Watermark.Format(time.RFC3339Nano),
+			Status: connectors.StatusRead, ReadUpTo: r.Watermark, Contact: connectors.Contact{ID: r.Recipient}})
+	}
 	return connectors.Response{}, events, nil
 }
 

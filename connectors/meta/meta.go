@@ -69,11 +69,18 @@ type Delivery struct {
 	MIDs      []string
 }
 
+// Read is a receipt: the client has read every message sent before Watermark.
+type Read struct {
+	Recipient string
+	Watermark time.Time
+}
+
 // Batch is what one webhook carried.
 type Batch struct {
 	Object     string
 	Messages   []Message
 	Deliveries []Delivery
+	Reads      []Read
 }
 
 // SyntaxError means the body is not a Meta webhook.
@@ -107,6 +114,9 @@ type wireMessaging struct {
 	Delivery *struct {
 		MIDs []string `json:"mids"`
 	} `json:"delivery"`
+	Read *struct {
+		Watermark int64 `json:"watermark"`
+	} `json:"read"`
 }
 
 // Parse reads a webhook body. Echoes of the page's own messages, deleted and unsupported
@@ -152,6 +162,8 @@ func Parse(body []byte) (Batch, error) {
 				b.Messages = append(b.Messages, out)
 			case m.Delivery != nil && len(m.Delivery.MIDs) > 0:
 				b.Deliveries = append(b.Deliveries, Delivery{Recipient: m.Sender.ID, MIDs: m.Delivery.MIDs})
+			case m.Read != nil && m.Read.Watermark > 0 && m.Sender.ID != "":
+				b.Reads = append(b.Reads, Read{Recipient: m.Sender.ID, Watermark: time.UnixMilli(m.Read.Watermark).UTC()})
 			}
 		}
 	}

@@ -33,7 +33,8 @@ func TestParse(t *testing.T) {
 	              "attachments":[{"type":"image","payload":{"url":"https://cdn.example/i.jpg"}}]}},
 	  {"sender":{"id":"PAGE"},"recipient":{"id":"PSID1"},"timestamp":1,"message":{"mid":"m_echo","text":"our own","is_echo":true}},
 	  {"sender":{"id":"PSID1"},"recipient":{"id":"PAGE"},"timestamp":2,"message":{"mid":"m_qr","text":"Excellent","quick_reply":{"payload":"csat:1:3"}}},
-	  {"sender":{"id":"PSID1"},"recipient":{"id":"PAGE"},"delivery":{"mids":["m_out_1","m_out_2"],"watermark":1458668856253}}]}]}`))
+	  {"sender":{"id":"PSID1"},"recipient":{"id":"PAGE"},"delivery":{"mids":["m_out_1","m_out_2"],"watermark":1458668856253}},
+	  {"sender":{"id":"PSID1"},"recipient":{"id":"PAGE"},"timestamp":1458668856463,"read":{"watermark":1458668856253}}]}]}`))
 	require.NoError(t, err)
 	require.Equal(t, meta.ObjectPage, b.Object)
 	require.Len(t, b.Messages, 2, "the echo is left out")
@@ -44,6 +45,7 @@ func TestParse(t *testing.T) {
 	require.Equal(t, "csat:1:3", b.Messages[1].QuickReply)
 	require.Empty(t, b.Messages[1].Text)
 	require.Equal(t, []meta.Delivery{{Recipient: "PSID1", MIDs: []string{"m_out_1", "m_out_2"}}}, b.Deliveries)
+	require.Equal(t, []meta.Read{{Recipient: "PSID1", Watermark: time.UnixMilli(1458668856253).UTC()}}, b.Reads)
 
 	for _, bad := range []string{`{`, `{"entry":[]}`, `[]`} {
 		_, err := meta.Parse([]byte(bad))
