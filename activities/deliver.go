@@ -99,11 +99,7 @@ func (a *Activities) deliverMessenger(ctx context.Context, conn connectors.Conne
 		}
 		return temporal.NewNonRetryableApplicationError(msg, "delivery_refused", nil)
 	}
-	creds, err := a.store.ChannelCredentials(ctx, d.ChannelID)
-	if err != nil {
-		return err
-	}
-	ch := connectors.Channel{ID: d.ChannelID, Kind: d.ChannelKind, Settings: d.ChannelSettings, Credentials: creds, HookSecret: d.ChannelSecret}
+	ch := connectors.Channel{ID: d.ChannelID, Kind: d.ChannelKind, Settings: d.ChannelSettings, Credentials: d.ChannelCredentials, HookSecret: d.ChannelSecret}
 	out := connectors.Outbound{ID: d.MessageID.String(), To: d.ContactExternalID, Text: d.Text, Sender: d.LineName,
 		LastInboundAt: d.LastInboundAt, Human: d.AuthorName != ""}
 	if d.AuthorName != "" && !d.HideOperatorName {

@@ -442,18 +442,16 @@ type channelOut struct {
 	WebhookURL     string   `json:"webhook_url,omitempty"`
 }
 
-func (s *Server) channelOut(c echo.Context, ch store.Channel) (channelOut, error) {
-	out := channelOut{Channel: ch, CredentialsSet: []string{}}
-	if _, ok := s.connectors[ch.Kind]; !ok {
-		return out, nil
+// channelOut shows a channel with the names of its credentials.
+func (s *Server) channelOut(c echo.Context, ch store.Channel, credentialNames []string) channelOut {
+	out := channelOut{Channel: ch, CredentialsSet: credentialNames}
+	if out.CredentialsSet == nil {
+		out.CredentialsSet = []string{}
 	}
-	creds, err := s.store.ChannelCredentials(c.Request().Context(), ch.ID)
-	if err != nil {
-		return out, err
+	if _, ok := s.connectors[ch.Kind]; ok {
+		out.WebhookURL = s.hookURL(c, ch.ID)
 	}
-	out.CredentialsSet = slices.Sorted(maps.Keys(creds))
-	out.WebhookURL = s.hookURL(c, ch.ID)
-	return out, nil
+	return out
 }
 
 // hookURL is where a channel's platform posts its webhooks.
@@ -466,18 +464,19 @@ func (s *Server) getChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err := s.store.ChannelByID(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	ch, err := s.store.ChannelByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("channel " + c.Param("id"))
 	}
 	if err != nil {
 		return err
 	}
-	out, err := s.channelOut(c, ch)
+	names, err := s.store.ChannelCredentialNames(ctx, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, s.channelOut(c, ch, names[id]))
 }
 
 func (b channelBody) apply(ctx context.Context, st *store.Store, s *Server, ch *store.Channel, creds *store.Credentials) error {
@@ -580,11 +579,7 @@ func (s *Server) createChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	shown, err := s.channelOut(c, out)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, createdChannel{Channel: shown, ChannelSecrets: secrets})
+	return c.JSON(http.StatusCreated, createdChannel{Channel: s.channelOut(c, out, creds.Names()), ChannelSecrets: secrets})
 }
 
 func (s *Server) updateChannel(c echo.Context) error {
@@ -597,6 +592,7 @@ func (s *Server) updateChannel(c echo.Context) error {
 		return err
 	}
 	var out store.Channel
+	var creds store.Credentials
 	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
 		if err := lockFor(ctx, tx, store.AuditChannel, id); err != nil {
 			return store.AuditChange{}, err
@@ -613,7 +609,7 @@ func (s *Server) updateChannel(c echo.Context) error {
 		if err != nil {
 			return store.AuditChange{}, err
 		}
-		creds := maps.Clone(have)
+		creds = maps.Clone(have)
 		if err := b.apply(ctx, tx, s, &ch, &creds); err != nil {
 			return store.AuditChange{}, err
 		}
@@ -631,25 +627,26 @@ func (s *Server) updateChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	shown, err := s.channelOut(c, out)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, shown)
+	return c.JSON(http.StatusOK, s.channelOut(c, out, creds.Names()))
 }
 
 func (s *Server) listChannels(c echo.Context) error {
-	list, err := s.store.Channels(c.Request().Context())
+	ctx := c.Request().Context()
+	list, err := s.store.Channels(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(list))
+	for i, ch := range list {
+		ids[i] = ch.ID
+	}
+	names, err := s.store.ChannelCredentialNames(ctx, ids...)
 	if err != nil {
 		return err
 	}
 	items := make([]channelOut, 0, len(list))
 	for _, ch := range list {
-		out, err := s.channelOut(c, ch)
-		if err != nil {
-			return err
-		}
-		items = append(items, out)
+		items = append(items, s.channelOut(c, ch, names[ch.ID]))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }

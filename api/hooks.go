@@ -32,13 +32,14 @@ const maxInboundFile = maxFileSize
 // mediaTimeout bounds the download of one client file while the platform waits for the answer.
 const mediaTimeout = 15 * time.Second
 
-// channelFor loads a channel with its opened secrets, as its connector sees it.
-func channelFor(ctx context.Context, st *store.Store, ch store.Channel) (connectors.Channel, error) {
-	c, secret, creds, err := st.ChannelWithSecrets(ctx, ch.ID)
+// channelFor loads a channel, and the same channel as its connector sees it (secrets opened), in
+// one query.
+func channelFor(ctx context.Context, st *store.Store, id int64) (store.Channel, connectors.Channel, error) {
+	c, secret, creds, err := st.ChannelWithSecrets(ctx, id)
 	if err != nil {
-		return connectors.Channel{}, err
+		return store.Channel{}, connectors.Channel{}, err
 	}
-	return connectors.Channel{ID: c.ID, Kind: c.Kind, Settings: c.Settings, Credentials: creds, HookSecret: secret}, nil
+	return c, connectors.Channel{ID: c.ID, Kind: c.Kind, Settings: c.Settings, Credentials: creds, HookSecret: secret}, nil
 }
 
 // hook takes a platform's webhook for a messenger channel: the channel's connector authenticates
@@ -52,7 +53,7 @@ func (s *Server) hook(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return notFoundErr("channel")
 	}
-	ch, secret, creds, err := s.store.ChannelWithSecrets(ctx, id)
+	ch, cch, err := channelFor(ctx, s.store, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("channel")
 	}
@@ -71,7 +72,6 @@ func (s *Server) hook(c echo.Context) error {
 		}
 		return badRequest("read body: %s", err.Error())
 	}
-	cch := connectors.Channel{ID: ch.ID, Kind: ch.Kind, Settings: ch.Settings, Credentials: creds, HookSecret: secret}
 	req := connectors.Request{Method: c.Request().Method, Header: c.Request().Header, Query: c.QueryParams(), Body: body}
 	res, events, err := conn.Receive(cch, req)
 	var bad *connectors.BadRequest
@@ -242,7 +242,7 @@ func (s *Server) connectChannel(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	ch, err := s.store.ChannelByID(ctx, id)
+	ch, cch, err := channelFor(ctx, s.store, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("channel " + c.Param("id"))
 	}
@@ -253,10 +253,6 @@ func (s *Server) connectChannel(c echo.Context) error {
 	if !ok {
 		return newError(http.StatusConflict, "nothing_to_connect", "a %s channel is not connected to a platform", ch.Kind)
 	}
-	cch, err := channelFor(ctx, s.store, ch)
-	if err != nil {
-		return err
-	}
 	hookURL := s.hookURL(c, id)
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	res, err := conn.Connect(cctx, cch, hookURL)
@@ -265,11 +261,7 @@ func (s *Server) connectChannel(c echo.Context) error {
 		return newError(http.StatusUnprocessableEntity, "connect_failed", "%s", err.Error())
 	}
 	if len(res.Credentials) > 0 {
-		have, err := s.store.ChannelCredentials(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := s.store.SetChannelCredentials(ctx, id, mergeCredentials(have, res.Credentials)); err != nil {
+		if err := s.store.SetChannelCredentials(ctx, id, mergeCredentials(cch.Credentials, res.Credentials)); err != nil {
 			return err
 		}
 	}

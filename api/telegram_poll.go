@@ -91,7 +91,7 @@ func (s *Server) pollChannel(ctx context.Context, ch store.Channel) {
 
 func (s *Server) pollHeld(ctx context.Context, ch store.Channel) error {
 	conn := s.connectors[ch.Kind]
-	cch, err := channelFor(ctx, s.store, ch)
+	_, cch, err := channelFor(ctx, s.store, ch.ID)
 	if err != nil {
 		return err
 	}

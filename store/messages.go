@@ -166,6 +166,8 @@ type Delivery struct {
 	ChannelKind        string
 	ChannelSettings    json.RawMessage
 	ChannelSecret      string
+	// ChannelCredentials are the platform's secrets, opened (messenger channels).
+	ChannelCredentials Credentials
 	ContactExternalID  string
 	// AuthorName is the operator who wrote the reply ("" for automated messages).
 	AuthorName string
@@ -180,16 +182,16 @@ type Delivery struct {
 func (s *Store) DeliveryOf(ctx context.Context, id uuid.UUID) (Delivery, error) {
 	var d Delivery
 	var conv *int64
-	var secret []byte
+	var secret, creds []byte
 	var lastIn *time.Time
 	err := s.pool.QueryRow(ctx, `SELECT m.id, m.chat_id, m.conversation_number, m.text, m.attachments, m.buttons, m.status,
-			m.created_at, ch.id, ch.kind, ch.settings, coalesce(ch.secret, ''), c.external_id, coalesce(u.name, ''),
+			m.created_at, ch.id, ch.kind, ch.settings, coalesce(ch.secret, ''), coalesce(ch.credentials, ''), c.external_id, coalesce(u.name, ''),
 			l.name, coalesce((l.settings->>'hide_operator_name')::boolean, false),
 			(SELECT max(i.created_at) FROM messages i WHERE i.chat_id = m.chat_id AND i.direction = 'in')
 		FROM messages m JOIN chats c ON c.id = m.chat_id JOIN channels ch ON ch.id = c.channel_id
 		JOIN lines l ON l.id = ch.line_id LEFT JOIN users u ON u.id = m.author_id
 		WHERE m.id = $1`, id).Scan(&d.MessageID, &d.ChatID, &conv, &d.Text, &d.Attachments, &d.Buttons, &d.Status,
-		&d.CreatedAt, &d.ChannelID, &d.ChannelKind, &d.ChannelSettings, &secret, &d.ContactExternalID, &d.AuthorName,
+		&d.CreatedAt, &d.ChannelID, &d.ChannelKind, &d.ChannelSettings, &secret, &creds, &d.ContactExternalID, &d.AuthorName,
 		&d.LineName, &d.HideOperatorName, &lastIn)
 	if conv != nil {
 		d.ConversationNumber = *conv
@@ -201,7 +203,11 @@ func (s *Store) DeliveryOf(ctx context.Context, id uuid.UUID) (Delivery, error) 
 		return d, translate(err, "delivery of message")
 	}
 	plain, err := s.box.Open(purposeChannelSecret, secret)
+	if err != nil {
+		return d, err
+	}
 	d.ChannelSecret = string(plain)
+	d.ChannelCredentials, err = s.openCredentials(creds)
 	return d, err
 }
 

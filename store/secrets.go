@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -43,6 +45,34 @@ func (s *Store) openCredentials(sealed []byte) (Credentials, error) {
 	}
 	return c, nil
 }
+
+// ChannelCredentialNames returns, for each of the channels with credentials among ids, the names
+// of those credentials (never their values), in one query.
+func (s *Store) ChannelCredentialNames(ctx context.Context, ids ...int64) (map[int64][]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, credentials FROM channels WHERE id = ANY($1) AND credentials IS NOT NULL AND length(credentials) > 0`, ids)
+	if err != nil {
+		return nil, translate(err, "channel credential names")
+	}
+	out := map[int64][]string{}
+	for rows.Next() {
+		var id int64
+		var sealed []byte
+		if err := rows.Scan(&id, &sealed); err != nil {
+			rows.Close()
+			return nil, translate(err, "channel credential names")
+		}
+		c, err := s.openCredentials(sealed)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[id] = c.Names()
+	}
+	return out, translate(rows.Err(), "channel credential names")
+}
+
+// Names lists the credentials' names, sorted.
+func (c Credentials) Names() []string { return slices.Sorted(maps.Keys(c)) }
 
 // SetChannelCredentials replaces a channel's platform credentials.
 func (s *Store) SetChannelCredentials(ctx context.Context, id int64, c Credentials) error {
