@@ -114,7 +114,7 @@ func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch co
 		return err
 	}
 	if e.Status != "" {
-		moved, err := s.store.ApplyReceipt(ctx, ch.ID, e.Contact.ID, e.ExternalID, e.Status)
+		moved, err := s.store.ApplyReceipt(ctx, ch.ID, e.Contact.ID, e.ExternalID, e.Status, e.StatusReason)
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/linedesk/linedesk/connectors/viber/vibertest"
 	"github.com/linedesk/linedesk/connectors/vk"
 	"github.com/linedesk/linedesk/connectors/vk/vktest"
+	"github.com/linedesk/linedesk/connectors/whatsapp/whatsapptest"
 	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -563,4 +564,143 @@ func TestMetaChannelsEndToEnd(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestWhatsAppChannelEndToEnd connects a WhatsApp Business number against the fake Cloud API and
+// serves a client: the app subscribed to the business account, Meta's verification answered, the
+// client's text (with their profile name and number) opens a conversation, a redelivered wamid
+// and a forged signature store nothing, a photo is fetched by media id with the token, the
+// operator's reply goes to the number with their name, statuses move it to delivered and read,
+// a failure shows WhatsApp's reason, a reply after 24 hours is refused up front, and CSAT goes as
+// three reply buttons whose press rates the conversation.
+func TestWhatsAppChannelEndToEnd(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	const token, appSecret, phoneID, wabaID = "EAAG-system-user-token-0123456789", "app-secret-0123456789abcdef", "106540352242922", "102290129340398"
+	fake := whatsapptest.New(t, token, appSecret, phoneID, wabaID)
+	_, ch := a.messengerLine("whatsapp", map[string]any{"api_base_url": fake.URL(), "phone_number_id": phoneID, "business_account_id": wabaID},
+		map[string]string{"access_token": token, "app_secret": appSecret})
+	id, hook := ch.Channel.ID, ch.Channel.WebhookURL
+	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, `"account":"Shop +7 495 000-00-00"`)
+	require.True(t, fake.Subscribed())
+	var conn struct {
+		Steps []string `json:"steps"`
+	}
+	res.json(t, &conn)
+	var verifyToken string
+	for _, s := range conn.Steps {
+		if v, ok := strings.CutPrefix(s, "Verify token: "); ok {
+			verifyToken = v
+		}
+	}
+	status, body := metatest.Verify(t, hook, verifyToken, "1158201444")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "1158201444", body)
+
+	msg, _ := fake.Text("79161234567", "Анна Петрова", "Здравствуйте, где мой заказ?")
+	require.Equal(t, http.StatusOK, fake.Post(t, hook, msg, ""))
+	n := a.conversationOf(id, "79161234567")
+	conv := a.conversation(n)
+	require.Equal(t, "whatsapp", conv.Channel.Kind)
+	require.Equal(t, "Анна Петрова", conv.Contact.Name)
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM contacts WHERE phone = '+79161234567'`))
+	require.Equal(t, http.StatusOK, fake.Post(t, hook, msg, ""), "a redelivery")
+	forged, _ := fake.Text("79161234567", "Анна Петрова", "forged")
+	require.Equal(t, http.StatusForbidden, fake.Post(t, hook, forged, "some-other-app-secret"))
+	require.Equal(t, http.StatusBadRequest, fake.Post(t, hook, []byte(`{"object":`), ""))
+	inbound := func() int {
+		return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND direction = 'in'`, n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 1, inbound(), "a redelivered or forged message was stored")
+
+	photo := []byte("\xff\xd8\xff\xe0 a whatsapp jpeg")
+	mediaID := fake.AddMedia(photo)
+	pic, _ := fake.Inbound("79161234567", "Анна Петрова", "image", map[string]any{"image": map[string]any{"id": mediaID, "mime_type": "image/jpeg", "caption": "коробка"}})
+	require.Equal(t, http.StatusOK, fake.Post(t, hook, pic, ""))
+	a.waitFor("the photo", 20*time.Second, func() bool { return inbound() == 2 })
+	var atRaw []byte
+	require.NoError(t, a.store.Pool().QueryRow(t.Context(), `SELECT attachments FROM messages WHERE conversation_number = $1 AND text = 'коробка'`, n).Scan(&atRaw))
+	var atts []struct {
+		URL string `json:"url"`
+	}
+	require.NoError(t, json.Unmarshal(atRaw, &atts))
+	require.Len(t, atts, 1)
+
+	_, op := a.newOperator("wa.op@example.com", "Mira")
+	got := a.do(op, "GET", strings.TrimPrefix(atts[0].URL, a.url), nil, nil)
+	require.Equal(t, http.StatusOK, got.status, got.text)
+	require.Equal(t, string(photo), got.text)
+
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+	require.Equal(t, http.StatusOK, a.do(op, "POST", path+"/take", nil, nil).status)
+	fake.ThrottleNext(1)
+	require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Заказ приедет завтра"}, nil).status)
+	var sent []whatsapptest.Sent
+	a.waitFor("the reply at WhatsApp", 30*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 1 })
+	require.Equal(t, "79161234567", sent[0].To)
+	var text struct {
+		Text struct{ Body string } `json:"text"`
+	}
+	require.NoError(t, json.Unmarshal(sent[0].Body, &text))
+	require.Equal(t, "*Mira*:\nЗаказ приедет завтра", text.Text.Body)
+	a.waitFor("the reply's wamid", 10*time.Second, func() bool {
+		return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND external_id = $2`, n, sent[0].ID) == 1
+	})
+	outStatus := func() string {
+		var s string
+		require.NoError(t, a.store.Pool().QueryRow(t.Context(), `SELECT status FROM messages WHERE external_id = $1`, sent[0].ID).Scan(&s))
+		return s
+	}
+	require.Equal(t, http.StatusOK, fake.Post(t, hook, fake.Status(sent[0].ID, "79161234567", "read"), ""))
+	require.Equal(t, "read", outStatus())
+	require.Equal(t, http.StatusOK, fake.Post(t, hook, fake.Status(sent[0].ID, "79161234567", "delivered"), ""), "late, out of order")
+	require.Equal(t, "read", outStatus(), "a late delivered undid read")
+
+	// A second reply fails at WhatsApp after it was accepted: the message shows why.
+	require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Вы здесь?"}, nil).status)
+	a.waitFor("the second reply", 30*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 2 })
+	a.waitFor("the second reply's wamid", 10*time.Second, func() bool {
+		return a.queryInt(`SELECT count(*) FROM messages WHERE external_id = $1`, sent[1].ID) == 1
+	})
+	require.Equal(t, http.StatusOK, fake.Post(t, hook, fake.Status(sent[1].ID, "79161234567", "failed"), ""))
+	res = a.do(op, "GET", path+"/messages", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, "WhatsApp error 131026: Message undeliverable")
+
+	// 25 hours after the client's last message, nothing goes: the operator is told why.
+	_, err := a.store.Pool().Exec(t.Context(), `UPDATE messages SET created_at = now() - interval '25 hours' WHERE conversation_number = $1 AND direction = 'in'`, n)
+	require.NoError(t, err)
+	res = a.do(op, "POST", path+"/messages", map[string]string{"text": "Ещё что-нибудь?"}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	require.Equal(t, "outside_messaging_window", res.errorCode(t))
+	require.Len(t, fake.Sent(), 2)
+	_, err = a.store.Pool().Exec(t.Context(), `UPDATE messages SET created_at = now() WHERE conversation_number = $1 AND direction = 'in'`, n)
+	require.NoError(t, err)
+
+	// CSAT: three reply buttons; the client presses the third.
+	res = a.do(op, "POST", path+"/close", map[string]any{"type": "Support", "solution": "Доставлено", "send_csat": true, "confirm_unread": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	a.waitFor("the CSAT question", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 3 })
+	require.Equal(t, "interactive", sent[2].Type)
+	var q struct {
+		Interactive struct {
+			Action struct {
+				Buttons []struct {
+					Reply struct{ ID, Title string }
+				}
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal(sent[2].Body, &q), string(sent[2].Body))
+	require.Len(t, q.Interactive.Action.Buttons, 3)
+	require.Equal(t, workflows.CSATPayload(n, 3), q.Interactive.Action.Buttons[2].Reply.ID)
+	press, _ := fake.ButtonReply("79161234567", "Анна Петрова", q.Interactive.Action.Buttons[2].Reply.ID, q.Interactive.Action.Buttons[2].Reply.Title)
+	require.Equal(t, http.StatusOK, fake.Post(t, hook, press, ""))
+	a.waitFor("the CSAT answer", 20*time.Second, func() bool {
+		c := a.conversation(n)
+		return c.CSAT != nil && *c.CSAT == 3
+	})
 }

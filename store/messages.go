@@ -268,8 +268,10 @@ const statusRank = `CASE $4 WHEN 'delivered' THEN 1 WHEN 'read' THEN 2 ELSE 0 EN
 
 // ApplyReceipt moves an outbound message of a channel's chat (the client's id on the channel)
 // named by the platform's id to delivered, read or failed. It reports whether a message moved;
-// a receipt for an unknown message, or one older than the message's status, changes nothing.
-func (s *Store) ApplyReceipt(ctx context.Context, channelID int64, chatExternalID, externalID, status string) (bool, error) {
+// a receipt for an unknown message, or one older than the message's status, changes nothing. A
+// failure's reason (the platform's error) is kept as the message's last delivery attempt, where
+// the console shows why it failed.
+func (s *Store) ApplyReceipt(ctx context.Context, channelID int64, chatExternalID, externalID, status, reason string) (bool, error) {
 	var tag pgconn.CommandTag
 	var err error
 	switch status {
@@ -278,9 +280,15 @@ func (s *Store) ApplyReceipt(ctx context.Context, channelID int64, chatExternalI
 			WHERE c.channel_id = $1 AND c.external_id = $2 AND m.chat_id = c.id AND m.external_id = $3 AND m.direction = 'out'
 			AND m.status IN ('sent', 'delivered', 'read') AND `+statusRank, channelID, chatExternalID, externalID, status)
 	case "failed":
-		tag, err = s.pool.Exec(ctx, `UPDATE messages m SET status = 'failed' FROM chats c
+		if reason == "" {
+			reason = "the platform reported the message failed"
+		}
+		tag, err = s.pool.Exec(ctx, `WITH failed AS (UPDATE messages m SET status = 'failed' FROM chats c
 			WHERE c.channel_id = $1 AND c.external_id = $2 AND m.chat_id = c.id AND m.external_id = $3 AND m.direction = 'out'
-			AND m.status IN ('sent', 'delivered')`, channelID, chatExternalID, externalID)
+			AND m.status IN ('sent', 'delivered') RETURNING m.id)
+		INSERT INTO delivery_attempts (message_id, attempt, error)
+		SELECT f.id, (SELECT count(*) + 1 FROM delivery_attempts a WHERE a.message_id = f.id), $4 FROM failed f`,
+			channelID, chatExternalID, externalID, reason)
 	default:
 		return false, fmt.Errorf("receipt status %q: %w", status, ErrInvalid)
 	}

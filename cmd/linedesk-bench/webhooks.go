@@ -13,6 +13,7 @@ import (
 	"github.com/linedesk/linedesk/connectors/meta"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/viber"
+	"github.com/linedesk/linedesk/connectors/whatsapp"
 )
 
 // WebhookResult is W1 for one platform: webhooks posted as the platform posts them, a tenth of
@@ -45,6 +46,8 @@ const (
 const (
 	benchPageToken = "EAAG-bench-page-token-0123456789"
 	benchAppSecret = "bench-app-secret-0123456789abcdef"
+	// benchWAPhone is the WhatsApp channel's business number id, which its webhooks name.
+	benchWAPhone = "106540352242922"
 )
 
 // runW1: for each messenger, WebhookCount unique updates from WebhookClients clients plus a
@@ -79,6 +82,9 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 		settings["group_id"] = benchVKGroup
 	case "facebook", "instagram":
 		creds = map[string]string{"page_token": benchPageToken, "app_secret": benchAppSecret}
+	case "whatsapp":
+		creds = map[string]string{"access_token": benchPageToken, "app_secret": benchAppSecret}
+		settings["phone_number_id"], settings["business_account_id"] = benchWAPhone, "102290129340398"
 	}
 	var created struct {
 		Channel struct {
@@ -124,6 +130,16 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 			w.body, _ = json.Marshal(map[string]any{"object": object, "entry": []any{map[string]any{"id": "1029384756", "time": now,
 				"messaging": []any{map[string]any{"sender": map[string]any{"id": "PSID" + strconv.FormatInt(client, 10)},
 					"recipient": map[string]any{"id": "1029384756"}, "timestamp": now, "message": map[string]any{"mid": w.key, "text": text}}}}}})
+			w.header = map[string]string{meta.HeaderSignature: meta.Sign(benchAppSecret, w.body)}
+		case "whatsapp":
+			w.key = fmt.Sprintf("wamid.%s.%d", b.run, i)
+			from := strconv.FormatInt(79000000000+client, 10)
+			w.body, _ = json.Marshal(map[string]any{"object": whatsapp.Object, "entry": []any{map[string]any{"id": "102290129340398",
+				"changes": []any{map[string]any{"field": "messages", "value": map[string]any{"messaging_product": "whatsapp",
+					"metadata": map[string]any{"display_phone_number": "74950000000", "phone_number_id": benchWAPhone},
+					"contacts": []any{map[string]any{"profile": map[string]any{"name": "Client"}, "wa_id": from}},
+					"messages": []any{map[string]any{"from": from, "id": w.key, "timestamp": strconv.FormatInt(time.Now().Unix(), 10),
+						"type": "text", "text": map[string]any{"body": text}}}}}}}}})
 			w.header = map[string]string{meta.HeaderSignature: meta.Sign(benchAppSecret, w.body)}
 		}
 		unique[i] = w

@@ -10,6 +10,7 @@ import (
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/viber"
 	"github.com/linedesk/linedesk/connectors/vk"
+	"github.com/linedesk/linedesk/connectors/whatsapp"
 )
 
 // Connectors returns every messenger connector, calling the platforms with h (a client with a
@@ -19,5 +20,5 @@ func Connectors(h *http.Client) connectors.Registry {
 		h = &http.Client{Timeout: 20 * time.Second}
 	}
 	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h}, &vk.Connector{HTTP: h},
-		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h})
+		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h}, &whatsapp.Connector{HTTP: h})
 }
