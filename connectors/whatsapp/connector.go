@@ -413,7 +413,9 @@ func (c *Connector) Download(ctx context.Context, ch connectors.Channel, f conne
 }
 
 // Acknowledge implements connectors.Connector; reply buttons need none.
-func (*Connector) Acknowledge(context.Context, connectors.Channel, connectors.Event) error { return nil }
+func (*Connector) Acknowledge(context.Context, connectors.Channel, connectors.Event) error {
+	return nil
+}
 
 // Connect implements connectors.Connector: it checks the token on the number (its display number
 // and verified name), subscribes the app to the business account's webhooks, and lists what only
