@@ -448,7 +448,8 @@ func (s *Server) channelOut(c echo.Context, ch store.Channel, credentialNames []
 	if out.CredentialsSet == nil {
 		out.CredentialsSet = []string{}
 	}
-	if _, ok := s.connectors[ch.Kind]; ok {
+	// OK's URL holds the channel's secret and is registered by connect itself, so it is not shown.
+	if _, ok := s.connectors[ch.Kind]; ok && ch.Kind != "ok" {
 		out.WebhookURL = s.hookURL(c, ch.ID)
 	}
 	return out

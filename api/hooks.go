@@ -72,7 +72,7 @@ func (s *Server) hook(c echo.Context) error {
 		}
 		return badRequest("read body: %s", err.Error())
 	}
-	req := connectors.Request{Method: c.Request().Method, Header: c.Request().Header, Query: c.QueryParams(), Body: body}
+	req := connectors.Request{Method: c.Request().Method, Header: c.Request().Header, Query: c.QueryParams(), Body: body, Token: c.Param("token")}
 	res, events, err := conn.Receive(cch, req)
 	var bad *connectors.BadRequest
 	switch {

@@ -18,6 +18,7 @@ import (
 	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/meta"
 	"github.com/linedesk/linedesk/connectors/meta/metatest"
+	"github.com/linedesk/linedesk/connectors/ok/oktest"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/telegram/telegramtest"
 	"github.com/linedesk/linedesk/connectors/viber"
@@ -699,6 +700,86 @@ func TestWhatsAppChannelEndToEnd(t *testing.T) {
 	require.Equal(t, workflows.CSATPayload(n, 3), q.Interactive.Action.Buttons[2].Reply.ID)
 	press, _ := fake.ButtonReply("79161234567", "Анна Петрова", q.Interactive.Action.Buttons[2].Reply.ID, q.Interactive.Action.Buttons[2].Reply.Title)
 	require.Equal(t, http.StatusOK, fake.Post(t, hook, press, ""))
+	a.waitFor("the CSAT answer", 20*time.Second, func() bool {
+		c := a.conversation(n)
+		return c.CSAT != nil && *c.CSAT == 3
+	})
+}
+
+// TestOKChannelEndToEnd connects an Odnoklassniki group against the fake API: connect subscribes
+// a URL holding the channel's secret (OK signs nothing), the client's message opens a
+// conversation, a redelivered mid and a post to the URL without the secret store nothing, a
+// picture is downloaded, the operator's reply reaches the chat, and CSAT goes as callback buttons
+// whose press rates the conversation.
+func TestOKChannelEndToEnd(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	const token = "tkn1a2b3c4d5e6f7g8h9i0jklmnopqrstuv"
+	fake := oktest.New(t, token)
+	_, ch := a.messengerLine("ok", map[string]any{"api_base_url": fake.URL()}, map[string]string{"access_token": token})
+	id := ch.Channel.ID
+	require.Empty(t, ch.Channel.WebhookURL, "the URL with the secret is not shown")
+	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, `"registered":true`)
+	require.Contains(t, res.text, `"account":"Shop group"`)
+	hook := fake.Hook()
+	require.True(t, strings.HasPrefix(hook, fmt.Sprintf("%s/hooks/%d/", a.url, id)), hook)
+	require.Greater(t, len(hook), len(fmt.Sprintf("%s/hooks/%d/", a.url, id))+20, "the secret is long enough not to guess")
+	require.NotContains(t, a.do(a.http, "GET", "/api/v1/audit?limit=20", nil, nil).text, strings.TrimPrefix(hook, fmt.Sprintf("%s/hooks/%d/", a.url, id)),
+		"the audit log shows the secret")
+
+	const chat = "chat:C3ecb9d02a600"
+	msg, _ := oktest.Text(chat, "user:575812345678", "Добрый день, заказ не пришёл")
+	require.Equal(t, http.StatusOK, fake.Deliver(t, msg))
+	n := a.conversationOf(id, chat)
+	require.Equal(t, "Ольга", a.conversation(n).Contact.Name)
+	require.Equal(t, http.StatusOK, fake.Deliver(t, msg), "a redelivery")
+	forged, _ := oktest.Text(chat, "user:575812345678", "forged")
+	require.Equal(t, http.StatusForbidden, oktest.Post(t, fmt.Sprintf("%s/hooks/%d/guess", a.url, id), forged))
+	require.Equal(t, http.StatusForbidden, oktest.Post(t, fmt.Sprintf("%s/hooks/%d", a.url, id), forged), "without a token")
+	require.Equal(t, http.StatusBadRequest, oktest.Post(t, hook, []byte(`{"sender":`)))
+	inbound := func() int {
+		return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND direction = 'in'`, n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 1, inbound())
+
+	pic := fake.AddFile([]byte("\xff\xd8\xff\xe0 an ok jpeg"))
+	withPic, _ := oktest.Text(chat, "user:575812345678", "вот чек", map[string]any{"type": "IMAGE", "payload": map[string]any{"url": pic}})
+	require.Equal(t, http.StatusOK, fake.Deliver(t, withPic))
+	a.waitFor("the picture", 20*time.Second, func() bool { return inbound() == 2 })
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND text = 'вот чек' AND jsonb_array_length(attachments) = 1`, n))
+
+	_, op := a.newOperator("ok.op@example.com", "Mira")
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+	require.Equal(t, http.StatusOK, a.do(op, "POST", path+"/take", nil, nil).status)
+	fake.ThrottleNext(1)
+	require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Проверяем"}, nil).status)
+	var sent []oktest.Sent
+	a.waitFor("the reply at OK", 30*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 1 })
+	require.Equal(t, chat, sent[0].Chat)
+	require.JSONEq(t, `{"text":"Mira:\nПроверяем"}`, string(sent[0].Message))
+
+	res = a.do(op, "POST", path+"/close", map[string]any{"type": "Support", "solution": "Найден", "send_csat": true, "confirm_unread": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	a.waitFor("the CSAT question", 20*time.Second, func() bool { sent = fake.Sent(); return len(sent) == 2 })
+	var q struct {
+		Attachments []struct {
+			Type    string `json:"type"`
+			Payload struct {
+				Keyboard struct {
+					Buttons [][]struct{ Type, Text, Payload string }
+				}
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal(sent[1].Message, &q), string(sent[1].Message))
+	require.Equal(t, "INLINE_KEYBOARD", q.Attachments[0].Type)
+	row := q.Attachments[0].Payload.Keyboard.Buttons[0]
+	require.Len(t, row, 3)
+	require.Equal(t, workflows.CSATPayload(n, 3), row[2].Payload)
+	require.Equal(t, http.StatusOK, fake.Deliver(t, oktest.Callback(chat, "user:575812345678", row[2].Payload)))
 	a.waitFor("the CSAT answer", 20*time.Second, func() bool {
 		c := a.conversation(n)
 		return c.CSAT != nil && *c.CSAT == 3

@@ -181,6 +181,8 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	// verification handshake).
 	r.add(http.MethodPost, "/hooks/:id", s.hook, rulePlatform)
 	r.add(http.MethodGet, "/hooks/:id", s.hook, rulePlatform)
+	// Platforms that sign nothing (OK) and telephony post to a URL holding the channel's secret.
+	r.add(http.MethodPost, "/hooks/:id/:token", s.hook, rulePlatform)
 
 	get("/me", s.me, ruleSignedIn)
 	put("/me/status", s.setMyStatus, ruleSignedIn)

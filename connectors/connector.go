@@ -36,6 +36,9 @@ type Request struct {
 	Header http.Header
 	Query  url.Values
 	Body   []byte
+	// Token is the secret in the webhook's path (/hooks/{id}/{token}), for platforms that sign
+	// nothing and authenticate by an unguessable URL (Odnoklassniki).
+	Token string
 }
 
 // Response is what the webhook answers. A zero Response is 200 with an empty body.

@@ -141,7 +141,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.WebhookCount, "webhooks", 1000, "W1: unique webhooks per messenger (a tenth more are redeliveries)")
 	fs.IntVar(&o.WebhookClients, "webhook-clients", 200, "W1: clients the webhooks come from")
 	fs.Float64Var(&o.WebhookRate, "webhook-rate", 100, "W1: webhooks per second, offered open-loop")
-	webhookKinds := fs.String("webhook-kinds", "telegram,viber,vk,facebook,instagram,whatsapp", "W1: the messengers, in order")
+	webhookKinds := fs.String("webhook-kinds", "telegram,viber,vk,facebook,instagram,whatsapp,ok", "W1: the messengers, in order")
 	fs.StringVar(&o.JSONFile, "json", "", "also write the raw figures as JSON to this file")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Hour, "stop the whole run after this long")
 	if err := fs.Parse(args); err != nil {
@@ -191,11 +191,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	for k := range strings.SplitSeq(*webhookKinds, ",") {
 		switch k = strings.TrimSpace(k); k {
-		case "telegram", "viber", "vk", "facebook", "instagram", "whatsapp":
+		case "telegram", "viber", "vk", "facebook", "instagram", "whatsapp", "ok":
 			o.WebhookKinds = append(o.WebhookKinds, k)
 		case "":
 		default:
-			problems = append(problems, fmt.Errorf("-webhook-kinds: unknown %q (know telegram, viber, vk, facebook, instagram, whatsapp)", k))
+			problems = append(problems, fmt.Errorf("-webhook-kinds: unknown %q (know telegram, viber, vk, facebook, instagram, whatsapp, ok)", k))
 		}
 	}
 	for w := range strings.SplitSeq(*workloads, ",") {

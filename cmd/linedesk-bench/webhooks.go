@@ -85,6 +85,8 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 	case "whatsapp":
 		creds = map[string]string{"access_token": benchPageToken, "app_secret": benchAppSecret}
 		settings["phone_number_id"], settings["business_account_id"] = benchWAPhone, "102290129340398"
+	case "ok":
+		creds = map[string]string{"access_token": benchVKToken}
 	}
 	var created struct {
 		Channel struct {
@@ -97,6 +99,9 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 		return WebhookResult{}, err
 	}
 	path := "/hooks/" + strconv.FormatInt(created.Channel.ID, 10)
+	if kind == "ok" {
+		path += "/" + created.Secret // OK signs nothing: the secret is in the URL it posts to
+	}
 
 	unique := make([]webhook, o.WebhookCount)
 	for i := range unique {
@@ -141,6 +146,11 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 					"messages": []any{map[string]any{"from": from, "id": w.key, "timestamp": strconv.FormatInt(time.Now().Unix(), 10),
 						"type": "text", "text": map[string]any{"body": text}}}}}}}}})
 			w.header = map[string]string{meta.HeaderSignature: meta.Sign(benchAppSecret, w.body)}
+		case "ok":
+			w.key = fmt.Sprintf("mid:C%d.%s%x", client, b.run, i)
+			w.body, _ = json.Marshal(map[string]any{"sender": map[string]any{"user_id": "user:" + strconv.FormatInt(client, 10), "name": "Client"},
+				"recipient": map[string]any{"chat_id": "chat:C" + strconv.FormatInt(client, 10)},
+				"message": map[string]any{"text": text, "seq": i, "mid": w.key}, "timestamp": time.Now().UnixMilli()})
 		}
 		unique[i] = w
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/meta"
+	"github.com/linedesk/linedesk/connectors/ok"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/connectors/viber"
 	"github.com/linedesk/linedesk/connectors/vk"
@@ -20,5 +21,5 @@ func Connectors(h *http.Client) connectors.Registry {
 		h = &http.Client{Timeout: 20 * time.Second}
 	}
 	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h}, &vk.Connector{HTTP: h},
-		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h}, &whatsapp.Connector{HTTP: h})
+		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h}, &whatsapp.Connector{HTTP: h}, &ok.Connector{HTTP: h})
 }
