@@ -150,7 +150,7 @@ func (b *bench) webhookLoad(ctx context.Context, kind string) (WebhookResult, er
 			w.key = fmt.Sprintf("mid:C%d.%s%x", client, b.run, i)
 			w.body, _ = json.Marshal(map[string]any{"sender": map[string]any{"user_id": "user:" + strconv.FormatInt(client, 10), "name": "Client"},
 				"recipient": map[string]any{"chat_id": "chat:C" + strconv.FormatInt(client, 10)},
-				"message": map[string]any{"text": text, "seq": i, "mid": w.key}, "timestamp": time.Now().UnixMilli()})
+				"message":   map[string]any{"text": text, "seq": i, "mid": w.key}, "timestamp": time.Now().UnixMilli()})
 		}
 		unique[i] = w
 	}

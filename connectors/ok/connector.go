@@ -245,7 +245,9 @@ func (c *Connector) Download(ctx context.Context, _ connectors.Channel, f connec
 }
 
 // Acknowledge implements connectors.Connector; callback buttons need none.
-func (*Connector) Acknowledge(context.Context, connectors.Channel, connectors.Event) error { return nil }
+func (*Connector) Acknowledge(context.Context, connectors.Channel, connectors.Event) error {
+	return nil
+}
 
 // Connect implements connectors.Connector: it checks the token (GET /graph/me/info) and subscribes
 // the group's webhook to the desk's URL with the channel's secret in its path.
