@@ -18,6 +18,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/apichannel"
 	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
@@ -448,8 +449,12 @@ func (s *Server) channelOut(c echo.Context, ch store.Channel, credentialNames []
 	if out.CredentialsSet == nil {
 		out.CredentialsSet = []string{}
 	}
-	// OK's URL holds the channel's secret and is registered by connect itself, so it is not shown.
-	if _, ok := s.connectors[ch.Kind]; ok && ch.Kind != "ok" {
+	// A URL holding the channel's secret (OK, a PBX) is not shown: connect registers it or shows
+	// it to the admin.
+	if conn, ok := s.connectors[ch.Kind]; ok {
+		if _, secret := conn.(connectors.SecretInURL); secret {
+			return out
+		}
 		out.WebhookURL = s.hookURL(c, ch.ID)
 	}
 	return out

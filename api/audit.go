@@ -186,8 +186,8 @@ func (s *Server) channelSupervisor(next echo.HandlerFunc) echo.HandlerFunc {
 
 // channelCredentials are which of its own credentials a channel kind uses: an inbound token
 // (the generic API channel's callers present it) and a signing secret (webhook signatures and
-// outbound callbacks). Email, the website chat and phone have neither: they authenticate with
-// their mailbox, their widget's session or their provider's account.
+// outbound callbacks, or the secret in an unsigned webhook's URL: OK's, a PBX's). Email and the
+// website chat have neither: they authenticate with their mailbox or their widget's session.
 var channelCredentials = map[string]struct{ inboundToken, secret bool }{
 	"api":       {true, true},
 	"telegram":  {false, true},
@@ -197,6 +197,7 @@ var channelCredentials = map[string]struct{ inboundToken, secret bool }{
 	"instagram": {false, true},
 	"whatsapp":  {false, true},
 	"ok":        {false, true},
+	"phone":     {false, true},
 }
 
 type rotatedToken struct {

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -142,6 +143,20 @@ func (s *Server) getFile(c echo.Context) error {
 				return err
 			}
 			allowed = err == nil && role != store.LineRoleNone
+		}
+		if !allowed && f.ChatID == nil {
+			// A call's recording before a conversation is made from the call: the call's line.
+			call, err := s.store.CallOfFile(ctx, id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err == nil {
+				lines, err := s.callLines(ctx, u)
+				if err != nil {
+					return err
+				}
+				allowed = slices.Contains(lines, call.LineID)
+			}
 		}
 		if !allowed {
 			return notFoundErr("file " + c.Param("id"))

@@ -109,6 +109,9 @@ func (s *Server) hook(c echo.Context) error {
 
 // hookEvent stores one event of a webhook.
 func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch connectors.Channel, e connectors.Event, base string) error {
+	if e.Call != nil {
+		return s.callEvent(ctx, conn, ch, e, base)
+	}
 	if e.Status != "" && e.ExternalID == "" && !e.ReadUpTo.IsZero() {
 		_, err := s.store.ApplyReadWatermark(ctx, ch.ID, e.Contact.ID, e.ReadUpTo)
 		return err

@@ -49,7 +49,7 @@ func TestPermissionMatrix(t *testing.T) {
 	}{
 		{"nobody", &http.Client{}, 0}, {"operator", operator, 1}, {"supervisor", supervisor, 2}, {"admin", a.http, 3},
 	}
-	need := map[string]int{"public": 0, "channel_token": 0, "file_link": 0, "signed_in": 1, "conversation": 1, "chat": 1, "supervisor": 2, "admin": 3,
+	need := map[string]int{"public": 0, "channel_token": 0, "file_link": 0, "signed_in": 1, "conversation": 1, "chat": 1, "call": 1, "supervisor": 2, "admin": 3,
 		// The matrix's supervisor supervises no line; TestOperatorsSeeAndActOnlyOnTheirLines has one who does.
 		"line_supervisor": 3, "omni_settings": 2, "dialog_settings": 3,
 		// Likewise for a channel's line: TestChannelHistoryShowsOnlyThatChannel has a supervisor of one.

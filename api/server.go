@@ -107,6 +107,9 @@ const (
 	// rulePlatform is a platform's webhook: the channel's connector checks the platform's
 	// signature or secret, and a signed-in session counts for nothing.
 	rulePlatform rule = "platform_signature"
+	// ruleCall is a user of the call's line (its operators and supervisors) or an admin; others
+	// get 404.
+	ruleCall rule = "call"
 	// ruleDialogSettings is an admin or a member of a group with the "can edit dialog settings"
 	// permission (seed 003: request types, reasons and components).
 	ruleDialogSettings rule = "dialog_settings"
@@ -141,6 +144,8 @@ func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.channelSupervisor}
 	case ruleDialogSettings:
 		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.mayEditDialogSettings}
+	case ruleCall:
+		mw = []echo.MiddlewareFunc{r.s.authenticate, r.s.callAccess}
 	default:
 		panic("api: route " + method + " " + path + " has no rule")
 	}
@@ -222,6 +227,11 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/conversations/:number/assign", s.assignOrTransfer(workflows.UpdateAssign), ruleConversation)
 	post("/conversations/:number/transfer", s.assignOrTransfer(workflows.UpdateTransfer), ruleConversation)
 	post("/conversations/:number/close", s.closeConversation, ruleConversation)
+
+	get("/calls", s.listCalls, ruleSignedIn)
+	get("/calls/:id", s.getCall, ruleCall)
+	post("/calls/:id/contact", s.createCallContact, ruleCall)
+	post("/calls/:id/conversation", s.callConversation, ruleCall)
 
 	get("/chats/:id", s.getChat, ruleChat)
 	get("/chats/:id/messages", s.chatMessages, ruleChat)

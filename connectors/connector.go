@@ -104,6 +104,26 @@ type Event struct {
 	// Ack, when set, is a platform call to make once the event is stored (Telegram's
 	// answerCallbackQuery stops the client's button spinner).
 	Ack string
+	// Call, when set, is a telephony event (the phone kind); the event carries nothing else.
+	Call *Call
+}
+
+// Call is one event of a phone call as the PBX reports it.
+type Call struct {
+	// Event is newCall, answer, hangup or recording.
+	Event string
+	// ID is the PBX's id of the call session.
+	ID        string
+	From      string
+	To        string
+	Direction string
+	Users     []string
+	Queue     string
+	// AnsweringNumber is the extension (or user) that answered.
+	AnsweringNumber string
+	// Cause is why the call ended (normalClearing, noAnswer, busy…).
+	Cause        string
+	RecordingURL string
 }
 
 // Button is a button offered under an outbound message (a CSAT answer).
@@ -196,6 +216,13 @@ type Windowed interface {
 	// ReplyWindow is how long after the client's last message a reply may go; human is true for
 	// an operator's reply (some platforms allow people longer than automated messages).
 	ReplyWindow(human bool) time.Duration
+}
+
+// SecretInURL is a connector whose platform signs nothing and authenticates by the channel's
+// secret in the webhook's path (Odnoklassniki, a PBX): the desk never shows that URL in the
+// channel's settings; Connect registers or shows it to the admin.
+type SecretInURL interface {
+	SecretInURL()
 }
 
 // ErrUnauthorized means the webhook request is not from the platform (a bad signature, a wrong

@@ -54,7 +54,7 @@ func TestSmoke(t *testing.T) {
 	require.NotNil(t, rep.S3)
 	require.Len(t, rep.S5, 2)
 	require.NotNil(t, rep.S9)
-	require.Len(t, rep.W1, 5)
+	require.Len(t, rep.W1, 7, "every messenger kind W1 knows")
 	for _, w := range rep.W1 {
 		require.Zero(t, w.Answered.Failed, "W1 %s: %s", w.Kind, w.Answered.FirstErr)
 		require.Equal(t, w.Webhooks-w.Redelivered, w.Stored, "W1 %s: every event stored once", w.Kind)

@@ -1,4 +1,4 @@
-// Package all lists the messenger connectors of this build.
+// Package all lists the messenger and telephony connectors of this build.
 package all
 
 import (
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/linedesk/linedesk/connectors"
+	"github.com/linedesk/linedesk/connectors/cti"
 	"github.com/linedesk/linedesk/connectors/meta"
 	"github.com/linedesk/linedesk/connectors/ok"
 	"github.com/linedesk/linedesk/connectors/telegram"
@@ -21,5 +22,5 @@ func Connectors(h *http.Client) connectors.Registry {
 		h = &http.Client{Timeout: 20 * time.Second}
 	}
 	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h}, &vk.Connector{HTTP: h},
-		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h}, &whatsapp.Connector{HTTP: h}, &ok.Connector{HTTP: h})
+		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h}, &whatsapp.Connector{HTTP: h}, &ok.Connector{HTTP: h}, &cti.Connector{HTTP: h})
 }

@@ -50,10 +50,16 @@ type Connector struct {
 	HTTP *http.Client
 }
 
-var _ connectors.Connector = (*Connector)(nil)
+var (
+	_ connectors.Connector   = (*Connector)(nil)
+	_ connectors.SecretInURL = (*Connector)(nil)
+)
 
 // Kind implements connectors.Connector.
 func (*Connector) Kind() string { return "ok" }
+
+// SecretInURL implements connectors.SecretInURL: OK signs nothing.
+func (*Connector) SecretInURL() {}
 
 func (c *Connector) http() *http.Client {
 	if c.HTTP == nil {

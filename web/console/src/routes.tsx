@@ -15,6 +15,7 @@ import { Channels } from "./pages/admin/Channels";
 import { Users } from "./pages/admin/Users";
 import { Groups } from "./pages/admin/Groups";
 import { ConversationView } from "./pages/conversation/ConversationView";
+import { Calls } from "./pages/calls/Calls";
 import * as settings from "./pages/settings";
 
 export interface Route {
@@ -43,6 +44,17 @@ export const routes: Route[] = [
       const n = Number(match("/conversations/:number", loc.path)?.number);
       return <ConversationView key={n} number={n} />;
     },
+  },
+
+  // telephony: the call log and a call's card
+  {
+    match: (p) => p === "/calls" || match("/calls/:id", p) !== null,
+    allowed: anyone,
+    render: (loc) => {
+      const id = match("/calls/:id", loc.path)?.id;
+      return <Calls selected={id ? Number(id) : null} />;
+    },
+    nav: { path: "/calls", prefix: "/calls", label: "nav.calls" },
   },
 
   // supervisor screens

@@ -26,6 +26,7 @@ export const eventKinds = [
   "notification",
   "task",
   "presence",
+  "call",
   "conversation.assigned",
   "conversation.auto_closed",
   "conversation.closed",

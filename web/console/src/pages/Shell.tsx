@@ -7,6 +7,7 @@ import { useSession } from "../lib/session";
 import type { Presence } from "../lib/types";
 import { LangSwitch } from "../components/LangSwitch";
 import { NotificationBell } from "../components/Notifications";
+import { IncomingCall } from "../components/IncomingCall";
 import { routes } from "../routes";
 
 /** Shell is the signed-in frame: navigation, the user's status, language, and the screen. */
@@ -71,6 +72,7 @@ export function Shell({ onSignedOut, onChanged }: { onSignedOut: () => void; onC
       </header>
       {presenceError && <div className="error banner" role="alert">{presenceError}</div>}
       <main className="screen">{route ? route.render(loc) : <p className="empty">{t("error.notFound")}</p>}</main>
+      <IncomingCall />
     </div>
   );
 }

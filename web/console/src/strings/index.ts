@@ -1,11 +1,12 @@
 // Every area's strings, merged. Each area keeps its own file (keys prefixed with the area).
 import * as admin from "./admin";
+import * as calls from "./calls";
 import * as common from "./common";
 import * as conversation from "./conversation";
 import * as inbox from "./inbox";
 import * as settings from "./settings";
 import * as supervisor from "./supervisor";
 
-export const en = { ...common.en, ...inbox.en, ...conversation.en, ...supervisor.en, ...admin.en, ...settings.en };
+export const en = { ...common.en, ...inbox.en, ...conversation.en, ...supervisor.en, ...admin.en, ...settings.en, ...calls.en };
 export type Key = keyof typeof en;
-export const ru: Record<Key, string> = { ...common.ru, ...inbox.ru, ...conversation.ru, ...supervisor.ru, ...admin.ru, ...settings.ru };
+export const ru: Record<Key, string> = { ...common.ru, ...inbox.ru, ...conversation.ru, ...supervisor.ru, ...admin.ru, ...settings.ru, ...calls.ru };

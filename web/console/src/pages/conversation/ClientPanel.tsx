@@ -9,6 +9,7 @@ import { linkHandler, navigate } from "../../lib/router";
 import { useSession } from "../../lib/session";
 import type { Conversation, TimelineEntry, UserRef } from "../../lib/types";
 import type { Key } from "../../strings";
+import { ClientCalls } from "../calls/ClientCalls";
 import { Modal } from "./Modal";
 import type { DialogSettings } from "./WrapUp";
 import { conversationPath, displayName, errorText, isOwner } from "./util";
@@ -186,6 +187,7 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
           )}
         </dl>
       </section>
+      <ClientCalls contactID={c.contact.id} conversation={c.number} />
       {profile && Object.keys(profile.fields).length > 0 && (
         <section>
           <h2>{t("conv.client.fields")}</h2>

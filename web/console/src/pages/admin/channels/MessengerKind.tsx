@@ -1,5 +1,6 @@
-// Messenger channel kinds (Telegram, Viber): the admin pastes the platform's token, saves, and
-// presses Connect; linedesk checks the token and registers its webhook with the platform. The
+// Messenger channel kinds (Telegram, Viber, VK, Messenger, Instagram, WhatsApp, Odnoklassniki):
+// the admin pastes the platform's token, saves, and presses Connect; linedesk checks the token and
+// registers its webhook with the platform, or lists what to paste on the platform's side. The
 // token is write-only: the page shows whether it is set, never its value.
 import { useState, type FormEvent } from "react";
 import { api } from "../../../lib/api";
@@ -17,8 +18,10 @@ export interface MessengerSpec {
   placeholder: string;
   /** Whether the platform can also be polled (Telegram's getUpdates) instead of posting webhooks. */
   polling?: boolean;
-  /** Whether the channel names a community (VK's group_id). */
-  group?: boolean;
+  /** Settings the channel names on the platform (VK's community id, WhatsApp's number ids). */
+  fields?: { name: string; label: Key; help?: Key; number?: boolean }[];
+  /** The platform's URL holds the channel's secret and Connect registers it: none is shown to paste. */
+  noWebhookURL?: boolean;
   /** A second secret the platform needs (Meta's app secret, which signs the webhooks). */
   second?: { credential: string; label: Key; help: Key };
 }
@@ -55,17 +58,40 @@ export const vkSpec: MessengerSpec = {
   credentialLabel: "admin.vk.token",
   credentialHelp: "admin.vk.tokenHelp",
   placeholder: "vk1.a.…",
-  group: true,
+  fields: [{ name: "group_id", label: "admin.vk.group", number: true }],
+};
+
+export const whatsappSpec: MessengerSpec = {
+  credential: "access_token",
+  credentialLabel: "admin.wa.token",
+  credentialHelp: "admin.wa.tokenHelp",
+  placeholder: "EAAG…",
+  second: metaSecond,
+  fields: [
+    { name: "phone_number_id", label: "admin.wa.phoneNumberId", help: "admin.wa.idsHelp" },
+    { name: "business_account_id", label: "admin.wa.businessAccountId" },
+  ],
+};
+
+export const okSpec: MessengerSpec = {
+  credential: "access_token",
+  credentialLabel: "admin.ok.token",
+  credentialHelp: "admin.ok.tokenHelp",
+  placeholder: "tkn1…",
+  noWebhookURL: true,
 };
 
 /** The create form's value: the token travels as a credential, the rest as settings. */
-export const messengerEmpty = () => ({ token: "", second: "", api_base_url: "", group_id: "" });
+export const messengerEmpty = () => ({ token: "", second: "", api_base_url: "" });
 
 export function messengerBody(spec: MessengerSpec, v: Record<string, unknown>) {
   const settings: Record<string, unknown> = {};
   const base = String(v.api_base_url ?? "").trim();
   if (base) settings.api_base_url = base;
-  if (spec.group) settings.group_id = Number(String(v.group_id ?? "").trim()) || 0;
+  for (const f of spec.fields ?? []) {
+    const raw = String(v[f.name] ?? "").trim();
+    settings[f.name] = f.number ? Number(raw) || 0 : raw;
+  }
   const credentials: Record<string, string> = { [spec.credential]: String(v.token ?? "").trim() };
   if (spec.second) credentials[spec.second.credential] = String(v.second ?? "").trim();
   return { settings, credentials };
@@ -91,12 +117,15 @@ export function messengerCreateFields(spec: MessengerSpec) {
             <small className="help">{t(spec.second.help)}</small>
           </>
         )}
-        {spec.group && (
-          <label className="field">
-            <span>{t("admin.vk.group")}</span>
-            <input inputMode="numeric" value={String(value.group_id ?? "")} required onChange={(e) => onChange({ ...value, group_id: e.target.value })} />
-          </label>
-        )}
+        {(spec.fields ?? []).map((f) => (
+          <div key={f.name}>
+            <label className="field">
+              <span>{t(f.label)}</span>
+              <input inputMode="numeric" value={String(value[f.name] ?? "")} required onChange={(e) => onChange({ ...value, [f.name]: e.target.value })} />
+            </label>
+            {f.help && <small className="help">{t(f.help)}</small>}
+          </div>
+        ))}
         <details>
           <summary>{t("admin.messenger.advanced")}</summary>
           <label className="field">
@@ -141,7 +170,7 @@ export function messengerSettingsForm(spec: MessengerSpec) {
         const settings: Record<string, unknown> = {};
         if (base.trim()) settings.api_base_url = base.trim();
         if (spec.polling && receive === "polling") settings.receive = "polling";
-        if (spec.group) settings.group_id = c.settings.group_id;
+        for (const f of spec.fields ?? []) settings[f.name] = c.settings[f.name];
         const body: Record<string, unknown> = { settings };
         const credentials: Record<string, string> = {};
         if (token.trim()) credentials[spec.credential] = token.trim();
@@ -175,7 +204,7 @@ export function messengerSettingsForm(spec: MessengerSpec) {
 
     return (
       <div className="kind-settings">
-        {c.webhook_url && c.settings.receive !== "polling" && <CopyField label={t("admin.messenger.webhook")} value={c.webhook_url} />}
+        {c.webhook_url && !spec.noWebhookURL && c.settings.receive !== "polling" && <CopyField label={t("admin.messenger.webhook")} value={c.webhook_url} />}
         <form onSubmit={(e) => void save(e)} className="form">
           <p className={tokenSet ? "ok" : "warn"} role="status">
             {t(spec.credentialLabel)}: {tokenSet ? t("admin.messenger.tokenSet") : t("admin.messenger.tokenMissing")}

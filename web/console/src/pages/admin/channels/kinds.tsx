@@ -6,9 +6,10 @@ import type { Key } from "../../../strings";
 import type { ChannelInfo, CreatedChannel } from "./types";
 import { ApiCreateFields, ApiCreated, ApiSettingsForm, apiEmptySettings } from "./ApiKind";
 import {
-  facebookSpec, instagramSpec, messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, telegramSpec, viberSpec, vkSpec,
-  type MessengerSpec,
+  facebookSpec, instagramSpec, messengerBody, messengerCreateFields, messengerEmpty, messengerSettingsForm, okSpec, telegramSpec, viberSpec, vkSpec,
+  whatsappSpec, type MessengerSpec,
 } from "./MessengerKind";
+import { PhoneCreateFields, PhoneSettingsForm, phoneEmpty } from "./PhoneKind";
 
 export interface CreateFieldsProps {
   value: Record<string, unknown>;
@@ -67,6 +68,17 @@ export const kinds: Record<string, ChannelKind> = {
   vk: messengerKind("admin.kind.vk", ["admin.vk.step.token", "admin.vk.step.connect", "admin.vk.step.paste", "admin.vk.step.test"], vkSpec),
   facebook: messengerKind("admin.kind.facebook", metaSteps, facebookSpec),
   instagram: messengerKind("admin.kind.instagram", metaSteps, instagramSpec),
+  whatsapp: messengerKind("admin.kind.whatsapp", ["admin.wa.step.app", "admin.wa.step.token", "admin.wa.step.connect", "admin.meta.step.paste", "admin.wa.step.test"], whatsappSpec),
+  ok: messengerKind("admin.kind.ok", ["admin.ok.step.token", "admin.ok.step.connect", "admin.ok.step.test"], okSpec),
+  phone: {
+    label: "admin.kind.phone",
+    steps: ["admin.phone.step.create", "admin.phone.step.url", "admin.phone.step.test"],
+    creatable: true,
+    emptySettings: phoneEmpty,
+    createBody: () => ({ settings: {} }),
+    CreateFields: PhoneCreateFields,
+    SettingsForm: PhoneSettingsForm,
+  },
 };
 
 /** kindLabel names a kind; kinds without a plug-in show their raw name. */
