@@ -168,6 +168,10 @@ func TestPhoneChannelCalls(t *testing.T) {
 	require.Equal(t, "active", conv.Status)
 	require.Equal(t, mira.ID, conv.Assignee.ID)
 	require.Equal(t, "Пётр", conv.Contact.Name)
+	// A phone conversation takes no written reply: the operator is told at once.
+	res = a.do(op, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.Number), map[string]string{"text": "hello"}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	require.Equal(t, "channel_takes_no_replies", res.errorCode(t))
 
 	// Bad query values are refused.
 	require.Equal(t, http.StatusBadRequest, a.do(op, "GET", "/api/v1/calls?missed=maybe", nil, nil).status)

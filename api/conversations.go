@@ -402,8 +402,9 @@ func (s *Server) reply(name string) echo.HandlerFunc {
 	}
 }
 
-// checkReplyWindow refuses an operator's reply the platform would refuse anyway: on Messenger and
-// Instagram, more than 7 days after the client last wrote. The operator learns it at once (409
+// checkReplyWindow refuses an operator's reply the platform would refuse anyway: on a phone
+// channel, which carries calls only; on Messenger, Instagram and WhatsApp, past their window after
+// the client last wrote. The operator learns it at once (409
 // outside_messaging_window) rather than from a failed message.
 func (s *Server) checkReplyWindow(ctx context.Context, n int64) error {
 	kind, last, err := s.store.ConversationChannelKind(ctx, n)
@@ -412,6 +413,9 @@ func (s *Server) checkReplyWindow(ctx context.Context, n int64) error {
 	}
 	if err != nil {
 		return err
+	}
+	if nr, ok := s.connectors[kind].(connectors.NoReplies); ok {
+		return newError(http.StatusConflict, "channel_takes_no_replies", "%s", nr.NoReplies())
 	}
 	w, ok := s.connectors[kind].(connectors.Windowed)
 	if !ok {

@@ -225,6 +225,12 @@ type SecretInURL interface {
 	SecretInURL()
 }
 
+// NoReplies is a connector whose channel carries nothing back to the client (a PBX's calls): the
+// desk refuses an operator's reply up front with NoReplies' reason.
+type NoReplies interface {
+	NoReplies() string
+}
+
 // ErrUnauthorized means the webhook request is not from the platform (a bad signature, a wrong
 // secret).
 var ErrUnauthorized = errors.New("the request is not signed by the platform for this channel")

@@ -21,6 +21,7 @@ type Connector struct {
 var (
 	_ connectors.Connector   = (*Connector)(nil)
 	_ connectors.SecretInURL = (*Connector)(nil)
+	_ connectors.NoReplies   = (*Connector)(nil)
 )
 
 // Kind implements connectors.Connector.
@@ -72,9 +73,15 @@ func (*Connector) Receive(ch connectors.Channel, r connectors.Request) (connecto
 		AnsweringNumber: e.AnsweringNumber, Cause: e.Cause, RecordingURL: e.RecordingURL}}}, nil
 }
 
-// Send implements connectors.Connector: a phone channel carries calls, not messages.
+const noReplies = "a phone channel carries calls, not messages: call the client back, or write to them on another channel"
+
+// NoReplies implements connectors.NoReplies.
+func (*Connector) NoReplies() string { return noReplies }
+
+// Send implements connectors.Connector: a phone channel carries calls, not messages (an automated
+// message or CSAT on a phone conversation fails with the reason).
 func (*Connector) Send(context.Context, connectors.Channel, connectors.Outbound) (connectors.Sent, error) {
-	return connectors.Sent{}, &connectors.SendError{Err: errors.New("a phone channel carries calls, not messages: call the client back, or write to them on another channel")}
+	return connectors.Sent{}, &connectors.SendError{Err: errors.New(noReplies)}
 }
 
 // Download implements connectors.Connector: a recording is fetched from the PBX's URL.
