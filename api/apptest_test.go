@@ -48,6 +48,8 @@ type appOptions struct {
 	// strictCallbacks refuses private callback URLs, as api and worker do by default; tests'
 	// fake integrators listen on loopback, so it is off unless a test is about it.
 	strictCallbacks bool
+	// vk is the VK app for connecting communities through VK's OAuth.
+	vk api.VKApp
 }
 
 func newApp(t *testing.T, opts appOptions) *app {
@@ -78,7 +80,7 @@ func newApp(t *testing.T, opts appOptions) *app {
 		t.Cleanup(func() { cancel(); <-done })
 	}
 	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Inbound: hand,
-		AllowedHosts: opts.allowedHosts, MetricsToken: opts.metricsToken, AllowPrivateCallbacks: !opts.strictCallbacks, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		AllowedHosts: opts.allowedHosts, MetricsToken: opts.metricsToken, AllowPrivateCallbacks: !opts.strictCallbacks, VK: opts.vk, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = io.WriteString(w, "linedesk_up 1\n")
 		})}))
 	t.Cleanup(srv.Close)

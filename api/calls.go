@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,8 +54,13 @@ func (s *Server) callOut(c echo.Context, call store.Call) callOut {
 // from the event, so a repeated event stores it once).
 func (s *Server) callEvent(ctx context.Context, conn connectors.Connector, ch connectors.Channel, e connectors.Event, base string) error {
 	ev := e.Call
-	client := ev.From
-	if ev.Direction == "out" {
+	// Which party is the client depends on the direction: an event without one (an answer or
+	// hangup arriving before newCall) leaves the client to the event that says.
+	var client string
+	switch ev.Direction {
+	case "in":
+		client = ev.From
+	case "out":
 		client = ev.To
 	}
 	call, err := s.store.ApplyCallEvent(ctx, ch.ID, store.CallEvent{Event: ev.Event, CallID: ev.ID, Direction: ev.Direction,
@@ -219,7 +226,7 @@ func (s *Server) createCallContact(c echo.Context) error {
 	out, err := s.store.CreateCallContact(c.Request().Context(), call.ID, b.Name, b.Email)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return newError(http.StatusConflict, "call_has_contact", "call %d is linked to contact %d already", call.ID, call.Contact.ID)
+		return newError(http.StatusConflict, "call_has_contact", "call %d is linked to a contact already", call.ID)
 	case errors.Is(err, store.ErrInvalid):
 		return newError(http.StatusConflict, "hidden_number", "the call came from a hidden number: there is no phone to make a card for")
 	case err != nil:
@@ -300,8 +307,7 @@ func (s *Server) callConversation(c echo.Context) error {
 	if err := s.store.LinkCallIdentity(ctx, call); err != nil {
 		return err
 	}
-	msg := inbound.Message{ChannelID: call.ChannelID, Key: "call:" + call.CallID + ":conversation:" + call.State, Text: callSummary(call),
-		At: time.Now(), Contact: inbound.Contact{ExternalID: call.ClientDigits}}
+	msg := inbound.Message{ChannelID: call.ChannelID, Text: callSummary(call), At: time.Now(), Contact: inbound.Contact{ExternalID: call.ClientDigits}}
 	if call.ClientDigits == "" {
 		msg.Contact.ExternalID = "hidden:" + call.CallID // a hidden number: a chat of its own
 	} else {
@@ -319,9 +325,19 @@ func (s *Server) callConversation(c echo.Context) error {
 		fileIDs = append(fileIDs, f.ID)
 		msg.Files, _ = json.Marshal([]apichannel.Attachment{{URL: s.baseURL(c) + "/api/v1/files/" + f.ID.String(), Name: f.Name, ContentType: f.ContentType}})
 	}
+	// The key names the call and what the message says: a retry after 503 finds the same message;
+	// one after the call changed (the recording came, a card was made) writes the newer log.
+	sum := sha256.Sum256(append(append([]byte(msg.Text), msg.Files...), msg.Contact.Name...))
+	msg.Key = "call:" + call.CallID + ":conversation:" + hex.EncodeToString(sum[:6])
 	acc, err := s.handoff.Accept(ctx, msg)
 	if err != nil {
 		return err
+	}
+	if call.Contact == nil {
+		// The caller's first conversation made their contact: the number's calls are theirs now.
+		if err := s.store.SetCallContactFromChat(ctx, call.ID, acc.ChatID); err != nil {
+			return err
+		}
 	}
 	if len(fileIDs) > 0 {
 		if err := s.store.LinkFilesToChat(ctx, fileIDs, acc.ChatID); err != nil {
@@ -334,35 +350,58 @@ func (s *Server) callConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !acc.Routed || acc.Conversation == 0 {
+	if !acc.Routed {
 		c.Response().Header().Set("Retry-After", "2")
 		return newError(http.StatusServiceUnavailable, "conversation_pending", "the conversation is being opened; repeat the request")
 	}
+	who := actor(c)
+	// Each operator's steps have their own update ids: two operators racing on one call each get
+	// the workflow's own answer.
+	upd := func(step string) string { return fmt.Sprintf("call-%d-%s-%d", call.ID, step, who.ActorID) }
 	n := acc.Conversation
+	if n == 0 {
+		// The log stayed in the chat (the line opens no conversation by itself): the operator
+		// opens one, as from the chat.
+		route, _, err := s.store.ChatLineRole(ctx, acc.ChatID, currentUser(c))
+		if err != nil {
+			return err
+		}
+		var res workflows.OpenDialogResult
+		req := workflows.OpenDialogRequest{ActionRequest: who, Title: strings.SplitN(msg.Text, "\n", 2)[0]}
+		if err := s.chatUpdate(ctx, route, workflows.UpdateOpenDialog, upd("open"), req, &res); err != nil {
+			return err
+		}
+		n = res.Number
+	}
+	conv, err := s.store.ConversationByNumber(ctx, n)
+	if err != nil {
+		return err
+	}
 	if err := s.store.SetCallConversation(ctx, call.ID, n); errors.Is(err, store.ErrConflict) {
 		return newError(http.StatusConflict, "call_has_conversation", "call %d has another conversation already", call.ID)
 	} else if err != nil {
 		return err
 	}
-	who := actor(c)
-	conv, err := s.store.ConversationByNumber(ctx, n)
-	if err != nil {
-		return err
+	if conv.Assignee != nil && conv.Assignee.ID != who.ActorID && conv.Status != workflows.StatusClosed && conv.Status != workflows.StatusQueued {
+		// The client has a conversation a colleague handles: the call's log joined it, and it
+		// stays theirs.
+		return newError(http.StatusConflict, "conversation_handled_by_other",
+			"the call joined the client's conversation #%d, which %s handles", n, conv.Assignee.Name)
 	}
 	if conv.Assignee == nil || conv.Assignee.ID != who.ActorID {
 		var res workflows.ActionResult
 		take := workflows.TakeRequest{ActionRequest: who}
-		if err := s.conversationUpdate(ctx, n, workflows.UpdateTake, "call-"+strconv.FormatInt(call.ID, 10)+"-take", take, &res); err != nil {
+		if err := s.conversationUpdate(ctx, n, workflows.UpdateTake, upd("take"), take, &res); err != nil {
 			return err
 		}
 	}
 	switch {
 	case b.Resolved:
-		if err := s.close(ctx, n, who, cb, "call-"+strconv.FormatInt(call.ID, 10)+"-close"); err != nil {
+		if err := s.close(ctx, n, who, cb, upd("close")); err != nil {
 			return err
 		}
 	case b.AssigneeID != 0 && b.AssigneeID != who.ActorID:
-		if err := s.assign(ctx, workflows.UpdateTransfer, n, call.LineID, who, handOver, "call-"+strconv.FormatInt(call.ID, 10)+"-transfer"); err != nil {
+		if err := s.assign(ctx, workflows.UpdateTransfer, n, call.LineID, who, handOver, upd("transfer")); err != nil {
 			return err
 		}
 	}

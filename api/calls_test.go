@@ -173,6 +173,27 @@ func TestPhoneChannelCalls(t *testing.T) {
 	require.Equal(t, http.StatusConflict, res.status, res.text)
 	require.Equal(t, "channel_takes_no_replies", res.errorCode(t))
 
+	// Another call from Пётр while Mira handles his conversation: a colleague's attempt joins the
+	// log to Mira's conversation and says so.
+	_, pavel := a.newOperator("pavel.phone@example.com", "Pavel")
+	require.Equal(t, http.StatusOK, ctitest.Post(t, hook, ctitest.NewCall("c-202", "89990000001", "74950000000", "in"), false))
+	third := a.calls(pavel, "?limit=1")[0]
+	res = a.do(pavel, "POST", fmt.Sprintf("/api/v1/calls/%d/conversation", third.ID), map[string]any{"resolved": false}, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.text)
+	require.Equal(t, "conversation_handled_by_other", res.errorCode(t))
+	require.Contains(t, res.text, "Mira")
+
+	// An answer before its newCall, without a direction: the client is known only once the
+	// direction is, and an outgoing call's client is the callee.
+	ans := ctitest.Answer("c-300", "201", "+7 916 123-45-67", "", "mira.phone@example.com")
+	delete(ans, "direction")
+	require.Equal(t, http.StatusOK, ctitest.Post(t, hook, ans, false))
+	require.Equal(t, http.StatusOK, ctitest.Post(t, hook, ctitest.NewCall("c-300", "201", "+7 916 123-45-67", "out"), false))
+	out := a.calls(op, "?limit=1")[0]
+	require.Equal(t, "out", out.Direction)
+	require.Equal(t, "Иван Петров", out.Contact.Name, "the callee's card")
+	require.Equal(t, "answered", out.State)
+
 	// Bad query values are refused.
 	require.Equal(t, http.StatusBadRequest, a.do(op, "GET", "/api/v1/calls?missed=maybe", nil, nil).status)
 	require.Equal(t, http.StatusBadRequest, a.do(op, "GET", "/api/v1/calls?contact_id=x", nil, nil).status)

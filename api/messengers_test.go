@@ -585,20 +585,11 @@ func TestWhatsAppChannelEndToEnd(t *testing.T) {
 	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.Contains(t, res.text, `"account":"Shop +7 495 000-00-00"`)
+	require.Contains(t, res.text, `"registered":true`)
 	require.True(t, fake.Subscribed())
-	var conn struct {
-		Steps []string `json:"steps"`
-	}
-	res.json(t, &conn)
-	var verifyToken string
-	for _, s := range conn.Steps {
-		if v, ok := strings.CutPrefix(s, "Verify token: "); ok {
-			verifyToken = v
-		}
-	}
-	status, body := metatest.Verify(t, hook, verifyToken, "1158201444")
-	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, "1158201444", body)
+	require.Equal(t, hook, fake.Callback(), "the business account's callback, verified by Meta with the channel's token")
+	status, _ := metatest.Verify(t, hook, "not-the-token", "1")
+	require.Equal(t, http.StatusForbidden, status)
 
 	msg, _ := fake.Text("79161234567", "Анна Петрова", "Здравствуйте, где мой заказ?")
 	require.Equal(t, http.StatusOK, fake.Post(t, hook, msg, ""))

@@ -51,6 +51,8 @@ type Deps struct {
 	// PublicURL is the address clients reach this server at (file links are built on it); empty:
 	// the request's own scheme and host.
 	PublicURL string
+	// VK is the VK app for connecting communities through VK's OAuth (none: tokens are pasted).
+	VK VKApp
 }
 
 // Server holds the handlers' dependencies.
@@ -69,6 +71,7 @@ type Server struct {
 	allowPrivateCallbacks bool
 	publicURL             string
 	connectors            connectors.Registry
+	vkApp                 VKApp
 }
 
 // rule is who may call a route. Every route names one, and the permission matrix test fails for
@@ -228,6 +231,9 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/conversations/:number/transfer", s.assignOrTransfer(workflows.UpdateTransfer), ruleConversation)
 	post("/conversations/:number/close", s.closeConversation, ruleConversation)
 
+	post("/vk/connect", s.startVKOAuth, ruleAdmin)
+	get("/vk/oauth", s.vkOAuthCallback, ruleAdmin)
+
 	get("/calls", s.listCalls, ruleSignedIn)
 	get("/calls/:id", s.getCall, ruleCall)
 	post("/calls/:id/contact", s.createCallContact, ruleCall)
@@ -308,7 +314,7 @@ func NewOps(d Deps) *echo.Echo {
 func newServer(d Deps) (*Server, *echo.Echo) {
 	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
 		handoff: d.Inbound, hashing: make(chan struct{}, 4), allowPrivateCallbacks: d.AllowPrivateCallbacks,
-		publicURL: d.PublicURL, connectors: d.Connectors}
+		publicURL: d.PublicURL, connectors: d.Connectors, vkApp: d.VK}
 	if s.connectors == nil {
 		s.connectors = all.Connectors(netguard.Policy{AllowPrivate: d.AllowPrivateCallbacks, Timeout: 20 * time.Second}.Client())
 	}
@@ -421,10 +427,19 @@ func requestLog(logger *slog.Logger) echo.MiddlewareFunc {
 			req := c.Request()
 			logger.LogAttrs(req.Context(), slog.LevelDebug, "http request",
 				slog.String("method", req.Method),
-				slog.String("path", req.URL.Path),
+				slog.String("path", loggedPath(c)),
 				slog.Int("status", c.Response().Status),
 				slog.Duration("duration", time.Since(start)))
 			return nil
 		}
 	}
+}
+
+// loggedPath is the request's path for the log: a webhook URL holding a channel's secret
+// (/hooks/:id/:token) is logged by its route, never with the secret.
+func loggedPath(c echo.Context) string {
+	if c.Param("token") != "" {
+		return c.Path()
+	}
+	return c.Request().URL.Path
 }

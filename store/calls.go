@@ -81,16 +81,16 @@ func (s *Store) ApplyCallEvent(ctx context.Context, channelID int64, e CallEvent
 	err := s.pool.QueryRow(ctx, `INSERT INTO calls AS c (channel_id, call_id, direction, from_number, to_number, client_digits, queue,
 			users, state, answering_number, answered_by, cause, started_at, answered_at, ended_at, recording_url, contact_id)
 		VALUES ($1, $2, coalesce(nullif($3, ''), 'in'), $4, $5, $6, $7, $8, $9, $10,
-			(SELECT u.id FROM users u WHERE $10 <> '' AND (lower(u.email) = lower($10) OR u.id::text = $10) AND u.disabled_at IS NULL LIMIT 1),
+			(SELECT u.id FROM users u WHERE $10 <> '' AND lower(u.email) = lower($10) AND u.disabled_at IS NULL LIMIT 1),
 			$11, $12, $13, $14, $15,
 			(SELECT k.id FROM contacts k WHERE $6 <> '' AND k.phone <> '' AND phone_digits(k.phone) = $6 ORDER BY k.id LIMIT 1))
 		ON CONFLICT (channel_id, call_id) DO UPDATE SET
-			direction = CASE WHEN c.from_number = '' AND c.to_number = '' AND $3 <> '' THEN EXCLUDED.direction ELSE c.direction END,
+			direction = CASE WHEN c.client_digits = '' AND $3 <> '' THEN EXCLUDED.direction ELSE c.direction END,
 			from_number = coalesce(nullif(c.from_number, ''), EXCLUDED.from_number),
 			to_number = coalesce(nullif(c.to_number, ''), EXCLUDED.to_number),
 			client_digits = coalesce(nullif(c.client_digits, ''), EXCLUDED.client_digits),
 			queue = coalesce(nullif(c.queue, ''), EXCLUDED.queue),
-			users = CASE WHEN cardinality(EXCLUDED.users) > 0 THEN EXCLUDED.users ELSE c.users END,
+			users = CASE WHEN cardinality(c.users) = 0 THEN EXCLUDED.users ELSE c.users END,
 			state = CASE WHEN 'ended' IN (c.state, EXCLUDED.state) THEN 'ended'
 				WHEN 'answered' IN (c.state, EXCLUDED.state) THEN 'answered' ELSE 'ringing' END,
 			answering_number = coalesce(nullif(c.answering_number, ''), EXCLUDED.answering_number),
@@ -222,17 +222,34 @@ func (s *Store) CreateCallContact(ctx context.Context, callID int64, name, email
 		}
 		phone := "+" + digits
 		var id int64
-		if err := tx.pool.QueryRow(ctx, `INSERT INTO contacts (name, email, phone) VALUES ($1, $2, $3) RETURNING id`,
-			name, email, phone).Scan(&id); err != nil {
+		// A contact the number already has without a name (a channel made it) is this card.
+		err := tx.pool.QueryRow(ctx, `UPDATE contacts SET name = $2, email = CASE WHEN email = '' THEN $3 ELSE email END, updated_at = now()
+			WHERE id = (SELECT id FROM contacts WHERE phone <> '' AND phone_digits(phone) = $1 AND name = '' ORDER BY id LIMIT 1)
+			RETURNING id`, digits, name, email).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = tx.pool.QueryRow(ctx, `INSERT INTO contacts (name, email, phone) VALUES ($1, $2, $3) RETURNING id`,
+				name, email, phone).Scan(&id)
+		}
+		if err != nil {
 			return translate(err, "create contact")
 		}
-		_, err := tx.pool.Exec(ctx, `UPDATE calls SET contact_id = $2 WHERE contact_id IS NULL AND client_digits = $1`, digits, id)
+		_, err = tx.pool.Exec(ctx, `UPDATE calls SET contact_id = $2 WHERE contact_id IS NULL AND client_digits = $1`, digits, id)
 		return translate(err, "link calls")
 	})
 	if err != nil {
 		return Call{}, err
 	}
 	return s.CallByID(ctx, callID)
+}
+
+// SetCallContactFromChat gives a call without a contact the contact of the chat its
+// conversation was made in (the hand-off made one for a new number), with the number's other
+// calls without one.
+func (s *Store) SetCallContactFromChat(ctx context.Context, callID int64, chatID uuid.UUID) error {
+	_, err := s.pool.Exec(ctx, `UPDATE calls c SET contact_id = ch.contact_id FROM chats ch, calls me
+		WHERE ch.id = $2 AND me.id = $1 AND c.contact_id IS NULL
+			AND (c.id = $1 OR (me.client_digits <> '' AND c.client_digits = me.client_digits))`, callID, chatID)
+	return translate(err, "set call contact")
 }
 
 // LinkCallIdentity makes the phone channel's identity for the call's number (its digits) point

@@ -276,6 +276,14 @@ func (s *Store) ChannelByID(ctx context.Context, id int64) (Channel, error) {
 	return c, translate(err, "channel by id")
 }
 
+// VKChannelByGroup returns the vk channel of a community (the oldest, should there be two);
+// ErrNotFound when none.
+func (s *Store) VKChannelByGroup(ctx context.Context, groupID int64) (Channel, error) {
+	c, err := scanChannel(s.pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels
+		WHERE kind = 'vk' AND settings->>'group_id' = $1::bigint::text ORDER BY id LIMIT 1`, groupID))
+	return c, translate(err, "vk channel by group")
+}
+
 // ChannelByInboundToken authenticates an inbound call: the channel must match id and token.
 func (s *Store) ChannelByInboundToken(ctx context.Context, id int64, token string) (Channel, error) {
 	c, err := scanChannel(s.pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels

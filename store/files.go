@@ -39,6 +39,10 @@ func (s *Store) WithBlobs(b blobstore.Store) *Store {
 // derived from the secrets key, so every replica signs and checks alike.
 func (s *Store) FileLinks() filelink.Signer { return filelink.New(s.box.Derive("file links")) }
 
+// KeyFor is a key for purpose derived from the secrets key (signing an OAuth state, say): the
+// same in every process of the installation, useless for anything else.
+func (s *Store) KeyFor(purpose string) []byte { return s.box.Derive(purpose) }
+
 // blobKey is where a file's bytes live: spread over 256 directories by the id's first byte.
 func blobKey(id uuid.UUID) string {
 	h := id.String()

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/secretbox"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	// requests for any other host are refused. Empty: dev answers only for loopback names, api
 	// for any host.
 	PublicURL string
+	// VK is the VK app communities connect through with VK's OAuth (LINEDESK_VK_APP_ID,
+	// LINEDESK_VK_APP_SECRET; LINEDESK_VK_OAUTH_URL and LINEDESK_VK_API_URL point at a fake in
+	// tests and staging). Without one, admins paste community tokens.
+	VK api.VKApp
 	// MetricsToken is the bearer token /metrics wants (LINEDESK_METRICS_TOKEN). api serves
 	// /metrics only with one; dev and the worker's ops address serve it without.
 	MetricsToken string
@@ -125,6 +130,10 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	fs.StringVar(&cfg.SMTP.From, "smtp-from", env("LINEDESK_SMTP_FROM", ""), "sender address, e.g. \"Support <support@example.com>\"")
 	fs.StringVar(&cfg.SMTP.TLS, "smtp-tls", env("LINEDESK_SMTP_TLS", "starttls"), "starttls, tls or none")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("LINEDESK_PUBLIC_URL", ""), "the address people and platforms reach linedesk at, e.g. https://desk.example.com (requests for other hosts are refused)")
+	fs.StringVar(&cfg.VK.AppID, "vk-app-id", env("LINEDESK_VK_APP_ID", ""), "VK app id for connecting communities through VK's OAuth (empty: admins paste community tokens)")
+	fs.StringVar(&cfg.VK.AppSecret, "vk-app-secret", env("LINEDESK_VK_APP_SECRET", ""), "the VK app's secure key")
+	fs.StringVar(&cfg.VK.OAuthURL, "vk-oauth-url", env("LINEDESK_VK_OAUTH_URL", ""), "VK's OAuth server (empty: https://oauth.vk.com)")
+	fs.StringVar(&cfg.VK.APIURL, "vk-api-url", env("LINEDESK_VK_API_URL", ""), "VK's API (empty: https://api.vk.com)")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", env("LINEDESK_METRICS_TOKEN", ""), "bearer token for /metrics (api serves /metrics only with one)")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", env("LINEDESK_PPROF_ADDR", ""), "serve Go's /debug/pprof here (empty: off)")
 	fs.StringVar(&cfg.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace")

@@ -23,10 +23,6 @@ const (
 	EventRecording = "recording"
 )
 
-// Hang-up causes (Zammad's list); a call that ends without being answered is missed.
-var causes = map[string]bool{"normalClearing": true, "busy": true, "cancel": true, "noAnswer": true,
-	"congestion": true, "notFound": true, "forwarded": true}
-
 // Event is one call event.
 type Event struct {
 	Event     string
@@ -115,8 +111,10 @@ func (e Event) check() error {
 	if e.Event == EventNewCall && e.Direction == "" {
 		return &SyntaxError{Reason: "a newCall needs direction (in or out)"}
 	}
-	if e.Cause != "" && !causes[e.Cause] {
-		return &SyntaxError{Reason: fmt.Sprintf("cause %q is not one of normalClearing, busy, cancel, noAnswer, congestion, notFound, forwarded", e.Cause)}
+	// A cause outside Zammad's list is kept as the PBX wrote it: refusing the hangup would leave
+	// the call ringing for ever.
+	if len(e.Cause) > 50 || !utf8.ValidString(e.Cause) {
+		return &SyntaxError{Reason: "cause is longer than 50 characters"}
 	}
 	for name, v := range map[string]string{"from": e.From, "to": e.To, "answeringNumber": e.AnsweringNumber, "queue": e.Queue} {
 		if len(v) > 100 || !utf8.ValidString(v) {

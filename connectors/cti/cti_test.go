@@ -2,6 +2,7 @@ package cti_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -32,15 +33,15 @@ func TestParse(t *testing.T) {
 	require.Equal(t, "2", e.Client(), "an outgoing call's client is the callee")
 
 	for body, why := range map[string]string{
-		`{"callId":"c"}`:                                              "event is missing",
-		`{"event":"ring","callId":"c"}`:                               `event "ring"`,
-		`{"event":"newCall","direction":"in"}`:                        "callId is required",
-		`{"event":"newCall","callId":"c"}`:                            "needs direction",
-		`{"event":"hangup","callId":"c","cause":"exploded"}`:          `cause "exploded"`,
-		`{"event":"recording","callId":"c"}`:                          "needs recordingUrl",
-		`{"event":"hangup","callId":"c","recordingUrl":"ftp://x"}`:    "not an http(s) URL",
-		`{"event":"newCall","callId":"c","direction":"up"}`:           `direction "up"`,
-		`{"event":"newCall","callId":"c","direction":"in","user":{}}`: "user must be",
+		`{"callId":"c"}`:                       "event is missing",
+		`{"event":"ring","callId":"c"}`:        `event "ring"`,
+		`{"event":"newCall","direction":"in"}`: "callId is required",
+		`{"event":"newCall","callId":"c"}`:     "needs direction",
+		`{"event":"hangup","callId":"c","cause":"` + strings.Repeat("x", 51) + `"}`: "cause is longer",
+		`{"event":"recording","callId":"c"}`:                                        "needs recordingUrl",
+		`{"event":"hangup","callId":"c","recordingUrl":"ftp://x"}`:                  "not an http(s) URL",
+		`{"event":"newCall","callId":"c","direction":"up"}`:                         `direction "up"`,
+		`{"event":"newCall","callId":"c","direction":"in","user":{}}`:               "user must be",
 		`[`: "unexpected end",
 	} {
 		_, err := cti.Parse("application/json", []byte(body))

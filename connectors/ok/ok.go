@@ -76,6 +76,11 @@ func Parse(body []byte) (Message, bool, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Message{}, false, &SyntaxError{Reason: err.Error()}
 	}
+	switch w.WebhookType {
+	case "", TypeMessageCreated, TypeMessageCallback:
+	default:
+		return Message{}, false, nil // a type a desk does not read: answered, so OK does not repeat it
+	}
 	if w.Recipient.ChatID == "" {
 		return Message{}, false, &SyntaxError{Reason: "recipient.chat_id is missing"}
 	}

@@ -37,7 +37,7 @@ func TestParse(t *testing.T) {
 	require.True(t, keep)
 	require.Equal(t, "csat:4:3", m.Button)
 	require.Equal(t, "callback:cb1", m.Key)
-	_, keep, err = ok.Parse([]byte(`{"webhookType":"CHAT_SYSTEM","recipient":{"chat_id":"chat:A"},"timestamp":1}`))
+	_, keep, err = ok.Parse([]byte(`{"webhookType":"CHAT_SYSTEM","timestamp":1}`))
 	require.NoError(t, err)
 	require.False(t, keep)
 

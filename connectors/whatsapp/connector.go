@@ -418,8 +418,9 @@ func (*Connector) Acknowledge(context.Context, connectors.Channel, connectors.Ev
 }
 
 // Connect implements connectors.Connector: it checks the token on the number (its display number
-// and verified name), subscribes the app to the business account's webhooks, and lists what only
-// the app dashboard takes (the callback URL, the verify token, the messages field).
+// and verified name) and subscribes the app to the business account's webhooks with linedesk's
+// URL as the account's callback (Meta verifies it with the channel's verify token); the app
+// dashboard still has to subscribe to the messages field.
 func (c *Connector) Connect(ctx context.Context, ch connectors.Channel, hookURL string) (connectors.Connection, error) {
 	s := settingsOf(ch)
 	var num struct {
@@ -429,12 +430,14 @@ func (c *Connector) Connect(ctx context.Context, ch connectors.Channel, hookURL 
 	if err := c.call(ctx, ch, http.MethodGet, s.url("/"+s.PhoneNumberID+"?fields=display_phone_number,verified_name"), nil, &num); err != nil {
 		return connectors.Connection{}, fmt.Errorf("check the access token on the number (GET /%s): %w", s.PhoneNumberID, err)
 	}
-	if err := c.call(ctx, ch, http.MethodPost, s.url("/"+s.BusinessAccountID+"/subscribed_apps"), nil, nil); err != nil {
-		return connectors.Connection{}, fmt.Errorf("subscribe the app to the business account (POST /%s/subscribed_apps): %w", s.BusinessAccountID, err)
+	// The business account's own callback URL (override_callback_uri): one Meta app can serve
+	// numbers of several accounts, each posting to its own channel. Meta checks it at once with
+	// the verify token.
+	sub := map[string]string{"override_callback_uri": hookURL, "verify_token": ch.HookSecret}
+	if err := c.call(ctx, ch, http.MethodPost, s.url("/"+s.BusinessAccountID+"/subscribed_apps"), sub, nil); err != nil {
+		return connectors.Connection{}, fmt.Errorf("subscribe the app to the business account with linedesk's callback (POST /%s/subscribed_apps): %w", s.BusinessAccountID, err)
 	}
-	return connectors.Connection{Account: strings.TrimSpace(num.VerifiedName + " " + num.DisplayPhoneNumber), Steps: []string{
-		"In the Meta app's dashboard, WhatsApp → Configuration → Webhook: Callback URL " + hookURL,
-		"Verify token: " + ch.HookSecret,
-		"Subscribe to the messages field (linedesk has subscribed the app to the business account itself).",
+	return connectors.Connection{Registered: true, Account: strings.TrimSpace(num.VerifiedName + " " + num.DisplayPhoneNumber), Steps: []string{
+		"In the Meta app's dashboard, WhatsApp → Configuration: subscribe the app to the messages field.",
 	}}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -154,11 +155,26 @@ func TestDownloadAndConnect(t *testing.T) {
 	_, err = c.Download(context.Background(), ch, connectors.FileRef{Ref: id}, 4)
 	require.ErrorIs(t, err, connectors.ErrTooLarge)
 
-	conn, err := c.Connect(context.Background(), ch, "https://desk.example/hooks/1")
+	// linedesk's hook answers Meta's check of the override callback with the channel's token.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, _, err := c.Receive(ch, connectors.Request{Method: r.Method, Query: r.URL.Query()})
+		if err != nil {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		_, _ = w.Write(res.Body)
+	}))
+	defer hook.Close()
+	conn, err := c.Connect(context.Background(), ch, hook.URL+"/hooks/1")
 	require.NoError(t, err)
 	require.Equal(t, "Shop +7 495 000-00-00", conn.Account)
+	require.True(t, conn.Registered)
 	require.True(t, fake.Subscribed())
-	require.Contains(t, conn.Steps, "Verify token: verify-me")
+	require.Equal(t, hook.URL+"/hooks/1", fake.Callback())
+	other := ch
+	other.HookSecret = "another-token"
+	_, err = c.Connect(context.Background(), other, hook.URL+"/hooks/1")
+	require.ErrorContains(t, err, "Callback verification failed", "a callback that does not answer with the token is refused")
 
 	bad := ch
 	bad.Credentials = map[string]string{whatsapp.CredentialAccessToken: "wrong-token-0123456789"}

@@ -24,7 +24,7 @@ CREATE TABLE calls (
     users               text[] NOT NULL DEFAULT '{}',
     state               text NOT NULL DEFAULT 'ringing' CHECK (state IN ('ringing', 'answered', 'ended')),
     answering_number    text NOT NULL DEFAULT '',
-    -- The user the PBX's answeringNumber names (their login or id, as Zammad matches it).
+    -- The user the PBX's answeringNumber names by their login (an extension names nobody here).
     answered_by         bigint REFERENCES users (id),
     cause               text NOT NULL DEFAULT '',
     contact_id          bigint REFERENCES contacts (id),

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ type Server struct {
 	mu         sync.Mutex
 	sent       []Sent
 	subscribed bool
+	callback   string
 	limitNext  int
 	media      map[string][]byte
 }
@@ -72,6 +74,13 @@ func (s *Server) Subscribed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.subscribed
+}
+
+// Callback is the override callback URL Meta verified for the business account.
+func (s *Server) Callback() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.callback
 }
 
 // ThrottleNext answers the next n sends with error 130429 (throughput reached).
@@ -120,6 +129,28 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && path == "/"+s.phoneNumberID:
 		_ = json.NewEncoder(w).Encode(map[string]any{"id": s.phoneNumberID, "display_phone_number": "+7 495 000-00-00", "verified_name": "Shop"})
 	case r.Method == http.MethodPost && path == "/"+s.wabaID+"/subscribed_apps":
+		var p struct {
+			Callback    string `json:"override_callback_uri"`
+			VerifyToken string `json:"verify_token"`
+		}
+		raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		_ = json.Unmarshal(raw, &p)
+		if p.Callback != "" {
+			// Meta verifies an override callback at once: the challenge must come back.
+			q := url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {p.VerifyToken}, "hub.challenge": {"1158201444"}}
+			res, err := http.Get(p.Callback + "?" + q.Encode())
+			ok := err == nil && res.StatusCode == http.StatusOK
+			if err == nil {
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				ok = ok && string(body) == "1158201444"
+			}
+			if !ok {
+				apiError(w, 400, 2200, "(#2200) Callback verification failed", "the callback did not answer the challenge")
+				return
+			}
+			s.callback = p.Callback
+		}
 		s.subscribed = true
 		_ = json.NewEncoder(w).Encode(map[string]any{"success": true})
 	case r.Method == http.MethodPost && path == "/"+s.phoneNumberID+"/messages":

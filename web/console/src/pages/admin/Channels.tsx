@@ -9,13 +9,14 @@ import { useSession } from "../../lib/session";
 import { AdminLayout } from "./AdminLayout";
 import { ErrorNote, useLoad } from "./channels/form";
 import { kindLabel, kinds } from "./channels/kinds";
+import { VKConnect } from "./channels/VKConnect";
 import type { AuditRecord, ChannelInfo, CreatedChannel, Items, LineInfo } from "./channels/types";
 import "./channels/admin.css";
 
 export function Channels({ loc }: { loc: Location }) {
   const m = match("/admin/channels/:id", loc.path);
   let body;
-  if (!m) body = <ChannelList />;
+  if (!m) body = <ChannelList vkConnected={loc.params.get("vk_connected")} vkError={loc.params.get("vk_error")} />;
   else if (m.id === "new") body = <NewChannel line={Number(loc.params.get("line")) || 0} />;
   else body = <ChannelPage id={Number(m.id)} />;
   return <AdminLayout>{body}</AdminLayout>;
@@ -25,7 +26,7 @@ function useLines() {
   return useLoad(() => api.get<Items<LineInfo>>("/api/v1/lines").then((r) => r.items), []);
 }
 
-function ChannelList() {
+function ChannelList({ vkConnected, vkError }: { vkConnected: string | null; vkError: string | null }) {
   const t = useT();
   const me = useSession();
   const channels = useLoad(() => api.get<Items<ChannelInfo>>("/api/v1/channels"), []);
@@ -62,6 +63,7 @@ function ChannelList() {
         </table>
       )}
       {!channels.data && !channels.error && <p>{t("common.loading")}</p>}
+      {me.user.role === "admin" && lines.data && lines.data.length > 0 && <VKConnect lines={lines.data} connected={vkConnected} failed={vkError} />}
     </section>
   );
 }

@@ -68,7 +68,7 @@ export const kinds: Record<string, ChannelKind> = {
   vk: messengerKind("admin.kind.vk", ["admin.vk.step.token", "admin.vk.step.connect", "admin.vk.step.paste", "admin.vk.step.test"], vkSpec),
   facebook: messengerKind("admin.kind.facebook", metaSteps, facebookSpec),
   instagram: messengerKind("admin.kind.instagram", metaSteps, instagramSpec),
-  whatsapp: messengerKind("admin.kind.whatsapp", ["admin.wa.step.app", "admin.wa.step.token", "admin.wa.step.connect", "admin.meta.step.paste", "admin.wa.step.test"], whatsappSpec),
+  whatsapp: messengerKind("admin.kind.whatsapp", ["admin.wa.step.app", "admin.wa.step.token", "admin.wa.step.connect", "admin.wa.step.field", "admin.wa.step.test"], whatsappSpec),
   ok: messengerKind("admin.kind.ok", ["admin.ok.step.token", "admin.ok.step.connect", "admin.ok.step.test"], okSpec),
   phone: {
     label: "admin.kind.phone",
