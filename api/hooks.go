@@ -152,6 +152,9 @@ func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch co
 	if err != nil {
 		return err
 	}
+	if _, ok := conn.(connectors.Profiler); ok && !acc.Duplicate && e.Contact.Name == "" && e.Contact.ID != "" {
+		s.nameContact(ctx, conn.(connectors.Profiler), ch, e.Contact.ID)
+	}
 	if len(fileIDs) > 0 {
 		// The chat's operators may now open the files.
 		if err := s.store.LinkFilesToChat(ctx, fileIDs, acc.ChatID); err != nil {
@@ -281,4 +284,35 @@ func (s *Server) connectChannel(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// profiling bounds the profile lookups running at once; a message that finds them all busy
+// leaves its client unnamed until their next message.
+var profiling = make(chan struct{}, 8)
+
+// nameContact asks the platform for a client's name in the background (the webhook's answer does
+// not wait) when their contact has none yet.
+func (s *Server) nameContact(ctx context.Context, p connectors.Profiler, ch connectors.Channel, contactID string) {
+	select {
+	case profiling <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-profiling }()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		need, err := s.store.ContactNeedsName(ctx, ch.ID, contactID)
+		if err != nil || !need {
+			return
+		}
+		c, err := p.Profile(ctx, ch, contactID)
+		if err != nil || c.Name == "" {
+			s.logger.DebugContext(ctx, "client profile not read", "channel_id", ch.ID, "error", err)
+			return
+		}
+		if err := s.store.NameContact(ctx, ch.ID, contactID, c.Name); err != nil {
+			s.logger.WarnContext(ctx, "name a client", "channel_id", ch.ID, "error", err)
+		}
+	}()
 }

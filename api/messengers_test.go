@@ -406,6 +406,8 @@ func TestVKChannelEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "ok", body)
 	n := a.conversationOf(id, "612444319")
+	// VK's webhook gives only the id: users.get names the client.
+	a.waitFor("the client's VK name", 10*time.Second, func() bool { return a.conversation(n).Contact.Name == "Ivan Id612444319" })
 	status, _ = vktest.Post(t, ch.Channel.WebhookURL, msg)
 	require.Equal(t, http.StatusOK, status)
 	status, _ = vktest.Post(t, ch.Channel.WebhookURL, fake.MessageNew("wrong-secret", 612444319, "forged", ""))
@@ -493,6 +495,9 @@ func TestMetaChannelsEndToEnd(t *testing.T) {
 			msg, _ := fake.Message(object, "PSID-42", "Hi, is my parcel on its way?", "")
 			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, msg, ""))
 			n := a.conversationOf(id, "PSID-42")
+			// Meta's webhook gives only the id: the user profile names the client.
+			want := map[string]string{"facebook": "Mila K", "instagram": "Mila K"}[kind]
+			a.waitFor("the client's name", 10*time.Second, func() bool { return a.conversation(n).Contact.Name == want })
 			require.Equal(t, http.StatusOK, fake.Post(t, ch.Channel.WebhookURL, msg, ""))
 			forged, _ := fake.Message(object, "PSID-42", "forged", "")
 			require.Equal(t, http.StatusForbidden, fake.Post(t, ch.Channel.WebhookURL, forged, "some-other-app-secret"))

@@ -218,6 +218,12 @@ type Windowed interface {
 	ReplyWindow(human bool) time.Duration
 }
 
+// Profiler is a connector that can name a client its webhooks do not name (VK, Messenger,
+// Instagram send only ids): the desk asks once, after the client's first message is stored.
+type Profiler interface {
+	Profile(ctx context.Context, ch Channel, contactID string) (Contact, error)
+}
+
 // SecretInURL is a connector whose platform signs nothing and authenticates by the channel's
 // secret in the webhook's path (Odnoklassniki, a PBX): the desk never shows that URL in the
 // channel's settings; Connect registers or shows it to the admin.

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Contact is a client's profile as the client panel shows it.
@@ -33,4 +36,23 @@ func (s *Store) ContactByID(ctx context.Context, id int64) (Contact, error) {
 		c.Fields = map[string]string{}
 	}
 	return c, translate(err, "contact")
+}
+
+// ContactNeedsName reports whether the contact of a channel identity has no name yet.
+func (s *Store) ContactNeedsName(ctx context.Context, channelID int64, externalID string) (bool, error) {
+	var need bool
+	err := s.pool.QueryRow(ctx, `SELECT k.name = '' FROM contact_identities i JOIN contacts k ON k.id = i.contact_id
+		WHERE i.channel_id = $1 AND i.external_id = $2`, channelID, externalID).Scan(&need)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return need, translate(err, "contact needs name")
+}
+
+// NameContact names the contact of a channel identity, if it has no name yet (a name an operator
+// or the client gave stays).
+func (s *Store) NameContact(ctx context.Context, channelID int64, externalID, name string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE contacts k SET name = $3, updated_at = now() FROM contact_identities i
+		WHERE i.channel_id = $1 AND i.external_id = $2 AND k.id = i.contact_id AND k.name = ''`, channelID, externalID, name)
+	return translate(err, "name contact")
 }

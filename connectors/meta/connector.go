@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -338,4 +339,30 @@ func (c *Connector) Connect(ctx context.Context, ch connectors.Channel, hookURL 
 		"Verify token: " + ch.HookSecret,
 		"Subscribe to the fields " + fields + " (linedesk has subscribed the page itself).",
 	}}, nil
+}
+
+// Profile implements connectors.Profiler: Messenger's user profile (first and last name) or
+// Instagram's (name, else username), read with the page token.
+func (c *Connector) Profile(ctx context.Context, ch connectors.Channel, contactID string) (connectors.Contact, error) {
+	fields := "first_name,last_name"
+	if c.Instagram {
+		fields = "name,username"
+	}
+	var p struct {
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Name      string `json:"name"`
+		Username  string `json:"username"`
+	}
+	if err := c.graph(ctx, ch, http.MethodGet, "/"+url.PathEscape(contactID)+"?fields="+fields, nil, &p); err != nil {
+		return connectors.Contact{}, err
+	}
+	name := strings.TrimSpace(p.FirstName + " " + p.LastName)
+	if name == "" {
+		name = p.Name
+	}
+	if name == "" && p.Username != "" {
+		name = "@" + p.Username
+	}
+	return connectors.Contact{ID: contactID, Name: name}, nil
 }

@@ -164,3 +164,22 @@ func (c *Client) ConfirmationCode(ctx context.Context, groupID int64) (string, e
 	err := c.call(ctx, "groups.getCallbackConfirmationCode", url.Values{"group_id": {strconv.FormatInt(groupID, 10)}}, &out)
 	return out.Code, err
 }
+
+// User is a VK user's name.
+type User struct {
+	ID        int64  `json:"id"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
+// User reads a user's name (users.get works with a community token).
+func (c *Client) User(ctx context.Context, id int64) (User, error) {
+	var out []User
+	if err := c.call(ctx, "users.get", url.Values{"user_ids": {strconv.FormatInt(id, 10)}}, &out); err != nil {
+		return User{}, err
+	}
+	if len(out) == 0 {
+		return User{}, fmt.Errorf("vk users.get: no user %d", id)
+	}
+	return out[0], nil
+}

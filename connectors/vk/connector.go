@@ -108,7 +108,7 @@ func (*Connector) Receive(ch connectors.Channel, r connectors.Request) (connecto
 	}
 	m := e.Message
 	ev := connectors.Event{Key: "event:" + e.EventID, ExternalID: strconv.FormatInt(m.ID, 10), Text: m.Text, Button: m.Payload, At: m.At,
-		Contact: connectors.Contact{ID: strconv.FormatInt(m.FromID, 10), Name: "VK id" + strconv.FormatInt(m.FromID, 10), ProfileURL: ProfileURL(m.FromID)}}
+		Contact: connectors.Contact{ID: strconv.FormatInt(m.FromID, 10), ProfileURL: ProfileURL(m.FromID)}}
 	for _, f := range m.Files {
 		ev.Files = append(ev.Files, connectors.FileRef{Ref: f.URL, Name: f.Name, ContentType: f.Type, Size: f.Size})
 	}
@@ -192,4 +192,18 @@ func (c *Connector) Connect(ctx context.Context, ch connectors.Channel, hookURL 
 		"Press \"Подтвердить\": linedesk answers VK's check with the confirmation code it has just fetched.",
 		"Under \"Типы событий\", tick \"Входящие сообщения\" (message_new).",
 	}}, nil
+}
+
+// Profile implements connectors.Profiler: users.get names the client (VK's webhook gives only the
+// id).
+func (c *Connector) Profile(ctx context.Context, ch connectors.Channel, contactID string) (connectors.Contact, error) {
+	id, err := strconv.ParseInt(contactID, 10, 64)
+	if err != nil || id <= 0 {
+		return connectors.Contact{}, fmt.Errorf("vk: %q is not a user id", contactID)
+	}
+	u, err := c.client(ch).User(ctx, id)
+	if err != nil {
+		return connectors.Contact{}, err
+	}
+	return connectors.Contact{ID: contactID, Name: strings.TrimSpace(u.FirstName + " " + u.LastName), ProfileURL: ProfileURL(id)}, nil
 }

@@ -129,6 +129,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		id := "m_" + strconv.FormatInt(mids.Add(1), 10)
 		s.sent = append(s.sent, Sent{Recipient: p.Recipient.ID, MessagingType: p.MessagingType, Tag: p.Tag, Message: p.Message, ID: id})
 		_ = json.NewEncoder(w).Encode(map[string]any{"recipient_id": p.Recipient.ID, "message_id": id})
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/") && strings.Count(path, "/") == 1 && r.URL.Query().Get("fields") != "":
+		// A user profile: Messenger's first_name/last_name, Instagram's name/username.
+		id := strings.TrimPrefix(path, "/")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "first_name": "Mila", "last_name": "K", "name": "Mila K", "username": "mila.k"})
 	default:
 		graphError(w, 400, 100, 0, "Unknown path components: "+path)
 	}

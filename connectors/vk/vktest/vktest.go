@@ -108,6 +108,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		response(w, map[string]any{"groups": []map[string]any{{"id": s.groupID, "name": "Shop community", "screen_name": "shop"}}})
 	case "groups.getCallbackConfirmationCode":
 		response(w, map[string]any{"code": s.code})
+	case "users.get":
+		id, err := strconv.ParseInt(r.Form.Get("user_ids"), 10, 64)
+		if err != nil {
+			vkError(w, 113, "Invalid user id")
+			return
+		}
+		response(w, []map[string]any{{"id": id, "first_name": "Ivan", "last_name": "Id" + strconv.FormatInt(id, 10), "can_access_closed": true}})
 	case "messages.send":
 		peer, err1 := strconv.ParseInt(r.Form.Get("peer_id"), 10, 64)
 		rid, err2 := strconv.ParseInt(r.Form.Get("random_id"), 10, 64)
