@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -269,6 +270,19 @@ func (e *SendError) Error() string {
 }
 
 func (e *SendError) Unwrap() error { return e.Err }
+
+// TransportError classifies a send call that failed without the platform's answer. A connection
+// that never opened sent nothing: repeatable while nothing of the message has gone yet (first).
+// Anything else (a timeout after the request went out) may have delivered it, and a platform
+// without an idempotency key would double it on a repeat, so it is reported failed for the
+// operator to decide.
+func TransportError(err error, first bool, platform string) *SendError {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return &SendError{Temporary: first, Err: err}
+	}
+	return &SendError{Err: fmt.Errorf("%w; %s did not confirm, so the message may or may not have arrived", err, platform)}
+}
 
 // Registry holds the connectors of a build by kind.
 type Registry map[string]Connector

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -291,11 +290,7 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 			if errors.As(err, &g) {
 				return connectors.Sent{}, &connectors.SendError{Temporary: i == 0 && g.Temporary(), Status: g.Code, Err: err}
 			}
-			var op *net.OpError
-			if errors.As(err, &op) && op.Op == "dial" {
-				return connectors.Sent{}, &connectors.SendError{Temporary: i == 0, Err: err}
-			}
-			return connectors.Sent{}, &connectors.SendError{Err: fmt.Errorf("%w; Meta did not confirm, so the message may or may not have arrived", err)}
+			return connectors.Sent{}, connectors.TransportError(err, i == 0, "Meta")
 		}
 		last = out.MessageID
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -186,11 +185,7 @@ func sendError(err error, first bool) error {
 	if errors.As(err, &api) {
 		return &connectors.SendError{Temporary: first && api.Temporary(), RetryAfter: api.RetryAfter, Status: api.Code, Err: err}
 	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return &connectors.SendError{Temporary: first, Err: err}
-	}
-	return &connectors.SendError{Err: fmt.Errorf("%w; Telegram did not confirm, so the message may or may not have arrived", err)}
+	return connectors.TransportError(err, first, "Telegram")
 }
 
 // Download implements connectors.Connector.

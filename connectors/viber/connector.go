@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 
@@ -153,11 +152,7 @@ func sendError(err error, first bool) error {
 	if errors.As(err, &api) {
 		return &connectors.SendError{Temporary: first && api.Temporary(), Status: api.Status, Err: err}
 	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return &connectors.SendError{Temporary: first, Err: err}
-	}
-	return &connectors.SendError{Err: fmt.Errorf("%w; Viber did not confirm, so the message may or may not have arrived", err)}
+	return connectors.TransportError(err, first, "Viber")
 }
 
 // Download implements connectors.Connector: Viber's media links are plain URLs, valid for

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -361,11 +360,7 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 				}
 				return connectors.Sent{}, &connectors.SendError{Temporary: i == 0 && a.Temporary(), Status: a.Code, Err: err}
 			}
-			var op *net.OpError
-			if errors.As(err, &op) && op.Op == "dial" {
-				return connectors.Sent{}, &connectors.SendError{Temporary: i == 0, Err: err}
-			}
-			return connectors.Sent{}, &connectors.SendError{Err: fmt.Errorf("%w; WhatsApp did not confirm, so the message may or may not have arrived", err)}
+			return connectors.Sent{}, connectors.TransportError(err, i == 0, "WhatsApp")
 		}
 		if len(out.Messages) > 0 {
 			last = out.Messages[0].ID
