@@ -43,6 +43,8 @@ type Activities struct {
 	// messengers are the messenger channels' connectors by kind.
 	messengers connectors.Registry
 	mail       Mailer
+	// pace keeps each messenger channel under its platform's send rate.
+	pace pacer
 	// router, when set, is woken when a conversation enters a queue or an operator's slot frees.
 	router *Router
 }

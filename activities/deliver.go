@@ -119,6 +119,15 @@ func (a *Activities) deliverMessenger(ctx context.Context, conn connectors.Conne
 		}
 		out.Files = append(out.Files, f)
 	}
+	if wait, later := a.pace.wait(d.ChannelID, conn, time.Now()); later {
+		return temporal.NewApplicationErrorWithOptions("the channel's send rate is reached", "paced", temporal.ApplicationErrorOptions{NextRetryDelay: wait})
+	} else if wait > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 	sent, err := conn.Send(ctx, ch, out)
 	if err == nil {
 		return a.store.MarkSent(ctx, d.MessageID, n, 0, sent.ExternalID)

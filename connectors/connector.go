@@ -219,6 +219,12 @@ type Windowed interface {
 	ReplyWindow(human bool) time.Duration
 }
 
+// Paced is a connector whose platform limits how fast a bot sends: the desk keeps each channel's
+// sends under SendRate (messages a second, and how many may go at once).
+type Paced interface {
+	SendRate() (perSecond float64, burst int)
+}
+
 // Profiler is a connector that can name a client its webhooks do not name (VK, Messenger,
 // Instagram send only ids): the desk asks once, after the client's first message is stored.
 type Profiler interface {

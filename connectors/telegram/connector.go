@@ -229,3 +229,6 @@ func (c *Connector) Connect(ctx context.Context, ch connectors.Channel, hookURL 
 	}
 	return connectors.Connection{Registered: true, Account: "@" + me.Username}, nil
 }
+
+// SendRate implements connectors.Paced: Telegram lets a bot send about 30 messages a second.
+func (*Connector) SendRate() (float64, int) { return 30, 30 }

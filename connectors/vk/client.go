@@ -1,10 +1,13 @@
 package vk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -98,6 +101,8 @@ type Outgoing struct {
 	// Buttons, when set, are a one-time keyboard under the message (CSAT).
 	Buttons []Button
 	ReplyTo int64
+	// Attachments are uploaded media ("photo<owner>_<id>_<key>", "doc<owner>_<id>").
+	Attachments []string
 }
 
 // keyboard is a one-time keyboard of text buttons, one row, their payloads {"button": …}.
@@ -129,6 +134,9 @@ func (c *Client) Send(ctx context.Context, m Outgoing) (int64, error) {
 	}
 	if m.ReplyTo != 0 {
 		p.Set("reply_to", strconv.FormatInt(m.ReplyTo, 10))
+	}
+	if len(m.Attachments) > 0 {
+		p.Set("attachment", strings.Join(m.Attachments, ","))
 	}
 	var id int64
 	err := c.call(ctx, "messages.send", p, &id)
@@ -182,4 +190,84 @@ func (c *Client) User(ctx context.Context, id int64) (User, error) {
 		return User{}, fmt.Errorf("vk users.get: no user %d", id)
 	}
 	return out[0], nil
+}
+
+// Upload puts a file into VK for a message to peer and returns the attachment naming it: a
+// picture through photos.getMessagesUploadServer and photos.saveMessagesPhoto, anything else as a
+// document through docs.getMessagesUploadServer and docs.save (VK shows only uploaded media).
+func (c *Client) Upload(ctx context.Context, peer int64, name, contentType string, data []byte) (string, error) {
+	photo := contentType == "image/jpeg" || contentType == "image/png" || contentType == "image/gif"
+	method, field := "docs.getMessagesUploadServer", "file"
+	params := url.Values{"peer_id": {strconv.FormatInt(peer, 10)}, "type": {"doc"}}
+	if photo {
+		method, field = "photos.getMessagesUploadServer", "photo"
+		params.Del("type")
+	}
+	var server struct {
+		UploadURL string `json:"upload_url"`
+	}
+	if err := c.call(ctx, method, params, &server); err != nil {
+		return "", err
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	part, err := w.CreateFormFile(field, name)
+	if err != nil {
+		return "", err
+	}
+	_, _ = part.Write(data)
+	_ = w.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, server.UploadURL, &body)
+	if err != nil {
+		return "", fmt.Errorf("vk upload: %w", err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	h := c.HTTP
+	if h == nil {
+		h = defaultHTTP
+	}
+	res, err := h.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("vk upload: %w", err)
+	}
+	defer res.Body.Close()
+	var up struct {
+		Server int64  `json:"server"`
+		Photo  string `json:"photo"`
+		Hash   string `json:"hash"`
+		File   string `json:"file"`
+		Error  string `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&up); err != nil || res.StatusCode != http.StatusOK || up.Error != "" {
+		return "", fmt.Errorf("vk upload: HTTP %d %s", res.StatusCode, up.Error)
+	}
+	if photo {
+		var saved []struct {
+			ID        int64  `json:"id"`
+			OwnerID   int64  `json:"owner_id"`
+			AccessKey string `json:"access_key"`
+		}
+		if err := c.call(ctx, "photos.saveMessagesPhoto", url.Values{"server": {strconv.FormatInt(up.Server, 10)}, "photo": {up.Photo},
+			"hash": {up.Hash}}, &saved); err != nil {
+			return "", err
+		}
+		if len(saved) == 0 {
+			return "", errors.New("vk photos.saveMessagesPhoto: no photo")
+		}
+		a := fmt.Sprintf("photo%d_%d", saved[0].OwnerID, saved[0].ID)
+		if saved[0].AccessKey != "" {
+			a += "_" + saved[0].AccessKey
+		}
+		return a, nil
+	}
+	var doc struct {
+		Doc struct {
+			ID      int64 `json:"id"`
+			OwnerID int64 `json:"owner_id"`
+		} `json:"doc"`
+	}
+	if err := c.call(ctx, "docs.save", url.Values{"file": {up.File}, "title": {name}}, &doc); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("doc%d_%d", doc.Doc.OwnerID, doc.Doc.ID), nil
 }

@@ -131,12 +131,22 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 	if m.ShowSender && m.Sender != "" && text != "" {
 		text = m.Sender + ":\n" + text
 	}
+	// Files go as uploaded media (VK shows only those); a file that cannot be uploaded, or one
+	// past VK's ten attachments, goes as its signed link in the text.
+	var attachments []string
 	for _, f := range m.Files {
+		if len(f.Data) > 0 && len(attachments) < 10 {
+			a, err := c.client(ch).Upload(ctx, peer, f.Name, f.ContentType, f.Data)
+			if err == nil {
+				attachments = append(attachments, a)
+				continue
+			}
+		}
 		if f.URL != "" {
 			text = strings.TrimSpace(text + "\n" + f.Name + ": " + f.URL)
 		}
 	}
-	out := Outgoing{PeerID: peer, RandomID: RandomID(m.ID), Text: text}
+	out := Outgoing{PeerID: peer, RandomID: RandomID(m.ID), Text: text, Attachments: attachments}
 	for _, b := range m.Buttons {
 		out.Buttons = append(out.Buttons, Button{Label: b.Text, Payload: b.Payload})
 	}
@@ -207,3 +217,6 @@ func (c *Connector) Profile(ctx context.Context, ch connectors.Channel, contactI
 	}
 	return connectors.Contact{ID: contactID, Name: strings.TrimSpace(u.FirstName + " " + u.LastName), ProfileURL: ProfileURL(id)}, nil
 }
+
+// SendRate implements connectors.Paced: VK lets a community call messages.send 20 times a second.
+func (*Connector) SendRate() (float64, int) { return 20, 20 }

@@ -1,12 +1,16 @@
 package vk_test
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/vk"
+	"github.com/linedesk/linedesk/connectors/vk/vktest"
 )
 
 func TestParse(t *testing.T) {
@@ -75,4 +79,30 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSendUploadsFiles: a picture goes as an uploaded photo, a PDF as an uploaded document, in
+// the message's attachment; a file without its bytes stays a link in the text.
+func TestSendUploadsFiles(t *testing.T) {
+	const token = "vk1.a.community-token-0123456789"
+	fake := vktest.New(t, token, 214167102, "a1b2c3d4")
+	c := &vk.Connector{}
+	ch := connectors.Channel{Kind: "vk", Settings: []byte(`{"group_id":214167102,"api_base_url":"` + fake.URL() + `"}`),
+		Credentials: map[string]string{vk.CredentialAccessToken: token}}
+	_, err := c.Send(context.Background(), ch, connectors.Outbound{ID: "01a24a00-0000-7000-8000-000000000001", To: "612444319", Text: "Here you go",
+		Files: []connectors.File{
+			{Name: "box.jpg", ContentType: "image/jpeg", URL: "https://desk.example/f/1", Data: []byte("\xff\xd8 jpeg")},
+			{Name: "act.pdf", ContentType: "application/pdf", URL: "https://desk.example/f/2", Data: []byte("%PDF-1.7")},
+			{Name: "elsewhere.txt", ContentType: "text/plain", URL: "https://files.example/x"},
+		}})
+	require.NoError(t, err)
+	sent := fake.Sent()
+	require.Len(t, sent, 1)
+	parts := strings.Split(sent[0].Attachment, ",")
+	require.Len(t, parts, 2, sent[0].Attachment)
+	require.True(t, strings.HasPrefix(parts[0], "photo-214167102_"), parts[0])
+	require.True(t, strings.HasPrefix(parts[1], "doc-214167102_"), parts[1])
+	require.Equal(t, "\xff\xd8 jpeg", string(fake.Upload(parts[0])))
+	require.Equal(t, "%PDF-1.7", string(fake.Upload(parts[1])))
+	require.Equal(t, "Here you go\nelsewhere.txt: https://files.example/x", sent[0].Text)
 }

@@ -436,3 +436,6 @@ func (c *Connector) Connect(ctx context.Context, ch connectors.Channel, hookURL 
 		"In the Meta app's dashboard, WhatsApp → Configuration: subscribe the app to the messages field.",
 	}}, nil
 }
+
+// SendRate implements connectors.Paced: WhatsApp takes 80 messages a second per business number.
+func (*Connector) SendRate() (float64, int) { return 80, 80 }

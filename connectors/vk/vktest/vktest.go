@@ -8,6 +8,7 @@ package vktest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,7 +25,9 @@ type Sent struct {
 	RandomID int64
 	Text     string
 	Keyboard string
-	ID       int64
+	// Attachment is the uploaded media the message carries ("photo…,doc…").
+	Attachment string
+	ID         int64
 }
 
 // Server is a fake VK for one community.
@@ -40,13 +43,14 @@ type Server struct {
 	limitNext int
 	nextID    int64
 	events    int
+	uploads   map[string][]byte // "photo<owner>_<id>" / "doc<owner>_<id>" → bytes
 }
 
 // New starts a fake for community groupID with token; confirmation is what
 // groups.getCallbackConfirmationCode answers.
 func New(t testing.TB, token string, groupID int64, confirmation string) *Server {
 	t.Helper()
-	s := &Server{token: token, groupID: groupID, code: confirmation, seen: map[int64]int64{}, nextID: 1000}
+	s := &Server{token: token, groupID: groupID, code: confirmation, seen: map[int64]int64{}, nextID: 1000, uploads: map[string][]byte{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -60,6 +64,43 @@ func (s *Server) Sent() []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Sent(nil), s.sent...)
+}
+
+// Upload returns what was uploaded as the attachment named a ("photo-214_1001_ak", "doc-214_1002").
+func (s *Server) Upload(a string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.uploads {
+		if strings.HasPrefix(a, k) {
+			return v
+		}
+	}
+	return nil
+}
+
+// upload takes a multipart upload at an upload URL (no token: the URL is the grant) and answers
+// as VK's upload servers do: the file's handle to save with photos.saveMessagesPhoto or docs.save.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	kind := strings.TrimPrefix(r.URL.Path, "/upload/")
+	field := map[string]string{"photo": "photo", "doc": "file"}[kind]
+	f, _, err := r.FormFile(field)
+	if field == "" || err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "no file"})
+		return
+	}
+	data, _ := io.ReadAll(f)
+	s.mu.Lock()
+	s.nextID++
+	handle := strconv.FormatInt(s.nextID, 10)
+	s.uploads["pending:"+handle] = data
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if kind == "photo" {
+		_ = json.NewEncoder(w).Encode(map[string]any{"server": 1, "photo": handle, "hash": "h" + handle})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"file": handle})
 }
 
 // RateLimitNext answers the next n messages.send with error 6.
@@ -80,6 +121,10 @@ func response(w http.ResponseWriter, v any) {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/upload/") {
+		s.upload(w, r)
+		return
+	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/method/")
 	if !ok {
 		http.NotFound(w, r)
@@ -108,6 +153,30 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		response(w, map[string]any{"groups": []map[string]any{{"id": s.groupID, "name": "Shop community", "screen_name": "shop"}}})
 	case "groups.getCallbackConfirmationCode":
 		response(w, map[string]any{"code": s.code})
+	case "photos.getMessagesUploadServer":
+		response(w, map[string]any{"upload_url": s.srv.URL + "/upload/photo", "album_id": -64, "group_id": s.groupID})
+	case "docs.getMessagesUploadServer":
+		response(w, map[string]any{"upload_url": s.srv.URL + "/upload/doc"})
+	case "photos.saveMessagesPhoto", "docs.save":
+		handle := r.Form.Get("photo")
+		if method == "docs.save" {
+			handle = r.Form.Get("file")
+		}
+		data, ok := s.uploads["pending:"+handle]
+		if !ok {
+			vkError(w, 100, "One of the parameters specified was missing or invalid: the upload is unknown")
+			return
+		}
+		delete(s.uploads, "pending:"+handle)
+		owner := -s.groupID
+		num, _ := strconv.ParseInt(handle, 10, 64)
+		if method == "docs.save" {
+			s.uploads[fmt.Sprintf("doc%d_%s", owner, handle)] = data
+			response(w, map[string]any{"type": "doc", "doc": map[string]any{"id": num, "owner_id": owner, "title": r.Form.Get("title")}})
+			return
+		}
+		s.uploads[fmt.Sprintf("photo%d_%s", owner, handle)] = data
+		response(w, []map[string]any{{"id": num, "owner_id": owner, "access_key": "ak" + handle}})
 	case "users.get":
 		id, err := strconv.ParseInt(r.Form.Get("user_ids"), 10, 64)
 		if err != nil {
@@ -133,7 +202,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.nextID++
 		s.seen[rid] = s.nextID
-		s.sent = append(s.sent, Sent{PeerID: peer, RandomID: rid, Text: r.Form.Get("message"), Keyboard: r.Form.Get("keyboard"), ID: s.nextID})
+		s.sent = append(s.sent, Sent{PeerID: peer, RandomID: rid, Text: r.Form.Get("message"), Keyboard: r.Form.Get("keyboard"),
+			Attachment: r.Form.Get("attachment"), ID: s.nextID})
 		response(w, s.nextID)
 	default:
 		vkError(w, 3, "Unknown method passed")
