@@ -50,3 +50,13 @@ test("a VK channel: the token shows only as set; a new one is sent as a credenti
   expect(await screen.findByText("Secret key: ldw_s3cr3t")).toBeInTheDocument();
   expect(screen.getByText("The platform is configured on its side:")).toBeInTheDocument();
 }, 20_000);
+
+test("a messenger's create form sends its ids as settings and its secrets as credentials", async () => {
+  const { messengerBody, whatsappSpec, vkSpec, okSpec } = await import("./MessengerKind");
+  expect(messengerBody(whatsappSpec, { token: " EAAG-token ", second: "app-secret", phone_number_id: " 106540352242922 ", business_account_id: "102290129340398", api_base_url: "" }))
+    .toEqual({ settings: { phone_number_id: "106540352242922", business_account_id: "102290129340398" }, credentials: { access_token: "EAAG-token", app_secret: "app-secret" } });
+  expect(messengerBody(vkSpec, { token: "vk1.a.x", group_id: "214167102", api_base_url: "http://fake" }))
+    .toEqual({ settings: { api_base_url: "http://fake", group_id: 214167102 }, credentials: { access_token: "vk1.a.x" } });
+  expect(messengerBody(okSpec, { token: "tkn1" })).toEqual({ settings: {}, credentials: { access_token: "tkn1" } });
+  expect(okSpec.noWebhookURL).toBe(true);
+});
