@@ -137,7 +137,7 @@ function NewChannel({ line }: { line: number }) {
       <Fields value={settings} onChange={setSettings} />
       <ErrorNote error={error} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>{t("common.create")}</button>
+        <button type="submit" className="primary" disabled={busy || !lineID}>{t("common.create")}</button>
       </div>
     </form>
   );
