@@ -152,7 +152,9 @@ func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch co
 	if err != nil {
 		return err
 	}
-	if _, ok := conn.(connectors.Profiler); ok && !acc.Duplicate && e.Contact.Name == "" && e.Contact.ID != "" {
+	// Only a chat's first message (sequence 1) asks for the client's name: later messages of the
+	// chat cost no lookup.
+	if _, ok := conn.(connectors.Profiler); ok && !acc.Duplicate && acc.Seq == 1 && e.Contact.Name == "" && e.Contact.ID != "" {
 		s.nameContact(ctx, conn.(connectors.Profiler), ch, e.Contact.ID)
 	}
 	if len(fileIDs) > 0 {
@@ -260,30 +262,56 @@ func (s *Server) connectChannel(c echo.Context) error {
 		return newError(http.StatusConflict, "nothing_to_connect", "a %s channel is not connected to a platform", ch.Kind)
 	}
 	hookURL := s.hookURL(c, id)
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	res, err := conn.Connect(cctx, cch, hookURL)
-	cancel()
-	if err != nil {
-		return newError(http.StatusUnprocessableEntity, "connect_failed", "%s", err.Error())
+	res, err := s.connect(ctx, conn, cch, hookURL)
+	var refused *connectRefused
+	if errors.As(err, &refused) {
+		return newError(http.StatusUnprocessableEntity, "connect_failed", "%s", refused.err.Error())
 	}
-	if len(res.Credentials) > 0 {
-		if err := s.store.SetChannelCredentials(ctx, id, mergeCredentials(cch.Credentials, res.Credentials)); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	out := connection{WebhookURL: hookURL, Registered: res.Registered, Account: res.Account, Steps: res.Steps}
 	if out.Steps == nil {
 		out.Steps = []string{}
 	}
-	err = s.audited(c, func(context.Context, *store.Store) (store.AuditChange, error) {
-		// The steps can hold the channel's secret (VK's secret key): the log keeps the rest.
-		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditConnect,
-			After: map[string]any{"webhook_url": out.WebhookURL, "registered": out.Registered, "account": out.Account}}, nil
-	})
-	if err != nil {
+	if err := s.auditConnect(c, id, out, ""); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// connectRefused is the platform's refusal of a connect (a wrong token, an unreachable URL).
+type connectRefused struct{ err error }
+
+func (e *connectRefused) Error() string { return e.err.Error() }
+
+// connect runs a channel's Connect with the platform and keeps the credentials the platform
+// handed over (VK's confirmation code) with the channel's.
+func (s *Server) connect(ctx context.Context, conn connectors.Connector, cch connectors.Channel, hookURL string) (connectors.Connection, error) {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	res, err := conn.Connect(cctx, cch, hookURL)
+	cancel()
+	if err != nil {
+		return res, &connectRefused{err}
+	}
+	if len(res.Credentials) > 0 {
+		if err := s.store.SetChannelCredentials(ctx, cch.ID, mergeCredentials(cch.Credentials, res.Credentials)); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// auditConnect records a connect; the steps can hold the channel's secret (VK's secret key), so
+// the log keeps the rest.
+func (s *Server) auditConnect(c echo.Context, id int64, out connection, via string) error {
+	after := map[string]any{"webhook_url": out.WebhookURL, "registered": out.Registered, "account": out.Account}
+	if via != "" {
+		after["via"] = via
+	}
+	return s.audited(c, func(context.Context, *store.Store) (store.AuditChange, error) {
+		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditConnect, After: after}, nil
+	})
 }
 
 // profiling bounds the profile lookups running at once; a message that finds them all busy
@@ -291,7 +319,7 @@ func (s *Server) connectChannel(c echo.Context) error {
 var profiling = make(chan struct{}, 8)
 
 // nameContact asks the platform for a client's name in the background (the webhook's answer does
-// not wait) when their contact has none yet.
+// not wait), after their chat's first message, when their contact has none yet.
 func (s *Server) nameContact(ctx context.Context, p connectors.Profiler, ch connectors.Channel, contactID string) {
 	select {
 	case profiling <- struct{}{}:

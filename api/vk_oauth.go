@@ -238,19 +238,11 @@ func (s *Server) connectVKCommunity(c echo.Context, ctx context.Context, line, g
 		return "", err
 	}
 	hookURL := s.hookURL(c, id)
-	res, err := conn.Connect(ctx, cch, hookURL)
-	if err != nil {
-		return "", err
-	}
-	if err := s.store.SetChannelCredentials(ctx, id, mergeCredentials(cch.Credentials, res.Credentials)); err != nil {
+	if _, err := s.connect(ctx, conn, cch, hookURL); err != nil {
 		return "", err
 	}
 	if _, err := cl.AddCallbackServer(ctx, groupID, hookURL, "linedesk", cch.HookSecret); err != nil {
 		return "", fmt.Errorf("add the Callback API server: %w", err)
 	}
-	err = s.audited(c, func(context.Context, *store.Store) (store.AuditChange, error) {
-		return store.AuditChange{Entity: store.AuditChannel, ID: auditID(id), Action: store.AuditConnect,
-			After: map[string]any{"webhook_url": hookURL, "registered": true, "account": g.Name, "via": "vk oauth"}}, nil
-	})
-	return g.Name, err
+	return g.Name, s.auditConnect(c, id, connection{WebhookURL: hookURL, Registered: true, Account: g.Name}, "vk oauth")
 }

@@ -14,7 +14,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Channel is what a connector knows of one configured channel.
@@ -276,6 +278,24 @@ func (e *SendError) Error() string {
 }
 
 func (e *SendError) Unwrap() error { return e.Err }
+
+// SplitText cuts text into pieces of at most n characters (a platform's message limit), at a line
+// break or space when one is near the end of a piece.
+func SplitText(text string, n int) []string {
+	var out []string
+	for utf8.RuneCountInString(text) > n {
+		cut := len(string([]rune(text)[:n]))
+		if i := strings.LastIndexAny(text[:cut], "\n "); i > cut/2 {
+			cut = i + 1
+		}
+		out = append(out, text[:cut])
+		text = text[cut:]
+	}
+	if text != "" {
+		out = append(out, text)
+	}
+	return out
+}
 
 // TransportError classifies a send call that failed without the platform's answer. A connection
 // that never opened sent nothing: repeatable while nothing of the message has gone yet (first).

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/linedesk/linedesk/connectors"
 )
@@ -125,11 +124,8 @@ func (*Connector) ReplyWindow(human bool) time.Duration {
 // the channel's secret, answered with hub.challenge); POST must carry the app secret's HMAC.
 func (c *Connector) Receive(ch connectors.Channel, r connectors.Request) (connectors.Response, []connectors.Event, error) {
 	if r.Method == http.MethodGet {
-		if r.Query.Get("hub.mode") != "subscribe" || ch.HookSecret == "" ||
-			subtle.ConstantTimeCompare([]byte(r.Query.Get("hub.verify_token")), []byte(ch.HookSecret)) != 1 {
-			return connectors.Response{}, nil, connectors.ErrUnauthorized
-		}
-		return connectors.Response{ContentType: "text/plain; charset=utf-8", Body: []byte(r.Query.Get("hub.challenge"))}, nil, nil
+		res, err := Handshake(ch, r)
+		return res, nil, err
 	}
 	if r.Method != http.MethodPost {
 		return connectors.Response{Status: http.StatusMethodNotAllowed}, nil, nil
@@ -177,16 +173,34 @@ func (c *Connector) Receive(ch connectors.Channel, r connectors.Request) (connec
 	return connectors.Response{}, events, nil
 }
 
+// Handshake answers Meta's verification of a callback URL (GET with hub.mode=subscribe): the
+// challenge back when hub.verify_token is the channel's secret, ErrUnauthorized otherwise. Every
+// Meta product (Messenger, Instagram, WhatsApp) verifies this way.
+func Handshake(ch connectors.Channel, r connectors.Request) (connectors.Response, error) {
+	if r.Query.Get("hub.mode") != "subscribe" || ch.HookSecret == "" ||
+		subtle.ConstantTimeCompare([]byte(r.Query.Get("hub.verify_token")), []byte(ch.HookSecret)) != 1 {
+		return connectors.Response{}, connectors.ErrUnauthorized
+	}
+	return connectors.Response{ContentType: "text/plain; charset=utf-8", Body: []byte(r.Query.Get("hub.challenge"))}, nil
+}
+
 // GraphError is a Graph API refusal.
 type GraphError struct {
-	Status  int
-	Code    int    `json:"code"`
-	Subcode int    `json:"error_subcode"`
-	Message string `json:"message"`
+	Status    int
+	Code      int    `json:"code"`
+	Subcode   int    `json:"error_subcode"`
+	Message   string `json:"message"`
+	ErrorData struct {
+		Details string `json:"details"`
+	} `json:"error_data"`
 }
 
 func (e *GraphError) Error() string {
-	return fmt.Sprintf("meta: %d code %d/%d %s", e.Status, e.Code, e.Subcode, e.Message)
+	msg := e.Message
+	if e.ErrorData.Details != "" {
+		msg += ": " + e.ErrorData.Details
+	}
+	return fmt.Sprintf("meta: %d code %d/%d %s", e.Status, e.Code, e.Subcode, msg)
 }
 
 // Temporary reports whether repeating later can succeed: rate limits (4, 17, 32, 613) and
@@ -199,7 +213,9 @@ func (e *GraphError) Temporary() bool {
 	return e.Status >= 500
 }
 
-func (c *Connector) graph(ctx context.Context, ch connectors.Channel, method, path string, body any, out any) error {
+// Call makes one Graph API call (Messenger, Instagram, WhatsApp) with a bearer token, decoding the
+// answer into out; a refusal is a *GraphError.
+func Call(ctx context.Context, h *http.Client, token, method, rawURL string, body any, out any) error {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -208,15 +224,15 @@ func (c *Connector) graph(ctx context.Context, ch connectors.Channel, method, pa
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, base(ch)+"/"+APIVersion+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, r)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+ch.Credentials[CredentialPageToken])
+	req.Header.Set("Authorization", "Bearer "+token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := c.http().Do(req)
+	res, err := h.Do(req)
 	if err != nil {
 		return err
 	}
@@ -239,6 +255,10 @@ func (c *Connector) graph(ctx context.Context, ch connectors.Channel, method, pa
 	return nil
 }
 
+func (c *Connector) graph(ctx context.Context, ch connectors.Channel, method, path string, body any, out any) error {
+	return Call(ctx, c.http(), ch.Credentials[CredentialPageToken], method, base(ch)+"/"+APIVersion+path, body, out)
+}
+
 // Send implements connectors.Connector. Inside 24 hours of the client's last message it answers
 // as RESPONSE; a human agent's reply within 7 days goes with the HUMAN_AGENT tag; anything later
 // is refused before calling Meta, with the reason for the operator. Quick replies carry CSAT.
@@ -257,13 +277,8 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 		text = m.Sender + ":\n" + text
 	}
 	var parts []map[string]any
-	for len(text) > 0 {
-		cut := len(text)
-		if utf8.RuneCountInString(text) > c.maxText() {
-			cut = len(string([]rune(text)[:c.maxText()]))
-		}
-		parts = append(parts, map[string]any{"text": text[:cut]})
-		text = text[cut:]
+	for _, piece := range connectors.SplitText(text, c.maxText()) {
+		parts = append(parts, map[string]any{"text": piece})
 	}
 	for _, f := range m.Files {
 		kind := "file"

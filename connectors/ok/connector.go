@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/linedesk/linedesk/connectors"
 )
@@ -208,13 +207,8 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 		attachments = append(attachments, map[string]any{"type": "INLINE_KEYBOARD", "payload": map[string]any{"keyboard": map[string]any{"buttons": [][]map[string]string{row}}}})
 	}
 	var parts []map[string]any
-	for len(text) > 0 {
-		cut := len(text)
-		if utf8.RuneCountInString(text) > maxText {
-			cut = len(string([]rune(text)[:maxText]))
-		}
-		parts = append(parts, map[string]any{"text": text[:cut]})
-		text = text[cut:]
+	for _, piece := range connectors.SplitText(text, maxText) {
+		parts = append(parts, map[string]any{"text": piece})
 	}
 	if len(parts) == 0 {
 		parts = []map[string]any{{}}

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/linedesk/linedesk/connectors"
 )
@@ -125,7 +124,7 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 		replyTo, _ = strconv.ParseInt(m.ReplyTo, 10, 64)
 	}
 	var last int64
-	chunks := split(text, MaxTextLen)
+	chunks := connectors.SplitText(text, MaxTextLen)
 	for i, chunk := range chunks {
 		msg := Message{ChatID: m.To, Text: chunk, ReplyTo: replyTo}
 		if i == len(chunks)-1 && len(m.Files) == 0 {
@@ -155,24 +154,6 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 		last = id
 	}
 	return connectors.Sent{ExternalID: strconv.FormatInt(last, 10)}, nil
-}
-
-// split cuts text into pieces of at most n characters, at a line break or space when one is
-// near the end of a piece.
-func split(text string, n int) []string {
-	var out []string
-	for utf8.RuneCountInString(text) > n {
-		cut := len(string([]rune(text)[:n]))
-		if i := strings.LastIndexAny(text[:cut], "\n "); i > cut/2 {
-			cut = i + 1
-		}
-		out = append(out, text[:cut])
-		text = text[cut:]
-	}
-	if text != "" {
-		out = append(out, text)
-	}
-	return out
 }
 
 // sendError classifies a failed call. A Bot API refusal means nothing was sent: a 429 or 5xx

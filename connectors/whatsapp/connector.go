@@ -3,7 +3,6 @@ package whatsapp
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -133,11 +132,8 @@ func (*Connector) ReplyWindow(bool) time.Duration { return Window }
 // number only.
 func (c *Connector) Receive(ch connectors.Channel, r connectors.Request) (connectors.Response, []connectors.Event, error) {
 	if r.Method == http.MethodGet {
-		if r.Query.Get("hub.mode") != "subscribe" || ch.HookSecret == "" ||
-			subtle.ConstantTimeCompare([]byte(r.Query.Get("hub.verify_token")), []byte(ch.HookSecret)) != 1 {
-			return connectors.Response{}, nil, connectors.ErrUnauthorized
-		}
-		return connectors.Response{ContentType: "text/plain; charset=utf-8", Body: []byte(r.Query.Get("hub.challenge"))}, nil, nil
+		res, err := meta.Handshake(ch, r)
+		return res, nil, err
 	}
 	if r.Method != http.MethodPost {
 		return connectors.Response{Status: http.StatusMethodNotAllowed}, nil, nil
@@ -189,27 +185,10 @@ func fileName(f Media) string {
 	return f.Type + ext
 }
 
-// APIError is a Cloud API refusal.
-type APIError struct {
-	Status    int
-	Code      int    `json:"code"`
-	Message   string `json:"message"`
-	ErrorData struct {
-		Details string `json:"details"`
-	} `json:"error_data"`
-}
-
-func (e *APIError) Error() string {
-	msg := e.Message
-	if e.ErrorData.Details != "" {
-		msg += ": " + e.ErrorData.Details
-	}
-	return fmt.Sprintf("whatsapp: %d code %d %s", e.Status, e.Code, msg)
-}
-
-// Temporary reports whether repeating later can succeed: throughput and pair rate limits
-// (130429, 131056, 4, 80007), the service's own trouble (1, 2, 131000, 131016, 133004) and 5xx.
-func (e *APIError) Temporary() bool {
+// temporary reports whether repeating a refused call later can succeed: throughput and pair
+// rate limits (130429, 131056, 4, 80007), the service's own trouble (1, 2, 131000, 131016,
+// 133004) and 5xx.
+func temporary(e *meta.GraphError) bool {
 	switch e.Code {
 	case 1, 2, 4, 80007, 130429, 131056, 131000, 131016, 133004:
 		return true
@@ -218,61 +197,11 @@ func (e *APIError) Temporary() bool {
 }
 
 func (c *Connector) call(ctx context.Context, ch connectors.Channel, method, rawURL string, body any, out any) error {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, r)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+ch.Credentials[CredentialAccessToken])
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.http().Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusOK {
-		var e struct {
-			Error APIError `json:"error"`
-		}
-		_ = json.Unmarshal(raw, &e)
-		e.Error.Status = res.StatusCode
-		return &e.Error
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+	return meta.Call(ctx, c.http(), ch.Credentials[CredentialAccessToken], method, rawURL, body, out)
 }
 
 func (s Settings) url(path string) string {
 	return s.APIBaseURL + "/" + APIVersion + path
-}
-
-// split cuts text into parts of at most n runes.
-func split(text string, n int) []string {
-	var parts []string
-	for len(text) > 0 {
-		cut := len(text)
-		if utf8.RuneCountInString(text) > n {
-			cut = len(string([]rune(text)[:n]))
-		}
-		parts = append(parts, text[:cut])
-		text = text[cut:]
-	}
-	return parts
 }
 
 func truncate(s string, n int) string {
@@ -305,13 +234,13 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 		buttons = nil
 	}
 	var bodies []map[string]any
-	parts := split(text, maxText)
+	parts := connectors.SplitText(text, maxText)
 	if len(buttons) > 0 {
 		if len(parts) == 0 {
 			parts = []string{"…"}
 		}
 		last := parts[len(parts)-1]
-		parts = append(parts[:len(parts)-1], split(last, maxButtonBody)...)
+		parts = append(parts[:len(parts)-1], connectors.SplitText(last, maxButtonBody)...)
 	}
 	for i, p := range parts {
 		if i == len(parts)-1 && len(buttons) > 0 {
@@ -353,12 +282,12 @@ func (c *Connector) Send(ctx context.Context, ch connectors.Channel, m connector
 			} `json:"messages"`
 		}
 		if err := c.call(ctx, ch, http.MethodPost, s.url("/"+s.PhoneNumberID+"/messages"), body, &out); err != nil {
-			var a *APIError
+			var a *meta.GraphError
 			if errors.As(err, &a) {
 				if a.Code == 131047 {
 					return connectors.Sent{}, &connectors.SendError{Status: a.Code, Err: fmt.Errorf("outside the whatsapp messaging window (%w): the client must write first", err)}
 				}
-				return connectors.Sent{}, &connectors.SendError{Temporary: i == 0 && a.Temporary(), Status: a.Code, Err: err}
+				return connectors.Sent{}, &connectors.SendError{Temporary: i == 0 && temporary(a), Status: a.Code, Err: err}
 			}
 			return connectors.Sent{}, connectors.TransportError(err, i == 0, "WhatsApp")
 		}
