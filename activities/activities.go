@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
@@ -24,6 +25,7 @@ import (
 	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/all"
 	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/connectors/email"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
@@ -192,6 +194,9 @@ func (a *Activities) EmailSolution(ctx context.Context, in workflows.EmailSoluti
 	if contact.Email == "" {
 		return workflows.EmailSolutionResult{Outcome: "skipped: the contact has no email"}, nil
 	}
+	if sent, to, err := a.solutionInThread(ctx, in, contact); sent || err != nil {
+		return workflows.EmailSolutionResult{Outcome: "sent", To: to}, err
+	}
 	if a.mail == nil {
 		return workflows.EmailSolutionResult{Outcome: "skipped: mail is not configured", To: contact.Email}, nil
 	}
@@ -207,6 +212,54 @@ func (a *Activities) EmailSolution(ctx context.Context, in workflows.EmailSoluti
 		return workflows.EmailSolutionResult{}, fmt.Errorf("send solution to %s: %w", contact.Email, err)
 	}
 	return workflows.EmailSolutionResult{Outcome: "sent", To: contact.Email}, nil
+}
+
+// solutionInThread sends the solution of a conversation that came by mail through its own
+// mailbox, as an answer in the client's thread (seed 001); sent is false for any other channel.
+// Its Message-ID comes from the conversation's number, so a retried activity sends the same mail.
+func (a *Activities) solutionInThread(ctx context.Context, in workflows.EmailSolutionInput, contact store.ContactRef) (sent bool, to string, err error) {
+	chatID, channelID, err := a.store.ConversationChat(ctx, in.Number)
+	if err != nil {
+		return false, "", err
+	}
+	ch, _, creds, err := a.store.ChannelWithSecrets(ctx, channelID)
+	if err != nil {
+		return false, "", err
+	}
+	conn, ok := a.messengers[email.Kind]
+	if ch.Kind != email.Kind || !ok {
+		return false, "", nil
+	}
+	t, err := a.store.MailThreadOf(ctx, chatID)
+	if err != nil {
+		return false, "", err
+	}
+	set, err := email.ReadSettings(ch.Settings)
+	if err != nil {
+		return false, "", temporal.NewNonRetryableApplicationError(err.Error(), "bad_settings", err)
+	}
+	if t.To == "" {
+		t.To = contact.Email
+	}
+	id := email.MessageID(fmt.Sprintf("solution-%d-%s", in.Number, chatID), set.Address)
+	if err := a.store.RecordMailID(ctx, channelID, chatID, id); err != nil {
+		return false, "", err
+	}
+	body := in.Solution
+	if contact.Name != "" {
+		body = contact.Name + ",\n\n" + body
+	}
+	line, err := a.store.LineByID(ctx, ch.LineID)
+	if err != nil {
+		return false, "", err
+	}
+	_, err = conn.Send(ctx, connectors.Channel{ID: ch.ID, Kind: ch.Kind, Settings: ch.Settings, Credentials: creds},
+		connectors.Outbound{ID: id, Text: body, Sender: line.Name,
+			Mail: &connectors.MailHeaders{To: t.To, Subject: t.Subject, MessageID: id, References: slices.DeleteFunc(t.References, func(r string) bool { return r == id })}})
+	if err != nil {
+		return false, "", fmt.Errorf("send solution to %s: %w", t.To, err)
+	}
+	return true, t.To, nil
 }
 
 // ParticipantsResult lists who got a task.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/connectors/email"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -105,6 +107,11 @@ func (a *Activities) deliverMessenger(ctx context.Context, conn connectors.Conne
 	if d.AuthorName != "" && !d.HideOperatorName {
 		out.Sender, out.ShowSender = d.AuthorName, true
 	}
+	if d.ChannelKind == email.Kind {
+		if err := a.threadMail(ctx, d, &out); err != nil {
+			return err
+		}
+	}
 	var buttons []apichannel.Button
 	_ = json.Unmarshal(d.Buttons, &buttons)
 	for _, b := range buttons {
@@ -144,6 +151,28 @@ func (a *Activities) deliverMessenger(ctx context.Context, conn connectors.Conne
 		return temporal.NewApplicationErrorWithOptions(err.Error(), "rate_limited", temporal.ApplicationErrorOptions{NextRetryDelay: serr.RetryAfter})
 	}
 	return err
+}
+
+// threadMail addresses a reply on the email channel: to the client, under the thread's subject,
+// with In-Reply-To and References naming the thread's mails, and a Message-ID derived from the
+// message's id (a retry sends the same mail). That id is recorded before the mail goes, so the
+// client's answer joins this chat even if the process stops right after sending.
+func (a *Activities) threadMail(ctx context.Context, d store.Delivery, out *connectors.Outbound) error {
+	t, err := a.store.MailThreadOf(ctx, d.ChatID)
+	if err != nil {
+		return err
+	}
+	set, err := email.ReadSettings(d.ChannelSettings)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "bad_settings", err)
+	}
+	id := email.MessageID(d.MessageID.String(), set.Address)
+	refs := slices.DeleteFunc(t.References, func(r string) bool { return r == id })
+	out.Mail = &connectors.MailHeaders{To: t.To, Subject: t.Subject, MessageID: id, References: refs}
+	from, _ := json.Marshal(email.Address{Name: out.Sender, Address: set.Address})
+	to, _ := json.Marshal([]email.Address{{Address: t.To}})
+	return a.store.RecordMail(ctx, store.Mail{ChannelID: d.ChannelID, ChatID: d.ChatID, MessageID: d.MessageID, HeaderID: id,
+		Direction: "out", Subject: email.ReplySubject(t.Subject), From: from, To: to})
 }
 
 // outboundLinkTTL is how long a link handed outside with a reply's attachment works: long

@@ -20,6 +20,7 @@ import (
 
 	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/connectors/email"
 	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
@@ -441,6 +442,10 @@ type channelOut struct {
 	store.Channel
 	CredentialsSet []string `json:"credentials_set"`
 	WebhookURL     string   `json:"webhook_url,omitempty"`
+	// Mailbox is an email channel's intake health: the last successful sync, the backlog, the
+	// last error; RecentAutomatic its latest auto-replies and bounces (recorded, not answered).
+	Mailbox         *store.MailboxState   `json:"mailbox,omitempty"`
+	RecentAutomatic []store.AutomaticMail `json:"recent_automatic_mail,omitempty"`
 }
 
 // channelOut shows a channel with the names of its credentials.
@@ -453,6 +458,9 @@ func (s *Server) channelOut(c echo.Context, ch store.Channel, credentialNames []
 	// it to the admin.
 	if conn, ok := s.connectors[ch.Kind]; ok {
 		if _, secret := conn.(connectors.SecretInURL); secret {
+			return out
+		}
+		if _, none := conn.(connectors.NoWebhooks); none {
 			return out
 		}
 		out.WebhookURL = s.hookURL(c, ch.ID)
@@ -482,7 +490,18 @@ func (s *Server) getChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.channelOut(c, ch, names[id]))
+	out := s.channelOut(c, ch, names[id])
+	if ch.Kind == email.Kind {
+		st, err := s.store.MailboxState(ctx, id)
+		if err != nil {
+			return err
+		}
+		out.Mailbox = &st
+		if out.RecentAutomatic, err = s.store.RecentAutomaticMail(ctx, id, 10); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (b channelBody) apply(ctx context.Context, st *store.Store, s *Server, ch *store.Channel, creds *store.Credentials) error {
@@ -539,6 +558,16 @@ func (b channelBody) apply(ctx context.Context, st *store.Store, s *Server, ch *
 			if base.APIBaseURL != "" {
 				if err := netguard.CheckURL(ctx, base.APIBaseURL, allowPrivateCallbacks); err != nil {
 					problems.add("settings.api_base_url %s", err.Error())
+				}
+			}
+			if ch.Kind == email.Kind {
+				// The mail servers are checked as callback URLs are: no private address unless
+				// the desk allows them.
+				set, _ := email.ReadSettings(ch.Settings)
+				for _, h := range [][2]string{{"imap_host", set.IMAPHost}, {"smtp_host", set.SMTPHost}} {
+					if err := netguard.CheckURL(ctx, "https://"+h[1], allowPrivateCallbacks); err != nil {
+						problems.add("settings.%s %s", h[0], err.Error())
+					}
 				}
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linedesk/linedesk/connectors/apichannel"
+	"github.com/linedesk/linedesk/connectors/email"
 	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 )
@@ -20,7 +21,9 @@ import (
 type connectionCheck struct {
 	OK bool `json:"ok"`
 	// Step is where it stopped: "address" (the URL is refused or does not resolve), "request"
-	// (no answer: connection refused, TLS, timeout) or "answer" (the callback answered non-2xx).
+	// (no answer: connection refused, TLS, timeout) or "answer" (the callback answered non-2xx);
+	// for a mailbox dns, connect, tls, login or folder (IMAP), smtp_dns, smtp_connect or
+	// smtp_login.
 	Step       string `json:"step,omitempty"`
 	StatusCode int    `json:"status_code,omitempty"`
 	Error      string `json:"error,omitempty"`
@@ -42,6 +45,9 @@ func (s *Server) testChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ch.Kind == email.Kind {
+		return c.JSON(http.StatusOK, s.testMailbox(ctx, id))
+	}
 	if ch.Kind != "api" {
 		return newError(http.StatusConflict, "no_connection_test", "a %s channel has no connection test yet", ch.Kind)
 	}
@@ -52,6 +58,27 @@ func (s *Server) testChannel(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, s.pingCallback(ctx, set.CallbackURL, secret))
+}
+
+// testMailbox signs in to an email channel's IMAP server, opens its folder and signs in to its
+// SMTP server, and says at which step it failed.
+func (s *Server) testMailbox(ctx context.Context, id int64) connectionCheck {
+	start := time.Now()
+	out := connectionCheck{OK: true}
+	_, cch, err := channelFor(ctx, s.store, id)
+	if err == nil {
+		var set email.Settings
+		if set, err = email.ReadSettings(cch.Settings); err == nil {
+			if f := email.Test(ctx, set, cch.Credentials[email.CredentialPassword], 20*time.Second); f != nil {
+				out = connectionCheck{Step: f.Step, Error: f.Err.Error()}
+			}
+		}
+	}
+	if err != nil {
+		out = connectionCheck{Step: "settings", Error: err.Error()}
+	}
+	out.DurationMS = time.Since(start).Milliseconds()
+	return out
 }
 
 func (s *Server) pingCallback(ctx context.Context, url, secret string) connectionCheck {

@@ -61,7 +61,7 @@ func (s *Server) hook(c echo.Context) error {
 		return err
 	}
 	conn, ok := s.connectors[ch.Kind]
-	if !ok {
+	if _, none := conn.(connectors.NoWebhooks); !ok || none {
 		return newError(http.StatusNotFound, "not_found", "channel %d does not take platform webhooks", id)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxHookBody))
@@ -190,47 +190,62 @@ func (s *Server) fetchFiles(ctx context.Context, conn connectors.Connector, ch c
 	var out []apichannel.Attachment
 	var ids []uuid.UUID
 	for i, f := range e.Files {
-		mac := hmac.New(sha256.New, []byte(ch.HookSecret))
-		fmt.Fprintf(mac, "file\x00%d\x00%s\x00%d", ch.ID, e.Key, i)
-		sum := mac.Sum(nil)
-		id, _ := uuid.FromBytes(sum[:16])
-		id[6] = id[6]&0x0f | 0x40 // a version-4 shape: the bits are as random as the secret
-		id[8] = id[8]&0x3f | 0x80
 		fctx, cancel := context.WithTimeout(ctx, mediaTimeout)
 		data, err := conn.Download(fctx, ch, f, maxInboundFile)
 		cancel()
-		if err == nil && len(data) == 0 {
-			err = errors.New("the platform sent an empty file")
-		}
-		name := fileName(f.Name)
-		var ct string
-		if err == nil {
-			ct = fileType(f.ContentType, data)
-			if terr := checkFileType(name, ct, data); terr != nil {
-				err = terr
-			}
-		}
-		if err != nil {
-			reason := "could not be fetched from the platform"
-			var he *Error
-			switch {
-			case errors.Is(err, connectors.ErrTooLarge):
-				reason = fmt.Sprintf("larger than %d MB", maxInboundFile>>20)
-			case errors.As(err, &he):
-				reason = "a program or script, not accepted"
-			}
-			s.logger.WarnContext(ctx, "client file not stored", "channel_id", ch.ID, "file", name, "error", err)
-			out = append(out, apichannel.Attachment{Name: name + " (" + reason + ")", ContentType: f.ContentType})
-			continue
-		}
-		saved, err := s.store.SaveChannelFile(ctx, id, name, ct, data)
+		at, id, err := s.keepChannelFile(ctx, ch, e.Key, i, f.Name, f.ContentType, data, err, base)
 		if err != nil {
 			return nil, nil, err
 		}
-		ids = append(ids, saved.ID)
-		out = append(out, apichannel.Attachment{URL: base + "/api/v1/files/" + saved.ID.String(), Name: saved.Name, ContentType: saved.ContentType})
+		if id != uuid.Nil {
+			ids = append(ids, id)
+		}
+		out = append(out, at)
 	}
 	return out, ids, nil
+}
+
+// keepChannelFile stores the i-th file of a channel's event (key) in the desk's storage under
+// an id derived from the channel's secret, the key and i: a redelivered event writes the same
+// file again rather than a new one, and nobody without the secret can guess a link. A file that
+// could not be fetched (fetchErr: too large, gone) or is refused (a program) is listed by name
+// with the reason, and id is uuid.Nil.
+func (s *Server) keepChannelFile(ctx context.Context, ch connectors.Channel, key string, i int, name, contentType string, data []byte, fetchErr error, base string) (apichannel.Attachment, uuid.UUID, error) {
+	mac := hmac.New(sha256.New, []byte(ch.HookSecret))
+	fmt.Fprintf(mac, "file\x00%d\x00%s\x00%d", ch.ID, key, i)
+	sum := mac.Sum(nil)
+	id, _ := uuid.FromBytes(sum[:16])
+	id[6] = id[6]&0x0f | 0x40 // a version-4 shape: the bits are as random as the secret
+	id[8] = id[8]&0x3f | 0x80
+	err := fetchErr
+	if err == nil && len(data) == 0 {
+		err = errors.New("the platform sent an empty file")
+	}
+	name = fileName(name)
+	var ct string
+	if err == nil {
+		ct = fileType(contentType, data)
+		if terr := checkFileType(name, ct, data); terr != nil {
+			err = terr
+		}
+	}
+	if err != nil {
+		reason := "could not be fetched from the platform"
+		var he *Error
+		switch {
+		case errors.Is(err, connectors.ErrTooLarge):
+			reason = fmt.Sprintf("larger than %d MB", maxInboundFile>>20)
+		case errors.As(err, &he):
+			reason = "a program or script, not accepted"
+		}
+		s.logger.WarnContext(ctx, "client file not stored", "channel_id", ch.ID, "file", name, "error", err)
+		return apichannel.Attachment{Name: name + " (" + reason + ")", ContentType: contentType}, uuid.Nil, nil
+	}
+	saved, err := s.store.SaveChannelFile(ctx, id, name, ct, data)
+	if err != nil {
+		return apichannel.Attachment{}, uuid.Nil, err
+	}
+	return apichannel.Attachment{URL: base + "/api/v1/files/" + saved.ID.String(), Name: saved.Name, ContentType: saved.ContentType}, saved.ID, nil
 }
 
 // connection is the answer to a connect: where the platform posts, whether linedesk registered

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linedesk/linedesk/connectors"
+	"github.com/linedesk/linedesk/connectors/email"
 	"github.com/linedesk/linedesk/connectors/telegram"
 	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
@@ -18,7 +19,8 @@ import (
 const pollWait = 25 * time.Second
 
 // RunPolling pulls updates for the Telegram channels set to long polling (settings.receive
-// "polling": installations without a public address) until ctx ends. Each channel is pulled by
+// "polling": installations without a public address), and reads the email channels' mailboxes
+// (mail_intake.go), until ctx ends. Each channel is pulled by
 // one process at a time (a PostgreSQL advisory lock); its offset is stored once the updates
 // before it are, so a restart goes on where it stopped, and an update handled twice after a crash
 // is dropped by the inbound dedupe (its update_id is the key, as for webhooks).
@@ -43,7 +45,7 @@ func (s *Server) runPolling(ctx context.Context, every time.Duration) {
 		}
 		want := map[int64]store.Channel{}
 		for _, ch := range chans {
-			if ch.Kind == "telegram" && ch.Enabled && telegram.Polling(ch.Settings) {
+			if ch.Enabled && ((ch.Kind == "telegram" && telegram.Polling(ch.Settings)) || ch.Kind == email.Kind) {
 				want[ch.ID] = ch
 			}
 		}
@@ -59,7 +61,11 @@ func (s *Server) runPolling(ctx context.Context, every time.Duration) {
 			}
 			pctx, stop := context.WithCancel(ctx)
 			running[id] = stop
-			go s.pollChannel(pctx, ch)
+			if ch.Kind == email.Kind {
+				go s.mailChannel(pctx, ch)
+			} else {
+				go s.pollChannel(pctx, ch)
+			}
 		}
 		select {
 		case <-ctx.Done():

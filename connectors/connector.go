@@ -168,6 +168,19 @@ type Outbound struct {
 	LastInboundAt time.Time
 	// Human: an operator wrote it (not an automated message), which some windows allow longer.
 	Human bool
+	// Mail threads a reply on the email channel.
+	Mail *MailHeaders
+}
+
+// MailHeaders are what an email reply needs to reach the client in their thread.
+type MailHeaders struct {
+	// To is the client's address.
+	To      string
+	Subject string
+	// MessageID is the reply's own Message-ID (without angle brackets).
+	MessageID string
+	// References are the thread's Message-IDs, oldest first; the last is the mail answered.
+	References []string
 }
 
 // Sent is what the platform answered to a sent message.
@@ -238,6 +251,12 @@ type Profiler interface {
 // channel's settings; Connect registers or shows it to the admin.
 type SecretInURL interface {
 	SecretInURL()
+}
+
+// NoWebhooks is a connector whose messages do not come to /hooks (email reads its mailbox): the
+// webhook endpoint refuses it and the channel shows no webhook address.
+type NoWebhooks interface {
+	NoWebhooks()
 }
 
 // NoReplies is a connector whose channel carries nothing back to the client (a PBX's calls): the

@@ -50,6 +50,8 @@ type Message struct {
 	// Button is the payload of a pressed button (CSAT answers).
 	Button string    `json:"button,omitempty"`
 	At     time.Time `json:"-"`
+	// Chat names the chat apart from the sender (a mail thread); empty means the sender's chat.
+	Chat string `json:"-"`
 }
 
 // fingerprint identifies what a request carried, so the same key with another message is told
@@ -126,7 +128,7 @@ func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
 		Contact: store.InboundContact{ExternalID: m.Contact.ExternalID, Name: m.Contact.Name,
 			Email: m.Contact.Email, Phone: m.Contact.Phone, ProfileURL: m.Contact.ProfileURL,
 			Timezone: m.Contact.Timezone, Fields: m.Contact.Fields},
-		Text: m.Text, Attachments: m.Files, Button: m.Button, At: m.At,
+		Text: m.Text, Attachments: m.Files, Button: m.Button, At: m.At, ChatExternalID: m.Chat,
 	})
 	if err != nil {
 		return Accepted{}, err

@@ -216,7 +216,7 @@ const conversationSelect = `SELECT c.number, c.kind, c.status, c.chat_id, c.line
 	c.assignee_id, coalesce(u.name, ''),
 	coalesce((SELECT json_agg(json_build_object('id', p.id, 'name', p.name) ORDER BY array_position(c.participants, p.id))
 		FROM users p WHERE p.id = ANY(c.participants)), '[]'),
-	c.title, c.type, c.reasons, c.components, c.solution, c.close_reason, c.created_at, c.last_activity_at, c.closed_at,
+	` + titleColumn + `, c.type, c.reasons, c.components, c.solution, c.close_reason, c.created_at, c.last_activity_at, c.closed_at,
 	c.due_first_response, c.due_next_response, c.due_resolution, c.overdue, c.unread, c.client_rating, c.csat, c.merged_reply,
 	least(c.due_first_response, c.due_next_response, c.due_resolution),
 	` + lastMessageColumns + `
@@ -224,6 +224,9 @@ FROM conversations c
 JOIN channels ch ON ch.id = c.channel_id
 JOIN contacts ct ON ct.id = c.contact_id
 LEFT JOIN users u ON u.id = c.assignee_id`
+
+// titleColumn is a conversation's title: its own, or its mail thread's subject while it has none.
+const titleColumn = `CASE WHEN c.title = '' AND ch.kind = 'email' THEN (SELECT t.subject FROM chats t WHERE t.id = c.chat_id) ELSE c.title END`
 
 // lastMessageColumns are the list's preview and waiting time: scalar subqueries, so PostgreSQL
 // evaluates them only for the rows a page returns (after the ORDER BY ... LIMIT), each one short

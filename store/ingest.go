@@ -40,6 +40,10 @@ type InboundMessage struct {
 	// Button is a pressed button's payload; it is stored as the message's text for the record.
 	Button string
 	At     time.Time
+	// ChatExternalID names the chat apart from the sender (a mail thread); empty means the
+	// sender's chat on the channel. A contact profile (ProfileURL…) goes with the sender's chat
+	// only: mail carries none.
+	ChatExternalID string
 }
 
 // Ingested says where an inbound message went.
@@ -74,12 +78,17 @@ func (s *Store) Ingest(ctx context.Context, m InboundMessage) (Ingested, error) 
 	out := Ingested{}
 	var conversation *int64
 	var routed *bool
+	chat := m.ChatExternalID
+	if chat == "" {
+		chat = m.Contact.ExternalID
+	}
 	args := []any{m.ChannelID, m.Key, m.Fingerprint, uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()),
 		m.Contact.ExternalID, m.Contact.Name, m.Contact.Email, m.Contact.Phone,
-		text, []byte(attachments), kind, m.Button, m.At}
+		text, []byte(attachments), kind, m.Button, m.At, chat}
 	query := `SELECT message_id, chat_id, contact_id, seq, duplicate, same_request, conversation_number, routed
-		FROM ingest_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+		FROM ingest_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	if m.Contact.hasProfile() {
+		args = args[:14]
 		// The same function with the contact's profile (migration 015); most messages carry none.
 		fields, _ := json.Marshal(m.Contact.Fields) // a map of strings always marshals
 		args = append(args, m.Contact.ProfileURL, m.Contact.Timezone, fields)

@@ -37,6 +37,9 @@ type Message struct {
 	CreatedAt          time.Time       `json:"created_at"`
 	// Delivery is set for messages with delivery attempts.
 	Delivery *MessageDelivery `json:"delivery,omitempty"`
+	// Mail is set for messages that came or went as mail: subject, addresses, the whole text
+	// with its quoted history, the sanitised HTML.
+	Mail *Mail `json:"mail,omitempty"`
 }
 
 // NewMessage is a message a workflow produced.
@@ -80,8 +83,11 @@ func jsonOr(v json.RawMessage, def string) []byte {
 
 const messageSelect = `SELECT m.id, m.chat_id, m.conversation_number, m.direction, m.author_id, coalesce(u.name, ''),
 	m.text, m.attachments, m.buttons, m.kind, m.status, m.created_at,
-	da.n AS delivery_attempts, da.at AS delivery_at, da.error AS delivery_error, da.status_code AS delivery_status_code
+	da.n AS delivery_attempts, da.at AS delivery_at, da.error AS delivery_error, da.status_code AS delivery_status_code,
+	ml.message_id IS NOT NULL AS is_mail, ml.header_id AS mail_id, ml.subject AS mail_subject, ml.sender AS mail_from,
+	ml.recipients AS mail_to, ml.cc AS mail_cc, ml.full_text AS mail_full_text, ml.html AS mail_html
 FROM messages m LEFT JOIN users u ON u.id = m.author_id
+LEFT JOIN mails ml ON ml.message_id = m.id
 LEFT JOIN LATERAL (SELECT count(*) OVER () AS n, a.at, a.error, a.status_code FROM delivery_attempts a
 	WHERE m.direction = 'out' AND a.message_id = m.id ORDER BY a.id DESC LIMIT 1) da ON true`
 
@@ -96,10 +102,19 @@ func scanMessages(rows pgx.Rows) ([]Message, error) {
 		var d MessageDelivery
 		var attempts *int
 		var lastError *string
+		var isMail bool
+		var ml struct {
+			id, subject, full, html *string
+			from, to, cc            []byte
+		}
 		if err := rows.Scan(&m.ID, &m.ChatID, &m.ConversationNumber, &m.Direction, &authorID, &authorName,
 			&m.Text, &att, &btn, &m.Kind, &m.Status, &m.CreatedAt,
-			&attempts, &d.LastAttemptAt, &lastError, &d.LastStatusCode); err != nil {
+			&attempts, &d.LastAttemptAt, &lastError, &d.LastStatusCode,
+			&isMail, &ml.id, &ml.subject, &ml.from, &ml.to, &ml.cc, &ml.full, &ml.html); err != nil {
 			return nil, translate(err, "scan message")
+		}
+		if isMail {
+			m.Mail = &Mail{HeaderID: *ml.id, Subject: *ml.subject, From: ml.from, To: ml.to, Cc: ml.cc, FullText: *ml.full, HTML: *ml.html}
 		}
 		if attempts != nil {
 			d.Attempts = *attempts

@@ -51,7 +51,7 @@ func (s *Store) SupervisedConversations(ctx context.Context, f SupervisorFilter)
 	case "created":
 		order = "c.created_at DESC, c.number DESC"
 	}
-	return queryAll(ctx, s, "supervised conversations", `SELECT c.number, c.title, c.status, l.id, l.name, ch.id, ch.name, ch.kind,
+	return queryAll(ctx, s, "supervised conversations", `SELECT c.number, `+titleColumn+`, c.status, l.id, l.name, ch.id, ch.name, ch.kind,
 			u.id, coalesce(u.name, ''), coalesce(nullif(ct.name, ''), ct.email, ''), c.unread, c.overdue, c.created_at, c.last_activity_at,
 			extract(epoch FROM now() - c.created_at)::bigint
 		FROM conversations c JOIN lines l ON l.id = c.line_id JOIN channels ch ON ch.id = c.channel_id

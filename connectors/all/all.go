@@ -1,4 +1,4 @@
-// Package all lists the messenger and telephony connectors of this build.
+// Package all lists the messenger, telephony and email connectors of this build.
 package all
 
 import (
@@ -7,6 +7,7 @@ import (
 
 	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/cti"
+	"github.com/linedesk/linedesk/connectors/email"
 	"github.com/linedesk/linedesk/connectors/meta"
 	"github.com/linedesk/linedesk/connectors/ok"
 	"github.com/linedesk/linedesk/connectors/telegram"
@@ -22,5 +23,5 @@ func Connectors(h *http.Client) connectors.Registry {
 		h = &http.Client{Timeout: 20 * time.Second}
 	}
 	return connectors.NewRegistry(&telegram.Connector{HTTP: h}, &viber.Connector{HTTP: h}, &vk.Connector{HTTP: h},
-		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h}, &whatsapp.Connector{HTTP: h}, &ok.Connector{HTTP: h}, &cti.Connector{HTTP: h})
+		&meta.Connector{HTTP: h}, &meta.Connector{Instagram: true, HTTP: h}, &whatsapp.Connector{HTTP: h}, &ok.Connector{HTTP: h}, &cti.Connector{HTTP: h}, &email.Connector{})
 }

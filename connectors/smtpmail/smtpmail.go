@@ -3,6 +3,7 @@
 package smtpmail
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -105,6 +106,55 @@ type Message struct {
 	To      string // one address, optionally with a display name
 	Subject string
 	Text    string
+	// FromName, when set, is the sender's display name instead of the configured From's.
+	FromName string
+	// MessageID is the mail's Message-ID without angle brackets; empty means a random one. A
+	// message sent again with the same id is the same mail to every client.
+	MessageID string
+	// InReplyTo and References (ids without angle brackets) thread the mail in clients.
+	InReplyTo  string
+	References []string
+	Files      []File
+	// Person marks a mail a person wrote (an operator's reply): it goes without
+	// Auto-Submitted, which every other mail of linedesk carries so auto-responders keep quiet.
+	Person bool
+}
+
+// File is an attachment.
+type File struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// Temporary reports whether a failed Send may pass if repeated: the server answered 4xx, or
+// the connection failed before the message went.
+func Temporary(err error) bool {
+	var se *gomail.SendError
+	if errors.As(err, &se) {
+		return se.IsTemp()
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// Check connects and signs in as Send would, then hangs up: the connection test of a mailbox.
+func (m *Mailer) Check(ctx context.Context) error {
+	var conn trackedConn
+	defer conn.close()
+	stop := context.AfterFunc(ctx, conn.close)
+	defer stop()
+	opts := append(slices.Clip(m.opts), gomail.WithDialContextFunc(conn.dialer(m.dial)))
+	client, err := gomail.NewClient(m.cfg.Host, opts...)
+	if err != nil {
+		return fmt.Errorf("smtp client: %w", err)
+	}
+	session, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return withContext(ctx, fmt.Errorf("smtp connect to %s: %w", client.ServerAddr(), err))
+	}
+	_ = client.CloseWithSMTPClient(session)
+	return nil
 }
 
 // Mailer sends messages through one SMTP server. It is safe for concurrent
@@ -258,14 +308,43 @@ func (m *Mailer) compose(msg Message) (*gomail.Msg, error) {
 		return nil, fmt.Errorf("smtp recipient %q: %w", msg.To, err)
 	}
 	gm := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP))
-	gm.FromMailAddress(m.from)
+	from := m.from
+	if name := oneLine(msg.FromName); name != "" {
+		from = &mail.Address{Name: name, Address: m.from.Address}
+	}
+	gm.FromMailAddress(from)
 	gm.ToMailAddress(to)
 	gm.Subject(oneLine(msg.Subject))
-	gm.SetMessageIDWithValue(randomToken() + "@" + m.domain)
+	id := msg.MessageID
+	if id == "" {
+		id = randomToken() + "@" + m.domain
+	}
+	gm.SetMessageIDWithValue(id)
+	if msg.InReplyTo != "" {
+		gm.SetGenHeader(gomail.HeaderInReplyTo, "<"+msg.InReplyTo+">")
+	}
+	if len(msg.References) > 0 {
+		refs := make([]string, len(msg.References))
+		for i, r := range msg.References {
+			refs[i] = "<" + r + ">"
+		}
+		gm.SetGenHeader(gomail.Header("References"), strings.Join(refs, " "))
+	}
 	gm.SetDate()
-	gm.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
+	if !msg.Person {
+		gm.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
+	}
 	gm.SetUserAgent(userAgent)
 	gm.SetBodyString(gomail.TypeTextPlain, msg.Text)
+	for _, f := range msg.Files {
+		opts := []gomail.FileOption{}
+		if f.ContentType != "" {
+			opts = append(opts, gomail.WithFileContentType(gomail.ContentType(f.ContentType)))
+		}
+		if err := gm.AttachReader(f.Name, bytes.NewReader(f.Data), opts...); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", f.Name, err)
+		}
+	}
 	return gm, nil
 }
 
