@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/linedesk/linedesk/api"
@@ -278,4 +279,42 @@ func TestEmailConnectionTestSaysWhatFailed(t *testing.T) {
 	for _, want := range []string{"settings.address", "settings.imap_host", "settings.imap_security", "credentials.password"} {
 		require.Contains(t, res.text, want)
 	}
+}
+
+// TestEmailReplyRefusedOrDeferred: an SMTP server refusing the recipient for good (550) marks
+// the reply failed with the server's reason; one deferring it (451) gets it again later, and it
+// arrives once.
+func TestEmailReplyRefusedOrDeferred(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	imap := emailtest.NewIMAP(t, deskAddress, "pw")
+	smtpd := smtpmailtest.NewWithAuth(t, deskAddress, "pw")
+	id := a.mailLine(imap.Port(), smtpd.Port(), "pw").Channel.ID
+	stop := a.readMail()
+	defer stop()
+	imap.Deliver(emailtest.Message("Vera <vera@example.com>", deskAddress, "Refund", "refund-1@example.com", "Where is my refund?"), false)
+	n := a.conversationOf(id, "thread:refund-1@example.com")
+	_, op := a.newOperator("refund-op@example.com", "Oleg")
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+	require.Equal(t, http.StatusOK, a.do(op, "POST", path+"/take", nil, nil).status)
+
+	smtpd.Refuse(&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox vera@example.com does not exist"})
+	require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Refund sent."}, nil).status)
+	a.mailMessages(n, "does not exist")
+	require.Equal(t, 1, a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND direction = 'out' AND status = 'failed'`, n))
+
+	smtpd.Refuse(&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"})
+	require.Equal(t, http.StatusCreated, a.do(op, "POST", path+"/messages", map[string]string{"text": "Second try."}, nil).status)
+	a.waitFor("a deferred attempt", 20*time.Second, func() bool {
+		return a.queryInt(`SELECT count(*) FROM delivery_attempts d JOIN messages m ON m.id = d.message_id
+			WHERE m.conversation_number = $1 AND m.text = 'Second try.' AND d.error LIKE '%try again later%'`, n) >= 1
+	})
+	smtpd.Refuse(nil)
+	got := smtpd.WaitFor(t, 1, 30*time.Second)
+	require.Contains(t, got[0].Body, "Second try.")
+	a.waitFor("the deferred reply sent", 20*time.Second, func() bool {
+		return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND text = 'Second try.' AND status = 'sent'`, n) == 1
+	})
+	time.Sleep(time.Second)
+	require.Len(t, smtpd.Received(), 1, "a mail went twice")
 }

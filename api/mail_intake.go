@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -152,10 +153,8 @@ func (s *Server) syncMailbox(ctx context.Context, box *email.Mailbox, ch connect
 		if err != nil {
 			return err
 		}
-		for _, raw := range raws {
-			if err := s.takeMail(ctx, ch, set, raw); err != nil {
-				return fmt.Errorf("mail UID %d: %w", raw.UID, err)
-			}
+		if err := s.takeMails(ctx, ch, set, raws); err != nil {
+			return err
 		}
 		last := batch[len(batch)-1].UID
 		if err := s.store.AdvanceMailbox(ctx, ch.ID, sel.UIDValidity, last, len(pending)-start-len(batch)); err != nil {
@@ -165,14 +164,117 @@ func (s *Server) syncMailbox(ctx context.Context, box *email.Mailbox, ch connect
 	return nil
 }
 
-// takeMail hands one mail over: an automatic one (auto-reply, bounce) is recorded and nothing
-// more; any other joins the chat of the thread it answers, or opens a chat of its own.
-func (s *Server) takeMail(ctx context.Context, ch connectors.Channel, set email.Settings, raw email.Raw) error {
+// mailWorkers bounds how many mails of a batch are read (parsed) and stored at once.
+const mailWorkers = 8
+
+// read is one fetched mail, parsed.
+type readMail struct {
+	raw  email.Raw
+	mail *email.Mail
+	err  error
+	// chat is the external id of the chat it joins.
+	chat string
+}
+
+// takeMails hands a batch of mail over. Mails are parsed in parallel; automatic ones
+// (auto-replies, bounces) are recorded and nothing more; every other joins the chat of the
+// thread it answers — found among the desk's known Message-IDs or earlier in the batch — or
+// opens a chat of its own. Chats are stored in parallel, each chat's mails in UID order.
+func (s *Server) takeMails(ctx context.Context, ch connectors.Channel, set email.Settings, raws []email.Raw) error {
+	mails := make([]readMail, len(raws))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(mailWorkers, len(raws)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				mails[i] = readMail{raw: raws[i]}
+				mails[i].mail, mails[i].err = parseMail(raws[i], set)
+			}
+		}()
+	}
+	for i := range raws {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	var refs []string
+	for _, r := range mails {
+		if r.err == nil && r.mail.Auto == "" {
+			refs = append(refs, r.mail.Thread()...)
+		}
+	}
+	known, err := s.store.MailThreadChats(ctx, ch.ID, refs)
+	if err != nil {
+		return err
+	}
+	var order []string
+	groups := map[string][]*readMail{}
+	for i := range mails {
+		r := &mails[i]
+		if r.err != nil || r.mail.Auto != "" {
+			if err := s.recordAutomatic(ctx, ch, r); err != nil {
+				return fmt.Errorf("mail UID %d: %w", r.raw.UID, err)
+			}
+			continue
+		}
+		for _, id := range r.mail.Thread() {
+			if c, ok := known[id]; ok {
+				r.chat = c
+				break
+			}
+		}
+		if r.chat == "" {
+			root := r.mail.MessageID
+			if root == "" {
+				root = r.mail.Key()
+			}
+			r.chat = "thread:" + root
+		}
+		if r.mail.MessageID != "" {
+			if _, ok := known[r.mail.MessageID]; !ok {
+				known[r.mail.MessageID] = r.chat // a later mail of the batch answering it joins it
+			}
+		}
+		if _, ok := groups[r.chat]; !ok {
+			order = append(order, r.chat)
+		}
+		groups[r.chat] = append(groups[r.chat], r)
+	}
+
+	chats := make(chan []*readMail)
+	errs := make(chan error, len(order))
+	for range min(mailWorkers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := range chats {
+				for _, r := range g {
+					if err := s.storeMail(ctx, ch, r.mail, r.raw, r.chat); err != nil {
+						errs <- fmt.Errorf("mail UID %d: %w", r.raw.UID, err)
+						break
+					}
+				}
+			}
+		}()
+	}
+	for _, c := range order {
+		chats <- groups[c]
+	}
+	close(chats)
+	wg.Wait()
+	close(errs)
+	return <-errs // nil when none failed
+}
+
+// parseMail reads a fetched mail and marks it automatic when answering it would do harm: the
+// desk's own mail coming back, or mail without a sender.
+func parseMail(raw email.Raw, set email.Settings) (*email.Mail, error) {
 	m, err := email.Parse(raw.Data, maxInboundFile)
 	if err != nil {
-		sum := sha256.Sum256(raw.Data)
-		_, rerr := s.store.RecordAutomaticMail(ctx, ch.ID, fmt.Sprintf("sha:%x", sum), "unreadable", "", "", err.Error())
-		return rerr
+		return nil, err
 	}
 	if raw.HeaderOnly {
 		m.Text = fmt.Sprintf("(This mail is larger than %d MB; it stays in the mailbox and was not imported.)", email.MaxMail>>20)
@@ -184,33 +286,37 @@ func (s *Server) takeMail(ctx context.Context, ch connectors.Channel, set email.
 	if m.From.Address == "" && m.Auto == "" {
 		m.Auto = "no-sender"
 	}
-	if m.Auto != "" {
-		detail := ""
-		if b := m.Bounce; b != nil {
-			detail = strings.TrimSpace(strings.Join([]string{b.Recipient, b.Status, b.Reason}, " "))
-			reason := "the mail bounced"
-			if detail != "" {
-				reason += ": " + detail
-			}
-			if _, err := s.store.BounceMail(ctx, ch.ID, b.Original, reason); err != nil {
-				return err
-			}
-		}
-		_, err := s.store.RecordAutomaticMail(ctx, ch.ID, m.Key(), m.Auto, m.From.Address, m.Subject, detail)
+	return m, nil
+}
+
+// recordAutomatic keeps an automatic or unreadable mail in the channel's record; a bounce also
+// marks failed the desk's mail it names.
+func (s *Server) recordAutomatic(ctx context.Context, ch connectors.Channel, r *readMail) error {
+	if r.err != nil {
+		sum := sha256.Sum256(r.raw.Data)
+		_, err := s.store.RecordAutomaticMail(ctx, ch.ID, fmt.Sprintf("sha:%x", sum), "unreadable", "", "", r.err.Error())
 		return err
 	}
+	m := r.mail
+	detail := ""
+	if b := m.Bounce; b != nil {
+		detail = strings.TrimSpace(strings.Join([]string{b.Recipient, b.Status, b.Reason}, " "))
+		reason := "the mail bounced"
+		if detail != "" {
+			reason += ": " + detail
+		}
+		if _, err := s.store.BounceMail(ctx, ch.ID, b.Original, reason); err != nil {
+			return err
+		}
+	}
+	_, err := s.store.RecordAutomaticMail(ctx, ch.ID, m.Key(), m.Auto, m.From.Address, m.Subject, detail)
+	return err
+}
+
+// storeMail hands one mail to its chat through the inbound hand-off, with its files and its
+// mail side (headers, whole text, HTML, Message-ID for threading).
+func (s *Server) storeMail(ctx context.Context, ch connectors.Channel, m *email.Mail, raw email.Raw, chat string) error {
 	key := m.Key()
-	chat, found, err := s.store.MailThreadChat(ctx, ch.ID, m.Thread())
-	if err != nil {
-		return err
-	}
-	if !found {
-		root := m.MessageID
-		if root == "" {
-			root = key
-		}
-		chat = "thread:" + root
-	}
 	base := s.publicURL
 	var files []apichannel.Attachment
 	var fileIDs []uuid.UUID

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,22 +62,6 @@ func (s *Store) MailboxFailed(ctx context.Context, channelID int64, reason strin
 	_, err := s.pool.Exec(ctx, `INSERT INTO mailbox_state (channel_id, last_error, error_at) VALUES ($1, $2, now())
 		ON CONFLICT (channel_id) DO UPDATE SET last_error = excluded.last_error, error_at = now()`, channelID, reason)
 	return translate(err, "mailbox failed")
-}
-
-// MailThreadChat returns the external id of the chat of the first of ids the channel knows (a
-// reply's In-Reply-To and References, nearest first).
-func (s *Store) MailThreadChat(ctx context.Context, channelID int64, ids []string) (string, bool, error) {
-	if len(ids) == 0 {
-		return "", false, nil
-	}
-	var ext string
-	err := s.pool.QueryRow(ctx, `SELECT c.external_id FROM mail_ids m JOIN chats c ON c.id = m.chat_id
-		WHERE m.channel_id = $1 AND m.header_id = ANY($2)
-		ORDER BY array_position($2, m.header_id) LIMIT 1`, channelID, ids).Scan(&ext)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	return ext, err == nil, translate(err, "mail thread")
 }
 
 // Mail is a message as mail.
@@ -220,4 +203,26 @@ func (s *Store) RecordMailID(ctx context.Context, channelID int64, chatID uuid.U
 	_, err := s.pool.Exec(ctx, `INSERT INTO mail_ids (channel_id, header_id, chat_id, direction) VALUES ($1, $2, $3, 'out')
 		ON CONFLICT (channel_id, header_id) DO NOTHING`, channelID, headerID, chatID)
 	return translate(err, "record mail id")
+}
+
+// MailThreadChats maps each of ids the channel knows to the external id of its thread's chat.
+func (s *Store) MailThreadChats(ctx context.Context, channelID int64, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT m.header_id, c.external_id FROM mail_ids m JOIN chats c ON c.id = m.chat_id
+		WHERE m.channel_id = $1 AND m.header_id = ANY($2)`, channelID, ids)
+	if err != nil {
+		return nil, translate(err, "mail threads")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, chat string
+		if err := rows.Scan(&id, &chat); err != nil {
+			return nil, translate(err, "mail threads")
+		}
+		out[id] = chat
+	}
+	return out, translate(rows.Err(), "mail threads")
 }

@@ -40,7 +40,7 @@ func main() {
 }
 
 // allWorkloads are the workload ids in the order they run.
-var allWorkloads = []string{"b1", "b2", "b6a", "s1", "s1c", "s2", "s3", "s5", "s9", "w1"}
+var allWorkloads = []string{"b1", "b2", "b6a", "s1", "s1c", "s2", "s3", "s5", "s9", "w1", "m1"}
 
 // options are the settings of one run; the report prints them.
 type options struct {
@@ -91,6 +91,8 @@ type options struct {
 	WebhookRate    float64
 	WebhookKinds   []string
 
+	MailCount int
+
 	JSONFile string
 	Timeout  time.Duration
 
@@ -138,6 +140,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.SeedMessages, "seed-messages", 1_000_000, "S9: messages to seed")
 	fs.IntVar(&o.ListRequests, "list-requests", 2000, "S9: measured list requests")
 	fs.IntVar(&o.ListConcurrency, "list-concurrency", 4, "S9: concurrent list requests")
+	fs.IntVar(&o.MailCount, "mails", 1000, "M1: mails waiting in the mailbox when its email channel is connected")
 	fs.IntVar(&o.WebhookCount, "webhooks", 1000, "W1: unique webhooks per messenger (a tenth more are redeliveries)")
 	fs.IntVar(&o.WebhookClients, "webhook-clients", 200, "W1: clients the webhooks come from")
 	fs.Float64Var(&o.WebhookRate, "webhook-rate", 100, "W1: webhooks per second, offered open-loop")
@@ -159,7 +162,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			"rate-duration": "2s", "closed-duration": "2s", "s2-duration": "2s", "s3-conversations": "8",
 			"s3-operators": "4", "s3-duration": "5s", "memory-sizes": "20,50", "memory-settle": "500ms",
 			"seed-conversations": "1000", "seed-messages": "10000", "list-requests": "60", "timeout": "5m",
-			"webhooks": "50", "webhook-clients": "10",
+			"webhooks": "50", "webhook-clients": "10", "mails": "50",
 		}
 		for name, v := range smoke {
 			if !set[name] {
@@ -238,7 +241,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	positive := map[string]int{"baseline-concurrency": o.BaselineConcurrency, "idle-workflows": o.IdleWorkflows,
 		"open-conversations": o.OpenConversations, "max-in-flight": o.MaxInFlight, "clients": o.Clients,
 		"s3-conversations": o.S3Conversations, "s3-operators": o.S3Operators, "seed-conversations": o.SeedConversations,
-		"list-requests": o.ListRequests, "list-concurrency": o.ListConcurrency, "webhooks": o.WebhookCount, "webhook-clients": o.WebhookClients}
+		"list-requests": o.ListRequests, "list-concurrency": o.ListConcurrency, "webhooks": o.WebhookCount, "webhook-clients": o.WebhookClients, "mails": o.MailCount}
 	for name, v := range positive {
 		if v <= 0 || v > 10_000_000 {
 			problems = append(problems, fmt.Errorf("-%s must be positive", name))

@@ -39,6 +39,7 @@ type Report struct {
 	S5        []MemoryPoint   `json:"s5_memory,omitempty"`
 	S9        *S9Result       `json:"s9_conversation_list,omitempty"`
 	W1        []WebhookResult `json:"w1_webhooks,omitempty"`
+	M1        *MailResult     `json:"m1_mail_backlog,omitempty"`
 	Ratios    map[string]any  `json:"ratios"`
 	Notes     []string        `json:"notes,omitempty"`
 	Errors    []string        `json:"errors,omitempty"`
@@ -245,6 +246,10 @@ func (r *Report) writeText(out io.Writer) {
 	for _, w := range r.W1 {
 		row(fmt.Sprintf("W1 %s webhooks at %.0f/s, %d redelivered", w.Kind, w.Rate, w.Redelivered), w.Answered,
 			fmt.Sprintf("%d messages stored for %d events, %d doubled", w.Stored, w.Webhooks-w.Redelivered, w.Doubled))
+	}
+	if m := r.M1; m != nil {
+		p("M1 mail backlog, %d mails\t%.1f mails/s\timported in %.1f s (intake started %.1f s after the channel)\t%.1f ms CPU/mail\tall in conversations after %.1f s\t%d stored, %d doubled",
+			m.Mails, m.PerSecond, m.Seconds, m.StartSeconds, m.CPUMillisPerMail, m.RoutedSeconds, m.Stored, m.Doubled)
 	}
 	if len(r.S5) > 0 {
 		p("")
