@@ -84,6 +84,24 @@ export interface Message {
   status: string;
   created_at: string;
   delivery?: { attempts?: number; last_error?: string };
+  /** Set for a message that came or went as mail. */
+  mail?: MessageMail;
+}
+
+export interface MailAddress {
+  name?: string;
+  address: string;
+}
+
+/** A message as mail: subject, addresses, the whole text with its quoted history, the HTML (sanitised). */
+export interface MessageMail {
+  message_id?: string;
+  subject: string;
+  from: MailAddress | Record<string, never>;
+  to: MailAddress[];
+  cc: MailAddress[];
+  full_text?: string;
+  html?: string;
 }
 
 export interface TimelineEntry {

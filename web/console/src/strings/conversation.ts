@@ -2,6 +2,11 @@
 export const en = {
   "conv.label": "Conversation №{number}",
   "conv.untitled": "Conversation",
+  "conv.mail.from": "From",
+  "conv.mail.to": "To",
+  "conv.mail.cc": "Cc",
+  "conv.mail.quoted": "Show the quoted history",
+  "conv.mail.html": "Show the mail as formatted",
   "conv.status": "Status",
   "conv.status.queued": "In the queue",
   "conv.status.active": "Active",
@@ -162,6 +167,11 @@ export const en = {
 export const ru: Record<keyof typeof en, string> = {
   "conv.label": "Обращение №{number}",
   "conv.untitled": "Обращение",
+  "conv.mail.from": "От",
+  "conv.mail.to": "Кому",
+  "conv.mail.cc": "Копия",
+  "conv.mail.quoted": "Показать цитируемую переписку",
+  "conv.mail.html": "Показать письмо с оформлением",
   "conv.status": "Статус",
   "conv.status.queued": "В очереди",
   "conv.status.active": "В работе",

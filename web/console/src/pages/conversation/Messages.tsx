@@ -4,8 +4,8 @@
 import { PaperclipIcon } from "../../components/PaperclipIcon";
 import { useLayoutEffect, useRef, useState } from "react";
 import { api } from "../../lib/api";
-import { formatTime, useI18n } from "../../lib/i18n";
-import type { Attachment, Message } from "../../lib/types";
+import { formatTime, useI18n, useT } from "../../lib/i18n";
+import type { Attachment, MailAddress, Message, MessageMail } from "../../lib/types";
 import type { Key } from "../../strings";
 import { errorText } from "./util";
 
@@ -76,7 +76,9 @@ export function Messages({ number, items, onChanged }: { number: number; items: 
               <time dateTime={m.created_at}>{formatTime(lang, m.created_at)}</time>
               {m.direction === "out" && <Ticks m={m} />}
             </header>
+            {m.mail && <MailHead mail={m.mail} />}
             {m.text && <div className="text">{m.text}</div>}
+            {m.mail && <MailBody mail={m.mail} />}
             {m.attachments?.length > 0 && (
               <ul className="conv-attachments">
                 {m.attachments.map((a, i) => (
@@ -127,6 +129,46 @@ export function Messages({ number, items, onChanged }: { number: number; items: 
         );
       })}
     </div>
+  );
+}
+
+const addr = (a: MailAddress | Record<string, never>) => ("address" in a ? (a.name ? `${a.name} <${a.address}>` : a.address) : "");
+
+/** MailHead shows a mail's subject and addresses above its text. */
+function MailHead({ mail }: { mail: MessageMail }) {
+  const t = useT();
+  return (
+    <div className="conv-mail-head">
+      {mail.subject && <strong className="subject">{mail.subject}</strong>}
+      <small>
+        {addr(mail.from) && <>{t("conv.mail.from")}: {addr(mail.from)}</>}
+        {mail.to.length > 0 && <> · {t("conv.mail.to")}: {mail.to.map(addr).join(", ")}</>}
+        {mail.cc.length > 0 && <> · {t("conv.mail.cc")}: {mail.cc.map(addr).join(", ")}</>}
+      </small>
+    </div>
+  );
+}
+
+/** MailBody folds what a mail carries besides its new text: the quoted history and its HTML,
+ * shown in a sandboxed frame (no scripts, no navigation, no requests of its own). */
+function MailBody({ mail }: { mail: MessageMail }) {
+  const t = useT();
+  return (
+    <>
+      {mail.full_text && (
+        <details className="conv-mail-quote">
+          <summary>{t("conv.mail.quoted")}</summary>
+          <div className="text">{mail.full_text}</div>
+        </details>
+      )}
+      {mail.html && (
+        <details className="conv-mail-html">
+          <summary>{t("conv.mail.html")}</summary>
+          <iframe title={t("conv.mail.html")} sandbox="" referrerPolicy="no-referrer"
+            srcDoc={`<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"><body style="font-family:sans-serif;font-size:14px">${mail.html}</body>`} />
+        </details>
+      )}
+    </>
   );
 }
 

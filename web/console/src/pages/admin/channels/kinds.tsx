@@ -10,6 +10,7 @@ import {
   whatsappSpec, type MessengerSpec,
 } from "./MessengerKind";
 import { PhoneCreateFields, PhoneSettingsForm, phoneEmpty } from "./PhoneKind";
+import { EmailCreateFields, EmailSettingsForm, emailBody, emailEmpty } from "./EmailKind";
 
 export interface CreateFieldsProps {
   value: Record<string, unknown>;
@@ -70,6 +71,15 @@ export const kinds: Record<string, ChannelKind> = {
   instagram: messengerKind("admin.kind.instagram", metaSteps, instagramSpec),
   whatsapp: messengerKind("admin.kind.whatsapp", ["admin.wa.step.app", "admin.wa.step.token", "admin.wa.step.connect", "admin.wa.step.field", "admin.wa.step.test"], whatsappSpec),
   ok: messengerKind("admin.kind.ok", ["admin.ok.step.token", "admin.ok.step.connect", "admin.ok.step.test"], okSpec),
+  email: {
+    label: "admin.kind.email",
+    steps: ["admin.email.step.mailbox", "admin.email.step.servers", "admin.email.step.signature", "admin.email.step.test"],
+    creatable: true,
+    emptySettings: emailEmpty,
+    createBody: emailBody,
+    CreateFields: EmailCreateFields,
+    SettingsForm: EmailSettingsForm,
+  },
   phone: {
     label: "admin.kind.phone",
     steps: ["admin.phone.step.create", "admin.phone.step.url", "admin.phone.step.test"],
