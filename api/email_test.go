@@ -39,8 +39,9 @@ func (a *app) mailLine(imapPort, smtpPort int, password string) messengerChannel
 	return ch
 }
 
-// readMail runs the mailbox intake (as `linedesk api` does) until the returned stop is called.
-func (a *app) readMail() (stop func()) {
+// runPullers runs the channels that pull (Telegram's long polling, the mailbox intake) as
+// `linedesk api` does, until the returned stop is called.
+func (a *app) runPullers() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -83,7 +84,7 @@ func TestEmailChannelEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.Contains(t, res.text, `"ok":true`)
 
-	stop := a.readMail()
+	stop := a.runPullers()
 	defer stop()
 	imap.Deliver(mailFile(t, "multipart.eml"), true)
 	n := a.conversationOf(id, "thread:CAJ1anna.0001@mail.example.com")
@@ -176,7 +177,7 @@ func TestEmailCharsets(t *testing.T) {
 	imap := emailtest.NewIMAP(t, deskAddress, "pw")
 	smtpd := smtpmailtest.New(t)
 	id := a.mailLine(imap.Port(), smtpd.Port(), "pw").Channel.ID
-	stop := a.readMail()
+	stop := a.runPullers()
 	defer stop()
 	imap.Deliver(mailFile(t, "koi8r.eml"), false)
 	imap.Deliver(mailFile(t, "cp1251.eml"), false)
@@ -202,7 +203,7 @@ func TestEmailIntakeCatchesUpOnceAfterDowntime(t *testing.T) {
 	inbox := func() int {
 		return a.queryInt(`SELECT count(*) FROM messages m JOIN chats c ON c.id = m.chat_id WHERE c.channel_id = $1 AND m.direction = 'in'`, id)
 	}
-	stop := a.readMail()
+	stop := a.runPullers()
 	imap.Deliver(emailtest.Message("first@example.com", deskAddress, "Before the outage", "before@example.com", "hello"), false)
 	a.waitFor("the first mail", 20*time.Second, func() bool { return inbox() == 1 })
 	stop()
@@ -213,7 +214,7 @@ func TestEmailIntakeCatchesUpOnceAfterDowntime(t *testing.T) {
 			fmt.Sprintf("body of request %d", i)), i%2 == 0)
 	}
 	imap.Stop()
-	stop = a.readMail()
+	stop = a.runPullers()
 	defer stop()
 	a.waitFor("the outage recorded", 20*time.Second, func() bool {
 		return a.queryInt(`SELECT count(*) FROM mailbox_state WHERE channel_id = $1 AND last_error <> ''`, id) == 1
@@ -290,7 +291,7 @@ func TestEmailReplyRefusedOrDeferred(t *testing.T) {
 	imap := emailtest.NewIMAP(t, deskAddress, "pw")
 	smtpd := smtpmailtest.NewWithAuth(t, deskAddress, "pw")
 	id := a.mailLine(imap.Port(), smtpd.Port(), "pw").Channel.ID
-	stop := a.readMail()
+	stop := a.runPullers()
 	defer stop()
 	imap.Deliver(emailtest.Message("Vera <vera@example.com>", deskAddress, "Refund", "refund-1@example.com", "Where is my refund?"), false)
 	n := a.conversationOf(id, "thread:refund-1@example.com")

@@ -2,11 +2,9 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/meta"
 	"github.com/linedesk/linedesk/connectors/meta/metatest"
 	"github.com/linedesk/linedesk/connectors/ok/oktest"
@@ -26,7 +23,6 @@ import (
 	"github.com/linedesk/linedesk/connectors/vk"
 	"github.com/linedesk/linedesk/connectors/vk/vktest"
 	"github.com/linedesk/linedesk/connectors/whatsapp/whatsapptest"
-	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -320,16 +316,7 @@ func TestTelegramLongPolling(t *testing.T) {
 	url, _ := fake.Webhook()
 	require.Empty(t, url, "a polling bot keeps no webhook")
 
-	poll := func() context.CancelFunc {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			api.RunPollingEvery(ctx, api.Deps{Store: a.store, Temporal: a.temporal, Logger: slog.New(slog.DiscardHandler),
-				Inbound: inbound.New(a.store, a.temporal, nil), AllowPrivateCallbacks: true}, 100*time.Millisecond)
-		}()
-		return func() { cancel(); <-done }
-	}
+	poll := a.runPullers
 	stop := poll()
 	fake.Queue(telegramtest.TextUpdate(500, 8801, "Olga", "first over polling"))
 	fake.Queue(telegramtest.TextUpdate(501, 8801, "Olga", "second over polling"))

@@ -140,21 +140,7 @@ func Temporary(err error) bool {
 
 // Check connects and signs in as Send would, then hangs up: the connection test of a mailbox.
 func (m *Mailer) Check(ctx context.Context) error {
-	var conn trackedConn
-	defer conn.close()
-	stop := context.AfterFunc(ctx, conn.close)
-	defer stop()
-	opts := append(slices.Clip(m.opts), gomail.WithDialContextFunc(conn.dialer(m.dial)))
-	client, err := gomail.NewClient(m.cfg.Host, opts...)
-	if err != nil {
-		return fmt.Errorf("smtp client: %w", err)
-	}
-	session, err := client.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		return withContext(ctx, fmt.Errorf("smtp connect to %s: %w", client.ServerAddr(), err))
-	}
-	_ = client.CloseWithSMTPClient(session)
-	return nil
+	return m.session(ctx, nil)
 }
 
 // Mailer sends messages through one SMTP server. It is safe for concurrent
@@ -218,9 +204,13 @@ func (m *Mailer) Send(ctx context.Context, msg Message) error {
 	if err != nil {
 		return err
 	}
-	// A fresh client per message (go-mail clients keep per-connection
-	// state), dialing through conn so the socket can always be closed: on
-	// cancellation, and when go-mail gives up halfway through a handshake.
+	return m.session(ctx, gm)
+}
+
+// session connects and signs in, sends gm when it is not nil, and hangs up. A fresh client per
+// session (go-mail clients keep per-connection state), dialing through conn so the socket can
+// always be closed: on cancellation, and when go-mail gives up halfway through a handshake.
+func (m *Mailer) session(ctx context.Context, gm *gomail.Msg) error {
 	var conn trackedConn
 	defer conn.close()
 	stop := context.AfterFunc(ctx, conn.close)
@@ -230,15 +220,16 @@ func (m *Mailer) Send(ctx context.Context, msg Message) error {
 	if err != nil {
 		return fmt.Errorf("smtp client: %w", err)
 	}
-
 	session, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
 		return withContext(ctx, fmt.Errorf("smtp connect to %s: %w", client.ServerAddr(), err))
 	}
-	if err := client.SendWithSMTPClient(session, gm); err != nil {
-		return withContext(ctx, fmt.Errorf("smtp send: %w", err))
+	if gm != nil {
+		if err := client.SendWithSMTPClient(session, gm); err != nil {
+			return withContext(ctx, fmt.Errorf("smtp send: %w", err))
+		}
 	}
-	// The server has accepted the message; a failed QUIT changes nothing.
+	// The server has accepted the message (or the sign-in); a failed QUIT changes nothing.
 	_ = client.CloseWithSMTPClient(session)
 	return nil
 }
