@@ -549,7 +549,9 @@ func (b channelBody) apply(ctx context.Context, st *store.Store, s *Server, ch *
 	case messenger:
 		*creds = mergeCredentials(*creds, b.Credentials)
 		if err := conn.ValidateSettings(ch.Settings, *creds); err != nil {
-			problems.add("%s", err.Error())
+			for _, p := range strings.Split(err.Error(), "\n") { // errors.Join: one problem a line
+				problems.add("%s", p)
+			}
 		} else {
 			var base struct {
 				APIBaseURL string `json:"api_base_url"`

@@ -311,7 +311,7 @@ func TestEmailReplyRefusedOrDeferred(t *testing.T) {
 			WHERE m.conversation_number = $1 AND m.text = 'Second try.' AND d.error LIKE '%try again later%'`, n) >= 1
 	})
 	smtpd.Refuse(nil)
-	got := smtpd.WaitFor(t, 1, 30*time.Second)
+	got := smtpd.WaitFor(t, 1, 60*time.Second)
 	require.Contains(t, got[0].Body, "Second try.")
 	a.waitFor("the deferred reply sent", 20*time.Second, func() bool {
 		return a.queryInt(`SELECT count(*) FROM messages WHERE conversation_number = $1 AND text = 'Second try.' AND status = 'sent'`, n) == 1
