@@ -89,6 +89,9 @@ func (s *Server) mailHeld(ctx context.Context, id int64) error {
 		return err
 	}
 	defer box.Close()
+	// Stopping (ctx) closes the connection, so a command waiting on a server that stopped
+	// answering returns at once.
+	defer context.AfterFunc(ctx, func() { _ = box.Close() })()
 	poll := time.Duration(set.PollSeconds) * time.Second
 	for ctx.Err() == nil {
 		if err := s.syncMailbox(ctx, box, ch, set); err != nil {

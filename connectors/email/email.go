@@ -259,7 +259,9 @@ func Test(ctx context.Context, s Settings, password string, timeout time.Duratio
 	if err != nil {
 		return failure(err)
 	}
+	stop := context.AfterFunc(ctx, func() { _ = box.Close() }) // the timeout bounds the folder too
 	_, err = box.Select(s.Folder)
+	stop()
 	_ = box.Close()
 	if err != nil {
 		return &Failure{Step: "folder", Err: err}
