@@ -256,6 +256,11 @@ func (a *Activities) solutionInThread(ctx context.Context, in workflows.EmailSol
 	_, err = conn.Send(ctx, connectors.Channel{ID: ch.ID, Kind: ch.Kind, Settings: ch.Settings, Credentials: creds},
 		connectors.Outbound{ID: id, Text: body, Sender: line.Name,
 			Mail: &connectors.MailHeaders{To: t.To, Subject: t.Subject, MessageID: id, References: slices.DeleteFunc(t.References, func(r string) bool { return r == id })}})
+	var serr *connectors.SendError
+	if errors.As(err, &serr) && !serr.Temporary {
+		// Refused for good (a 5xx): repeating sends nothing more.
+		return false, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("send solution to %s: %v", t.To, err), "solution_refused", err)
+	}
 	if err != nil {
 		return false, "", fmt.Errorf("send solution to %s: %w", t.To, err)
 	}

@@ -36,6 +36,9 @@ import (
 // mailBatch is how many mails one FETCH reads; the cursor moves after each batch.
 const mailBatch = 50
 
+// mailBatchBytes bounds the size of one batch.
+const mailBatchBytes = 64 << 20
+
 // mailIdleMax bounds one IDLE (RFC 2177 asks for less than 29 minutes); settings changes are
 // picked up between two.
 const mailIdleMax = 5 * time.Minute
@@ -150,8 +153,15 @@ func (s *Server) syncMailbox(ctx context.Context, box *email.Mailbox, ch connect
 	if len(pending) == 0 {
 		return s.store.AdvanceMailbox(ctx, ch.ID, sel.UIDValidity, st.LastUID, 0)
 	}
-	for start := 0; start < len(pending); start += mailBatch {
-		batch := pending[start:min(start+mailBatch, len(pending))]
+	for start := 0; start < len(pending); {
+		// A batch is at most mailBatch mails and mailBatchBytes (a backlog of large mails must
+		// not be held in memory at once); one mail always fits.
+		end, size := start, int64(0)
+		for end < len(pending) && end-start < mailBatch && (end == start || size+pending[end].Size <= mailBatchBytes) {
+			size += pending[end].Size
+			end++
+		}
+		batch := pending[start:end]
 		raws, err := box.Fetch(batch)
 		if err != nil {
 			return err
@@ -160,9 +170,10 @@ func (s *Server) syncMailbox(ctx context.Context, box *email.Mailbox, ch connect
 			return err
 		}
 		last := batch[len(batch)-1].UID
-		if err := s.store.AdvanceMailbox(ctx, ch.ID, sel.UIDValidity, last, len(pending)-start-len(batch)); err != nil {
+		if err := s.store.AdvanceMailbox(ctx, ch.ID, sel.UIDValidity, last, len(pending)-end); err != nil {
 			return err
 		}
+		start = end
 	}
 	return nil
 }
@@ -303,16 +314,19 @@ func (s *Server) recordAutomatic(ctx context.Context, ch connectors.Channel, r *
 	m := r.mail
 	detail := ""
 	if b := m.Bounce; b != nil {
-		detail = strings.TrimSpace(strings.Join([]string{b.Recipient, b.Status, b.Reason}, " "))
-		reason := "the mail bounced"
-		if detail != "" {
-			reason += ": " + detail
-		}
-		if _, err := s.store.BounceMail(ctx, ch.ID, b.Original, reason); err != nil {
-			return err
-		}
+		detail = strings.ToValidUTF8(strings.ReplaceAll(strings.TrimSpace(strings.Join([]string{b.Recipient, b.Status, b.Reason}, " ")), "\x00", ""), "")
 	}
-	_, err := s.store.RecordAutomaticMail(ctx, ch.ID, m.Key(), m.Auto, m.From.Address, m.Subject, detail)
+	isNew, err := s.store.RecordAutomaticMail(ctx, ch.ID, m.Key(), m.Auto, m.From.Address, m.Subject, detail)
+	if err != nil || !isNew || m.Bounce == nil {
+		// A bounce met again (a batch read twice, a reread folder) changes nothing: the mail it
+		// names may have been sent again since.
+		return err
+	}
+	reason := "the mail bounced"
+	if detail != "" {
+		reason += ": " + detail
+	}
+	_, err = s.store.BounceMail(ctx, ch.ID, m.Bounce.Original, reason)
 	return err
 }
 
@@ -328,7 +342,9 @@ func (s *Server) storeMail(ctx context.Context, ch connectors.Channel, m *email.
 		if f.Dropped != "" {
 			ferr = connectors.ErrTooLarge
 		}
-		at, id, err := s.keepChannelFile(ctx, ch, key, i, f.Name, f.ContentType, f.Data, ferr, base)
+		// The file's id comes from the mail's bytes too: another mail reusing a Message-ID (a
+		// broken mailer, or someone who saw it) never writes over the first one's files.
+		at, id, err := s.keepChannelFile(ctx, ch, key+"\x00"+m.Hash, i, f.Name, f.ContentType, f.Data, ferr, base)
 		if err != nil {
 			return err
 		}

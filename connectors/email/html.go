@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -26,44 +27,58 @@ func Sanitize(s string) string {
 	return strings.TrimSpace(policy.Sanitize(s))
 }
 
+// maxQuoteDepth bounds the "> " prefixes of nested quotes; deeper ones read as that deep.
+const maxQuoteDepth = 8
+
 // HTMLText turns a mail's HTML into plain text: paragraphs and line breaks kept, links as
-// "text (url)", quoted blocks as "> " lines, scripts and styles dropped.
+// "text (url)", quoted blocks as "> " lines, scripts and styles dropped. The text is cut at
+// maxTextPart.
 func HTMLText(s string) string {
 	doc, err := html.Parse(strings.NewReader(s))
 	if err != nil {
 		return ""
 	}
-	var b strings.Builder
-	var walk func(n *html.Node, quote int)
+	var b []byte
+	full := func() bool { return len(b) >= maxTextPart }
+	suffix := func(x string) bool { return bytes.HasSuffix(b, []byte(x)) }
 	newline := func() {
-		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
-			b.WriteByte('\n')
+		if len(b) > 0 && !suffix("\n") {
+			b = append(b, '\n')
+		}
+	}
+	trimSpace := func() {
+		for len(b) > 0 && b[len(b)-1] == ' ' {
+			b = b[:len(b)-1]
 		}
 	}
 	prefix := func(quote int) {
-		if quote > 0 && (b.Len() == 0 || strings.HasSuffix(b.String(), "\n")) {
-			b.WriteString(strings.Repeat("> ", quote))
+		if quote > 0 && (len(b) == 0 || suffix("\n")) {
+			b = append(b, strings.Repeat("> ", min(quote, maxQuoteDepth))...)
 		}
 	}
+	var walk func(n *html.Node, quote int)
 	walk = func(n *html.Node, quote int) {
+		if full() {
+			return
+		}
 		switch n.Type {
 		case html.TextNode:
 			text := strings.Join(strings.Fields(n.Data), " ")
 			if text == "" {
-				if n.Data != "" && b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") && !strings.HasSuffix(b.String(), " ") {
-					b.WriteByte(' ')
+				if n.Data != "" && len(b) > 0 && !suffix("\n") && !suffix(" ") {
+					b = append(b, ' ')
 				}
 				return
 			}
 			prefix(quote)
 			if strings.HasPrefix(n.Data, " ") || strings.HasPrefix(n.Data, "\n") {
-				if s := b.String(); len(s) > 0 && !strings.HasSuffix(s, " ") && !strings.HasSuffix(s, "\n") && !strings.HasSuffix(s, "> ") {
-					b.WriteByte(' ')
+				if len(b) > 0 && !suffix(" ") && !suffix("\n") && !suffix("> ") {
+					b = append(b, ' ')
 				}
 			}
-			b.WriteString(text)
+			b = append(b, text...)
 			if strings.HasSuffix(n.Data, " ") || strings.HasSuffix(n.Data, "\n") {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 			}
 			return
 		case html.ElementNode:
@@ -71,8 +86,8 @@ func HTMLText(s string) string {
 			case atom.Script, atom.Style, atom.Head, atom.Title, atom.Template:
 				return
 			case atom.Br:
-				trimSpace(&b)
-				b.WriteByte('\n')
+				trimSpace()
+				b = append(b, '\n')
 				return
 			case atom.Blockquote:
 				newline()
@@ -82,46 +97,49 @@ func HTMLText(s string) string {
 				newline()
 				return
 			case atom.A:
-				start := b.Len()
+				start := len(b)
 				for c := n.FirstChild; c != nil; c = c.NextSibling {
 					walk(c, quote)
 				}
 				href := attr(n, "href")
-				label := strings.TrimSpace(b.String()[start:])
+				label := strings.TrimSpace(string(b[min(start, len(b)):]))
 				if href != "" && !strings.HasPrefix(href, "mailto:") && href != label && strings.HasPrefix(href, "http") {
-					trimSpace(&b)
-					b.WriteString(" (" + href + ")")
+					trimSpace()
+					b = append(b, " ("+href+")"...)
 				}
 				return
 			case atom.Li:
 				newline()
 				prefix(quote)
-				b.WriteString("• ")
+				b = append(b, "• "...)
 			case atom.Img:
 				if alt := strings.TrimSpace(attr(n, "alt")); alt != "" {
-					b.WriteString("[" + alt + "]")
+					b = append(b, "["+alt+"]"...)
 				}
 				return
 			}
 		}
 		block := n.Type == html.ElementNode && isBlock(n.DataAtom)
 		if block {
-			trimSpace(&b)
+			trimSpace()
 			newline()
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			walk(c, quote)
 		}
 		if block {
-			trimSpace(&b)
+			trimSpace()
 			newline()
 			if n.DataAtom == atom.P || n.DataAtom == atom.Table {
-				b.WriteByte('\n')
+				b = append(b, '\n')
 			}
 		}
 	}
 	walk(doc, 0)
-	lines := strings.Split(b.String(), "\n")
+	if len(b) > maxTextPart {
+		b = b[:maxTextPart]
+	}
+	lines := strings.Split(string(b), "\n")
 	out := lines[:0]
 	blank := 0
 	for _, l := range lines {
@@ -138,14 +156,6 @@ func HTMLText(s string) string {
 		out = append(out, l)
 	}
 	return strings.TrimSpace(strings.Join(out, "\n"))
-}
-
-func trimSpace(b *strings.Builder) {
-	s := b.String()
-	if t := strings.TrimRight(s, " "); len(t) != len(s) {
-		b.Reset()
-		b.WriteString(t)
-	}
 }
 
 func attr(n *html.Node, key string) string {

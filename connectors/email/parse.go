@@ -90,6 +90,27 @@ func (m *Mail) Key() string {
 	return "sha:" + m.Hash
 }
 
+// maxID bounds a Message-ID or address kept as it is; a longer one (no real mailer writes one)
+// is replaced by its hash, so it still identifies the mail but fits the desk's keys.
+const maxID = 200
+
+func shortID(id string) string {
+	if len(id) <= maxID {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "sha256-" + hex.EncodeToString(sum[:]) + "@long.invalid"
+}
+
+// clean drops what PostgreSQL text cannot hold (NUL) and invalid UTF-8.
+func clean(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// maxMultipart bounds the multipart parts a mail may declare: nested multiparts cost the reader
+// time growing with the square of the depth, and no real mail has more than a few dozen.
+const maxMultipart = 64
+
 // Thread lists the mails this one answers, nearest first (In-Reply-To, then References from the
 // last).
 func (m *Mail) Thread() []string {
@@ -118,6 +139,9 @@ const maxTextPart = 1 << 20
 func Parse(raw []byte, maxFile int64) (*Mail, error) {
 	sum := sha256.Sum256(raw)
 	m := &Mail{Hash: hex.EncodeToString(sum[:])}
+	if bytes.Count(bytes.ToLower(raw), []byte("multipart/")) > maxMultipart {
+		return nil, fmt.Errorf("read mail: more than %d multipart parts", maxMultipart)
+	}
 	r, err := mail.CreateReader(bytes.NewReader(raw))
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		return nil, fmt.Errorf("read mail: %w", err)
@@ -127,8 +151,14 @@ func Parse(raw []byte, maxFile int64) (*Mail, error) {
 	}
 	h := r.Header
 	m.MessageID, _ = h.MessageID()
+	m.MessageID = shortID(m.MessageID)
 	m.InReplyTo, _ = h.MsgIDList("In-Reply-To")
 	m.References, _ = h.MsgIDList("References")
+	for _, l := range [][]string{m.InReplyTo, m.References} {
+		for i := range l {
+			l[i] = shortID(l[i])
+		}
+	}
 	m.Subject = subject(h)
 	m.Date, _ = h.Date()
 	if from := addresses(h, "From"); len(from) > 0 {
@@ -181,8 +211,13 @@ func Parse(raw []byte, maxFile int64) (*Mail, error) {
 			continue
 		case *mail.InlineHeader:
 			switch {
-			case ct == "text/plain" && plain == "":
-				plain = readText(p.Body)
+			case ct == "text/plain":
+				// A body split around inline images (Apple Mail) comes as several parts.
+				if t := readText(p.Body); plain == "" {
+					plain = t
+				} else if len(plain) < maxTextPart {
+					plain += "\n" + t
+				}
 				continue
 			case ct == "text/html" && html == "":
 				html = readText(p.Body)
@@ -218,6 +253,21 @@ func Parse(raw []byte, maxFile int64) (*Mail, error) {
 		m.Text = HTMLText(html)
 	}
 	m.New = TrimQuoted(m.Text)
+	m.Subject, m.Text, m.New, m.HTML = clean(m.Subject), clean(m.Text), clean(m.New), clean(m.HTML)
+	for _, a := range []*Address{&m.From} {
+		a.Name, a.Address = clean(a.Name), clean(a.Address)
+	}
+	for _, l := range [][]Address{m.To, m.Cc} {
+		for i := range l {
+			l[i].Name, l[i].Address = clean(l[i].Name), clean(l[i].Address)
+		}
+	}
+	if len(m.From.Address) > maxID {
+		m.From.Address = "" // no real address is this long: the mail is treated as having no sender
+	}
+	for i := range m.Files {
+		m.Files[i].Name = clean(m.Files[i].Name)
+	}
 	return m, nil
 }
 

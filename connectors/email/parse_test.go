@@ -1,6 +1,7 @@
 package email
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,4 +139,29 @@ func FuzzParse(f *testing.F) {
 		_ = m.Thread()
 		_ = TrimQuoted(m.Text)
 	})
+}
+
+// TestParseHostileMail: what would stop a mailbox's intake or hold it for long is refused or cut
+// quickly: deep multipart nesting, NUL bytes, a Message-ID of kilobytes, HTML whose text grows
+// past the limit.
+func TestParseHostileMail(t *testing.T) {
+	var deep strings.Builder
+	deep.WriteString("From: a@example.com\r\nSubject: deep\r\n")
+	for i := range 5000 {
+		fmt.Fprintf(&deep, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i)
+	}
+	_, err := Parse([]byte(deep.String()), 1<<20)
+	require.Error(t, err)
+
+	long := strings.Repeat("x", 5000)
+	m, err := Parse([]byte("From: a@example.com\r\nSubject: =?utf-8?q?a=00b?=\r\nMessage-ID: <"+long+"@example.com>\r\nIn-Reply-To: <"+long+"@desk>\r\n\r\nbody\x00with nul\r\n"), 1<<20)
+	require.NoError(t, err)
+	require.Equal(t, "ab", m.Subject)
+	require.Equal(t, "bodywith nul", m.Text)
+	require.Less(t, len(m.Key()), 300)
+	require.Less(t, len(m.InReplyTo[0]), 300)
+
+	html := "<html><body>" + strings.Repeat("<blockquote>", 400) + strings.Repeat("a <br>", 300000) + "</body></html>"
+	text := HTMLText(html)
+	require.LessOrEqual(t, len(text), maxTextPart)
 }

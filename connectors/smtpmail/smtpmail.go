@@ -7,11 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"slices"
 	"strings"
 	"sync"
@@ -127,16 +129,40 @@ type File struct {
 	Data        []byte
 }
 
-// Temporary reports whether a failed Send may pass if repeated: the server answered 4xx, or
-// the connection failed before the message went.
+// Temporary reports whether a failed Send may pass if repeated: the server answered 4xx (to the
+// message or before it: 421 on greeting, 454 on STARTTLS or AUTH), or the connection failed
+// before the message went. A 5xx, a refused sign-in or a certificate the desk does not trust is
+// not.
 func Temporary(err error) bool {
 	var se *gomail.SendError
 	if errors.As(err, &se) {
 		return se.IsTemp()
 	}
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	var before *beforeMessage
+	if !errors.As(err, &before) {
+		return false
+	}
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return tp.Code >= 400 && tp.Code < 500
+	}
+	var cert *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	if errors.As(err, &cert) || errors.As(err, &unknown) || errors.As(err, &host) {
+		return false
+	}
+	if strings.Contains(strings.ToLower(err.Error()), "auth") {
+		return false // go-mail's own refusals of a sign-in it cannot make
+	}
+	return true // the connection: refused, reset, timed out before anything was sent
 }
+
+// beforeMessage marks a failure while connecting or signing in: nothing of the message went.
+type beforeMessage struct{ err error }
+
+func (e *beforeMessage) Error() string { return e.err.Error() }
+func (e *beforeMessage) Unwrap() error { return e.err }
 
 // Check connects and signs in as Send would, then hangs up: the connection test of a mailbox.
 func (m *Mailer) Check(ctx context.Context) error {
@@ -222,7 +248,7 @@ func (m *Mailer) session(ctx context.Context, gm *gomail.Msg) error {
 	}
 	session, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return withContext(ctx, fmt.Errorf("smtp connect to %s: %w", client.ServerAddr(), err))
+		return withContext(ctx, &beforeMessage{fmt.Errorf("smtp connect to %s: %w", client.ServerAddr(), err)})
 	}
 	if gm != nil {
 		if err := client.SendWithSMTPClient(session, gm); err != nil {
