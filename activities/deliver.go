@@ -15,6 +15,7 @@ import (
 	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/apichannel"
 	"github.com/linedesk/linedesk/connectors/email"
+	"github.com/linedesk/linedesk/connectors/webchat"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -41,6 +42,10 @@ func (a *Activities) DeliverMessage(ctx context.Context, in workflows.DeliverMes
 	switch d.ChannelKind {
 	case "api":
 		return a.deliverAPI(ctx, d)
+	case webchat.Kind:
+		// The visitor's widget reads the message from the read model (its stream tells it to):
+		// stored is sent.
+		return a.store.RecordDeliveryAttempt(ctx, id, attempt(ctx), 0, "", workflows.MessageSent)
 	default:
 		msg := fmt.Sprintf("channel kind %q has no outbound connector", d.ChannelKind)
 		if err := a.store.RecordDeliveryAttempt(ctx, id, attempt(ctx), 0, msg, workflows.MessageFailed); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/linedesk/linedesk/connectors"
 	"github.com/linedesk/linedesk/connectors/apichannel"
 	"github.com/linedesk/linedesk/connectors/email"
+	"github.com/linedesk/linedesk/connectors/webchat"
 	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/workflows"
@@ -414,7 +415,7 @@ type channelBody struct {
 
 // supportedKinds are the channel kinds with a connector in this build.
 func (s *Server) supportedKinds() []string {
-	kinds := []string{"api"}
+	kinds := []string{"api", webchat.Kind}
 	for k := range s.connectors {
 		kinds = append(kinds, k)
 	}
@@ -446,6 +447,8 @@ type channelOut struct {
 	// last error; RecentAutomatic its latest auto-replies and bounces (recorded, not answered).
 	Mailbox         *store.MailboxState   `json:"mailbox,omitempty"`
 	RecentAutomatic []store.AutomaticMail `json:"recent_automatic_mail,omitempty"`
+	// EmbedCode is a site's widget script for its pages ("generate script", seed 000).
+	EmbedCode string `json:"embed_code,omitempty"`
 }
 
 // channelOut shows a channel with the names of its credentials.
@@ -456,6 +459,10 @@ func (s *Server) channelOut(c echo.Context, ch store.Channel, credentialNames []
 	}
 	// A URL holding the channel's secret (OK, a PBX) is not shown: connect registers it or shows
 	// it to the admin.
+	if ch.Kind == webchat.Kind {
+		set, _ := webchat.ReadSettings(ch.Settings)
+		out.EmbedCode = webchat.Snippet(s.baseURL(c), ch.ID, set.Language)
+	}
 	if conn, ok := s.connectors[ch.Kind]; ok {
 		if _, secret := conn.(connectors.SecretInURL); secret {
 			return out
@@ -546,6 +553,39 @@ func (b channelBody) apply(ctx context.Context, st *store.Store, s *Server, ch *
 		} else if err := netguard.CheckURL(ctx, set.CallbackURL, allowPrivateCallbacks); err != nil {
 			problems.add("settings.callback_url %s", err.Error())
 		}
+	case ch.Kind == webchat.Kind:
+		if len(b.Credentials) > 0 {
+			problems.add("a site takes no credentials: identity hashes are signed with the channel's own secret")
+		}
+		set, err := webchat.ReadSettings(ch.Settings)
+		if err != nil {
+			problems.add("settings: %s", err.Error())
+			break
+		}
+		if err := set.Validate(); err != nil {
+			for _, p := range strings.Split(err.Error(), "\n") {
+				problems.add("%s", p)
+			}
+			break
+		}
+		for i, sc := range set.Scenarios {
+			if sc.LineID > 0 {
+				if _, err := st.LineByID(ctx, sc.LineID); errors.Is(err, store.ErrNotFound) {
+					problems.add("settings.scenarios[%d].line_id %d does not exist", i, sc.LineID)
+				} else if err != nil {
+					return err
+				}
+			}
+			if sc.GroupID > 0 {
+				if _, err := st.GroupByID(ctx, sc.GroupID); errors.Is(err, store.ErrNotFound) {
+					problems.add("settings.scenarios[%d].group_id %d does not exist", i, sc.GroupID)
+				} else if err != nil {
+					return err
+				}
+			}
+		}
+		// Kept with its defaults filled in, as the widget and the console read it.
+		ch.Settings, _ = json.Marshal(set)
 	case messenger:
 		*creds = mergeCredentials(*creds, b.Credentials)
 		if err := conn.ValidateSettings(ch.Settings, *creds); err != nil {

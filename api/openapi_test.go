@@ -59,7 +59,8 @@ func echoToOpenAPIPath(p string) string {
 }
 
 // routedOperations returns "METHOD /path" for every route the document must describe: the API
-// under /api/, the platforms' webhooks under /hooks/ and the operations endpoints. The console catch-all and Echo's internal
+// under /api/, the platforms' webhooks under /hooks/, the website widget's script and API and
+// the operations endpoints. The console catch-all and Echo's internal
 // not-found routes are left out.
 func routedOperations(t *testing.T) map[string]bool {
 	t.Helper()
@@ -74,7 +75,8 @@ func routedOperations(t *testing.T) map[string]bool {
 		switch {
 		case r.Path == openAPIPathItself:
 			continue
-		case strings.HasPrefix(r.Path, "/api/"), strings.HasPrefix(r.Path, "/hooks/"), r.Path == "/healthz", r.Path == "/readyz", r.Path == "/metrics":
+		case strings.HasPrefix(r.Path, "/api/"), strings.HasPrefix(r.Path, "/hooks/"), strings.HasPrefix(r.Path, "/widget"),
+			r.Path == "/healthz", r.Path == "/readyz", r.Path == "/metrics":
 			ops[r.Method+" "+echoToOpenAPIPath(r.Path)] = true
 		}
 	}

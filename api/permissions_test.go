@@ -56,7 +56,10 @@ func TestPermissionMatrix(t *testing.T) {
 		"channel_supervisor": 3,
 		// A platform's webhook: only the platform's signature counts (TestTelegramChannelEndToEnd);
 		// no session opens it, and an unknown channel is 404 for everyone.
-		"platform_signature": 0}
+		"platform_signature": 0,
+		// The website widget's calls: only a visitor token of the site counts (api widget tests);
+		// no session opens them.
+		"visitor_token": 0}
 	param := regexp.MustCompile(`:(\w+)`)
 	rules := api.RouteRules()
 	keys := make([]string, 0, len(rules))
@@ -90,6 +93,8 @@ func TestPermissionMatrix(t *testing.T) {
 			switch {
 			case rule == "platform_signature":
 				require.Equal(t, http.StatusNotFound, res.status, "%s as %s: a webhook for no channel: %s", key, c.name, res.text)
+			case rule == "visitor_token":
+				require.Equal(t, http.StatusUnauthorized, res.status, "%s as %s: a widget call wants a visitor token: %s", key, c.name, res.text)
 			case rule == "channel_token":
 				require.Equal(t, http.StatusUnauthorized, res.status, "%s as %s: a channel endpoint wants the channel's token: %s", key, c.name, res.text)
 			case c.level < level && c.level == 0:

@@ -72,6 +72,8 @@ type Server struct {
 	publicURL             string
 	connectors            connectors.Registry
 	vkApp                 VKApp
+	// widgetLimits are the website widget's rate limits (per address, per visitor).
+	widgetLimits limiters
 }
 
 // rule is who may call a route. Every route names one, and the permission matrix test fails for
@@ -113,6 +115,9 @@ const (
 	// ruleCall is a user of the call's line (its operators and supervisors) or an admin; others
 	// get 404.
 	ruleCall rule = "call"
+	// ruleVisitor is a website visitor: the widget's token of the site in the path, from a page
+	// of that site's domain (api/widget.go). A signed-in session counts for nothing.
+	ruleVisitor rule = "visitor_token"
 	// ruleDialogSettings is an admin or a member of a group with the "can edit dialog settings"
 	// permission (seed 003: request types, reasons and components).
 	ruleDialogSettings rule = "dialog_settings"
@@ -129,6 +134,8 @@ func (r *router) add(method, path string, h echo.HandlerFunc, ru rule) {
 	var mw []echo.MiddlewareFunc
 	switch ru {
 	case rulePublic, ruleChannelToken, ruleFileLink, rulePlatform:
+	case ruleVisitor:
+		mw = []echo.MiddlewareFunc{r.s.visitorAuth}
 	case ruleSignedIn:
 		mw = []echo.MiddlewareFunc{r.s.authenticate}
 	case ruleSupervisor:
@@ -191,6 +198,25 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	r.add(http.MethodGet, "/hooks/:id", s.hook, rulePlatform)
 	// Platforms that sign nothing (OK) and telephony post to a URL holding the channel's secret.
 	r.add(http.MethodPost, "/hooks/:id/:token", s.hook, rulePlatform)
+
+	// The website widget (api/widget.go): its script, then its calls from a page of the site,
+	// cross-origin, with a visitor token.
+	r.add(http.MethodGet, "/widget.js", s.widgetScript, rulePublic)
+	// A browser's CORS preflight for them is answered before routing (no route, no rule: it
+	// reads nothing but the site's domain).
+	e.Pre(s.widgetPreflightFirst)
+	const w = "/widget/v1/sites/:site"
+	r.add(http.MethodGet, w, s.widgetSettings, rulePublic)
+	r.add(http.MethodPost, w+"/visitors", s.createVisitor, rulePublic)
+	r.add(http.MethodGet, w+"/visitor", s.getVisitor, ruleVisitor)
+	r.add(http.MethodPut, w+"/visitor", s.updateVisitor, ruleVisitor)
+	r.add(http.MethodPost, w+"/pings", s.visitorPing, ruleVisitor)
+	r.add(http.MethodGet, w+"/messages", s.visitorMessages, ruleVisitor)
+	r.add(http.MethodPost, w+"/messages", s.postVisitorMessage, ruleVisitor)
+	r.add(http.MethodPost, w+"/typing", s.visitorTyping, ruleVisitor)
+	r.add(http.MethodGet, w+"/events", s.visitorEvents, ruleVisitor)
+	r.add(http.MethodPost, w+"/requests", s.visitorRequest, ruleVisitor)
+	get("/visitors", s.liveVisitors, ruleSupervisor)
 
 	get("/me", s.me, ruleSignedIn)
 	put("/me/status", s.setMyStatus, ruleSignedIn)
@@ -295,6 +321,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/contacts/:id/conversations", s.contactConversations, ruleSignedIn)
 	get("/contacts/:id", s.getContact, ruleSignedIn)
 	post("/conversations/:number/files", s.uploadFile, ruleConversation)
+	post("/conversations/:number/typing", s.operatorTyping, ruleConversation)
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)
 	get("/files/:id", s.getFile, ruleFileLink)
 
@@ -405,6 +432,9 @@ func metricsToken(token string) echo.MiddlewareFunc {
 // Sec-Fetch-Site or Origin header and pass.
 func crossOriginProtection() echo.MiddlewareFunc {
 	cop := http.NewCrossOriginProtection()
+	// The website widget calls from its site's pages by design, with a bearer visitor token
+	// and no cookie: its origin is checked against the site's domain instead (api/widget.go).
+	cop.AddInsecureBypassPattern("/widget/v1/")
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if err := cop.Check(c.Request()); err != nil {

@@ -225,8 +225,9 @@ JOIN channels ch ON ch.id = c.channel_id
 JOIN contacts ct ON ct.id = c.contact_id
 LEFT JOIN users u ON u.id = c.assignee_id`
 
-// titleColumn is a conversation's title: its own, or its mail thread's subject while it has none.
-const titleColumn = `CASE WHEN c.title = '' AND ch.kind = 'email' THEN (SELECT t.subject FROM chats t WHERE t.id = c.chat_id) ELSE c.title END`
+// titleColumn is a conversation's title: its own, or its chat's subject while it has none (a mail
+// thread's, a site's request form or call-back request).
+const titleColumn = `CASE WHEN c.title = '' AND ch.kind IN ('email', 'webchat') THEN (SELECT t.subject FROM chats t WHERE t.id = c.chat_id) ELSE c.title END`
 
 // lastMessageColumns are the list's preview and waiting time: scalar subqueries, so PostgreSQL
 // evaluates them only for the rows a page returns (after the ORDER BY ... LIMIT), each one short

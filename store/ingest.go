@@ -87,7 +87,14 @@ func (s *Store) Ingest(ctx context.Context, m InboundMessage) (Ingested, error) 
 		text, []byte(attachments), kind, m.Button, m.At, chat}
 	query := `SELECT message_id, chat_id, contact_id, seq, duplicate, same_request, conversation_number, routed
 		FROM ingest_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-	if m.Contact.hasProfile() {
+	switch {
+	case m.Contact.hasProfile() && m.ChatExternalID != "":
+		// With a chat apart from the sender too (migration 022: a site's visitor).
+		fields, _ := json.Marshal(m.Contact.Fields) // a map of strings always marshals
+		args = append(args, m.Contact.ProfileURL, m.Contact.Timezone, fields)
+		query = `SELECT message_id, chat_id, contact_id, seq, duplicate, same_request, conversation_number, routed
+		FROM ingest_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+	case m.Contact.hasProfile():
 		args = args[:14]
 		// The same function with the contact's profile (migration 015); most messages carry none.
 		fields, _ := json.Marshal(m.Contact.Fields) // a map of strings always marshals
@@ -145,8 +152,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 			WHERE o.id IN (SELECT id FROM inbound_outbox WHERE claimed_until IS NULL OR claimed_until < now()
 				ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 			RETURNING o.id, o.chat_id, o.seq, o.message_id, o.at, o.button)
-		SELECT c.id, c.chat_id, c.seq, c.message_id, c.at, c.button, ch.channel_id, chn.line_id, ch.contact_id
+		SELECT c.id, c.chat_id, c.seq, c.message_id, c.at, c.button, ch.channel_id, coalesce(cl.line_id, chn.line_id), ch.contact_id
 		FROM claimed c JOIN chats ch ON ch.id = c.chat_id JOIN channels chn ON chn.id = ch.channel_id
+		LEFT JOIN chat_lines cl ON cl.channel_id = ch.channel_id AND cl.external_id = ch.external_id
 		ORDER BY c.id`,
 		func(r rowScanner) (OutboxMessage, error) {
 			var m OutboxMessage

@@ -204,7 +204,8 @@ func (s *Store) DeliveryOf(ctx context.Context, id uuid.UUID) (Delivery, error) 
 			l.name, coalesce((l.settings->>'hide_operator_name')::boolean, false),
 			(SELECT max(i.created_at) FROM messages i WHERE i.chat_id = m.chat_id AND i.direction = 'in')
 		FROM messages m JOIN chats c ON c.id = m.chat_id JOIN channels ch ON ch.id = c.channel_id
-		JOIN lines l ON l.id = ch.line_id LEFT JOIN users u ON u.id = m.author_id
+		LEFT JOIN chat_lines cl ON cl.channel_id = c.channel_id AND cl.external_id = c.external_id
+		JOIN lines l ON l.id = coalesce(cl.line_id, ch.line_id) LEFT JOIN users u ON u.id = m.author_id
 		WHERE m.id = $1`, id).Scan(&d.MessageID, &d.ChatID, &conv, &d.Text, &d.Attachments, &d.Buttons, &d.Status,
 		&d.CreatedAt, &d.ChannelID, &d.ChannelKind, &d.ChannelSettings, &secret, &creds, &d.ContactExternalID, &d.AuthorName,
 		&d.LineName, &d.HideOperatorName, &lastIn)
@@ -374,8 +375,9 @@ func (s *Store) ContactOfConversation(ctx context.Context, number int64) (Contac
 // ChatByID returns a chat summary.
 func (s *Store) ChatByID(ctx context.Context, id uuid.UUID) (Chat, error) {
 	var c Chat
-	err := s.pool.QueryRow(ctx, `SELECT c.id, ch.id, ch.kind, ch.name, ch.line_id, ct.id, ct.name, ct.email, ct.phone, c.created_at, c.last_message_at
-		FROM chats c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1`, id).
+	err := s.pool.QueryRow(ctx, `SELECT c.id, ch.id, ch.kind, ch.name, coalesce(cl.line_id, ch.line_id), ct.id, ct.name, ct.email, ct.phone, c.created_at, c.last_message_at
+		FROM chats c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id
+		LEFT JOIN chat_lines cl ON cl.channel_id = c.channel_id AND cl.external_id = c.external_id WHERE c.id = $1`, id).
 		Scan(&c.ID, &c.Channel.ID, &c.Channel.Kind, &c.Channel.Name, &c.LineID, &c.Contact.ID, &c.Contact.Name, &c.Contact.Email,
 			&c.Contact.Phone, &c.CreatedAt, &c.LastMessageAt)
 	return c, translate(err, "chat by id")

@@ -90,14 +90,17 @@ func (s *Store) ChatLineRole(ctx context.Context, chatID uuid.UUID, user User) (
 	var r ChatRoute
 	var supervise, involved, operate, waiting, queue bool
 	err := s.pool.QueryRow(ctx, mineCTE+`
-		SELECT c.id, c.channel_id, ch.line_id, c.contact_id,
-			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = ch.line_id AND mine.kind = 'supervisors'),
+		SELECT c.id, c.channel_id, cl.line_id, c.contact_id,
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = cl.line_id AND mine.kind = 'supervisors'),
 			EXISTS (SELECT 1 FROM conversations v WHERE v.chat_id = c.id AND (v.assignee_id = $2 OR $2 = ANY(v.participants))),
-			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = ch.line_id AND mine.kind = 'operators'),
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = cl.line_id AND mine.kind = 'operators'),
 			EXISTS (SELECT 1 FROM conversations v WHERE v.chat_id = c.id AND v.status = 'queued' AND v.assignee_id IS NULL),
-			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = ch.line_id AND mine.kind = 'operators'
+			EXISTS (SELECT 1 FROM mine WHERE mine.line_id = cl.line_id AND mine.kind = 'operators'
 				AND 'unassigned_queue' = ANY(mine.permissions))
-		FROM chats c JOIN channels ch ON ch.id = c.channel_id WHERE c.id = $1`, chatID, user.ID).
+		FROM chats c JOIN channels ch ON ch.id = c.channel_id
+		CROSS JOIN LATERAL (SELECT coalesce((SELECT l.line_id FROM chat_lines l WHERE l.channel_id = c.channel_id
+			AND l.external_id = c.external_id), ch.line_id) AS line_id) cl
+		WHERE c.id = $1`, chatID, user.ID).
 		Scan(&r.ChatID, &r.ChannelID, &r.LineID, &r.ContactID, &supervise, &involved, &operate, &waiting, &queue)
 	if err != nil {
 		return r, LineRoleNone, translate(err, "chat access")

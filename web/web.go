@@ -4,6 +4,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"embed"
 	"io/fs"
 	"net/http"
@@ -48,3 +50,17 @@ func Handler() http.Handler {
 		_, _ = w.Write(index)
 	})
 }
+
+//go:embed widget/widget.js
+var widgetJS []byte
+
+var widgetGz = func() []byte {
+	var b bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	_, _ = w.Write(widgetJS)
+	_ = w.Close()
+	return b.Bytes()
+}()
+
+// WidgetScript is the website widget's script (web/widget/widget.js), plain and gzipped.
+func WidgetScript() (plain, gzipped []byte) { return widgetJS, widgetGz }

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// widgetHelpers reach into the widget's shadow root on the site's page.
+const widgetHelpers = `window.__w = {
+  root() { const h = document.querySelector("#linedesk-widget"); return h && h.shadowRoot; },
+  q(sel) { const r = __w.root(); return r && r.querySelector(sel); },
+  text() { const r = __w.root(); const p = r && r.querySelector(".panel"); return p ? p.innerText : ""; },
+  fill(form, name, value) {
+    const f = __w.q(form); if (!f) return "no form " + form;
+    const i = f.querySelector("[name=" + name + "]"); if (!i) return "no field " + name;
+    i.value = value; return "";
+  },
+};`
+
+// TestWidgetOnAnotherSiteChatsWithTheConsole: a shop's page on another origin embeds the
+// widget with the tag the desk generated; a visitor fills in the pre-chat form and writes; the
+// operator, online, sees it in the console, answers, and the visitor sees the answer live; the
+// operator closes with CSAT and the visitor's button press counts. With nobody online the widget
+// offers the request form instead, which opens a request for the operators.
+func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
+	ctx := browser(t)
+	dev := devForConsole(t)
+	shots := screenshots(t)
+	admin := adminClient(t, dev.url)
+	status, line := postJSON(t, admin.c, dev.url+"/api/v1/lines", map[string]any{"name": "Web", "auto_open": true}, nil)
+	require.Equal(t, http.StatusCreated, status, "%v", line)
+	lineID := int64(line["id"].(float64))
+	olgaID := admin.createUser(t, "olga@desk.example", "Olga", "operator")
+	admin.createGroup(t, map[string]any{"name": "Web operators", "kind": "operators", "line_ids": []int64{lineID},
+		"permissions": []string{"omni", "unassigned_queue"}, "member_ids": []int64{olgaID}})
+	status, ch := postJSON(t, admin.c, dev.url+"/api/v1/channels", map[string]any{"kind": "webchat", "name": "Shop site", "line_id": lineID,
+		"settings": map[string]any{"site_name": "Gold Shop", "domain": "localhost", "language": "en",
+			"widgets":    []map[string]any{{"kind": "chat"}, {"kind": "form"}},
+			"appearance": map[string]any{"visitor_background": "#7c3aed", "operator_background": "#fef3c7"}}}, nil)
+	require.Equal(t, http.StatusCreated, status, "%v", ch)
+	embed := ch["channel"].(map[string]any)["embed_code"].(string)
+	require.Contains(t, embed, dev.url+"/widget.js")
+
+	// The shop: a page on another origin (localhost, not the desk's 127.0.0.1) with the tag.
+	shop := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><title>Gold Shop — rings</title></head><body><h1>Rings</h1><p>Gold rings, sizes 15 to 20.</p>%s</body></html>`, embed)
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	shop.Listener = ln
+	shop.Start()
+	t.Cleanup(shop.Close)
+	shopURL := strings.Replace(shop.URL, "127.0.0.1", "localhost", 1) + "/rings"
+
+	olga := loginAs(t, dev.url, "olga@desk.example", "secret123")
+	status, _ = putJSON(t, olga, dev.url+"/api/v1/me/status", map[string]string{"status": "online"})
+	require.Equal(t, http.StatusOK, status)
+
+	// The visitor opens the widget, fills in the pre-chat form and writes.
+	v := ui{t, ctx}
+	v.open(shopURL)
+	w := func(what, js string) {
+		t.Helper()
+		v.do(what, `(() => { if (!window.__w) { `+widgetHelpers+` } return `+js+`; })()`)
+	}
+	w("the launcher", `__w.q(".launch") ? "" : "no launcher"`)
+	w("open the widget", `(__w.q(".launch").click(), "")`)
+	w("the pre-chat form", `__w.q("form.prechat") ? "" : "no pre-chat form: " + __w.text()`)
+	w("name", `__w.fill("form.prechat", "name", "Vera")`)
+	w("email", `__w.fill("form.prechat", "email", "vera@example.com")`)
+	w("start", `(__w.q("form.prechat").requestSubmit(), "")`)
+	w("the chat", `__w.q(".compose textarea") ? "" : "no chat: " + __w.text()`)
+	w("write", `(__w.q(".compose textarea").value = "Is the size 17 ring in stock?", __w.q(".compose .send").click(), "")`)
+	w("the message sent", `[...__w.root().querySelectorAll(".m.in")].some(m => m.textContent.includes("size 17") && !m.classList.contains("pending")) ? "" : "not sent"`)
+
+	// Olga answers from the console, in a tab of her own.
+	consoleCtx, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	c := ui{t, consoleCtx}
+	c.open(dev.url + "/")
+	_, err = chromedp.Run(consoleCtx, chromedp.Evaluate[any](`localStorage.setItem("linedesk.lang", "en")`))
+	require.NoError(t, err)
+	signIn(t, consoleCtx, dev.url, "olga@desk.example", "secret123")
+	c.open(dev.url + "/inbox?view=unassigned")
+	c.see("Is the size 17 ring in stock?")
+	number, err := chromedp.Run(consoleCtx, chromedp.Evaluate[string](`document.querySelector('[data-number]').dataset.number`))
+	require.NoError(t, err)
+	c.do("open the conversation", `(() => { const r = document.querySelector('[data-number]'); if (!r) return "no row"; r.click(); return ""; })()`)
+	c.see("localhost") // the client panel shows the page the chat came from
+	c.click("Take")
+	c.do("the reply box opens", `(() => { const x = __ld.control("Reply to the client"); return x && !x.disabled ? "" : "locked"; })()`)
+	c.fill("Reply to the client", "Yes, we have it. Shall I reserve one?")
+	c.click("Send")
+
+	// The visitor sees the answer without reloading, with Olga's name.
+	w("the answer, live", `[...__w.root().querySelectorAll(".m.out")].some(m => m.textContent.includes("Shall I reserve one?") && m.textContent.includes("Olga")) ? "" : "no answer yet: " + __w.text()`)
+	screenshot(t, ctx, shots, "widget-chat")
+
+	// Olga closes with CSAT; the visitor presses "Excellent" in the widget.
+	c.click("Close…")
+	c.fill("Solution", "Reserved a ring.")
+	c.check("Ask the client to rate the service (CSAT)")
+	c.do("confirm unread if asked", `(() => { const x = __ld.control("Close anyway"); if (x && !x.checked) x.click(); return ""; })()`)
+	c.click("Close conversation")
+	w("the CSAT buttons", `__w.root().querySelectorAll(".btns button").length === 3 ? "" : "no buttons: " + __w.text()`)
+	screenshot(t, ctx, shots, "widget-csat")
+	w("press Excellent", `(__w.root().querySelectorAll(".btns button")[2].click(), "")`)
+	deadline := time.Now().Add(20 * time.Second)
+	var conv struct {
+		CSAT *int `json:"csat"`
+	}
+	for time.Now().Before(deadline) {
+		admin.get(t, "/api/v1/conversations/"+number, &conv)
+		if conv.CSAT != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.NotNil(t, conv.CSAT, "the widget's CSAT answer did not count")
+	require.Equal(t, 3, *conv.CSAT)
+
+	// Nobody online: the widget offers the request form, which opens a request.
+	status, _ = putJSON(t, olga, dev.url+"/api/v1/me/status", map[string]string{"status": "offline"})
+	require.Equal(t, http.StatusOK, status)
+	v.open(shopURL)
+	w("the launcher again", `__w.q(".launch") ? "" : "no launcher"`)
+	w("open the widget", `(__w.q(".launch").click(), "")`)
+	w("the offline form", `__w.q("form.request[data-kind=form]") && __w.text().includes("No operator is online") ? "" : "no form: " + __w.text()`)
+	w("phone", `__w.fill("form.request", "phone", "+7 912 000-11-22")`)
+	w("text", `__w.fill("form.request", "text", "Please call me about engraving.")`)
+	screenshot(t, ctx, shots, "widget-offline-form")
+	w("send the request", `(__w.q("form.request").requestSubmit(), "")`)
+	w("sent", `__w.q(".note.sent") ? "" : "not sent: " + __w.text()`)
+	request := admin.conversationByTitleOrText(t, "Please call me about engraving.")
+	var req struct {
+		Title string `json:"title"`
+		Kind  string `json:"kind"`
+	}
+	admin.get(t, fmt.Sprintf("/api/v1/conversations/%d", request), &req)
+	require.Equal(t, "Request from the site", req.Title)
+}
+
+// loginAs signs a user in to the API.
+func loginAs(t *testing.T, url, email, password string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	status, out := postJSON(t, c, url+"/api/v1/auth/login", map[string]string{"email": email, "password": password}, nil)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	return c
+}
+
+// putJSON sends a PUT with the session's CSRF token, as postJSON does a POST.
+func putJSON(t *testing.T, c *http.Client, url string, body any) (int, map[string]any) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// conversationByTitleOrText waits for the conversation whose first client message holds text.
+func (a apiUser) conversationByTitleOrText(t *testing.T, text string) int64 {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var list struct {
+			Items []struct {
+				Number      int64 `json:"number"`
+				LastMessage *struct {
+					Text string `json:"text"`
+				} `json:"last_message"`
+			} `json:"items"`
+		}
+		a.get(t, "/api/v1/conversations?view=all", &list)
+		for _, c := range list.Items {
+			if c.LastMessage != nil && strings.Contains(c.LastMessage.Text, text) {
+				return c.Number
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no conversation with %q", text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
