@@ -44,13 +44,34 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	olgaID := admin.createUser(t, "olga@desk.example", "Olga", "operator")
 	admin.createGroup(t, map[string]any{"name": "Web operators", "kind": "operators", "line_ids": []int64{lineID},
 		"permissions": []string{"omni", "unassigned_queue"}, "member_ids": []int64{olgaID}})
-	status, ch := postJSON(t, admin.c, dev.url+"/api/v1/channels", map[string]any{"kind": "webchat", "name": "Shop site", "line_id": lineID,
-		"settings": map[string]any{"site_name": "Gold Shop", "domain": "localhost", "language": "en",
-			"widgets":    []map[string]any{{"kind": "chat"}, {"kind": "form"}},
-			"appearance": map[string]any{"visitor_background": "#7c3aed", "operator_background": "#fef3c7"}}}, nil)
-	require.Equal(t, http.StatusCreated, status, "%v", ch)
-	embed := ch["channel"].(map[string]any)["embed_code"].(string)
+	// The admin adds the site in the console (in a browser profile of its own: the operator
+	// signs in elsewhere), takes the script it generates and looks at the preview.
+	adminCtx, cancelAdmin := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancelAdmin()
+	ad := ui{t, adminCtx}
+	ad.open(dev.url + "/")
+	_, err := chromedp.Run(adminCtx, chromedp.Evaluate[any](`localStorage.setItem("linedesk.lang", "en")`))
+	require.NoError(t, err)
+	signIn(t, adminCtx, dev.url, "admin@example.com", "admin")
+	ad.open(dev.url + "/admin/channels/new")
+	ad.fill("Kind", "webchat")
+	ad.fill("Channel name", "Shop site")
+	ad.fill("Line", fmt.Sprint(lineID))
+	ad.fill("Site name", "Gold Shop")
+	ad.fill("Domain name", "https://localhost/")
+	ad.fill("Widget language", "en")
+	ad.click("Create")
+	embed := ad.value("Widget script")
 	require.Contains(t, embed, dev.url+"/widget.js")
+	ad.see("Site secret")
+	ad.click("Open the channel settings")
+	ad.do("the preview draws the widget", `(() => { const b = document.querySelector("[data-testid=widget-preview]"); const p = b && b.shadowRoot && b.shadowRoot.querySelector(".panel"); return p && p.innerText.includes("Gold Shop") && p.innerText.includes("Shall I reserve one?") ? "" : "no preview"; })()`)
+	ad.do("a purple widget", `(() => { const i = [...document.querySelectorAll("input[type=color]")][3]; if (!i) return "no colour input"; const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set; set.call(i, "#7c3aed"); i.dispatchEvent(new Event("input", { bubbles: true })); return ""; })()`)
+	ad.do("the preview follows", `(() => { const b = document.querySelector("[data-testid=widget-preview]"); const l = b.shadowRoot.querySelector(".launch"); return l && getComputedStyle(l).backgroundColor === "rgb(124, 58, 237)" ? "" : "not purple yet"; })()`)
+	ad.click("Save")
+	ad.see("Saved")
+	ad.do("show the preview", `(document.querySelector("[data-testid=widget-preview]").scrollIntoView(), "")`)
+	screenshot(t, adminCtx, shots, "widget-settings")
 
 	// The shop: a page on another origin (localhost, not the desk's 127.0.0.1) with the tag.
 	shop := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -150,6 +171,12 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	}
 	admin.get(t, fmt.Sprintf("/api/v1/conversations/%d", request), &req)
 	require.Equal(t, "Request from the site", req.Title)
+
+	// The admin (a supervisor would too) sees the visitor on the site right now.
+	ad.open(dev.url + "/supervisor/visitors")
+	ad.see("Gold Shop — rings")
+	ad.see("Vera")
+	screenshot(t, adminCtx, shots, "widget-visitors")
 }
 
 // loginAs signs a user in to the API.

@@ -9,6 +9,7 @@ import { Inbox } from "./pages/Inbox";
 import { can, isSupervisor } from "./lib/session";
 import { SupervisorConversations } from "./pages/supervisor/Conversations";
 import { SupervisorOperators } from "./pages/supervisor/Operators";
+import { SupervisorVisitors } from "./pages/supervisor/Visitors";
 import { Wizard } from "./pages/admin/Wizard";
 import { Lines } from "./pages/admin/Lines";
 import { Channels } from "./pages/admin/Channels";
@@ -65,6 +66,7 @@ export const routes: Route[] = [
     nav: { path: "/supervisor/conversations", prefix: "/supervisor", label: "nav.supervisor" },
   },
   { match: (p) => p === "/supervisor/operators", allowed: isSupervisor, render: () => <SupervisorOperators /> },
+  { match: (p) => p === "/supervisor/visitors", allowed: isSupervisor, render: () => <SupervisorVisitors /> },
 
   // admin screens (people, lines, channels)
   {

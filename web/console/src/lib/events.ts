@@ -27,6 +27,7 @@ export const eventKinds = [
   "task",
   "presence",
   "call",
+  "typing",
   "conversation.assigned",
   "conversation.auto_closed",
   "conversation.closed",

@@ -162,6 +162,7 @@ export const en = {
   "conv.event.line_changed": "line changed",
   "conv.event.sla_warning": "SLA warning",
   "conv.event.sla_breached": "SLA breached",
+  "conv.clientTyping": "The client is typing…",
 };
 
 export const ru: Record<keyof typeof en, string> = {
@@ -327,4 +328,5 @@ export const ru: Record<keyof typeof en, string> = {
   "conv.event.line_changed": "изменена линия",
   "conv.event.sla_warning": "предупреждение SLA",
   "conv.event.sla_breached": "SLA нарушен",
+  "conv.clientTyping": "Клиент печатает…",
 };

@@ -92,6 +92,14 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
     setToken(null);
   };
 
+  // A website visitor's widget shows "… is typing" while an answer is written: told at most
+  // every few seconds, and only on the website channel (other platforms have no such signal here).
+  const lastTyping = useRef(0);
+  const typing = () => {
+    if (c.channel.kind !== "webchat" || Date.now() - lastTyping.current < 3000) return;
+    lastTyping.current = Date.now();
+    api.post(`/api/v1/conversations/${c.number}/typing`).catch(() => undefined);
+  };
   const suggest = async (value: string, caret: number) => {
     const before = value.slice(0, caret);
     const id = ++lookup.current;
@@ -278,6 +286,7 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
           onChange={(ev) => {
             setText(ev.target.value);
             void suggest(ev.target.value, ev.target.selectionStart ?? ev.target.value.length);
+            if (mode === "reply") typing();
           }}
           onKeyDown={onKeyDown}
           onPaste={onPaste}

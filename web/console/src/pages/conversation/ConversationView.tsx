@@ -31,6 +31,7 @@ export function ConversationView({ number }: { number: number }) {
   const [actionError, setActionError] = useState("");
   const [closing, setClosing] = useState(false);
   const composer = useRef<ComposerHandle>(null);
+  const [clientTyping, setClientTyping] = useState(false);
 
   const loadConversation = useCallback(async () => {
     try {
@@ -64,9 +65,18 @@ export function ConversationView({ number }: { number: number }) {
   useEffect(() => {
     let msgTimer: ReturnType<typeof setTimeout> | undefined;
     let convTimer: ReturnType<typeof setTimeout> | undefined;
+    let typingTimer: ReturnType<typeof setTimeout> | undefined;
     const off = events.subscribe((e) => {
       if (e.conversation !== number) return;
+      if (e.kind === "typing") {
+        if ((e.data as { who?: string }).who !== "client") return;
+        setClientTyping(true);
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => setClientTyping(false), 5000);
+        return;
+      }
       if (e.kind === "message" || e.kind === "message.status") {
+        if ((e.data as { direction?: string }).direction === "in") setClientTyping(false);
         const d = e.data as Partial<Message> & { id?: string };
         if (d.id) {
           setMessages((old) => {
@@ -107,6 +117,7 @@ export function ConversationView({ number }: { number: number }) {
     return () => {
       clearTimeout(msgTimer);
       clearTimeout(convTimer);
+      clearTimeout(typingTimer);
       off();
       offReset();
     };
@@ -167,6 +178,7 @@ export function ConversationView({ number }: { number: number }) {
           </p>
         )}
         <Messages number={number} items={messages} onChanged={(m) => setMessages((old) => upsert(old, [m]))} />
+        <p className="conv-typing" aria-live="polite">{clientTyping ? t("conv.clientTyping") : ""}</p>
         <Composer ref={composer} conversation={conv} onSent={(m) => setMessages((old) => upsert(old, [m]))} />
       </div>
       <ClientPanel conversation={conv} onChanged={setConv} />

@@ -11,6 +11,7 @@ import {
 } from "./MessengerKind";
 import { PhoneCreateFields, PhoneSettingsForm, phoneEmpty } from "./PhoneKind";
 import { EmailCreateFields, EmailSettingsForm, emailBody, emailEmpty } from "./EmailKind";
+import { WebchatCreateFields, WebchatCreated, WebchatSettingsForm, webchatBody, webchatEmpty } from "./WebchatKind";
 
 export interface CreateFieldsProps {
   value: Record<string, unknown>;
@@ -79,6 +80,16 @@ export const kinds: Record<string, ChannelKind> = {
     createBody: emailBody,
     CreateFields: EmailCreateFields,
     SettingsForm: EmailSettingsForm,
+  },
+  webchat: {
+    label: "admin.kind.webchat",
+    steps: ["admin.site.step.site", "admin.site.step.widgets", "admin.site.step.embed", "admin.site.step.test"],
+    creatable: true,
+    emptySettings: webchatEmpty,
+    createBody: webchatBody,
+    CreateFields: WebchatCreateFields,
+    Created: WebchatCreated,
+    SettingsForm: WebchatSettingsForm,
   },
   phone: {
     label: "admin.kind.phone",
