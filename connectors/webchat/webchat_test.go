@@ -90,3 +90,22 @@ func TestSnippet(t *testing.T) {
 	require.Equal(t, `<script src="https://desk.example.com/widget.js" data-site="12" data-lang="ru" async></script>`,
 		Snippet("https://desk.example.com/", 12, "ru"))
 }
+
+// FuzzSettings: whatever an admin saves and whatever page or origin a browser names, reading,
+// checking and routing never panic, and a page is only ever routed to a line.
+func FuzzSettings(f *testing.F) {
+	f.Add([]byte(`{"site_name":"S","domain":"shop.example.com","scenarios":[{"active":true,"match":"partial","urls":["/pricing"],"line_id":7}]}`),
+		"https://shop.example.com/pricing?x=1", "https://m.shop.example.com")
+	f.Add([]byte(`{"domain":"127.0.0.1","scenarios":[{"active":true,"match":"full","urls":["%zz"]}]}`), "http://[::1", "null")
+	f.Fuzz(func(t *testing.T, raw []byte, page, origin string) {
+		s, err := ReadSettings(raw)
+		if err != nil {
+			return
+		}
+		_ = s.Validate()
+		_ = s.OriginAllowed(origin)
+		if r := s.RouteFor(page, 1); r.LineID == 0 && r.Scenario < 0 {
+			t.Fatalf("page %q routed to no line", page)
+		}
+	})
+}
