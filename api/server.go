@@ -72,8 +72,12 @@ type Server struct {
 	publicURL             string
 	connectors            connectors.Registry
 	vkApp                 VKApp
-	// widgetLimits are the website widget's rate limits (per address, per visitor).
-	widgetLimits limiters
+	// widgetLimits are the website widget's rate limits (per address, per visitor);
+	// widgetStreams counts visitors' open event streams; visitorsPruned is when this process
+	// last forgot silent visitors (UnixNano).
+	widgetLimits   limiters
+	widgetStreams  streamCounts
+	visitorsPruned atomic.Int64
 }
 
 // rule is who may call a route. Every route names one, and the permission matrix test fails for

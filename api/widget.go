@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/mail"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,8 +152,56 @@ const (
 	newVisitorRate  = 0.2
 	newVisitorBurst = 20
 	messageRate     = 1
-	messageBurst    = 10
+	messageBurst    = 20
+	// A site's visitors behind one address (an office, a mobile carrier) share this.
+	addressMessageRate  = 5
+	addressMessageBurst = 60
 )
+
+// maxVisitorStreams bounds a visitor's open event streams (a few tabs of the site).
+const maxVisitorStreams = 4
+
+// streamCounts counts open widget streams by visitor.
+type streamCounts struct {
+	mu sync.Mutex
+	n  map[uuid.UUID]int
+}
+
+// open takes a stream for the visitor, false when they have too many.
+func (sc *streamCounts) open(id uuid.UUID) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.n == nil {
+		sc.n = map[uuid.UUID]int{}
+	}
+	if sc.n[id] >= maxVisitorStreams {
+		return false
+	}
+	sc.n[id]++
+	return true
+}
+
+func (sc *streamCounts) close(id uuid.UUID) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.n[id]--; sc.n[id] <= 0 {
+		delete(sc.n, id)
+	}
+}
+
+// ipKey is the address rate limits count against: an IPv6 address by its /64 (one household
+// or one host holds the whole block), an IPv4 address as it is.
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
 
 // limiters are token buckets by key (an address, a visitor), forgotten after a quiet while.
 type limiters struct {
@@ -292,7 +341,7 @@ func (s *Server) createVisitor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !s.widgetLimits.allow("ip:"+c.RealIP(), newVisitorRate, newVisitorBurst) {
+	if !s.widgetLimits.allow("ip:"+ipKey(c.RealIP()), newVisitorRate, newVisitorBurst) {
 		return tooMany(c)
 	}
 	var b visitorBody
@@ -303,8 +352,9 @@ func (s *Server) createVisitor(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	s.pruneVisitors(ctx)
 	v := store.Visitor{ID: uuid.Must(uuid.NewV7()), ChannelID: site.ch.ID, Name: b.Name, Email: b.Email, Phone: b.Phone,
-		Language: site.set.LanguageFor(b.Language), PageURL: b.PageURL, PageTitle: b.PageTitle, Referrer: b.Referrer,
+		Language: site.set.LanguageFor(b.Language), PageURL: site.set.PageURL(b.PageURL), PageTitle: b.PageTitle, Referrer: webchat.Referrer(b.Referrer),
 		IP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512)}
 	v.ContactKey = "v:" + v.ID.String()
 	if b.UserID != "" || b.UserHash != "" {
@@ -324,6 +374,23 @@ func (s *Server) createVisitor(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, visitorOut{Token: token, Visitor: out, Identified: strings.HasPrefix(out.ContactKey, "u:")})
+}
+
+// visitorsKept is how long a visitor who never wrote is remembered after their last visit.
+const visitorsKept = 30 * 24 * time.Hour
+
+// pruneVisitors forgets silent visitors, at most once an hour per process.
+func (s *Server) pruneVisitors(ctx context.Context) {
+	now := time.Now().UnixNano()
+	last := s.visitorsPruned.Load()
+	if now-last < int64(time.Hour) || !s.visitorsPruned.CompareAndSwap(last, now) {
+		return
+	}
+	if n, err := s.store.PruneVisitors(ctx, time.Now().Add(-visitorsKept)); err != nil {
+		s.logger.WarnContext(ctx, "prune widget visitors", "error", err)
+	} else if n > 0 {
+		s.logger.InfoContext(ctx, "pruned widget visitors", "visitors", n)
+	}
 }
 
 func newVisitorToken() string {
@@ -381,7 +448,8 @@ func (s *Server) visitorPing(c echo.Context) error {
 	}
 	site, v := siteOf(c), visitorOf(c)
 	ctx := c.Request().Context()
-	if err := s.store.TouchVisitor(ctx, v.ID, store.VisitorPage{URL: b.PageURL, Title: b.PageTitle, Referrer: b.Referrer,
+	b.PageURL = site.set.PageURL(b.PageURL)
+	if err := s.store.TouchVisitor(ctx, v.ID, store.VisitorPage{URL: b.PageURL, Title: b.PageTitle, Referrer: webchat.Referrer(b.Referrer),
 		IP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512)}); err != nil {
 		return err
 	}
@@ -406,7 +474,8 @@ type widgetMessage struct {
 func (s *Server) postVisitorMessage(c echo.Context) error {
 	site, v := siteOf(c), visitorOf(c)
 	ctx := c.Request().Context()
-	if !s.widgetLimits.allow("message:"+v.ID.String(), messageRate, messageBurst) {
+	if !s.widgetLimits.allow("message:"+v.ID.String(), messageRate, messageBurst) ||
+		!s.widgetLimits.allow("address-message:"+ipKey(c.RealIP()), addressMessageRate, addressMessageBurst) {
 		return tooMany(c)
 	}
 	var b widgetMessage
@@ -438,22 +507,11 @@ func (s *Server) postVisitorMessage(c echo.Context) error {
 		return err
 	}
 	pc := site.set.PreChat
-	email := v.Email
-	if email == "" && !pc.HideEmail {
-		if !pc.EmailOptional {
-			return newError(http.StatusBadRequest, "email_required", "this site asks for an email address before the first message")
-		}
+	if v.Email == "" && !pc.HideEmail && !pc.EmailOptional {
+		return newError(http.StatusBadRequest, "email_required", "this site asks for an email address before the first message")
 	}
-	if email == "" {
-		// The site asks for no address, or lets the visitor leave it out: one is made up so the
-		// contact has one, on a domain that never takes mail (RFC 2606).
-		email = "visitor-" + v.ID.String()[:8] + "@" + site.set.Domain + ".invalid"
-	}
-	name := v.Name
-	if name == "" || pc.HideName {
-		name = map[string]string{"ru": "Посетитель", "en": "Visitor"}[site.set.Language]
-	}
-	route, _, err := s.routeFor(ctx, site, firstOf(b.PageURL, v.PageURL))
+	page := firstOf(site.set.PageURL(b.PageURL), v.PageURL)
+	route, _, err := s.routeFor(ctx, site, page)
 	if err != nil {
 		return err
 	}
@@ -462,9 +520,11 @@ func (s *Server) postVisitorMessage(c echo.Context) error {
 		return err
 	}
 	key := "w:" + v.ID.String() + ":" + b.ClientID
+	// The message carries only what the visitor wrote and who they said they are: where they
+	// are (page, address, browser) changes between a send and its retry, and goes to the
+	// contact apart (completeContact).
 	in := inbound.Message{ChannelID: site.ch.ID, Key: key, Text: b.Text, Button: b.Button, At: time.Now(), Chat: chat,
-		Contact: inbound.Contact{ExternalID: v.ContactKey, Name: name, Email: email, Phone: v.Phone,
-			Fields: visitorFields(v, b.PageURL)}}
+		Contact: inbound.Contact{ExternalID: v.ContactKey, Name: v.Name, Email: v.Email, Phone: v.Phone}}
 	if file != nil {
 		secret, err := s.store.ChannelSecret(ctx, site.ch.ID)
 		if err != nil {
@@ -487,7 +547,20 @@ func (s *Server) postVisitorMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.completeContact(ctx, site, v, page); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusAccepted, map[string]string{"message_id": acc.MessageID.String(), "chat_id": acc.ChatID.String()})
+}
+
+// completeContact gives a visitor's contact what operators see of it: "Посетитель"/"Visitor"
+// while it has no name (seed 002), a made-up address while it has none (a site that asks for no
+// email; on a domain that never takes mail, RFC 2606), and the page, referrer, address and
+// browser. A real name or address is never replaced.
+func (s *Server) completeContact(ctx context.Context, site widgetSite, v store.Visitor, page string) error {
+	name := map[string]string{"ru": "Посетитель", "en": "Visitor"}[site.set.Language]
+	email := "visitor-" + v.ID.String() + "@" + site.set.Domain + ".invalid"
+	return s.store.CompleteVisitorContact(ctx, site.ch.ID, v.ContactKey, name, email, visitorFields(v, page))
 }
 
 // visitorFields are what the operator sees of the visitor in the client panel (seed 002: the
@@ -545,8 +618,8 @@ func readVisitorFile(c echo.Context, b *widgetMessage) (*uploadedFile, error) {
 	return &uploadedFile{name: fh.Filename, contentType: fh.Header.Get("Content-Type"), data: data}, nil
 }
 
-// visitorMessages serves GET /widget/v1/sites/{site}/messages?after=<message id>: the visitor's
-// history, oldest first.
+// visitorMessages serves GET /widget/v1/sites/{site}/messages: the visitor's latest messages,
+// oldest first, or with ?after=<message id> those after it.
 func (s *Server) visitorMessages(c echo.Context) error {
 	site, v := siteOf(c), visitorOf(c)
 	after := uuid.Nil
@@ -557,7 +630,7 @@ func (s *Server) visitorMessages(c echo.Context) error {
 		}
 		after = id
 	}
-	list, err := s.store.VisitorMessages(c.Request().Context(), site.ch.ID, v.ContactKey, after, widgetPage)
+	list, err := s.store.VisitorMessages(c.Request().Context(), site.ch.ID, v.ContactKey, after, after == uuid.Nil, widgetPage)
 	if err != nil {
 		return err
 	}
@@ -629,6 +702,10 @@ func (s *Server) operatorTyping(c echo.Context) error {
 func (s *Server) visitorEvents(c echo.Context) error {
 	site, v := siteOf(c), visitorOf(c)
 	ctx := c.Request().Context()
+	if !s.widgetStreams.open(v.ID) {
+		return tooMany(c)
+	}
+	defer s.widgetStreams.close(v.ID)
 	chats, err := s.store.VisitorChats(ctx, site.ch.ID, v.ContactKey)
 	if err != nil {
 		return err
@@ -787,7 +864,8 @@ var requestWords = map[string]map[string]string{
 func (s *Server) visitorRequest(c echo.Context) error {
 	site, v := siteOf(c), visitorOf(c)
 	ctx := c.Request().Context()
-	if !s.widgetLimits.allow("message:"+v.ID.String(), messageRate, messageBurst) {
+	if !s.widgetLimits.allow("message:"+v.ID.String(), messageRate, messageBurst) ||
+		!s.widgetLimits.allow("address-message:"+ipKey(c.RealIP()), addressMessageRate, addressMessageBurst) {
 		return tooMany(c)
 	}
 	var b requestBody
@@ -832,7 +910,7 @@ func (s *Server) visitorRequest(c echo.Context) error {
 		return err
 	}
 	words := requestWords[site.set.Language]
-	page := firstOf(b.PageURL, v.PageURL)
+	page := firstOf(site.set.PageURL(b.PageURL), v.PageURL)
 	title := words[b.Kind]
 	if b.Kind == webchat.WidgetCallback {
 		title += ": " + b.Phone
@@ -851,18 +929,14 @@ func (s *Server) visitorRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	chat := fmt.Sprintf("%s@%d/%s", v.ContactKey, route.LineID, b.Kind)
+	// Each request is a chat of its own, titled by what it asks: a second call-back request is
+	// a second request, and the first keeps its number.
+	chat := fmt.Sprintf("%s@%d/%s/%s", v.ContactKey, route.LineID, b.Kind, b.ClientID)
 	if _, err := s.store.FixChatLine(ctx, site.ch.ID, chat, route.LineID); err != nil {
 		return err
 	}
-	name := firstOf(b.Name, firstOf(v.Name, map[string]string{"ru": "Посетитель", "en": "Visitor"}[site.set.Language]))
-	email := firstOf(b.Email, v.Email)
-	if email == "" {
-		email = "visitor-" + v.ID.String()[:8] + "@" + site.set.Domain + ".invalid"
-	}
 	in := inbound.Message{ChannelID: site.ch.ID, Key: "w:" + v.ID.String() + ":" + b.ClientID, Text: text, At: time.Now(), Chat: chat,
-		Contact: inbound.Contact{ExternalID: v.ContactKey, Name: name, Email: email, Phone: firstOf(b.Phone, v.Phone),
-			Fields: visitorFields(v, page)}}
+		Contact: inbound.Contact{ExternalID: v.ContactKey, Name: firstOf(b.Name, v.Name), Email: firstOf(b.Email, v.Email), Phone: firstOf(b.Phone, v.Phone)}}
 	acc, err := s.handoff.Accept(ctx, in)
 	if errors.Is(err, inbound.ErrKeyReused) {
 		return newError(http.StatusUnprocessableEntity, "client_id_reused", "client_id %q was already used for another request", b.ClientID)
@@ -871,6 +945,9 @@ func (s *Server) visitorRequest(c echo.Context) error {
 		return err
 	}
 	if err := s.store.SetChatSubject(ctx, acc.ChatID, title); err != nil {
+		return err
+	}
+	if err := s.completeContact(ctx, site, v, page); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]string{"message_id": acc.MessageID.String(), "chat_id": acc.ChatID.String()})

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,8 +217,16 @@ func TestWidgetVisitorChatsWithAnOperator(t *testing.T) {
 	res = v.send("m-1", "Is the ring in stock?", "")
 	require.Equal(t, http.StatusAccepted, res.status, res.text)
 	require.Contains(t, res.text, first.MessageID)
+	// A retry from another page (the visitor moved on, their address changed) is the same message.
+	require.Equal(t, http.StatusOK, v.do("POST", "/pings", map[string]any{"page_url": siteOrigin + "/cart"}).status)
+	res = v.send("m-1", "Is the ring in stock?", siteOrigin+"/cart")
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	require.Contains(t, res.text, first.MessageID)
 	res = v.send("m-1", "another text", "")
 	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.text)
+	require.Equal(t, http.StatusOK, v.do("POST", "/pings", map[string]any{"page_url": siteOrigin + "/catalog", "page_title": "Catalog"}).status)
+	// A page address that is not the site's is not kept.
+	require.Equal(t, http.StatusOK, v.do("POST", "/pings", map[string]any{"page_url": "javascript:alert(1)", "page_title": "Catalog"}).status)
 	// Bad input changes nothing.
 	for _, body := range []any{`{"client_id":"x"}`, `{"text":"no id"}`, `not json`, map[string]any{"client_id": "big", "text": strings.Repeat("я", webchat.MaxTextLen+1)}} {
 		res = v.do("POST", "/messages", body)
@@ -233,7 +242,7 @@ func TestWidgetVisitorChatsWithAnOperator(t *testing.T) {
 	var fields map[string]string
 	require.NoError(t, a.store.Pool().QueryRow(t.Context(), `SELECT ct.fields FROM contacts ct JOIN conversations cv ON cv.contact_id = ct.id
 		WHERE cv.number = $1`, n).Scan(&fields))
-	require.Equal(t, siteOrigin+"/catalog", fields["page_url"])
+	require.Equal(t, siteOrigin+"/cart", fields["page_url"], "the page the visitor last wrote from")
 	require.Equal(t, "https://search.example/?q=gold", fields["referrer"])
 	require.Equal(t, "127.0.0.1", fields["ip"])
 	require.NotEmpty(t, fields["browser"])
@@ -495,7 +504,7 @@ func TestWidgetOfflineFormAndCallBack(t *testing.T) {
 	res = v.do("POST", "/requests", map[string]any{"kind": "form", "client_id": "r-1", "name": "Oleg", "email": "oleg@example.com",
 		"text": "Please call about the order"})
 	require.Equal(t, http.StatusAccepted, res.status, res.text)
-	n, _ := a.visitorConversation(site, fmt.Sprintf("v:%s@%d/form", v.id, site.lineID))
+	n, _ := a.visitorConversation(site, fmt.Sprintf("v:%s@%d/form/r-1", v.id, site.lineID))
 	res = a.do(a.http, "GET", fmt.Sprintf("/api/v1/conversations/%d", n), nil, nil)
 	var conv struct {
 		Title   string `json:"title"`
@@ -519,12 +528,20 @@ func TestWidgetOfflineFormAndCallBack(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, res.status, "a call-back needs the number: %s", res.text)
 	res = v.do("POST", "/requests", map[string]any{"kind": "callback", "client_id": "r-2", "name": "Oleg", "phone": "+7 912 000-11-22", "when": "после 15:00"})
 	require.Equal(t, http.StatusAccepted, res.status, res.text)
-	cb, _ := a.visitorConversation(site, fmt.Sprintf("v:%s@%d/callback", v.id, site.lineID))
+	cb, _ := a.visitorConversation(site, fmt.Sprintf("v:%s@%d/callback/r-2", v.id, site.lineID))
 	res = a.do(a.http, "GET", fmt.Sprintf("/api/v1/conversations/%d", cb), nil, nil)
 	res.json(t, &conv)
 	require.Equal(t, "Обратный звонок: +7 912 000-11-22", conv.Title)
 	a.waitFor("the call-back's message", 10*time.Second, func() bool { msgs = a.messages(cb); return len(msgs) == 1 })
 	require.Contains(t, msgs[0].Text, "Удобное время: после 15:00")
+	// A second call-back request is a request of its own; the first keeps its title.
+	res = v.do("POST", "/requests", map[string]any{"kind": "callback", "client_id": "r-3", "phone": "+7 900 111-22-33"})
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	cb2, _ := a.visitorConversation(site, fmt.Sprintf("v:%s@%d/callback/r-3", v.id, site.lineID))
+	require.NotEqual(t, cb, cb2)
+	res = a.do(a.http, "GET", fmt.Sprintf("/api/v1/conversations/%d", cb), nil, nil)
+	res.json(t, &conv)
+	require.Equal(t, "Обратный звонок: +7 912 000-11-22", conv.Title)
 
 	// A site without the call-back widget takes no call-back requests.
 	plain := a.newSite("Plain", map[string]any{"domain": "plain.example.com"})
@@ -560,6 +577,13 @@ func TestWidgetIdentityFollowsTheUser(t *testing.T) {
 	})
 	res = phone.do("GET", "/visitor", nil)
 	require.Contains(t, res.text, `"identified":true`)
+	// The phone names nobody: the contact keeps Lev's name and address.
+	require.Equal(t, http.StatusAccepted, phone.send("p-1", "from the phone", "").status)
+	n, _ := a.visitorConversation(site, fmt.Sprintf("u:42@%d", site.lineID))
+	a.waitFor("the phone's message", 10*time.Second, func() bool { return len(a.messages(n)) == 2 })
+	c := a.conversation(n)
+	require.Equal(t, "Lev", c.Contact.Name)
+	require.Equal(t, "lev@example.com", c.Contact.Email)
 }
 
 // TestWidgetSiteSettings: the admin's settings are checked field by field, kept with defaults.
@@ -609,4 +633,66 @@ func TestWidgetScriptIsSmall(t *testing.T) {
 	plain, err := io.ReadAll(zr)
 	require.NoError(t, err)
 	require.Contains(t, string(plain), "LinedeskWidget")
+}
+
+// TestWidgetShowsAMessageSentLate: a desk message held back (a broadcast while an operator
+// answers) is sent after the visitor's later messages; the widget's read of the latest
+// messages still has it.
+func TestWidgetShowsAMessageSentLate(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	site := a.newSite("Web", map[string]any{"prechat": map[string]any{"hide_email": true, "hide_name": true}})
+	_, ann := a.newOperator("ann@desk.example", "Ann")
+	v := a.newVisitor(site, nil)
+	require.Equal(t, http.StatusAccepted, v.send("m-1", "hello", "").status)
+	n, _ := a.visitorConversation(site, fmt.Sprintf("v:%s@%d", v.id, site.lineID))
+	path := fmt.Sprintf("/api/v1/conversations/%d", n)
+	require.Equal(t, http.StatusOK, a.do(ann, "POST", path+"/take", nil, nil).status)
+	res := a.do(a.http, "POST", "/api/v1/chats/"+a.conversation(n).ChatID+"/automated", map[string]string{"kind": "broadcast", "text": "SALE -20%"}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Equal(t, http.StatusAccepted, v.send("m-2", "still there?", "").status)
+	for _, m := range v.messages("") {
+		require.NotEqual(t, "SALE -20%", m.Text, "a held-back message showed before it was sent")
+	}
+	res = a.do(ann, "POST", path+"/close", map[string]any{"type": "Support", "solution": "ok", "confirm_unread": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	a.waitFor("the broadcast in the widget's latest read", 20*time.Second, func() bool {
+		for _, m := range v.messages("") {
+			if m.Text == "SALE -20%" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestWidgetChatLineUnderConcurrentFirstMessages: first messages racing each other agree on the
+// chat's line and none fails.
+func TestWidgetChatLineUnderConcurrentFirstMessages(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{noTemporal: true})
+	site := a.newSite("Web", nil)
+	errs := make(chan error, 400)
+	for round := range 50 {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 8 {
+			wg.Go(func() {
+				<-start
+				line, err := a.store.FixChatLine(t.Context(), site.siteID, fmt.Sprintf("v:race-%d@x", round), site.lineID)
+				if err == nil && line != site.lineID {
+					err = fmt.Errorf("line %d, want %d", line, site.lineID)
+				}
+				if err != nil {
+					errs <- err
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -86,14 +87,12 @@ func (s *Store) SetVisitorContact(ctx context.Context, id uuid.UUID, name, email
 }
 
 // FixChatLine gives the chat (channel, externalID) its line before its first message, unless it
-// has one already; it returns the chat's line.
+// has one already; it returns the chat's line. Concurrent first messages agree on one line.
 func (s *Store) FixChatLine(ctx context.Context, channelID int64, externalID string, lineID int64) (int64, error) {
 	var line int64
-	err := s.pool.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO chat_lines (channel_id, external_id, line_id) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING RETURNING line_id)
-		SELECT line_id FROM ins UNION ALL
-		SELECT line_id FROM chat_lines WHERE channel_id = $1 AND external_id = $2 LIMIT 1`, channelID, externalID, lineID).Scan(&line)
+	err := s.pool.QueryRow(ctx, `INSERT INTO chat_lines (channel_id, external_id, line_id) VALUES ($1, $2, $3)
+		ON CONFLICT (channel_id, external_id) DO UPDATE SET line_id = chat_lines.line_id RETURNING line_id`,
+		channelID, externalID, lineID).Scan(&line)
 	return line, translate(err, "fix chat line")
 }
 
@@ -114,26 +113,35 @@ type WidgetMessage struct {
 }
 
 // VisitorMessages lists the messages of every chat of a visitor's contact on the site, oldest
-// first, after the message after (uuid.Nil: from the start), at most limit.
-func (s *Store) VisitorMessages(ctx context.Context, channelID int64, contactKey string, after uuid.UUID, limit int) ([]WidgetMessage, error) {
-	return queryAll(ctx, s, "visitor messages", `WITH chats_of AS (
+// first: after the message after (uuid.Nil: from the start), or, with latest, the last limit of
+// them. A desk message becomes visible when it is sent, which can be long after it was written
+// (an automated message held back while an operator answered): a reader that keeps up by
+// position may pass it by, so the widget reads the latest page and merges by id.
+func (s *Store) VisitorMessages(ctx context.Context, channelID int64, contactKey string, after uuid.UUID, latest bool, limit int) ([]WidgetMessage, error) {
+	order := "ASC"
+	if latest {
+		order = "DESC"
+	}
+	list, err := queryAll(ctx, s, "visitor messages", `WITH chats_of AS (
 			SELECT c.id, coalesce(cl.line_id, ch.line_id) AS line_id FROM contact_identities i
 			JOIN chats c ON c.channel_id = i.channel_id AND c.contact_id = i.contact_id
 			JOIN channels ch ON ch.id = c.channel_id
 			LEFT JOIN chat_lines cl ON cl.channel_id = c.channel_id AND cl.external_id = c.external_id
 			WHERE i.channel_id = $1 AND i.external_id = $2),
-		pos AS (SELECT created_at, id FROM messages WHERE id = $3)
+		pos AS (SELECT created_at, id FROM messages WHERE id = $3 AND chat_id IN (SELECT id FROM chats_of))
 		SELECT m.id, m.direction, m.text, m.kind, m.attachments, m.buttons,
 			CASE WHEN m.direction = 'out' AND u.id IS NOT NULL THEN
 				CASE WHEN coalesce((l.settings->>'hide_operator_name')::boolean, false) THEN l.name ELSE u.name END
 			ELSE '' END,
 			m.conversation_number, m.created_at
-		FROM chats_of co JOIN messages m ON m.chat_id = co.id JOIN lines l ON l.id = co.line_id
+		FROM chats_of co JOIN messages m ON m.chat_id = co.id
+		LEFT JOIN conversations cv ON cv.number = m.conversation_number
+		JOIN lines l ON l.id = coalesce(cv.line_id, co.line_id)
 		LEFT JOIN users u ON u.id = m.author_id
 		WHERE (m.direction = 'in' OR (m.direction = 'out' AND m.status IN ('sent', 'delivered', 'read')))
 			AND ($3 = '00000000-0000-0000-0000-000000000000'::uuid
 				OR (m.created_at, m.id) > (SELECT created_at, id FROM pos))
-		ORDER BY m.created_at, m.id LIMIT $4`,
+		ORDER BY m.created_at `+order+`, m.id `+order+` LIMIT $4`,
 		func(r rowScanner) (WidgetMessage, error) {
 			var m WidgetMessage
 			var att, btn []byte
@@ -141,6 +149,10 @@ func (s *Store) VisitorMessages(ctx context.Context, channelID int64, contactKey
 			m.Attachments, m.Buttons = json.RawMessage(att), json.RawMessage(btn)
 			return m, err
 		}, channelID, contactKey, after, limit)
+	if latest {
+		slices.Reverse(list)
+	}
+	return list, err
 }
 
 // VisitorChats are the ids of every chat of a visitor's contact on the site (its live stream
@@ -180,12 +192,12 @@ func (s *Store) LiveVisitors(ctx context.Context, channelIDs []int64, since time
 		}, channelIDs, since, limit)
 }
 
-// GroupOnline says whether anyone who takes a line's chats is online: of the group when given,
-// else of the line's operator groups.
+// GroupOnline says whether anyone who takes a line's chats is online: of the group when given
+// (and still there), else of the line's operator groups.
 func (s *Store) GroupOnline(ctx context.Context, lineID, groupID int64) (bool, error) {
 	var online bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM group_members gm JOIN users u ON u.id = gm.user_id
-		WHERE u.presence = 'online' AND u.disabled_at IS NULL AND CASE WHEN $2 > 0 THEN gm.group_id = $2
+		WHERE u.presence = 'online' AND u.disabled_at IS NULL AND CASE WHEN EXISTS (SELECT 1 FROM groups g WHERE g.id = $2) THEN gm.group_id = $2
 			ELSE gm.group_id IN (SELECT lg.group_id FROM line_groups lg JOIN groups g ON g.id = lg.group_id
 				WHERE lg.line_id = $1 AND g.kind = 'operators') END)`, lineID, groupID).Scan(&online)
 	return online, translate(err, "group online")
@@ -217,4 +229,28 @@ func (s *Store) OperatorTyping(ctx context.Context, number, userID int64) error 
 func (s *Store) SetChatSubject(ctx context.Context, chatID uuid.UUID, subject string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE chats SET subject = $2 WHERE id = $1 AND subject <> $2`, chatID, subject)
 	return translate(err, "set chat subject")
+}
+
+// CompleteVisitorContact fills in a visitor's contact where it has no name or email yet (seed 002:
+// an unnamed visitor is "Посетитель" to operators; a site that asks for no address gets a made-up
+// one), and keeps the page, referrer, address and browser with it. What the contact already has
+// is never replaced by a placeholder.
+func (s *Store) CompleteVisitorContact(ctx context.Context, channelID int64, contactKey, name, email string, fields map[string]string) error {
+	raw, _ := json.Marshal(fields) // a map of strings always marshals
+	_, err := s.pool.Exec(ctx, `UPDATE contacts c SET
+			name = CASE WHEN c.name = '' THEN $3 ELSE c.name END,
+			email = CASE WHEN c.email = '' THEN $4 ELSE c.email END,
+			fields = c.fields || $5::jsonb, updated_at = now()
+		FROM contact_identities i
+		WHERE i.channel_id = $1 AND i.external_id = $2 AND c.id = i.contact_id
+			AND (c.name = '' OR c.email = '' OR NOT c.fields @> $5::jsonb)`, channelID, contactKey, name, email, raw)
+	return translate(err, "complete visitor contact")
+}
+
+// PruneVisitors forgets visitors not seen since before and who never wrote (their token leads
+// to nothing worth keeping).
+func (s *Store) PruneVisitors(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM widget_visitors v WHERE v.seen_at < $1
+		AND NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.channel_id = v.channel_id AND i.external_id = v.contact_key)`, before)
+	return tag.RowsAffected(), translate(err, "prune visitors")
 }

@@ -336,8 +336,13 @@ type Route struct {
 
 // RouteFor finds the first active scenario matching page (the page's full address); without
 // one, the channel's line (lineID) takes the chat and the form is offered when nobody is online.
+// A full match compares the whole address, or only the path when the scenario gives a path
+// ("/pricing"); a partial match looks for the text anywhere in the address, ignoring case.
 func (s Settings) RouteFor(page string, lineID int64) Route {
-	norm := normalizePage(page)
+	if len(page) > MaxURLLen {
+		page = page[:MaxURLLen]
+	}
+	norm, lower, path := normalizePage(page), strings.ToLower(page), pagePath(page)
 	for i, sc := range s.Scenarios {
 		if !sc.Active {
 			continue
@@ -348,10 +353,13 @@ func (s Settings) RouteFor(page string, lineID int64) Route {
 				continue
 			}
 			var hit bool
-			if sc.Match == MatchFull {
+			switch {
+			case sc.Match == MatchFull && strings.HasPrefix(u, "/"):
+				hit = strings.TrimSuffix(u, "/") == path
+			case sc.Match == MatchFull:
 				hit = normalizePage(u) == norm
-			} else {
-				hit = strings.Contains(strings.ToLower(page), strings.ToLower(u))
+			default:
+				hit = strings.Contains(lower, strings.ToLower(u))
 			}
 			if hit {
 				r := Route{Scenario: i, LineID: sc.LineID, GroupID: sc.GroupID, OfferForm: sc.OfferForm}
@@ -376,6 +384,41 @@ func normalizePage(v string) string {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
 	return u.String()
+}
+
+// pagePath is a page address's path without a trailing slash.
+func pagePath(v string) string {
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(u.Path, "/")
+}
+
+// PageURL keeps a page address a visitor's script reports only when it is an address of the
+// site (http or https, on an origin the widget may run on): anything else is "" — it is shown to
+// operators and picks the scenario, so it must not be a script or someone else's page.
+func (s Settings) PageURL(v string) string {
+	if len(v) > MaxURLLen {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || !s.OriginAllowed(u.Scheme+"://"+u.Host) {
+		return ""
+	}
+	return v
+}
+
+// Referrer keeps a referrer address when it is an http or https address, else "".
+func Referrer(v string) string {
+	if len(v) > MaxURLLen {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	return v
 }
 
 // IdentityHash is the signature a site's server gives its page for a signed-in user:

@@ -73,8 +73,21 @@ func TestRouteFor(t *testing.T) {
 	require.Equal(t, Route{Scenario: 1, LineID: 7, GroupID: 3, OfferForm: true}, r)
 	r = s.RouteFor("https://shop.example.com#top", 1)
 	require.Equal(t, Route{Scenario: 2, LineID: 1, GroupID: 4}, r, "a full match ignores the fragment and the trailing slash; no line: the channel's")
+	s.Scenarios = append(s.Scenarios, Scenario{Name: "path", Active: true, Match: MatchFull, URLs: []string{"/delivery/"}, GroupID: 9})
+	require.Equal(t, 3, s.RouteFor("https://shop.example.com/delivery?city=msk", 1).Scenario, "a full match given as a path compares the path")
+	require.Equal(t, -1, s.RouteFor("https://shop.example.com/delivery/moscow", 1).Scenario)
 	r = s.RouteFor("https://shop.example.com/about", 1)
 	require.Equal(t, Route{Scenario: -1, LineID: 1, OfferForm: true}, r, "no scenario: the channel's line, the form when the site has one")
+}
+
+func TestPageAndReferrer(t *testing.T) {
+	s := Settings{Domain: "shop.example.com"}
+	require.Equal(t, "https://shop.example.com/rings?x=1", s.PageURL("https://shop.example.com/rings?x=1"))
+	for _, bad := range []string{"javascript:alert(1)", "https://evil.example/x", "data:text/html,x", "//shop.example.com/x", strings.Repeat("a", MaxURLLen+1)} {
+		require.Empty(t, s.PageURL(bad), bad)
+	}
+	require.Equal(t, "https://search.example/?q=1", Referrer("https://search.example/?q=1"))
+	require.Empty(t, Referrer("javascript:alert(1)"))
 }
 
 func TestIdentity(t *testing.T) {

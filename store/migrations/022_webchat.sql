@@ -64,3 +64,43 @@ BEGIN
         OR (p_timezone <> '' AND c.timezone <> p_timezone) OR NOT c.fields @> p_fields);
 END
 $$;
+
+-- A message written in a chat outside any conversation is announced on the chat's line (a
+-- scenario's), not only the channel's: migration 009's function with that one change.
+CREATE OR REPLACE FUNCTION messages_events() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_assignee bigint;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status THEN
+        PERFORM emit_conversation_event('message.status', NEW.conversation_number, message_payload(NEW));
+        IF NEW.status = 'failed' AND NEW.author_id IS NOT NULL THEN
+            PERFORM notify_user(NEW.author_id, 'delivery_failed', 'A message could not be delivered',
+                jsonb_build_object('conversation', NEW.conversation_number, 'message_id', NEW.id),
+                'delivery_failed:' || NEW.id);
+        END IF;
+    END IF;
+    -- New in a conversation, linked to one, or moved to another by the chat's workflow.
+    IF NEW.conversation_number IS NOT NULL
+        AND (TG_OP = 'INSERT' OR OLD.conversation_number IS DISTINCT FROM NEW.conversation_number) THEN
+        PERFORM emit_conversation_event('message', NEW.conversation_number, message_payload(NEW));
+        -- A note by someone else in a conversation an operator handles is a comment for them
+        -- (a supervisor's word to the operator, seed 002).
+        IF NEW.direction = 'note' AND NEW.author_id IS NOT NULL THEN
+            SELECT assignee_id INTO v_assignee FROM conversations WHERE number = NEW.conversation_number;
+            IF v_assignee IS NOT NULL AND v_assignee <> NEW.author_id THEN
+                PERFORM notify_user(v_assignee, 'comment', left(NEW.text, 200),
+                    jsonb_build_object('conversation', NEW.conversation_number, 'message_id', NEW.id, 'author_id', NEW.author_id),
+                    'comment:' || NEW.id);
+            END IF;
+        END IF;
+    ELSIF TG_OP = 'INSERT' AND NEW.conversation_number IS NULL AND NEW.direction <> 'in' THEN
+        -- A message written in the chat itself (seed 003); client messages are announced once
+        -- their chat's workflow links them to a conversation, or stay in the chat unannounced.
+        INSERT INTO events (kind, line_id, data)
+        SELECT 'message', coalesce(cl.line_id, ch.line_id), message_payload(NEW) FROM chats c JOIN channels ch ON ch.id = c.channel_id
+        LEFT JOIN chat_lines cl ON cl.channel_id = c.channel_id AND cl.external_id = c.external_id
+        WHERE c.id = NEW.chat_id;
+    END IF;
+    RETURN NULL;
+END
+$$;

@@ -19,7 +19,9 @@
   var site = ds.site;
   var base = new URL(script.src, location.href).origin;
   var api = base + "/widget/v1/sites/" + encodeURIComponent(site);
-  var tokenKey = "linedesk.widget." + site + ".token";
+  // A token per site and per signed-in user: another user of the same browser (or the visitor
+  // before signing in) never gets this one's chats.
+  var tokenKey = "linedesk.widget." + site + ".token." + (ds.userId || "");
 
   var T = {
     ru: {
@@ -40,7 +42,7 @@
     }
   };
 
-  var cfg, t, token = null, visitor = null, root, els = {}, open = false, lastID = "", shown = {}, stream = null;
+  var cfg, t, token = null, visitor = null, root, els = {}, open = false, shown = {}, stream = null;
   var typingTimer = 0, lastTyping = 0, pingTimer = 0, tab = "chat", preview = false;
 
   function store(k, v) {
@@ -224,8 +226,8 @@
       els.file, els.text, el("button", { type: "button", class: "send", text: t.send, onclick: sendText })
     ]);
     els.body.appendChild(els.log); els.body.appendChild(els.typing); els.body.appendChild(compose);
-    lastID = ""; shown = {};
     els.log.appendChild(el("div", { class: "m out", text: t.welcome }));
+    shown = {};
     fetchMessages();
   }
 
@@ -275,27 +277,34 @@
     els.body.appendChild(f);
   }
 
+  // fetchMessages reads the latest messages and merges them in by id: a desk message sent late
+  // (held back while an operator answered) still finds its place.
   function fetchMessages() {
     if (preview) return;
     if (!els.log || els.fetching) { if (els.fetching) els.again = true; return; }
     els.fetching = true;
-    call("GET", "/messages" + (lastID ? "?after=" + encodeURIComponent(lastID) : "")).then(function (r) {
+    call("GET", "/messages").then(function (r) {
       r.items.forEach(show);
       els.fetching = false;
-      if (r.more || els.again) { els.again = false; fetchMessages(); }
+      if (els.again) { els.again = false; fetchMessages(); }
     }, function () { els.fetching = false; });
   }
 
   function show(m) {
-    lastID = m.id;
     if (shown[m.id]) return;
     var mine = els.log.querySelector("[data-id='" + m.id + "']");
     shown[m.id] = true;
-    if (mine) { mine.classList.remove("pending"); return; }
+    if (mine) { mine.classList.remove("pending"); mine.setAttribute("data-at", m.created_at); return; }
     if (m.direction === "in" && m.kind === "button") { answered(m.text); return; } // shown as the choice on its question
     if (m.direction === "out") els.typing.textContent = "";
-    els.log.appendChild(bubble(m));
-    els.log.scrollTop = els.log.scrollHeight;
+    var b = bubble(m), next = null;
+    b.setAttribute("data-at", m.created_at);
+    for (var c = els.log.firstChild; c; c = c.nextSibling) {
+      var at = c.getAttribute && c.getAttribute("data-at");
+      if (at && at > m.created_at) { next = c; break; }
+    }
+    els.log.insertBefore(b, next);
+    if (!next) els.log.scrollTop = els.log.scrollHeight;
   }
 
   function bubble(m) {
@@ -387,6 +396,7 @@
     var ctl = new AbortController(), buf = "";
     stream = ctl;
     fetch(api + "/events", { headers: { Authorization: "Bearer " + token }, signal: ctl.signal, mode: "cors", credentials: "omit" }).then(function (r) {
+      if (r.status === 401) { token = null; store(tokenKey, null); }
       if (!r.ok || !r.body) throw new Error("stream " + r.status);
       var reader = r.body.getReader(), dec = new TextDecoder();
       function pump() {
@@ -401,7 +411,7 @@
       return pump();
     }).catch(function () {}).then(function () {
       if (stream === ctl) stream = null;
-      if (open) setTimeout(connect, 3000);
+      if (open && token) setTimeout(connect, 3000);
     });
   }
 
@@ -461,6 +471,13 @@
   window.LinedeskWidget = {
     open: function () { if (cfg) toggle(true); else window.LinedeskWidget.wantOpen = true; },
     close: function () { if (cfg) toggle(false); },
+    // reset forgets this browser's visitor (the site calls it when its user signs out).
+    reset: function () {
+      if (stream) stream.abort();
+      stream = null; token = null; visitor = null; store(tokenKey, null);
+      if (els.panel) { els.panel.remove(); els.panel = null; }
+      open = false; els = { launch: els.launch };
+    },
     ready: false
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
