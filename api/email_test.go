@@ -23,6 +23,10 @@ import (
 
 const deskAddress = "support@desk.example"
 
+// mailboxPassword is the desk mailbox's password on the fake servers: long enough that a random
+// token in an answer never contains it by chance.
+const mailboxPassword = "mailbox-secret-2f9c"
+
 func mailFile(t *testing.T, name string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "connectors", "email", "testdata", name))
@@ -174,9 +178,9 @@ func TestEmailChannelEndToEnd(t *testing.T) {
 func TestEmailCharsets(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{})
-	imap := emailtest.NewIMAP(t, deskAddress, "pw")
+	imap := emailtest.NewIMAP(t, deskAddress, mailboxPassword)
 	smtpd := smtpmailtest.New(t)
-	id := a.mailLine(imap.Port(), smtpd.Port(), "pw").Channel.ID
+	id := a.mailLine(imap.Port(), smtpd.Port(), mailboxPassword).Channel.ID
 	stop := a.runPullers()
 	defer stop()
 	imap.Deliver(mailFile(t, "koi8r.eml"), false)
@@ -197,9 +201,9 @@ func TestEmailCharsets(t *testing.T) {
 func TestEmailIntakeCatchesUpOnceAfterDowntime(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{})
-	imap := emailtest.NewIMAP(t, deskAddress, "pw")
+	imap := emailtest.NewIMAP(t, deskAddress, mailboxPassword)
 	smtpd := smtpmailtest.New(t)
-	id := a.mailLine(imap.Port(), smtpd.Port(), "pw").Channel.ID
+	id := a.mailLine(imap.Port(), smtpd.Port(), mailboxPassword).Channel.ID
 	inbox := func() int {
 		return a.queryInt(`SELECT count(*) FROM messages m JOIN chats c ON c.id = m.chat_id WHERE c.channel_id = $1 AND m.direction = 'in'`, id)
 	}
@@ -288,9 +292,9 @@ func TestEmailConnectionTestSaysWhatFailed(t *testing.T) {
 func TestEmailReplyRefusedOrDeferred(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{})
-	imap := emailtest.NewIMAP(t, deskAddress, "pw")
-	smtpd := smtpmailtest.NewWithAuth(t, deskAddress, "pw")
-	id := a.mailLine(imap.Port(), smtpd.Port(), "pw").Channel.ID
+	imap := emailtest.NewIMAP(t, deskAddress, mailboxPassword)
+	smtpd := smtpmailtest.NewWithAuth(t, deskAddress, mailboxPassword)
+	id := a.mailLine(imap.Port(), smtpd.Port(), mailboxPassword).Channel.ID
 	stop := a.runPullers()
 	defer stop()
 	imap.Deliver(emailtest.Message("Vera <vera@example.com>", deskAddress, "Refund", "refund-1@example.com", "Where is my refund?"), false)
