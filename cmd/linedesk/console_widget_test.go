@@ -68,8 +68,19 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	ad.do("the preview draws the widget", `(() => { const b = document.querySelector("[data-testid=widget-preview]"); const p = b && b.shadowRoot && b.shadowRoot.querySelector(".panel"); return p && p.innerText.includes("Gold Shop") && p.innerText.includes("Shall I reserve one?") ? "" : "no preview"; })()`)
 	ad.do("a purple widget", `(() => { const i = [...document.querySelectorAll("input[type=color]")][3]; if (!i) return "no colour input"; const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set; set.call(i, "#7c3aed"); i.dispatchEvent(new Event("input", { bubbles: true })); return ""; })()`)
 	ad.do("the preview follows", `(() => { const b = document.querySelector("[data-testid=widget-preview]"); const l = b.shadowRoot.querySelector(".launch"); return l && getComputedStyle(l).backgroundColor === "rgb(124, 58, 237)" ? "" : "not purple yet"; })()`)
-	ad.click("Save")
+	ad.click("Save site settings")
 	ad.see("Saved")
+	var saved struct {
+		Settings struct {
+			Appearance map[string]any `json:"appearance"`
+		} `json:"settings"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && saved.Settings.Appearance["visitor_background"] != "#7c3aed" {
+		admin.get(t, fmt.Sprintf("/api/v1/channels/%d", admin.channelID(t, "Shop site")), &saved)
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Equal(t, "#7c3aed", saved.Settings.Appearance["visitor_background"], "the colour chosen on the page was not saved")
 	ad.do("show the preview", `(document.querySelector("[data-testid=widget-preview]").scrollIntoView(), "")`)
 	screenshot(t, adminCtx, shots, "widget-settings")
 
@@ -138,7 +149,7 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	w("the CSAT buttons", `__w.root().querySelectorAll(".btns button").length === 3 ? "" : "no buttons: " + __w.text()`)
 	screenshot(t, ctx, shots, "widget-csat")
 	w("press Excellent", `(__w.root().querySelectorAll(".btns button")[2].click(), "")`)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(20 * time.Second)
 	var conv struct {
 		CSAT *int `json:"csat"`
 	}
@@ -172,9 +183,64 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	admin.get(t, fmt.Sprintf("/api/v1/conversations/%d", request), &req)
 	require.Equal(t, "Request from the site", req.Title)
 
+	// A scenario sends the /pricing pages' visitors to the sales line: the admin adds it on the
+	// site's page; the visitor writes from /pricing; the conversation is the sales line's.
+	status, sales := postJSON(t, admin.c, dev.url+"/api/v1/lines", map[string]any{"name": "Sales", "auto_open": true}, nil)
+	require.Equal(t, http.StatusCreated, status, "%v", sales)
+	salesID := int64(sales["id"].(float64))
+	ad.open(fmt.Sprintf("%s/admin/channels/%d", dev.url, admin.channelID(t, "Shop site")))
+	ad.click("Add scenario")
+	ad.fill("Name", "Pricing")
+	ad.fill("Site addresses, one a line", "/pricing")
+	ad.fill("Line (department)", fmt.Sprint(salesID))
+	ad.do("the chat stays offered", `__ld.check("Offer the request form when nobody is online", false)`)
+	ad.click("Save site settings")
+	ad.see("Saved")
+	var routed struct {
+		Settings struct {
+			Scenarios []struct {
+				Name   string   `json:"name"`
+				URLs   []string `json:"urls"`
+				LineID int64    `json:"line_id"`
+			} `json:"scenarios"`
+		} `json:"settings"`
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && len(routed.Settings.Scenarios) == 0 {
+		admin.get(t, fmt.Sprintf("/api/v1/channels/%d", admin.channelID(t, "Shop site")), &routed)
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Len(t, routed.Settings.Scenarios, 1, "the scenario added on the page was not saved")
+	require.Equal(t, salesID, routed.Settings.Scenarios[0].LineID, "%+v", routed.Settings.Scenarios[0])
+	require.Equal(t, []string{"/pricing"}, routed.Settings.Scenarios[0].URLs)
+	v.open(strings.TrimSuffix(shopURL, "/rings") + "/pricing?plan=gold")
+	w("the launcher on /pricing", `__w.q(".launch") ? "" : "no launcher"`)
+	w("open the widget", `(__w.q(".launch").click(), "")`)
+	w("the chat", `__w.q(".compose textarea") ? "" : "no chat: " + __w.text()`)
+	w("write", `(__w.q(".compose textarea").value = "How much is engraving?", __w.q(".compose .send").click(), "")`)
+	w("sent", `[...__w.root().querySelectorAll(".m.in")].some(m => m.textContent.includes("engraving?") && !m.classList.contains("pending")) ? "" : "not sent"`)
+	deadline = time.Now().Add(20 * time.Second)
+	var onSales struct {
+		Items []struct {
+			Number      int64 `json:"number"`
+			LastMessage *struct {
+				Text string `json:"text"`
+			} `json:"last_message"`
+		} `json:"items"`
+	}
+	for time.Now().Before(deadline) {
+		admin.get(t, fmt.Sprintf("/api/v1/conversations?view=all&line=%d", salesID), &onSales)
+		if len(onSales.Items) == 1 && onSales.Items[0].LastMessage != nil && onSales.Items[0].LastMessage.Text == "How much is engraving?" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Len(t, onSales.Items, 1, "the /pricing chat is not on the sales line")
+	require.Equal(t, "How much is engraving?", onSales.Items[0].LastMessage.Text)
+
 	// The admin (a supervisor would too) sees the visitor on the site right now.
 	ad.open(dev.url + "/supervisor/visitors")
-	ad.see("Gold Shop — rings")
+	ad.see("Gold Shop — rings") // the page title the visitor last had when the list was read
 	ad.see("Vera")
 	screenshot(t, adminCtx, shots, "widget-visitors")
 }

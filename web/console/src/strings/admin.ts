@@ -355,6 +355,7 @@ export const en = {
   "admin.site.scenario.offerForm": "Offer the request form when nobody is online",
   "admin.site.scenario.remove": "Remove scenario",
   "admin.site.scenario.add": "Add scenario",
+  "admin.site.save": "Save site settings",
 };
 
 export const ru: Record<keyof typeof en, string> = {
@@ -714,4 +715,5 @@ export const ru: Record<keyof typeof en, string> = {
   "admin.site.scenario.offerForm": "Предлагать форму заявки, когда никого нет в сети",
   "admin.site.scenario.remove": "Удалить сценарий",
   "admin.site.scenario.add": "Добавить сценарий",
+  "admin.site.save": "Сохранить настройки сайта",
 };

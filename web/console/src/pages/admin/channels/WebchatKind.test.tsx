@@ -47,7 +47,7 @@ test("a site's page: the script to paste, and a scenario routing /pricing to a l
   await userEvent.type(screen.getByLabelText("Site addresses, one a line"), "/pricing");
   await userEvent.selectOptions(await screen.findByLabelText("Line (department)"), "3");
   await userEvent.selectOptions(screen.getByLabelText("Group"), "5");
-  await userEvent.click(screen.getAllByRole("button", { name: "Save" }).at(-1)!);
+  await userEvent.click(screen.getByRole("button", { name: "Save site settings" }));
   await vi.waitFor(() => {
     const patch = fetch.mock.calls.find(([u, i]) => u === "/api/v1/channels/7" && i?.method === "PATCH");
     expect(patch).toBeTruthy();

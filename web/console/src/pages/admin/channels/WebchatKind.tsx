@@ -391,7 +391,7 @@ export function WebchatSettingsForm({ channel, onChanged, canEdit }: SettingsFor
         </fieldset>
         {canEdit && (
           <div className="actions">
-            <button type="submit" className="primary" disabled={busy}>{t("common.save")}</button>
+            <button type="submit" className="primary" disabled={busy}>{t("admin.site.save")}</button>
             {saved && <span role="status" className="ok">{t("common.saved")}</span>}
           </div>
         )}
