@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/linedesk/linedesk/connectors/cti/ctitest"
 	"github.com/linedesk/linedesk/connectors/webchat"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -488,7 +489,8 @@ func TestWidgetScenarioRoutesPricingToSales(t *testing.T) {
 }
 
 // TestWidgetOfflineFormAndCallBack: with nobody online the chat gives way to the request form,
-// which opens a request titled as one; a call-back request's title is the number to call.
+// which opens a request titled as one; a call-back request's title is the number to call, and
+// the operator's call to that number through the desk's PBX is the visitor's call.
 func TestWidgetOfflineFormAndCallBack(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, appOptions{})
@@ -534,6 +536,29 @@ func TestWidgetOfflineFormAndCallBack(t *testing.T) {
 	require.Equal(t, "Обратный звонок: +7 912 000-11-22", conv.Title)
 	a.waitFor("the call-back's message", 10*time.Second, func() bool { msgs = a.messages(cb); return len(msgs) == 1 })
 	require.Contains(t, msgs[0].Text, "Удобное время: после 15:00")
+	// The operator calls the number back through the desk's PBX: the call is Oleg's, so it sits
+	// with his conversations.
+	_, phone := a.messengerLine("phone", map[string]any{}, nil)
+	res = a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", phone.Channel.ID), nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	var conn struct {
+		Steps []string `json:"steps"`
+	}
+	res.json(t, &conn)
+	var hook string
+	for _, s := range conn.Steps {
+		if _, u, ok := strings.Cut(s, "set the endpoint: "); ok {
+			hook = u
+		}
+	}
+	require.NotEmpty(t, hook, res.text)
+	_, op := a.newOperator("pavel.callback@example.com", "Pavel")
+	require.Equal(t, http.StatusOK, ctitest.Post(t, hook, ctitest.NewCall("cb-1", "74950000000", "89120001122", "out"), false))
+	calls := a.calls(op, "")
+	require.Len(t, calls, 1)
+	require.NotNil(t, calls[0].Contact, "the call-back's number found no contact")
+	require.Equal(t, "Oleg", calls[0].Contact.Name)
+
 	// A second call-back request is a request of its own; the first keeps its title.
 	res = v.do("POST", "/requests", map[string]any{"kind": "callback", "client_id": "r-3", "phone": "+7 900 111-22-33"})
 	require.Equal(t, http.StatusAccepted, res.status, res.text)
