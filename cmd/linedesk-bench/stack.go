@@ -95,6 +95,13 @@ func (s *stack) start(ctx context.Context, o options, progress func(string, ...a
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/linedesk: %w\n%s", err, out)
 	}
+	// The fresh binary is a few hundred megabytes of dirty page cache (and `go run` of this tool
+	// left its own). Left alone, the kernel writes it back about 30 s later
+	// (vm.dirty_expire_centisecs), in the middle of a workload, and PostgreSQL's WAL fsyncs
+	// queue behind it: the third W1 window's p99 doubled that way. Written out now, the
+	// measurements see only linedesk's own I/O.
+	progress("writing the build out to the disk")
+	flushDisk()
 
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
