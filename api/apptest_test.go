@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -50,6 +51,8 @@ type appOptions struct {
 	strictCallbacks bool
 	// vk is the VK app for connecting communities through VK's OAuth.
 	vk api.VKApp
+	// trustedProxies are the reverse proxies whose X-Forwarded-For the API believes.
+	trustedProxies []*net.IPNet
 }
 
 func newApp(t *testing.T, opts appOptions) *app {
@@ -80,7 +83,7 @@ func newApp(t *testing.T, opts appOptions) *app {
 		t.Cleanup(func() { cancel(); <-done })
 	}
 	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Logger: logger, Inbound: hand,
-		AllowedHosts: opts.allowedHosts, MetricsToken: opts.metricsToken, AllowPrivateCallbacks: !opts.strictCallbacks, VK: opts.vk, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		AllowedHosts: opts.allowedHosts, MetricsToken: opts.metricsToken, AllowPrivateCallbacks: !opts.strictCallbacks, VK: opts.vk, TrustedProxies: opts.trustedProxies, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = io.WriteString(w, "linedesk_up 1\n")
 		})}))
 	t.Cleanup(srv.Close)

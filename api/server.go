@@ -53,6 +53,10 @@ type Deps struct {
 	PublicURL string
 	// VK is the VK app for connecting communities through VK's OAuth (none: tokens are pasted).
 	VK VKApp
+	// TrustedProxies are the reverse proxies in front of linedesk. A request from one of them
+	// is the client's its X-Forwarded-For names (the rightmost address that is not a trusted
+	// proxy); without them the client is the connection's peer and the header is ignored.
+	TrustedProxies []*net.IPNet
 }
 
 // Server holds the handlers' dependencies.
@@ -354,8 +358,16 @@ func newServer(d Deps) (*Server, *echo.Echo) {
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the connection's: X-Forwarded-For and X-Real-IP are set by whoever
 	// sends the request, so trusting them would let a client pick the address sign-in throttling
-	// counts against.
+	// and the widget's limits count against. Behind configured proxies the header is read, and
+	// only the hops those proxies added are believed.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(d.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range d.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)

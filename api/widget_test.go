@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -720,4 +721,53 @@ func TestWidgetChatLineUnderConcurrentFirstMessages(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+}
+
+// TestWidgetLimitsCountTheClientBehindAProxy: new visitors are limited per client address. A
+// client naming other addresses in X-Forwarded-For gains nothing; behind a trusted reverse
+// proxy each client counts alone, the address kept is the client's, and a forged hop the proxy
+// passed along is not believed.
+func TestWidgetLimitsCountTheClientBehindAProxy(t *testing.T) {
+	t.Parallel()
+	newVisitorFrom := func(a *app, site siteSetup, forwardedFor string) response {
+		return a.do(&http.Client{}, "POST", site.api+"/visitors", map[string]any{"page_url": siteOrigin + "/"},
+			map[string]string{"Origin": siteOrigin, "X-Forwarded-For": forwardedFor})
+	}
+	direct := newApp(t, appOptions{})
+	site := direct.newSite("Web", nil)
+	for i := range 20 {
+		res := newVisitorFrom(direct, site, fmt.Sprintf("203.0.113.%d", i))
+		require.Equal(t, http.StatusCreated, res.status, res.text)
+	}
+	res := newVisitorFrom(direct, site, "198.51.100.1")
+	require.Equal(t, http.StatusTooManyRequests, res.status, "X-Forwarded-For from an untrusted peer must not pick the address: %s", res.text)
+
+	_, loopback, err := net.ParseCIDR("127.0.0.1/32")
+	require.NoError(t, err)
+	proxied := newApp(t, appOptions{trustedProxies: []*net.IPNet{loopback}})
+	site = proxied.newSite("Web", nil)
+	for i := range 25 {
+		res := newVisitorFrom(proxied, site, fmt.Sprintf("203.0.113.%d", i))
+		require.Equal(t, http.StatusCreated, res.status, "client %d behind the proxy: %s", i, res.text)
+	}
+	for i := range 20 {
+		res := newVisitorFrom(proxied, site, fmt.Sprintf("10.9.9.%d, 198.51.100.7", i))
+		require.Equal(t, http.StatusCreated, res.status, res.text)
+	}
+	res = newVisitorFrom(proxied, site, "10.9.9.250, 198.51.100.7")
+	require.Equal(t, http.StatusTooManyRequests, res.status, "a forged first hop made a new client: %s", res.text)
+
+	res = proxied.do(proxied.http, "GET", "/api/v1/visitors", nil, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	var live struct {
+		Items []struct {
+			IP string `json:"ip"`
+		} `json:"items"`
+	}
+	res.json(t, &live)
+	ips := map[string]bool{}
+	for _, v := range live.Items {
+		ips[v.IP] = true
+	}
+	require.True(t, ips["203.0.113.24"] && ips["198.51.100.7"] && !ips["127.0.0.1"] && !ips["10.9.9.3"], "%v", ips)
 }

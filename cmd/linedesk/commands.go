@@ -155,7 +155,7 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	hand := inbound.New(st, tc, logger)
 	go hand.Run(ctx)
 	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand,
-		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks,
+		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks, TrustedProxies: cfg.TrustedProxies,
 		PublicURL: cfg.PublicURL, VK: cfg.VK}
 	handler := api.New(deps)
 	// Telegram channels set to long polling pull their updates from here.
@@ -192,7 +192,7 @@ func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	hand := inbound.New(st, tc, logger)
 	go hand.Run(ctx)
 	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, SecureCookies: cfg.SecureCookies, Inbound: hand,
-		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks,
+		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks, TrustedProxies: cfg.TrustedProxies,
 		PublicURL: cfg.PublicURL, VK: cfg.VK}
 	if cfg.PublicURL == "" {
 		logger.Warn("LINEDESK_PUBLIC_URL is not set: the API answers for any host name, which DNS rebinding can abuse")

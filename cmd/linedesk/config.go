@@ -51,6 +51,10 @@ type Config struct {
 	// link-local addresses (LINEDESK_ALLOW_PRIVATE_CALLBACKS); metadata addresses stay refused.
 	// Default false, true in dev (integrations on a laptop run on localhost).
 	AllowPrivateCallbacks bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (LINEDESK_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges). Empty: the
+	// connection's peer is the client.
+	TrustedProxies []*net.IPNet
 
 	// SecretsKey seals the secrets kept in PostgreSQL (LINEDESK_SECRETS_KEY: 32 random bytes in
 	// base64); SecretsOldKeys (LINEDESK_SECRETS_OLD_KEYS, comma-separated) still open values
@@ -145,6 +149,8 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	}
 	allowPrivate := fs.String("allow-private-callbacks", env("LINEDESK_ALLOW_PRIVATE_CALLBACKS", defaultPrivate),
 		"let callback and webhook URLs point at loopback, private and link-local addresses (never cloud metadata)")
+	proxies := fs.String("trusted-proxies", env("LINEDESK_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDR ranges of the reverse proxies in front of linedesk; their X-Forwarded-For names the client (empty: the connection's peer is the client)")
 	workflowCache := fs.String("workflow-cache", env("LINEDESK_WORKFLOW_CACHE", "1000"),
 		"workflows kept in memory between events by the worker (and, in dev, the embedded Temporal)")
 	if command == "dev" {
@@ -186,6 +192,26 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	case "0", "false", "no", "off", "":
 	default:
 		problems = append(problems, fmt.Errorf("LINEDESK_ALLOW_PRIVATE_CALLBACKS: %q is not true or false", *allowPrivate))
+	}
+	for _, given := range strings.Split(*proxies, ",") {
+		given = strings.TrimSpace(given)
+		if given == "" {
+			continue
+		}
+		cidr := given
+		if !strings.Contains(cidr, "/") {
+			if ip := net.ParseIP(cidr); ip != nil && ip.To4() != nil {
+				cidr += "/32"
+			} else {
+				cidr += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("LINEDESK_TRUSTED_PROXIES: %q is not an address or a CIDR range like 10.0.0.0/8", given))
+			continue
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
 	}
 	if *smtpPort != "" {
 		p, err := strconv.Atoi(*smtpPort)

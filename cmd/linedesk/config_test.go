@@ -196,3 +196,24 @@ func TestPrivateCallbacksOnlyInDevByDefault(t *testing.T) {
 	_, err = loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y", "LINEDESK_ALLOW_PRIVATE_CALLBACKS": "maybe"}), io.Discard)
 	require.ErrorContains(t, err, "LINEDESK_ALLOW_PRIVATE_CALLBACKS")
 }
+
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y",
+		"LINEDESK_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,2001:db8::1"}), io.Discard)
+	require.NoError(t, err)
+	var got []string
+	for _, n := range cfg.TrustedProxies {
+		got = append(got, n.String())
+	}
+	require.Equal(t, []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::1/128"}, got)
+
+	none, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y"}), io.Discard)
+	require.NoError(t, err)
+	require.Empty(t, none.TrustedProxies, "no proxy is trusted unless named")
+
+	_, err = loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y",
+		"LINEDESK_TRUSTED_PROXIES": "10.0.0.0/99,proxy.local"}), io.Discard)
+	require.ErrorContains(t, err, `LINEDESK_TRUSTED_PROXIES: "10.0.0.0/99"`)
+	require.ErrorContains(t, err, `"proxy.local"`)
+}
