@@ -55,7 +55,9 @@ type options struct {
 	Email           string
 	Password        string
 	Keep            bool
-	PprofAddr       string
+	// TemporalDB is where the started stack's embedded Temporal keeps its state: sqlite or postgres.
+	TemporalDB string
+	PprofAddr  string
 
 	Workloads []string
 
@@ -117,6 +119,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Email, "email", envOr("LINEDESK_ADMIN_EMAIL", "admin@example.com"), "admin login")
 	fs.StringVar(&o.Password, "password", envOr("LINEDESK_ADMIN_PASSWORD", "admin"), "admin password")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the bench database and data dir of a started stack")
+	fs.StringVar(&o.TemporalDB, "temporal-db", envOr("LINEDESK_TEMPORAL_DB", "sqlite"), "started stack: where the embedded Temporal keeps its state, sqlite (dev's default) or postgres (databases beside the bench database, as in production)")
 	fs.StringVar(&o.PprofAddr, "pprof-addr", "", "started stack: serve linedesk's /debug/pprof here (e.g. 127.0.0.1:6060) to take a profile during the run")
 	workloads := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run")
 	fs.DurationVar(&o.BaselineDuration, "baseline-duration", 15*time.Second, "duration of each baseline")
@@ -191,6 +194,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.MemorySizes, err = parseList(*memory, func(s string, _ int) (int, error) { return strconv.Atoi(s) }); err != nil {
 		problems = append(problems, fmt.Errorf("-memory-sizes: %w", err))
+	}
+	if o.TemporalDB != "sqlite" && o.TemporalDB != "postgres" {
+		problems = append(problems, fmt.Errorf("-temporal-db: %q is not sqlite or postgres", o.TemporalDB))
 	}
 	for k := range strings.SplitSeq(*webhookKinds, ",") {
 		switch k = strings.TrimSpace(k); k {

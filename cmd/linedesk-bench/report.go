@@ -138,6 +138,9 @@ func (r *Report) finish(ctx context.Context, st *stack) {
 	}
 	if st.managed() {
 		r.Versions["temporal persistence"] = "linedesk dev: embedded server, SQLite file (WAL, synchronous=NORMAL), 1 history shard"
+		if st.temporalDB == "postgres" {
+			r.Versions["temporal persistence"] = "linedesk dev: embedded server, PostgreSQL databases beside linedesk's, 1 history shard"
+		}
 	}
 	// R1 = S2 / B1, R2 = S1 max rate / B2, R3 = S1c / B6a at 4 connections.
 	if r.S2 != nil && r.B1 != nil && r.B1.PerSecond > 0 {

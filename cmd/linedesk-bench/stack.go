@@ -38,11 +38,13 @@ type stack struct {
 	pid       int
 	pprofAddr string
 	dir       string // temp dir: binary, data dir, log
-	logPath   string
-	binary    string
-	dbName    string
-	adminURL  string
-	keep      bool
+	// temporalDB is where the embedded Temporal keeps its state (sqlite or postgres).
+	temporalDB string
+	logPath    string
+	binary     string
+	dbName     string
+	adminURL   string
+	keep       bool
 }
 
 func (s *stack) managed() bool { return s.cmd != nil }
@@ -80,7 +82,7 @@ func (s *stack) start(ctx context.Context, o options, progress func(string, ...a
 	if err := requireLoopbackURL(o.PostgresURL); err != nil {
 		return fmt.Errorf("-postgres-url: %w", err)
 	}
-	s.adminURL = o.PostgresURL
+	s.adminURL, s.temporalDB = o.PostgresURL, o.TemporalDB
 	root, err := moduleRoot(ctx)
 	if err != nil {
 		return err
@@ -153,6 +155,7 @@ func (s *stack) start(ctx context.Context, o options, progress func(string, ...a
 		"LINEDESK_ADMIN_PASSWORD="+o.Password,
 		"LINEDESK_PPROF_ADDR="+s.pprofAddr,
 		"LINEDESK_LOG_LEVEL=warn",
+		"LINEDESK_TEMPORAL_DB="+o.TemporalDB,
 	)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	progress("starting linedesk dev (database %s, log %s)", s.dbName, s.logPath)
@@ -253,8 +256,11 @@ func (s *stack) close(progress func(string, ...any)) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if admin, err := pgx.Connect(ctx, s.adminURL); err == nil {
-			if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{s.dbName}.Sanitize()+" WITH (FORCE)"); err != nil {
-				progress("drop database %s: %v", s.dbName, err)
+			// With -temporal-db postgres, dev keeps Temporal's state in two databases beside it.
+			for _, name := range []string{s.dbName, s.dbName + "_temporal", s.dbName + "_temporal_visibility"} {
+				if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+					progress("drop database %s: %v", name, err)
+				}
 			}
 			_ = admin.Close(ctx)
 		}
