@@ -255,6 +255,8 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	patch("/conversations/:number", s.editConversation, ruleConversation)
 	get("/conversations/:number/messages", s.conversationMessages, ruleConversation)
 	get("/conversations/:number/history", s.conversationHistory, ruleConversation)
+	get("/conversations/:number/export", s.exportConversation, ruleConversation)
+	get("/conversations/:number/transcript", s.conversationTranscript, ruleConversation)
 	post("/conversations/:number/messages", s.reply(workflows.UpdateReply), ruleConversation)
 	post("/conversations/:number/notes", s.reply(workflows.UpdateNote), ruleConversation)
 	post("/conversations/:number/take", s.action(workflows.UpdateTake), ruleConversation)

@@ -271,6 +271,13 @@ func TestConsoleFromTheWizardToAClosedConversation(t *testing.T) {
 	require.Equal(t, "closed", conv.Status)
 	require.Equal(t, "Told the client the delivery date.", conv.Solution)
 
+	// The conversation's history downloads from its header (the session's own cookie), and the
+	// printable transcript opens as a page.
+	u.do("download the CSV", `(() => { const a = [...document.querySelectorAll(".conv-export a")].find(a => a.textContent === "CSV"); if (!a) return "no CSV link"; window.__csv = null; fetch(a.href).then(async r => { window.__csv = r.status + "\n" + await r.text(); }); return ""; })()`)
+	u.do("the CSV has the reply", `(() => { const c = window.__csv; if (!c) return "not yet"; return c.startsWith("200\n") && c.includes("arrives tomorrow") && c.includes("closed") ? "" : "CSV: " + c.slice(0, 200); })()`)
+	u.do("open the transcript", `(() => { const a = [...document.querySelectorAll(".conv-export a")].find(a => a.textContent === "Printable transcript"); if (!a) return "no transcript link"; location.href = a.href; return ""; })()`)
+	u.do("the transcript", `document.body && document.body.innerText.includes("arrives tomorrow") && document.body.innerText.includes("Told the client the delivery date.") ? "" : "not the transcript yet"`)
+
 	// The other screens the documentation shows.
 	s.click("Operators")
 	s.see("Olga")

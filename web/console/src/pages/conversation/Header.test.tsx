@@ -35,3 +35,13 @@ test("an operator transfers to a colleague picked by name, with a comment", asyn
   await waitFor(() => expect(onChanged).toHaveBeenCalled());
   expect(calls(fetch)).toContainEqual(["POST", "/api/v1/conversations/1001/transfer", { assignee_id: 8, comment: "VIP client, billing question" }]);
 });
+
+test("a closed conversation's history downloads as JSON or CSV and opens as a printable transcript", () => {
+  stubFetch(() => undefined);
+  renderAs(<Header conversation={conversation({ status: "closed" })} onAction={async () => {}} onClose={() => {}} onChanged={() => {}} />);
+  expect(screen.getByRole("link", { name: "JSON" })).toHaveAttribute("href", "/api/v1/conversations/1001/export?format=json");
+  expect(screen.getByRole("link", { name: "CSV" })).toHaveAttribute("download", "conversation-1001.csv");
+  const print = screen.getByRole("link", { name: "Printable transcript" });
+  expect(print.getAttribute("href")).toMatch(/^\/api\/v1\/conversations\/1001\/transcript\?lang=en&tz=/);
+  expect(print).toHaveAttribute("target", "_blank");
+});

@@ -2,7 +2,7 @@
 // take in that state (the rules of workflows/rules.go).
 import { useEffect, useState } from "react";
 import { api } from "../../lib/api";
-import { useT } from "../../lib/i18n";
+import { useI18n, useT } from "../../lib/i18n";
 import { useSession } from "../../lib/session";
 import type { Conversation, UserRef } from "../../lib/types";
 import type { Key } from "../../strings";
@@ -23,6 +23,7 @@ export function Header({
   onChanged: (c: Conversation) => void;
 }) {
   const t = useT();
+  const { lang } = useI18n();
   const me = useSession();
   const [picker, setPicker] = useState<"transfer" | "assign" | null>(null);
   const [busy, setBusy] = useState(false);
@@ -74,6 +75,7 @@ export function Header({
             </div>
           )}
         </dl>
+        <ExportLinks number={c.number} lang={lang} />
       </div>
       {open && (
         <div className="conv-actions" role="toolbar" aria-label={t("conv.actions")}>
@@ -129,6 +131,29 @@ export function Header({
         />
       )}
     </header>
+  );
+}
+
+/** ExportLinks download the conversation's whole history or open its printable transcript. */
+function ExportLinks({ number, lang }: { number: number; lang: string }) {
+  const t = useT();
+  const base = `/api/v1/conversations/${number}`;
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  return (
+    <p className="conv-export">
+      <span className="muted">{t("conv.export")}</span>{" "}
+      <a href={`${base}/export?format=json`} download={`conversation-${number}.json`}>
+        JSON
+      </a>{" "}
+      ·{" "}
+      <a href={`${base}/export?format=csv`} download={`conversation-${number}.csv`}>
+        CSV
+      </a>{" "}
+      ·{" "}
+      <a href={`${base}/transcript?lang=${lang}&tz=${encodeURIComponent(tz)}`} target="_blank" rel="noopener">
+        {t("conv.transcript")}
+      </a>
+    </p>
   );
 }
 
