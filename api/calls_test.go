@@ -42,6 +42,24 @@ func (a *app) calls(c *http.Client, query string) []callView {
 	return out.Calls
 }
 
+// phoneHook connects a phone channel and returns the secret URL its PBX posts call events to.
+func (a *app) phoneHook(channelID int64) string {
+	a.t.Helper()
+	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", channelID), nil, nil)
+	require.Equal(a.t, http.StatusOK, res.status, res.text)
+	var conn struct {
+		Steps []string `json:"steps"`
+	}
+	res.json(a.t, &conn)
+	for _, s := range conn.Steps {
+		if _, u, ok := strings.Cut(s, "set the endpoint: "); ok {
+			return u
+		}
+	}
+	a.t.Fatalf("connect named no endpoint: %v", conn.Steps)
+	return ""
+}
+
 // TestPhoneChannelCalls: a PBX posts Zammad-style call events to the phone channel's secret URL.
 // A known number's call is linked to its contact as it rings; the answer names the operator; the
 // hangup's recording is fetched into the desk; events repeated or out of order change nothing; an
@@ -55,19 +73,8 @@ func TestPhoneChannelCalls(t *testing.T) {
 	_, ch := a.messengerLine("phone", map[string]any{}, nil)
 	id := ch.Channel.ID
 	require.Empty(t, ch.Channel.WebhookURL, "the URL holding the secret is shown by connect only")
-	res := a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", id), nil, nil)
-	require.Equal(t, http.StatusOK, res.status, res.text)
-	var conn struct {
-		Steps []string `json:"steps"`
-	}
-	res.json(t, &conn)
-	var hook string
-	for _, s := range conn.Steps {
-		if _, u, ok := strings.Cut(s, "set the endpoint: "); ok {
-			hook = u
-		}
-	}
-	require.True(t, strings.HasPrefix(hook, fmt.Sprintf("%s/hooks/%d/", a.url, id)), "%v", conn.Steps)
+	hook := a.phoneHook(id)
+	require.True(t, strings.HasPrefix(hook, fmt.Sprintf("%s/hooks/%d/", a.url, id)), hook)
 
 	_, err := a.store.Pool().Exec(t.Context(), `INSERT INTO contacts (name, phone) VALUES ('Иван Петров', '+7 916 123-45-67')`)
 	require.NoError(t, err)
@@ -92,7 +99,7 @@ func TestPhoneChannelCalls(t *testing.T) {
 	require.Equal(t, http.StatusOK, ctitest.Post(t, hook, hangup, false))
 	require.Equal(t, http.StatusOK, ctitest.Post(t, hook, ctitest.Answer("c-100", "89161234567", "74950000000", "in", "someone-else"), false))
 	var call callView
-	res = a.do(op, "GET", fmt.Sprintf("/api/v1/calls/%d", callID), nil, nil)
+	res := a.do(op, "GET", fmt.Sprintf("/api/v1/calls/%d", callID), nil, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	res.json(t, &call)
 	require.Equal(t, "ended", call.State)

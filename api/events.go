@@ -192,10 +192,7 @@ func (s *Server) streamEvents(c echo.Context) error {
 	defer s.events.unsubscribe(sub)
 
 	w := c.Response()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass events on at once
-	w.WriteHeader(http.StatusOK)
+	startEventStream(w)
 	send := func(events []store.Event) error {
 		for _, e := range events {
 			if !view.sees(e) || (resume != nil && !resume.Less(e.Cursor)) {
@@ -321,4 +318,13 @@ func (v eventView) sees(e store.Event) bool {
 		return a.Role(v.user.Role) != store.LineRoleNone
 	}
 	return admin || slices.Contains(v.access.SupervisorLines, line) || slices.Contains(v.access.OperatorLines, line)
+}
+
+// startEventStream answers with a server-sent event stream that caches keep no copy of and
+// proxies pass on at once.
+func startEventStream(w *echo.Response) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass events on at once
+	w.WriteHeader(http.StatusOK)
 }

@@ -36,11 +36,10 @@ type messengerChannel struct {
 	} `json:"channel"`
 }
 
-// messengerLine makes a line with auto-open, the desk's operators on it, and a channel of kind
-// with settings and credentials.
-func (a *app) messengerLine(kind string, settings map[string]any, creds map[string]string) (lineID int64, ch messengerChannel) {
+// deskLine makes an auto-open line the desk's operators work on.
+func (a *app) deskLine(name string) int64 {
 	a.t.Helper()
-	res := a.do(a.http, "POST", "/api/v1/lines", map[string]any{"name": "Messengers " + kind, "auto_open": true}, nil)
+	res := a.do(a.http, "POST", "/api/v1/lines", map[string]any{"name": name, "auto_open": true}, nil)
 	require.Equal(a.t, http.StatusCreated, res.status, res.text)
 	var l struct {
 		ID int64 `json:"id"`
@@ -50,14 +49,22 @@ func (a *app) messengerLine(kind string, settings map[string]any, creds map[stri
 	g.LineIDs = append(g.LineIDs, l.ID)
 	_, err := a.store.SaveGroup(a.t.Context(), g)
 	require.NoError(a.t, err)
-	res = a.do(a.http, "POST", "/api/v1/channels", map[string]any{"kind": kind, "name": kind + " bot", "line_id": l.ID,
+	return l.ID
+}
+
+// messengerLine makes a line with auto-open, the desk's operators on it, and a channel of kind
+// with settings and credentials.
+func (a *app) messengerLine(kind string, settings map[string]any, creds map[string]string) (lineID int64, ch messengerChannel) {
+	a.t.Helper()
+	lineID = a.deskLine("Messengers " + kind)
+	res := a.do(a.http, "POST", "/api/v1/channels", map[string]any{"kind": kind, "name": kind + " bot", "line_id": lineID,
 		"settings": settings, "credentials": creds}, nil)
 	require.Equal(a.t, http.StatusCreated, res.status, res.text)
 	for _, v := range creds {
 		require.NotContains(a.t, res.text, v, "a credential came back in the answer")
 	}
 	res.json(a.t, &ch)
-	return l.ID, ch
+	return lineID, ch
 }
 
 // conversationOf waits for the conversation of a messenger client and returns its number.

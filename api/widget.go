@@ -716,10 +716,7 @@ func (s *Server) visitorEvents(c echo.Context) error {
 	}
 	defer s.events.unsubscribe(sub)
 	w := c.Response()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	startEventStream(w)
 	// The first event has the widget read what it missed while it was not connected.
 	if _, err := fmt.Fprint(w, "retry: 3000\n\nevent: message\ndata: {}\n\n"); err != nil {
 		return nil

@@ -34,16 +34,7 @@ type siteSetup struct {
 
 func (a *app) newSite(lineName string, settings map[string]any) siteSetup {
 	a.t.Helper()
-	res := a.do(a.http, "POST", "/api/v1/lines", map[string]any{"name": lineName, "auto_open": true}, nil)
-	require.Equal(a.t, http.StatusCreated, res.status, res.text)
-	var l struct {
-		ID int64 `json:"id"`
-	}
-	res.json(a.t, &l)
-	g := a.deskOperators()
-	g.LineIDs = append(g.LineIDs, l.ID)
-	_, err := a.store.SaveGroup(a.t.Context(), g)
-	require.NoError(a.t, err)
+	lineID := a.deskLine(lineName)
 	if settings == nil {
 		settings = map[string]any{}
 	}
@@ -53,7 +44,7 @@ func (a *app) newSite(lineName string, settings map[string]any) siteSetup {
 	if settings["domain"] == nil {
 		settings["domain"] = "shop.example.com"
 	}
-	res = a.do(a.http, "POST", "/api/v1/channels", map[string]any{"kind": "webchat", "name": "Site", "line_id": l.ID, "settings": settings}, nil)
+	res := a.do(a.http, "POST", "/api/v1/channels", map[string]any{"kind": "webchat", "name": "Site", "line_id": lineID, "settings": settings}, nil)
 	require.Equal(a.t, http.StatusCreated, res.status, res.text)
 	var ch struct {
 		Channel struct {
@@ -64,7 +55,7 @@ func (a *app) newSite(lineName string, settings map[string]any) siteSetup {
 	}
 	res.json(a.t, &ch)
 	require.Equal(a.t, fmt.Sprintf(`<script src="%s/widget.js" data-site="%d" data-lang="ru" async></script>`, a.url, ch.Channel.ID), ch.Channel.EmbedCode)
-	return siteSetup{lineID: l.ID, siteID: ch.Channel.ID, secret: ch.Secret, api: fmt.Sprintf("/widget/v1/sites/%d", ch.Channel.ID)}
+	return siteSetup{lineID: lineID, siteID: ch.Channel.ID, secret: ch.Secret, api: fmt.Sprintf("/widget/v1/sites/%d", ch.Channel.ID)}
 }
 
 // visitorClient is a page of the site calling the widget API as the script does.
@@ -540,19 +531,7 @@ func TestWidgetOfflineFormAndCallBack(t *testing.T) {
 	// The operator calls the number back through the desk's PBX: the call is Oleg's, so it sits
 	// with his conversations.
 	_, phone := a.messengerLine("phone", map[string]any{}, nil)
-	res = a.do(a.http, "POST", fmt.Sprintf("/api/v1/channels/%d/connect", phone.Channel.ID), nil, nil)
-	require.Equal(t, http.StatusOK, res.status, res.text)
-	var conn struct {
-		Steps []string `json:"steps"`
-	}
-	res.json(t, &conn)
-	var hook string
-	for _, s := range conn.Steps {
-		if _, u, ok := strings.Cut(s, "set the endpoint: "); ok {
-			hook = u
-		}
-	}
-	require.NotEmpty(t, hook, res.text)
+	hook := a.phoneHook(phone.Channel.ID)
 	_, op := a.newOperator("pavel.callback@example.com", "Pavel")
 	require.Equal(t, http.StatusOK, ctitest.Post(t, hook, ctitest.NewCall("cb-1", "74950000000", "89120001122", "out"), false))
 	calls := a.calls(op, "")
