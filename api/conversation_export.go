@@ -84,15 +84,17 @@ func (s *Server) exportConversation(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, map[string]any{"conversation": r.conv, "timeline": timeline, "exported_at": time.Now().UTC()})
 	}
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff") // spreadsheets read the file as UTF-8 with it
-	w := csv.NewWriter(&buf)
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	res.WriteHeader(http.StatusOK)
+	_, _ = res.Write([]byte("\ufeff")) // spreadsheets read the file as UTF-8 with it
+	w := csv.NewWriter(res)
 	_ = w.Write([]string{"at", "type", "who", "kind", "text", "details"})
 	for _, it := range r.timeline {
 		_ = w.Write(csvRow(r.conv, it))
 	}
 	w.Flush()
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	return nil // a client that went away mid-file has nothing to be told
 }
 
 func csvRow(conv store.Conversation, it timelineItem) []string {
@@ -199,7 +201,9 @@ type transcriptLine struct {
 }
 
 // conversationTranscript serves GET /conversations/:number/transcript: the conversation as a
-// page to print or save as PDF — what the client and the desk said, without internal notes.
+// page to print or save as PDF — what the client and the desk said to each other as the client
+// saw it: no internal notes or system lines, no reply that never reached them, and the line's
+// name instead of the operator's where the line hides operators' names.
 func (s *Server) conversationTranscript(c echo.Context) error {
 	n, err := conversationNumber(c)
 	if err != nil {
@@ -215,7 +219,8 @@ func (s *Server) conversationTranscript(c echo.Context) error {
 	}
 	loc := time.UTC
 	if tz := c.QueryParam("tz"); tz != "" {
-		if loc, err = time.LoadLocation(tz); err != nil {
+		// "Local" would be the server's zone, which means nothing to the reader.
+		if loc, err = time.LoadLocation(tz); err != nil || tz == "Local" {
 			return newError(http.StatusBadRequest, "invalid_fields", "tz must be an IANA time zone such as Europe/Moscow")
 		}
 	}
@@ -234,11 +239,19 @@ func (s *Server) conversationTranscript(c echo.Context) error {
 	if r.conv.ClosedAt != nil {
 		data.Closed = stamp(*r.conv.ClosedAt)
 	}
+	line, err := s.store.LineByID(c.Request().Context(), r.conv.LineID)
+	if err != nil {
+		return err
+	}
 	for _, m := range r.messages {
-		if m.Direction == "note" || m.Kind == "note" {
+		if !clientSaw(m) {
 			continue
 		}
-		data.Lines = append(data.Lines, transcriptLine{Who: messageAuthor(r.conv, m, w["client"], w["desk"]), At: stamp(m.CreatedAt),
+		who := messageAuthor(r.conv, m, w["client"], w["desk"])
+		if m.Direction == "out" && m.Author != nil && line.HideOperatorName {
+			who = line.Name // the line shows clients its own name, not the operator's
+		}
+		data.Lines = append(data.Lines, transcriptLine{Who: who, At: stamp(m.CreatedAt),
 			Text: m.Text, Direction: m.Direction, Files: attachmentNames(m.Attachments)})
 	}
 	var buf bytes.Buffer
@@ -248,6 +261,19 @@ func (s *Server) conversationTranscript(c echo.Context) error {
 	// The page has no script; its own inline style is all it needs.
 	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+// clientSaw tells whether the client received a message: theirs, or the desk's once it was
+// sent (the rule the widget reads by too) — no notes, system lines, or replies that failed or
+// are still on their way.
+func clientSaw(m store.Message) bool {
+	switch m.Direction {
+	case "in":
+		return true
+	case "out":
+		return m.Status == "sent" || m.Status == "delivered" || m.Status == "read"
+	}
+	return false
 }
 
 func zoneSuffix(loc *time.Location) string {

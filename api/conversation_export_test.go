@@ -101,6 +101,14 @@ func TestConversationExportAndTranscript(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, res.status, res.text)
 	require.Contains(t, res.text, "format must be json or csv")
 
+	a.waitFor("the reply delivered", 10*time.Second, func() bool {
+		for _, m := range a.messages(n) {
+			if m.Direction == "out" && m.Kind == "reply" {
+				return m.Status == "sent" || m.Status == "delivered"
+			}
+		}
+		return false
+	})
 	res = a.do(a.http, "GET", path+"/transcript?lang=en&tz=Europe/Moscow", nil, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.True(t, strings.HasPrefix(res.header.Get("Content-Type"), "text/html"), res.header.Get("Content-Type"))
@@ -112,8 +120,16 @@ func TestConversationExportAndTranscript(t *testing.T) {
 	require.NotContains(t, res.text, "checked the warehouse", "an internal note is not in the client's transcript")
 	require.NotContains(t, res.header.Get("Content-Security-Policy"), "script-src")
 	require.Contains(t, res.header.Get("Content-Security-Policy"), "default-src 'none'")
+	require.Contains(t, res.text, `<span class="who">Admin</span>`)
 	res = a.do(a.http, "GET", path+"/transcript", nil, nil)
 	require.Contains(t, res.text, fmt.Sprintf("Обращение #%d", n), "Russian by default")
+	// A line that hides operators' names shows the client its own name in the transcript too.
+	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/lines/%d", cs.lineID), map[string]any{"hide_operator_name": true}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(a.http, "GET", path+"/transcript", nil, nil)
+	require.Contains(t, res.text, `<span class="who">Support</span>`)
+	require.NotContains(t, res.text, "Admin")
+	require.Equal(t, http.StatusBadRequest, a.do(a.http, "GET", path+"/transcript?tz=Local", nil, nil).status)
 	require.Equal(t, http.StatusBadRequest, a.do(a.http, "GET", path+"/transcript?lang=de", nil, nil).status)
 	require.Equal(t, http.StatusBadRequest, a.do(a.http, "GET", path+"/transcript?tz=Mars/Olympus", nil, nil).status)
 

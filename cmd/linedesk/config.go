@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -198,17 +199,9 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 		if given == "" {
 			continue
 		}
-		cidr := given
-		if !strings.Contains(cidr, "/") {
-			if ip := net.ParseIP(cidr); ip != nil && ip.To4() != nil {
-				cidr += "/32"
-			} else {
-				cidr += "/128"
-			}
-		}
-		_, n, err := net.ParseCIDR(cidr)
+		n, err := proxyRange(given)
 		if err != nil {
-			problems = append(problems, fmt.Errorf("LINEDESK_TRUSTED_PROXIES: %q is not an address or a CIDR range like 10.0.0.0/8", given))
+			problems = append(problems, fmt.Errorf("LINEDESK_TRUSTED_PROXIES: %q is not an address or a CIDR range like 192.0.2.10 or 10.1.2.0/24", given))
 			continue
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
@@ -330,4 +323,31 @@ func (cfg Config) listensOnLoopbackOnly() bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// proxyRange reads a trusted proxy: an address (that address alone) or a CIDR range. An
+// IPv4-mapped IPv6 form (::ffff:10.0.0.1) means the IPv4 address, as the peer is seen.
+func proxyRange(s string) (*net.IPNet, error) {
+	var p netip.Prefix
+	if strings.Contains(s, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(s); err != nil {
+			return nil, err
+		}
+		if p.Addr().Is4In6() {
+			if p.Bits() < 96 {
+				return nil, fmt.Errorf("%s reaches beyond the IPv4-mapped range", s)
+			}
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, err
+		}
+		a = a.Unmap()
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	p = p.Masked()
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}, nil
 }

@@ -200,13 +200,13 @@ func TestPrivateCallbacksOnlyInDevByDefault(t *testing.T) {
 func TestTrustedProxies(t *testing.T) {
 	t.Parallel()
 	cfg, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y",
-		"LINEDESK_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,2001:db8::1"}), io.Discard)
+		"LINEDESK_TRUSTED_PROXIES": " 10.1.2.0/24, 192.0.2.7 ,2001:db8::1,::ffff:10.0.0.5"}), io.Discard)
 	require.NoError(t, err)
 	var got []string
 	for _, n := range cfg.TrustedProxies {
 		got = append(got, n.String())
 	}
-	require.Equal(t, []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::1/128"}, got)
+	require.Equal(t, []string{"10.1.2.0/24", "192.0.2.7/32", "2001:db8::1/128", "10.0.0.5/32"}, got)
 
 	none, err := loadConfig("api", nil, envOf(map[string]string{"DATABASE_URL": "postgres://x/y"}), io.Discard)
 	require.NoError(t, err)
