@@ -37,6 +37,11 @@ func TestConversationExportAndTranscript(t *testing.T) {
 	res = a.do(a.http, "POST", path+"/close", map[string]any{"solution": "Отправлен курьером.", "confirm_unread": true}, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
 
+	// The close's last word comes afterwards: the solution's mail (skipped here) is recorded.
+	a.waitFor("the history to settle", 10*time.Second, func() bool {
+		return strings.Contains(a.do(a.http, "GET", path+"/history", nil, nil).text, `"kind":"solution_emailed"`)
+	})
+
 	res = a.do(a.http, "GET", path+"/export", nil, nil)
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.Equal(t, fmt.Sprintf(`attachment; filename="conversation-%d.json"`, n), res.header.Get("Content-Disposition"))
