@@ -135,6 +135,7 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	c.do("the reply box opens", `(() => { const x = __ld.control("Reply to the client"); return x && !x.disabled ? "" : "locked"; })()`)
 	c.fill("Reply to the client", "Yes, we have it. Shall I reserve one?")
 	c.click("Send")
+	c.do("the reply in the conversation", `[...document.querySelectorAll(".conv-msg")].some(m => m.textContent.includes("Shall I reserve one?")) ? "" : "not sent"`)
 
 	// The visitor sees the answer without reloading, with Olga's name.
 	w("the answer, live", `[...__w.root().querySelectorAll(".m.out")].some(m => m.textContent.includes("Shall I reserve one?") && m.textContent.includes("Olga")) ? "" : "no answer yet: " + __w.text()`)

@@ -285,9 +285,14 @@
     els.fetching = true;
     call("GET", "/messages").then(function (r) {
       r.items.forEach(show);
-      els.fetching = false;
+      els.fetching = false; els.retry = 0;
       if (els.again) { els.again = false; fetchMessages(); }
-    }, function () { els.fetching = false; });
+    }, function () {
+      // A failed read may have been the one news asked for: read again, backing off to 30 s.
+      els.fetching = false; els.again = false;
+      els.retry = Math.min((els.retry || 1000) * 2, 30000);
+      setTimeout(fetchMessages, els.retry);
+    });
   }
 
   function show(m) {
