@@ -36,6 +36,8 @@ type app struct {
 	admin    store.User
 	// http is signed in as the admin (session cookie).
 	http *http.Client
+	// logger writes to the server log a failing test shows.
+	logger *slog.Logger
 }
 
 type appOptions struct {
@@ -89,7 +91,7 @@ func newApp(t *testing.T, opts appOptions) *app {
 	t.Cleanup(srv.Close)
 	admin, err := st.CreateUser(t.Context(), store.NewUser{Email: "admin@example.com", Name: "Admin", Password: "secret", Role: store.RoleAdmin})
 	require.NoError(t, err)
-	a := &app{t: t, url: srv.URL, store: st, temporal: tc, admin: admin}
+	a := &app{t: t, url: srv.URL, store: st, temporal: tc, admin: admin, logger: logger}
 	a.http = a.login("admin@example.com", "secret")
 	return a
 }

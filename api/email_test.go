@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -50,8 +49,9 @@ func (a *app) runPullers() (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		api.RunPollingEvery(ctx, api.Deps{Store: a.store, Temporal: a.temporal, Logger: slog.New(slog.DiscardHandler),
-			Inbound: inbound.New(a.store, a.temporal, nil), AllowPrivateCallbacks: true}, 100*time.Millisecond)
+		// The pullers log where the server does: a failing test shows what the intake met.
+		api.RunPollingEvery(ctx, api.Deps{Store: a.store, Temporal: a.temporal, Logger: a.logger,
+			Inbound: inbound.New(a.store, a.temporal, a.logger), AllowPrivateCallbacks: true}, 100*time.Millisecond)
 	}()
 	return func() { cancel(); <-done }
 }
