@@ -316,18 +316,23 @@ func (s *Server) recordAutomatic(ctx context.Context, ch connectors.Channel, r *
 	if b := m.Bounce; b != nil {
 		detail = strings.ToValidUTF8(strings.ReplaceAll(strings.TrimSpace(strings.Join([]string{b.Recipient, b.Status, b.Reason}, " ")), "\x00", ""), "")
 	}
-	isNew, err := s.store.RecordAutomaticMail(ctx, ch.ID, m.Key(), m.Auto, m.From.Address, m.Subject, detail)
-	if err != nil || !isNew || m.Bounce == nil {
-		// A bounce met again (a batch read twice, a reread folder) changes nothing: the mail it
-		// names may have been sent again since.
+	// The record and what a bounce marks failed commit together: were the bounce's update to
+	// fail after the record, the batch's retry would find the mail already met and the desk's
+	// failed mail would stay "sent".
+	return s.store.InTx(ctx, func(tx *store.Store) error {
+		isNew, err := tx.RecordAutomaticMail(ctx, ch.ID, m.Key(), m.Auto, m.From.Address, m.Subject, detail)
+		if err != nil || !isNew || m.Bounce == nil {
+			// A bounce met again (a batch read twice, a reread folder) changes nothing: the mail
+			// it names may have been sent again since.
+			return err
+		}
+		reason := "the mail bounced"
+		if detail != "" {
+			reason += ": " + detail
+		}
+		_, err = tx.BounceMail(ctx, ch.ID, m.Bounce.Original, reason)
 		return err
-	}
-	reason := "the mail bounced"
-	if detail != "" {
-		reason += ": " + detail
-	}
-	_, err = s.store.BounceMail(ctx, ch.ID, m.Bounce.Original, reason)
-	return err
+	})
 }
 
 // storeMail hands one mail to its chat through the inbound hand-off, with its files and its
