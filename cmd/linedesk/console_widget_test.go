@@ -193,6 +193,8 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	ad.click("Add scenario")
 	ad.fill("Name", "Pricing")
 	ad.fill("Site addresses, one a line", "/pricing")
+	// The lines list loads apart from the page: the new line must be offered before it is chosen.
+	ad.do("the sales line offered", fmt.Sprintf(`[...document.querySelectorAll("select option")].some(o => o.value === "%d") ? "" : "no Sales option yet"`, salesID))
 	ad.fill("Line (department)", fmt.Sprint(salesID))
 	ad.do("the chat stays offered", `__ld.check("Offer the request form when nobody is online", false)`)
 	ad.click("Save site settings")
