@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/workflows"
 )
 
 // timelineItem is one row of a conversation's exported history: a message or an event (an
@@ -153,7 +154,7 @@ func messageAuthor(conv store.Conversation, m store.Message, client, desk string
 	switch {
 	case m.Author != nil:
 		return m.Author.Name
-	case m.Direction == "in":
+	case m.Direction == workflows.DirectionIn:
 		return firstOf(conv.Contact.Name, client)
 	default:
 		return desk
@@ -161,10 +162,10 @@ func messageAuthor(conv store.Conversation, m store.Message, client, desk string
 }
 
 var transcriptWords = map[string]map[string]string{
-	"ru": {"conversation": "Обращение", "contact": "Клиент", "channel": "Канал", "opened": "Открыто", "closed": "Закрыто",
+	"ru": {"conversation": "Обращение", "channel": "Канал", "opened": "Открыто", "closed": "Закрыто",
 		"type": "Тип", "solution": "Решение", "client": "Клиент", "desk": "Автоматическое сообщение", "file": "Файл",
 		"printed": "Распечатано", "none": "Сообщений нет"},
-	"en": {"conversation": "Conversation", "contact": "Client", "channel": "Channel", "opened": "Opened", "closed": "Closed",
+	"en": {"conversation": "Conversation", "channel": "Channel", "opened": "Opened", "closed": "Closed",
 		"type": "Type", "solution": "Solution", "client": "Client", "desk": "Automated message", "file": "File",
 		"printed": "Printed", "none": "No messages"},
 }
@@ -181,7 +182,7 @@ dt{color:#555}dd{margin:0}.m{border-top:1px solid #ddd;padding:.5rem 0;break-ins
 </style></head><body>
 <h1>{{.W.conversation}} #{{.Conv.Number}}{{with .Conv.Title}} — {{.}}{{end}}</h1>
 <dl>
-<dt>{{.W.contact}}</dt><dd>{{.Client}}</dd>
+<dt>{{.W.client}}</dt><dd>{{.Client}}</dd>
 <dt>{{.W.channel}}</dt><dd>{{.Conv.Channel.Name}}</dd>
 <dt>{{.W.opened}}</dt><dd>{{.Opened}}</dd>
 {{with .Closed}}<dt>{{$.W.closed}}</dt><dd>{{.}}</dd>{{end}}
@@ -248,7 +249,7 @@ func (s *Server) conversationTranscript(c echo.Context) error {
 			continue
 		}
 		who := messageAuthor(r.conv, m, w["client"], w["desk"])
-		if m.Direction == "out" && m.Author != nil && line.HideOperatorName {
+		if m.Direction == workflows.DirectionOut && m.Author != nil && line.HideOperatorName {
 			who = line.Name // the line shows clients its own name, not the operator's
 		}
 		data.Lines = append(data.Lines, transcriptLine{Who: who, At: stamp(m.CreatedAt),
@@ -268,10 +269,10 @@ func (s *Server) conversationTranscript(c echo.Context) error {
 // are still on their way.
 func clientSaw(m store.Message) bool {
 	switch m.Direction {
-	case "in":
+	case workflows.DirectionIn:
 		return true
-	case "out":
-		return m.Status == "sent" || m.Status == "delivered" || m.Status == "read"
+	case workflows.DirectionOut:
+		return m.Status == workflows.MessageSent || m.Status == workflows.MessageDelivered || m.Status == workflows.MessageRead
 	}
 	return false
 }

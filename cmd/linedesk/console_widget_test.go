@@ -75,11 +75,7 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 			Appearance map[string]any `json:"appearance"`
 		} `json:"settings"`
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && saved.Settings.Appearance["visitor_background"] != "#7c3aed" {
-		admin.get(t, fmt.Sprintf("/api/v1/channels/%d", admin.channelID(t, "Shop site")), &saved)
-		time.Sleep(100 * time.Millisecond)
-	}
+	admin.waitForChannel(t, "Shop site", &saved, func() bool { return saved.Settings.Appearance["visitor_background"] == "#7c3aed" })
 	require.Equal(t, "#7c3aed", saved.Settings.Appearance["visitor_background"], "the colour chosen on the page was not saved")
 	ad.do("show the preview", `(document.querySelector("[data-testid=widget-preview]").scrollIntoView(), "")`)
 	screenshot(t, adminCtx, shots, "widget-settings")
@@ -150,7 +146,7 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	w("the CSAT buttons", `__w.root().querySelectorAll(".btns button").length === 3 ? "" : "no buttons: " + __w.text()`)
 	screenshot(t, ctx, shots, "widget-csat")
 	w("press Excellent", `(__w.root().querySelectorAll(".btns button")[2].click(), "")`)
-	deadline = time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	var conv struct {
 		CSAT *int `json:"csat"`
 	}
@@ -176,7 +172,7 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	screenshot(t, ctx, shots, "widget-offline-form")
 	w("send the request", `(__w.q("form.request").requestSubmit(), "")`)
 	w("sent", `__w.q(".note.sent") ? "" : "not sent: " + __w.text()`)
-	request := admin.conversationByTitleOrText(t, "Please call me about engraving.")
+	request := admin.conversationWith(t, "", "Please call me about engraving.")
 	var req struct {
 		Title string `json:"title"`
 		Kind  string `json:"kind"`
@@ -208,11 +204,7 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 			} `json:"scenarios"`
 		} `json:"settings"`
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && len(routed.Settings.Scenarios) == 0 {
-		admin.get(t, fmt.Sprintf("/api/v1/channels/%d", admin.channelID(t, "Shop site")), &routed)
-		time.Sleep(100 * time.Millisecond)
-	}
+	admin.waitForChannel(t, "Shop site", &routed, func() bool { return len(routed.Settings.Scenarios) > 0 })
 	require.Len(t, routed.Settings.Scenarios, 1, "the scenario added on the page was not saved")
 	require.Equal(t, salesID, routed.Settings.Scenarios[0].LineID, "%+v", routed.Settings.Scenarios[0])
 	require.Equal(t, []string{"/pricing"}, routed.Settings.Scenarios[0].URLs)
@@ -222,7 +214,7 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	w("the chat", `__w.q(".compose textarea") ? "" : "no chat: " + __w.text()`)
 	w("write", `(__w.q(".compose textarea").value = "How much is engraving?", __w.q(".compose .send").click(), "")`)
 	w("sent", `[...__w.root().querySelectorAll(".m.in")].some(m => m.textContent.includes("engraving?") && !m.classList.contains("pending")) ? "" : "not sent"`)
-	deadline = time.Now().Add(20 * time.Second)
+	pricing := admin.conversationWith(t, fmt.Sprintf("&line=%d", salesID), "How much is engraving?")
 	var onSales struct {
 		Items []struct {
 			Number      int64 `json:"number"`
@@ -231,14 +223,9 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 			} `json:"last_message"`
 		} `json:"items"`
 	}
-	for time.Now().Before(deadline) {
-		admin.get(t, fmt.Sprintf("/api/v1/conversations?view=all&line=%d", salesID), &onSales)
-		if len(onSales.Items) == 1 && onSales.Items[0].LastMessage != nil && onSales.Items[0].LastMessage.Text == "How much is engraving?" {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	admin.get(t, fmt.Sprintf("/api/v1/conversations?view=all&line=%d", salesID), &onSales)
 	require.Len(t, onSales.Items, 1, "the /pricing chat is not on the sales line")
+	require.Equal(t, pricing, onSales.Items[0].Number)
 	require.Equal(t, "How much is engraving?", onSales.Items[0].LastMessage.Text)
 
 	// The admin (a supervisor would too) sees the visitor on the site right now.
@@ -272,8 +259,24 @@ func putJSON(t *testing.T, c *http.Client, url string, body any) (int, map[strin
 	return res.StatusCode, out
 }
 
-// conversationByTitleOrText waits for the conversation whose first client message holds text.
-func (a apiUser) conversationByTitleOrText(t *testing.T, text string) int64 {
+// waitForChannel reads a channel into v until done says it holds what a page saved (10 s at most;
+// the caller asserts on v).
+func (a apiUser) waitForChannel(t *testing.T, name string, v any, done func() bool) {
+	t.Helper()
+	path := fmt.Sprintf("/api/v1/channels/%d", a.channelID(t, name))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a.get(t, path, v)
+		if done() || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// conversationWith waits for the conversation, among those the list's filter (a query string
+// to add, "" for none) gives, whose latest client message holds text.
+func (a apiUser) conversationWith(t *testing.T, filter, text string) int64 {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -285,7 +288,7 @@ func (a apiUser) conversationByTitleOrText(t *testing.T, text string) int64 {
 				} `json:"last_message"`
 			} `json:"items"`
 		}
-		a.get(t, "/api/v1/conversations?view=all", &list)
+		a.get(t, "/api/v1/conversations?view=all"+filter, &list)
 		for _, c := range list.Items {
 			if c.LastMessage != nil && strings.Contains(c.LastMessage.Text, text) {
 				return c.Number
