@@ -248,6 +248,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 
 	get("/conversations", s.listConversations, ruleSignedIn)
 	get("/conversations/counts", s.conversationCounts, ruleSignedIn)
+	get("/search", s.search, ruleSignedIn)
 	get("/console-settings", s.getConsoleSettings, ruleSignedIn)
 	put("/console-settings", s.putConsoleSettings, ruleOmniSettings)
 	post("/conversations", s.openDialog, ruleSignedIn)
