@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Search kinds: what a search looks through (issue 12, X09).
@@ -103,6 +104,9 @@ func snippet(s string) []SnippetPart {
 	return parts
 }
 
+// searchWalk is how many of the newest messages a search walks before it reads the words' index.
+const searchWalk = 10_000
+
 type searchCursor struct {
 	T  time.Time `json:"t"`
 	ID string    `json:"id"`
@@ -156,31 +160,43 @@ func (s *Store) Search(ctx context.Context, f SearchFilter) ([]SearchHit, string
 		return w
 	}
 	limit := f.Limit + 1
-	var q string
+	var q, fallback string
 	switch f.Kind {
 	case SearchMessages, "":
 		f.Kind = SearchMessages
 		tq := arg(f.Query)
-		where := append([]string{"m.search @@ websearch_to_tsquery('russian', " + tq + ")",
-			"m.conversation_number IS NOT NULL", "m.direction IN ('in', 'out', 'note')"}, conv...)
-		where = append(where, period("m.created_at")...)
+		// Conditions on the message alone (they bound the walk below) and on the match.
+		msg := append([]string{"m.conversation_number IS NOT NULL"}, period("m.created_at")...)
 		if cur != nil {
 			id, err := uuid.Parse(cur.ID)
 			if err != nil {
 				return nil, "", ErrBadCursor
 			}
-			where = append(where, "(m.created_at, m.id) < ("+arg(cur.T)+", "+arg(id)+")")
+			msg = append(msg, "(m.created_at, m.id) < ("+arg(cur.T)+", "+arg(id)+")")
 		}
+		match := append([]string{"m.search @@ websearch_to_tsquery('russian', " + tq + ")", "m.direction IN ('in', 'out', 'note')"}, conv...)
 		// The page first, the snippets only for its rows.
-		q = `SELECT p.id::text, p.direction, p.created_at, ` + headline("p.text", "websearch_to_tsquery('russian', "+tq+")") + `,
+		page := func(from, order string) string {
+			return `SELECT p.id::text, p.direction, p.created_at, ` + headline("p.text", "websearch_to_tsquery('russian', "+tq+")") + `,
 			p.number, p.title, p.status, p.line_id, p.channel_id, ch.kind, p.assignee_id, k.id, k.name, k.email, k.phone, p.conv_created
 		FROM (SELECT m.id, m.direction, m.created_at, m.text, c.number, c.title, c.status, c.line_id, c.channel_id,
 				c.assignee_id, c.contact_id, c.created_at AS conv_created
-			FROM messages m JOIN conversations c ON c.number = m.conversation_number
-			WHERE ` + strings.Join(where, " AND ") + `
-			ORDER BY m.created_at DESC, m.id DESC LIMIT ` + strconv.Itoa(limit) + `) p
+			FROM ` + from + ` JOIN conversations c ON c.number = m.conversation_number
+			WHERE ` + strings.Join(match, " AND ") + `
+			ORDER BY ` + order + ` DESC, m.id DESC LIMIT ` + strconv.Itoa(limit) + `) p
 		JOIN channels ch ON ch.id = p.channel_id JOIN contacts k ON k.id = p.contact_id
 		ORDER BY p.created_at DESC, p.id DESC`
+		}
+		// Two ways, so neither depends on the planner guessing how common the words are (for a
+		// word it has no statistics of, it guesses thousands of rows and walks every message for
+		// one): first the newest messages are walked, at most searchWalk of them, which fills a
+		// page for a word in more than about one message in five hundred; when that gives less
+		// than a page, the planner chooses without the walk (the order is by an expression no
+		// index has): the words' index for rare words, the conversations for narrow filters.
+		q = page(`(SELECT * FROM messages m WHERE `+strings.Join(msg, " AND ")+`
+			ORDER BY m.created_at DESC, m.id DESC LIMIT `+strconv.Itoa(searchWalk)+`) m`, "m.created_at")
+		match = append(match, msg...)
+		fallback = page("messages m", "(m.created_at + interval '0')")
 	case SearchConversations:
 		tq := arg(f.Query)
 		match := "to_tsvector('russian'::regconfig, c.title || ' ' || c.solution) @@ websearch_to_tsquery('russian', " + tq + ")"
@@ -227,9 +243,30 @@ func (s *Store) Search(ctx context.Context, f SearchFilter) ([]SearchHit, string
 	default:
 		return nil, "", ErrInvalid
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
+	hits, keys, err := s.searchRows(ctx, f.Kind, q, args)
+	if err == nil && fallback != "" && len(hits) < limit {
+		hits, keys, err = s.searchRows(ctx, f.Kind, fallback, args)
+	}
 	if err != nil {
-		return nil, "", translate(err, "search")
+		return nil, "", err
+	}
+	next := ""
+	if len(hits) > f.Limit {
+		hits = hits[:f.Limit]
+		raw, _ := json.Marshal(searchCursor{T: hits[f.Limit-1].At, ID: keys[f.Limit-1]})
+		next = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return hits, next, nil
+}
+
+// searchRows runs one search statement and reads its hits and their cursor keys.
+func (s *Store) searchRows(ctx context.Context, kind, q string, args []any) ([]SearchHit, []string, error) {
+	// Planned for these words each time (an unnamed statement, not a cached one): how to read
+	// the index with the filters depends on how common the words are, which a generic plan
+	// cannot know.
+	rows, err := s.pool.Query(ctx, q, append([]any{pgx.QueryExecModeExec}, args...)...)
+	if err != nil {
+		return nil, nil, translate(err, "search")
 	}
 	defer rows.Close()
 	hits := []SearchHit{}
@@ -242,15 +279,15 @@ func (s *Store) Search(ctx context.Context, f SearchFilter) ([]SearchHit, string
 		var k ContactRef
 		if err := rows.Scan(&key, &dir, &at, &head, &number, &c.Title, &c.Status, &c.LineID, &c.ChannelID, &c.ChannelKind,
 			&assignee, &k.ID, &k.Name, &k.Email, &k.Phone, &convCreated); err != nil {
-			return nil, "", translate(err, "scan search")
+			return nil, nil, translate(err, "scan search")
 		}
-		h := SearchHit{Kind: f.Kind, Direction: dir, At: at}
-		switch f.Kind {
+		h := SearchHit{Kind: kind, Direction: dir, At: at}
+		switch kind {
 		case SearchMessages, SearchConversations:
 			c.Number, c.AssigneeID, c.Contact, c.CreatedAt = *number, assignee, k, convCreated
 			h.Conversation = &c
 			h.Snippet = snippet(head)
-			if f.Kind == SearchMessages {
+			if kind == SearchMessages {
 				id := uuid.MustParse(key)
 				h.MessageID = &id
 			}
@@ -262,15 +299,9 @@ func (s *Store) Search(ctx context.Context, f SearchFilter) ([]SearchHit, string
 		keys = append(keys, key)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", translate(err, "search")
+		return nil, nil, translate(err, "search")
 	}
-	next := ""
-	if len(hits) > f.Limit {
-		hits = hits[:f.Limit]
-		raw, _ := json.Marshal(searchCursor{T: hits[f.Limit-1].At, ID: keys[f.Limit-1]})
-		next = base64.RawURLEncoding.EncodeToString(raw)
-	}
-	return hits, next, nil
+	return hits, keys, nil
 }
 
 // contactQuery is the prefix query for contacts' names, addresses and phones: each word a

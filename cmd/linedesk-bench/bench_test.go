@@ -54,6 +54,15 @@ func TestSmoke(t *testing.T) {
 	require.NotNil(t, rep.S3)
 	require.Len(t, rep.S5, 2)
 	require.NotNil(t, rep.S9)
+	require.NotNil(t, rep.Q1)
+	for _, q := range rep.Q1.Queries {
+		if q.Name == "frequent word (most messages)" || q.Name == "contacts by name prefix" {
+			require.Positive(t, q.Hits, "Q1 %s finds the seeded words", q.Name)
+		}
+		if q.Name == "no such word" {
+			require.Zero(t, q.Hits)
+		}
+	}
 	require.Len(t, rep.W1, 7, "every messenger kind W1 knows")
 	for _, w := range rep.W1 {
 		require.Zero(t, w.Answered.Failed, "W1 %s: %s", w.Kind, w.Answered.FirstErr)
@@ -61,7 +70,7 @@ func TestSmoke(t *testing.T) {
 		require.Zero(t, w.Doubled, "W1 %s", w.Kind)
 	}
 	for name, n := range map[string]int{"B1": rep.B1.OK, "B2": rep.B2.OK, "S1c": rep.S1c.Ack.OK, "S2": rep.S2.Ack.OK,
-		"S3": rep.S3.Total.OK, "S9": rep.S9.Overall.OK} {
+		"S3": rep.S3.Total.OK, "S9": rep.S9.Overall.OK, "Q1": rep.Q1.Overall.OK} {
 		require.Positive(t, n, name)
 	}
 	for _, r := range rep.S1 {

@@ -40,7 +40,7 @@ func main() {
 }
 
 // allWorkloads are the workload ids in the order they run.
-var allWorkloads = []string{"b1", "b2", "b6a", "s1", "s1c", "s2", "s3", "s5", "s9", "w1", "m1"}
+var allWorkloads = []string{"b1", "b2", "b6a", "s1", "s1c", "s2", "s3", "s5", "s9", "q1", "w1", "m1"}
 
 // options are the settings of one run; the report prints them.
 type options struct {

@@ -38,6 +38,7 @@ type Report struct {
 	S3        *S3Result       `json:"s3_operator_actions,omitempty"`
 	S5        []MemoryPoint   `json:"s5_memory,omitempty"`
 	S9        *S9Result       `json:"s9_conversation_list,omitempty"`
+	Q1        *Q1Result       `json:"q1_search,omitempty"`
 	W1        []WebhookResult `json:"w1_webhooks,omitempty"`
 	M1        *MailResult     `json:"m1_mail_backlog,omitempty"`
 	Ratios    map[string]any  `json:"ratios"`
@@ -244,6 +245,12 @@ func (r *Report) writeText(out io.Writer) {
 		row(fmt.Sprintf("S9 list, %d conversations", r.S9.Conversations), r.S9.Overall, fmt.Sprintf("seeded in %.1f s", r.S9.SeedSeconds))
 		for _, q := range r.S9.Queries {
 			p("  S9 %s\t\t%d\t\t%s\t%s\t%s\t%.1f SQL statements/request", q.Name, q.Latency.Count, ms(q.Latency.P50), ms(q.Latency.P99), ms(q.Latency.Max), q.StatementsPerRequest)
+		}
+	}
+	if r.Q1 != nil {
+		row(fmt.Sprintf("Q1 search, %d messages", r.Q1.Messages), r.Q1.Overall, "")
+		for _, q := range r.Q1.Queries {
+			p("  Q1 %s\t\t%d\t\t%s\t%s\t%s\t%d hits on the first page", q.Name, q.Latency.Count, ms(q.Latency.P50), ms(q.Latency.P99), ms(q.Latency.Max), q.Hits)
 		}
 	}
 	for _, w := range r.W1 {

@@ -36,16 +36,11 @@ type ListQuery struct {
 // the conversation list as operators do.
 func (b *bench) runS9(ctx context.Context) error {
 	o := b.o
-	ch, err := b.channel(ctx, "S9")
+	seconds, err := b.seedOnce(ctx)
 	if err != nil {
 		return err
 	}
-	b.progress("S9: seeding %d conversations and %d messages with COPY", o.SeedConversations, o.SeedMessages)
-	t0 := time.Now()
-	if err := b.seed(ctx, ch.ID, o.SeedConversations, o.SeedMessages); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	res := &S9Result{Conversations: o.SeedConversations, Messages: o.SeedMessages, SeedSeconds: time.Since(t0).Seconds()}
+	res := &S9Result{Conversations: o.SeedConversations, Messages: o.SeedMessages, SeedSeconds: seconds}
 
 	queries := []ListQuery{
 		{Name: "default", Query: ""},
@@ -114,6 +109,26 @@ func (b *bench) runS9(ctx context.Context) error {
 	return nil
 }
 
+// seedOnce seeds the large read model S9 and Q1 share, once a run; it answers how long seeding
+// took (0 when it was already there).
+func (b *bench) seedOnce(ctx context.Context) (float64, error) {
+	if b.seeded != 0 {
+		return 0, nil
+	}
+	ch, err := b.channel(ctx, "Seeded")
+	if err != nil {
+		return 0, err
+	}
+	o := b.o
+	b.progress("seeding %d conversations and %d messages with COPY", o.SeedConversations, o.SeedMessages)
+	t0 := time.Now()
+	if err := b.seed(ctx, ch.ID, o.SeedConversations, o.SeedMessages); err != nil {
+		return 0, fmt.Errorf("seed: %w", err)
+	}
+	b.seeded = ch.ID
+	return time.Since(t0).Seconds(), nil
+}
+
 // deepCursor walks the default list up to pages pages and returns the cursor of the next one.
 func (b *bench) deepCursor(ctx context.Context, pages int) (string, int, error) {
 	cursor := ""
@@ -139,7 +154,7 @@ func (b *bench) deepCursor(ctx context.Context, pages int) (string, int, error) 
 }
 
 // seed writes n conversations with their contacts, identities and chats, and m messages spread
-// over them, consistently, with COPY. Ids come from the tables' own sequences, so linedesk's
+// over them, consistently, with COPY; names, titles and texts come from the corpus. Ids come from the tables' own sequences, so linedesk's
 // later inserts never collide with them. Statuses cycle: 30 % queued, 30 % active (assigned to
 // the admin), 10 % paused, 30 % closed; creation times spread over the last 90 days.
 func (b *bench) seed(ctx context.Context, channelID int64, n, m int) error {
@@ -173,6 +188,7 @@ func (b *bench) seed(ctx context.Context, channelID int64, n, m int) error {
 	perConv := func(i int) int { return m/n + btoi(i < m%n) }
 	lastActivity := func(i int) time.Time { return created(i).Add(time.Duration(perConv(i)) * time.Minute) }
 	ext := func(i int) string { return fmt.Sprintf("%s-s9-%d", b.run, i) }
+	text := newCorpus(uint64(n)*31 + uint64(m))
 
 	copyRows := func(table string, cols []string, count int, row func(i int) []any) error {
 		i := 0
@@ -189,7 +205,7 @@ func (b *bench) seed(ctx context.Context, channelID int64, n, m int) error {
 		return nil
 	}
 	if err := copyRows("contacts", []string{"id", "name", "email", "created_at", "updated_at"}, n, func(i int) []any {
-		return []any{contactIDs[i], "Seeded client " + strconv.Itoa(i), fmt.Sprintf("client%d@example.com", i), created(i), created(i)}
+		return []any{contactIDs[i], text.name(), fmt.Sprintf("client%d@example.com", i), created(i), created(i)}
 	}); err != nil {
 		return err
 	}
@@ -229,7 +245,7 @@ func (b *bench) seed(ctx context.Context, channelID int64, n, m int) error {
 			dueResolve = &d
 		}
 		return []any{numbers[i], chatIDs[i], b.lineID, channelID, contactIDs[i], status, assignee, participants,
-			"Seeded question " + strconv.Itoa(i), unread, dueFirst, dueResolve, c, lastActivity(i), closedAt}
+			text.title(), unread, dueFirst, dueResolve, c, lastActivity(i), closedAt}
 	}); err != nil {
 		return err
 	}
@@ -246,7 +262,7 @@ func (b *bench) seed(ctx context.Context, channelID int64, n, m int) error {
 		}
 		at := created(conv).Add(time.Duration(k) * time.Minute)
 		row := []any{uuid.Must(uuid.NewV7()), chatIDs[conv], numbers[conv], dir, author,
-			"Seeded message " + strconv.Itoa(k) + " of conversation " + strconv.FormatInt(numbers[conv], 10), status, at}
+			text.message(), status, at}
 		k++
 		return row
 	}); err != nil {
