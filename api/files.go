@@ -65,48 +65,58 @@ func (s *Server) uploadFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	name, ct, data, err := readUpload(c)
+	if err != nil {
+		return err
+	}
+	f, err := s.store.SaveFile(c.Request().Context(), n, name, ct, currentUser(c).ID, data)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("conversation #" + c.Param("number"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, fileOut{File: f, URL: s.baseURL(c) + "/api/v1/files/" + f.ID.String()})
+}
+
+// readUpload reads one uploaded file (multipart part "file"): its clean name, its type (sniffed
+// where the client said nothing useful) and its bytes, checked against the size and type rules.
+func readUpload(c echo.Context) (string, string, []byte, error) {
 	req := c.Request()
 	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEMultipartForm {
-		return badRequest(`Content-Type must be multipart/form-data, with the file in a part named "file"`)
+		return "", "", nil, badRequest(`Content-Type must be multipart/form-data, with the file in a part named "file"`)
 	}
 	req.Body = http.MaxBytesReader(c.Response(), req.Body, maxFileSize+1<<20)
 	mr, err := req.MultipartReader()
 	if err != nil {
-		return badRequest("request body is not valid multipart/form-data: %s", err.Error())
+		return "", "", nil, badRequest("request body is not valid multipart/form-data: %s", err.Error())
 	}
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return badRequest(`request has no part named "file"`)
+			return "", "", nil, badRequest(`request has no part named "file"`)
 		}
 		if err != nil {
-			return multipartError(err)
+			return "", "", nil, multipartError(err)
 		}
 		if p.FormName() != "file" {
 			continue
 		}
 		data, err := io.ReadAll(io.LimitReader(p, maxFileSize+1))
 		if err != nil {
-			return multipartError(err)
+			return "", "", nil, multipartError(err)
 		}
 		if len(data) > maxFileSize {
-			return fileTooLarge()
+			return "", "", nil, fileTooLarge()
 		}
 		if len(data) == 0 {
-			return badRequest("the file is empty")
+			return "", "", nil, badRequest("the file is empty")
 		}
 		name, ct := fileName(p.FileName()), fileType(p.Header.Get(echo.HeaderContentType), data)
 		if err := checkFileType(name, ct, data); err != nil {
-			return err
+			return "", "", nil, err
 		}
-		f, err := s.store.SaveFile(req.Context(), n, name, ct, currentUser(c).ID, data)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFoundErr("conversation #" + c.Param("number"))
-		}
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusCreated, fileOut{File: f, URL: s.baseURL(c) + "/api/v1/files/" + f.ID.String()})
+		return name, ct, data, nil
 	}
 }
 
@@ -127,6 +137,12 @@ func (s *Server) getFile(c echo.Context) error {
 		}
 		return s.serveFile(c, id)
 	}
+	if c.Request().Header.Get(echo.HeaderAuthorization) == "" {
+		// A knowledge-base image is public: anyone holding its link reads it.
+		if f, err := s.store.FileInfo(ctx, id); err == nil && f.Public {
+			return s.serveFile(c, id)
+		}
+	}
 	return s.authenticate(func(c echo.Context) error {
 		f, err := s.store.FileInfo(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -136,7 +152,7 @@ func (s *Server) getFile(c echo.Context) error {
 			return err
 		}
 		u := currentUser(c)
-		allowed := u.Role == store.RoleAdmin || (f.UploadedBy != nil && *f.UploadedBy == u.ID)
+		allowed := u.Role == store.RoleAdmin || f.Public || (f.UploadedBy != nil && *f.UploadedBy == u.ID)
 		if !allowed && f.ChatID != nil {
 			_, role, err := s.store.ChatLineRole(ctx, *f.ChatID, u)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -75,7 +75,7 @@ func routedOperations(t *testing.T) map[string]bool {
 		switch {
 		case r.Path == openAPIPathItself:
 			continue
-		case strings.HasPrefix(r.Path, "/api/"), strings.HasPrefix(r.Path, "/hooks/"), strings.HasPrefix(r.Path, "/widget"),
+		case strings.HasPrefix(r.Path, "/api/"), strings.HasPrefix(r.Path, "/hooks/"), strings.HasPrefix(r.Path, "/widget"), strings.HasPrefix(r.Path, "/kb/"),
 			r.Path == "/healthz", r.Path == "/readyz", r.Path == "/metrics":
 			ops[r.Method+" "+echoToOpenAPIPath(r.Path)] = true
 		}

@@ -224,6 +224,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	r.add(http.MethodPost, w+"/typing", s.visitorTyping, ruleVisitor)
 	r.add(http.MethodGet, w+"/events", s.visitorEvents, ruleVisitor)
 	r.add(http.MethodPost, w+"/requests", s.visitorRequest, ruleVisitor)
+	r.add(http.MethodGet, w+"/articles", s.widgetArticles, rulePublic)
 	get("/visitors", s.liveVisitors, ruleSupervisor)
 
 	get("/me", s.me, ruleSignedIn)
@@ -335,6 +336,20 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/conversations/:number/typing", s.operatorTyping, ruleConversation)
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)
 	get("/files/:id", s.getFile, ruleFileLink)
+
+	get("/kb/folders", s.listKBFolders, ruleSignedIn)
+	post("/kb/folders", s.createKBFolder, ruleOmniSettings)
+	patch("/kb/folders/:id", s.updateKBFolder, ruleOmniSettings)
+	del("/kb/folders/:id", s.deleteKBFolder, ruleOmniSettings)
+	get("/kb/articles", s.listKBArticles, ruleSignedIn)
+	get("/kb/articles/:id", s.getKBArticle, ruleSignedIn)
+	post("/kb/articles", s.createKBArticle, ruleOmniSettings)
+	patch("/kb/articles/:id", s.updateKBArticle, ruleOmniSettings)
+	del("/kb/articles/:id", s.deleteKBArticle, ruleOmniSettings)
+	post("/kb/images", s.uploadKBImage, ruleOmniSettings)
+	get("/conversations/:number/kb-suggestions", s.kbSuggestions, ruleConversation)
+	// A public article as a page of its own (the link an operator sends a client).
+	r.add(http.MethodGet, "/kb/:id", s.publicKBArticle, rulePublic)
 
 	// An API path no route has is the API's 404, not the console, which answers every other path
 	// so its screens open on reload.

@@ -22,7 +22,9 @@ type File struct {
 	ContentType string     `json:"content_type"`
 	Size        int64      `json:"size"`
 	UploadedBy  *int64     `json:"uploaded_by,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
+	// Public: anyone holding the link reads the file (knowledge-base images).
+	Public    bool      `json:"public,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // ErrNoStorage means the store was given no attachment storage (WithBlobs).
@@ -80,6 +82,20 @@ func (s *Store) SaveFile(ctx context.Context, number int64, name, contentType st
 	return f, translate(err, "save file")
 }
 
+// SavePublicFile stores a file anyone holding its link may read (an article's image), in no chat.
+func (s *Store) SavePublicFile(ctx context.Context, name, contentType string, uploadedBy int64, data []byte) (File, error) {
+	f := File{ID: uuid.New(), Name: name, ContentType: contentType, Size: int64(len(data)), UploadedBy: &uploadedBy, Public: true}
+	key, err := s.putBlob(ctx, f.ID, contentType, data)
+	if err != nil {
+		return File{}, err
+	}
+	sum := sha256.Sum256(data)
+	err = s.pool.QueryRow(ctx, `INSERT INTO files (id, name, content_type, size, sha256, uploaded_by, blob_key, public)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, true) RETURNING created_at`,
+		f.ID, name, contentType, f.Size, sum[:], uploadedBy, key).Scan(&f.CreatedAt)
+	return f, translate(err, "save public file")
+}
+
 // SaveChannelFile stores a file a client sent through a channel, before its message (and maybe
 // its chat) exists. The caller derives id from the event, so a redelivered event stores nothing
 // new: the same bytes go to the same key and the first record stands.
@@ -105,8 +121,8 @@ func (s *Store) LinkFilesToChat(ctx context.Context, ids []uuid.UUID, chatID uui
 // FileInfo returns a file's record; ErrNotFound for an unknown id.
 func (s *Store) FileInfo(ctx context.Context, id uuid.UUID) (File, error) {
 	var f File
-	err := s.pool.QueryRow(ctx, `SELECT id, chat_id, name, content_type, size, uploaded_by, created_at FROM files WHERE id = $1`, id).
-		Scan(&f.ID, &f.ChatID, &f.Name, &f.ContentType, &f.Size, &f.UploadedBy, &f.CreatedAt)
+	err := s.pool.QueryRow(ctx, `SELECT id, chat_id, name, content_type, size, uploaded_by, public, created_at FROM files WHERE id = $1`, id).
+		Scan(&f.ID, &f.ChatID, &f.Name, &f.ContentType, &f.Size, &f.UploadedBy, &f.Public, &f.CreatedAt)
 	return f, translate(err, "file")
 }
 
