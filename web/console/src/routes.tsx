@@ -17,6 +17,7 @@ import { Users } from "./pages/admin/Users";
 import { Groups } from "./pages/admin/Groups";
 import { ConversationView } from "./pages/conversation/ConversationView";
 import { Calls } from "./pages/calls/Calls";
+import { Search } from "./pages/search/Search";
 import * as settings from "./pages/settings";
 
 export interface Route {
@@ -56,6 +57,14 @@ export const routes: Route[] = [
       return <Calls selected={id ? Number(id) : null} />;
     },
     nav: { path: "/calls", prefix: "/calls", label: "nav.calls" },
+  },
+
+  // search over messages, conversations and clients
+  {
+    match: (p) => p === "/search",
+    allowed: anyone,
+    render: (loc) => <Search loc={loc} />,
+    nav: { path: "/search", prefix: "/search", label: "nav.search" },
   },
 
   // supervisor screens
@@ -115,6 +124,13 @@ export const routes: Route[] = [
     allowed: (me) => me.user.role !== "operator" || me.access.permissions.includes("omni_settings"),
     render: () => <settings.Templates />,
     adminNav: { path: "/admin/templates", label: "settings.nav.templates" },
+  },
+  {
+    match: (p) => p === "/admin/knowledge",
+    // ruleOmniSettings, as for templates: who edits the module's shared content.
+    allowed: (me) => me.user.role !== "operator" || me.access.permissions.includes("omni_settings"),
+    render: () => <settings.Knowledge />,
+    adminNav: { path: "/admin/knowledge", label: "settings.nav.knowledge" },
   },
   {
     match: (p) => p === "/admin/inbox",

@@ -4,9 +4,10 @@ import * as calls from "./calls";
 import * as common from "./common";
 import * as conversation from "./conversation";
 import * as inbox from "./inbox";
+import * as search from "./search";
 import * as settings from "./settings";
 import * as supervisor from "./supervisor";
 
-export const en = { ...common.en, ...inbox.en, ...conversation.en, ...supervisor.en, ...admin.en, ...settings.en, ...calls.en };
+export const en = { ...common.en, ...inbox.en, ...conversation.en, ...supervisor.en, ...admin.en, ...settings.en, ...calls.en, ...search.en };
 export type Key = keyof typeof en;
-export const ru: Record<Key, string> = { ...common.ru, ...inbox.ru, ...conversation.ru, ...supervisor.ru, ...admin.ru, ...settings.ru, ...calls.ru };
+export const ru: Record<Key, string> = { ...common.ru, ...inbox.ru, ...conversation.ru, ...supervisor.ru, ...admin.ru, ...settings.ru, ...calls.ru, ...search.ru };

@@ -38,6 +38,8 @@ interface Upload {
 
 export interface ComposerHandle {
   focus: (mode: Mode) => void;
+  /** insert adds text to the reply (a knowledge-base article), after what is typed already. */
+  insert: (text: string) => void;
 }
 
 // A token being typed at the caret: `/tag` or `:emoji`, at the start or after a space.
@@ -66,6 +68,11 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
   useImperativeHandle(ref, () => ({
     focus: (m: Mode) => {
       setMode(m);
+      setTimeout(() => area.current?.focus(), 0);
+    },
+    insert: (more: string) => {
+      setMode("reply");
+      setText((old) => (old.trim() ? old.replace(/\s*$/, "") + "\n\n" : "") + more);
       setTimeout(() => area.current?.focus(), 0);
     },
   }));

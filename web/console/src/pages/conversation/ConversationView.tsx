@@ -8,6 +8,7 @@ import { useT } from "../../lib/i18n";
 import type { Conversation, Message } from "../../lib/types";
 import { ClientPanel } from "./ClientPanel";
 import { Composer, type ComposerHandle } from "./Composer";
+import { KnowledgePanel } from "./KnowledgePanel";
 import { Header, type Action } from "./Header";
 import { Messages } from "./Messages";
 import { WrapUp } from "./WrapUp";
@@ -149,6 +150,9 @@ export function ConversationView({ number }: { number: number }) {
     }
   };
 
+  // The knowledge panel looks again when the client writes.
+  const lastClientMessage = messages.filter((m) => m.direction === "in").at(-1)?.id ?? "";
+
   if (error && !conv) {
     return (
       <section className="conv">
@@ -181,7 +185,10 @@ export function ConversationView({ number }: { number: number }) {
         <p className="conv-typing" aria-live="polite">{clientTyping ? t("conv.clientTyping") : ""}</p>
         <Composer ref={composer} conversation={conv} onSent={(m) => setMessages((old) => upsert(old, [m]))} />
       </div>
-      <ClientPanel conversation={conv} onChanged={setConv} />
+      <div className="conv-side">
+        <ClientPanel conversation={conv} onChanged={setConv} />
+        <KnowledgePanel number={number} lastClientMessage={lastClientMessage} onInsert={(text) => composer.current?.insert(text)} />
+      </div>
       {closing && (
         <WrapUp
           conversation={conv}

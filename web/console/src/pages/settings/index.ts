@@ -7,3 +7,4 @@ export { Templates } from "./Templates";
 export { Tokens } from "./Tokens";
 export { Webhooks } from "./Webhooks";
 export { InboxSettings } from "./InboxSettings";
+export { Knowledge } from "./Knowledge";

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// TestConsoleSearchAndKnowledgeBase: in the browser, an admin writes a public knowledge-base
+// article; an operator searches for a word in another form than the client wrote it, sees it
+// marked in the hit, narrows by status, finds the client by phone, opens the conversation from
+// the hit, and there the knowledge panel offers the article for the client's message, whose link
+// goes into the reply and opens as a page.
+func TestConsoleSearchAndKnowledgeBase(t *testing.T) {
+	ctx := browser(t)
+	dev := devForConsole(t)
+	shots := screenshots(t)
+	ch := setUpAPIChannel(t, dev.url)
+	say := func(contact map[string]string, key, text string) int64 {
+		t.Helper()
+		status, in := postJSON(t, ch.admin, fmt.Sprintf("%s/api/v1/channels/%d/inbound", dev.url, ch.id),
+			map[string]any{"contact": contact, "text": text},
+			map[string]string{"Authorization": "Bearer " + ch.token, "Idempotency-Key": key, "Prefer": "wait=20"})
+		require.Equal(t, http.StatusAccepted, status, "%v", in)
+		return int64(in["conversation"].(float64))
+	}
+	ivan := map[string]string{"external_id": "ivan", "name": "Иван Петров", "phone": "+7 916 123-45-67"}
+	n := say(ivan, "m-1", "Здравствуйте! Хочу вернуть деньги за заказы № 48213, они не приходят уже неделю")
+	say(map[string]string{"external_id": "john", "name": "John Smith"}, "m-2", "Where are my orders?")
+
+	u := ui{t, ctx}
+	u.open(dev.url + "/")
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[any](`localStorage.setItem("linedesk.lang", "en")`))
+	require.NoError(t, err)
+	signIn(t, ctx, dev.url, "admin@example.com", "admin")
+
+	// The admin writes the article on the knowledge-base screen.
+	u.open(dev.url + "/admin/knowledge")
+	u.see("No articles yet")
+	u.click("New article")
+	u.fill("Title", "Возврат денег за заказ")
+	u.fill("Status", "published")
+	u.check("Public: clients may read it (a link in a reply, the site widget)")
+	u.fill("Text (Markdown)", "Чтобы **вернуть деньги**, откройте заказ в личном кабинете и нажмите «Вернуть».")
+	u.click("Save article")
+	u.do("the preview shows the Markdown rendered", `(() => { const b = document.querySelector(".kb-preview strong"); return b && b.textContent === "вернуть деньги" ? "" : "no preview"; })()`)
+	u.see("Open the public page")
+	screenshot(t, ctx, shots, "knowledge-editor")
+	u.click("Back to the list")
+	u.see("Published · public")
+
+	u.click("Search")
+	u.fill("Words to find", "заказ")
+	u.click("Find")
+	u.do("the word is marked in the client's message", `(() => { const m = [...document.querySelectorAll(".search-results mark")].map(e => e.textContent); return m.includes("заказы") ? "" : "marks: " + m.join(","); })()`)
+	u.see(fmt.Sprintf("Conversation №%d", n))
+	u.do("the page's address holds the search", `location.search === "?q=" + encodeURIComponent("заказ") ? "" : location.search`)
+	u.do("only one hit", `document.querySelectorAll(".search-results > li").length === 1 ? "" : "hits: " + document.querySelectorAll(".search-results > li").length`)
+	screenshot(t, ctx, shots, "search-messages")
+
+	// Narrowed to closed conversations: none yet.
+	u.fill("Status", "closed")
+	u.click("Find")
+	u.see("Nothing found.")
+
+	// The client by phone, written the Russian way; then their conversations.
+	u.fill("Status", "")
+	u.fill("Look in", "contacts")
+	u.fill("Words to find", "8 916 123")
+	u.click("Find")
+	u.see("Иван Петров")
+	u.click("Their conversations")
+	u.see(fmt.Sprintf("Conversation №%d", n))
+	screenshot(t, ctx, shots, "search-contacts")
+
+	// An order number finds its message; the hit opens the conversation.
+	u.fill("Look in", "messages")
+	u.fill("Words to find", "48213")
+	u.click("Find")
+	u.click(fmt.Sprintf("Conversation №%d", n))
+	u.do("the conversation opens", fmt.Sprintf(`location.pathname === "/conversations/%d" ? "" : location.pathname`, n))
+	u.see("Хочу вернуть деньги за заказы № 48213, они не приходят уже неделю")
+
+	// The knowledge panel offers the article for the client's message; its link goes into the reply.
+	u.click("Take")
+	u.do("the panel suggests the article", `(() => { const p = document.querySelector(".conv-kb"); return p && [...p.querySelectorAll("button")].some(b => b.textContent === "Возврат денег за заказ") ? "" : "no suggestion"; })()`)
+	u.click("Возврат денег за заказ")
+	u.do("the article reads in place", `(() => { const b = document.querySelector(".conv-kb .kb-body strong"); return b && b.textContent === "вернуть деньги" ? "" : "not shown"; })()`)
+	screenshot(t, ctx, shots, "knowledge-panel")
+	u.click("Insert the link")
+	u.do("the link is in the reply", `(() => { const c = __ld.control("Reply to the client"); return c && /Возврат денег за заказ: http.*\/kb\/\d+$/.test(c.value) ? "" : "reply: " + (c && c.value); })()`)
+	u.click("Send")
+	link := ""
+	require.Eventually(t, func() bool {
+		res, err := ch.admin.Get(fmt.Sprintf("%s/api/v1/conversations/%d/messages", dev.url, n))
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		var sent struct {
+			Items []struct {
+				Direction string `json:"direction"`
+				Text      string `json:"text"`
+			} `json:"items"`
+		}
+		if json.NewDecoder(res.Body).Decode(&sent) != nil {
+			return false
+		}
+		for _, m := range sent.Items {
+			if i := strings.Index(m.Text, "http"); m.Direction == "out" && i >= 0 {
+				link = m.Text[i:]
+			}
+		}
+		return link != ""
+	}, 15*time.Second, 100*time.Millisecond, "the reply with the link was sent")
+	u.open(link)
+	u.do("the public page shows the article", `(() => { const h = document.querySelector("h1"); return h && h.textContent === "Возврат денег за заказ" && document.querySelector("strong") ? "" : "page: " + document.title; })()`)
+}
