@@ -233,6 +233,26 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	ad.see("Gold Shop — rings") // the page title the visitor last had when the list was read
 	ad.see("Vera")
 	screenshot(t, adminCtx, shots, "widget-visitors")
+
+	// A public article of the knowledge base: the widget gets a Help tab whose search finds it,
+	// and its link opens the article's page on the desk.
+	status, art := postJSON(t, admin.c, dev.url+"/api/v1/kb/articles", map[string]any{"title": "Ring sizes",
+		"body": "Measure the **inside diameter** of a ring that fits: 17 mm is size 17.", "status": "published", "public": true}, nil)
+	require.Equal(t, http.StatusCreated, status, "%v", art)
+	v.open(shopURL)
+	w("the launcher for help", `__w.q(".launch") ? "" : "no launcher"`)
+	w("open the widget", `(__w.q(".launch").click(), "")`)
+	w("the Help tab", `(() => { const b = __w.q(".tabs button[data-kind=help]"); if (!b) return "no help tab: " + __w.text(); b.click(); return ""; })()`)
+	w("search help", `(() => { const i = __w.q("ul.help") && __w.q("form input[type=search]"); if (!i) return "no help search"; i.value = "diameters"; i.form.requestSubmit(); return ""; })()`)
+	w("the article found", `(() => { const a = __w.q("ul.help a"); return a && a.textContent === "Ring sizes" && __w.q("ul.help div").textContent.includes("inside diameter") ? "" : "not found: " + __w.text(); })()`)
+	screenshot(t, ctx, shots, "widget-help")
+	var href string
+	w("the article's link", `(() => { const a = __w.q("ul.help a"); window.__href = a ? a.href : ""; return window.__href ? "" : "no link"; })()`)
+	href, err = chromedp.Run(ctx, chromedp.Evaluate[string](`window.__href`))
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("%s/kb/%d", dev.url, int64(art["id"].(float64))), href)
+	v.open(href)
+	v.do("the article's page", `document.querySelector("h1") && document.querySelector("h1").textContent === "Ring sizes" ? "" : "no page"`)
 }
 
 // loginAs signs a user in to the API.

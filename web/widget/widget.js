@@ -30,7 +30,8 @@
       offline: "Сейчас нет операторов в сети. Оставьте заявку — мы ответим.", sent: "Заявка отправлена. Мы свяжемся с вами.",
       typing: " печатает…", attach: "Прикрепить файл", open: "Открыть чат", close: "Закрыть", retry: "Не отправлено — нажмите, чтобы повторить",
       required: "Заполните поле", staff: "Оператор", you: "Вы", welcome: "Здравствуйте! Чем можем помочь?", failed: "Не удалось отправить",
-      sampleQ: "Есть ли кольцо 17 размера?", sampleA: "Да, есть. Отложить для вас?"
+      sampleQ: "Есть ли кольцо 17 размера?", sampleA: "Да, есть. Отложить для вас?",
+      help: "Помощь", helpSearch: "Поиск по статьям", helpNone: "Статей не нашлось"
     },
     en: {
       chat: "Chat", form: "Leave a request", callback: "Call me back", send: "Send", placeholder: "Type a message…",
@@ -38,12 +39,15 @@
       offline: "No operator is online now. Leave a request and we will answer.", sent: "Request sent. We will get back to you.",
       typing: " is typing…", attach: "Attach a file", open: "Open chat", close: "Close", retry: "Not sent — click to retry",
       required: "Fill in this field", staff: "Operator", you: "You", welcome: "Hello! How can we help?", failed: "Could not send",
-      sampleQ: "Is the size 17 ring in stock?", sampleA: "Yes, we have it. Shall I reserve one?"
+      sampleQ: "Is the size 17 ring in stock?", sampleA: "Yes, we have it. Shall I reserve one?",
+      help: "Help", helpSearch: "Search help articles", helpNone: "No article found"
     }
   };
 
   var cfg, t, token = null, visitor = null, root, els = {}, open = false, shown = {}, stream = null;
   var typingTimer = 0, lastTyping = 0, pingTimer = 0, tab = "chat", preview = false;
+  // The knowledge base's public articles: a Help tab when there are any.
+  var articles = null;
 
   function store(k, v) {
     try { if (v === undefined) return localStorage.getItem(k); if (v === null) localStorage.removeItem(k); else localStorage.setItem(k, v); } catch (e) { return null; }
@@ -121,6 +125,7 @@
       ".compose{display:flex;gap:6px;padding:8px;border-top:1px solid #e5e7eb;align-items:flex-end}.compose textarea{flex:1;resize:none;height:40px;max-height:120px;padding:8px;border:1px solid #d1d5db;border-radius:8px}" +
       ".compose button,.form button[type=submit]{background:" + a.visitor_background + ";color:" + a.visitor_text + ";border:0;border-radius:8px;padding:9px 12px;cursor:pointer}.compose .clip{background:#f3f4f6;color:#374151}" +
       ".form{display:flex;flex-direction:column;gap:8px;padding:12px;overflow-y:auto}.form label{display:flex;flex-direction:column;gap:3px;font-size:12px;color:#4b5563}.form input,.form textarea{padding:8px;border:1px solid #d1d5db;border-radius:8px}.form textarea{min-height:90px}" +
+      ".help{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:10px}.help a{color:" + a.visitor_background + ";font-weight:600}.help div{font-size:12px;color:#4b5563}" +
       ".err{color:#dc2626;font-size:12px}.body{flex:1;display:flex;flex-direction:column;min-height:0}";
   }
 
@@ -176,6 +181,7 @@
     els.panel.style.display = "flex";
     if (preview) return;
     ensureVisitor().then(function () { render(); connect(); }, function (e) { showNote(t.failed + ": " + e.message); });
+    if (articles === null) call("GET", "/articles").then(function (r) { articles = r.items || []; if (articles.length && open) render(); }, function () {});
   }
 
   function build() {
@@ -190,7 +196,7 @@
     root.appendChild(els.panel);
   }
 
-  function kinds() { return cfg.widgets.map(function (w) { return w.kind; }); }
+  function kinds() { return cfg.widgets.map(function (w) { return w.kind; }).concat(articles && articles.length ? ["help"] : []); }
   function title(kind) { for (var i = 0; i < cfg.widgets.length; i++) if (cfg.widgets[i].kind === kind && cfg.widgets[i].title) return cfg.widgets[i].title; return t[kind]; }
 
   // render draws the tab chosen; with nobody online the chat gives way to the request form
@@ -204,10 +210,32 @@
     if (avail.length > 1) avail.forEach(function (k) {
       els.tabs.appendChild(el("button", { type: "button", role: "tab", "aria-selected": String(k === tab), "data-kind": k, text: title(k), onclick: function () { tab = k; render(); } }));
     });
-    if (els.shownTab === tab && tab === "chat") return;
+    if (els.shownTab === tab && (tab === "chat" || tab === "help")) return;
     els.shownTab = tab;
     els.body.textContent = "";
-    if (tab === "chat") chatView(); else formView(tab, chatOff);
+    if (tab === "chat") chatView(); else if (tab === "help") helpView(); else formView(tab, chatOff);
+  }
+
+  // helpView searches the public articles; each opens on the desk's own page.
+  function helpView() {
+    var list = el("ul", { class: "help" });
+    var q = el("input", { type: "search", placeholder: t.helpSearch, "aria-label": t.helpSearch });
+    var f = el("form", { class: "form" }, [q, list]);
+    function show(items) {
+      list.textContent = "";
+      if (!items.length) list.appendChild(el("li", { text: t.helpNone }));
+      items.forEach(function (a) {
+        if (a.url.indexOf(base + "/kb/") !== 0) return;
+        list.appendChild(el("li", {}, [el("a", { href: a.url, target: "_blank", rel: "noopener", text: a.title }),
+          el("div", { text: (a.snippet || []).map(function (p) { return p.text; }).join("") })]));
+      });
+    }
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      call("GET", "/articles?q=" + encodeURIComponent(q.value.trim())).then(function (r) { show(r.items || []); }, function () {});
+    });
+    els.body.appendChild(f);
+    show(articles);
   }
 
   function needPrechat() {
