@@ -49,6 +49,10 @@ type KBArticleHit struct {
 	Snippet []SnippetPart `json:"snippet"`
 }
 
+// kbPlainBody is an article's body with the Markdown marks taken out, for snippets: a link or
+// an image as its text, no emphasis, heading or quote marks.
+const kbPlainBody = `regexp_replace(a.body, '!?\[([^\]]*)\]\([^)]*\)|[*_` + "`" + `#>]+', '\1', 'g')`
+
 const kbArticleColumns = `a.id, a.folder_id, a.title, a.body, a.status, a.public, a.author_id, a.created_at, a.updated_at`
 
 func scanKBArticle(r rowScanner) (KBArticle, error) {
@@ -162,7 +166,7 @@ func (s *Store) KBArticles(ctx context.Context, f KBFilter) ([]KBArticleHit, err
 	if f.Query != "" {
 		q := "websearch_to_tsquery('russian', " + arg(f.Query) + ")"
 		where = append(where, "a.search @@ "+q)
-		head = headline("a.body", q)
+		head = headline(kbPlainBody, q)
 		order = "ts_rank(a.search, " + q + ") DESC, a.id"
 	}
 	return s.kbHits(ctx, `SELECT `+kbArticleColumns+`, `+head+` FROM kb_articles a WHERE `+strings.Join(where, " AND ")+
@@ -177,7 +181,7 @@ func (s *Store) KBSuggestions(ctx context.Context, number int64, limit int) ([]K
 			ORDER BY created_at DESC, id DESC LIMIT 1),
 		q AS (SELECT to_tsquery('simple', string_agg(quote_literal(w), ' | ')) AS q
 			FROM last, unnest(tsvector_to_array(to_tsvector('russian'::regconfig, last.text))) w)
-		SELECT `+kbArticleColumns+`, `+headline("a.body", "q.q")+`
+		SELECT `+kbArticleColumns+`, `+headline(kbPlainBody, "q.q")+`
 		FROM kb_articles a, q WHERE q.q IS NOT NULL AND a.status = 'published' AND a.search @@ q.q
 		ORDER BY ts_rank(a.search, q.q) DESC, a.id LIMIT $2`, number, limit)
 }
