@@ -285,6 +285,8 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/events", s.streamEvents, ruleSignedIn)
 	get("/supervisor/conversations", s.supervisorConversations, ruleSupervisor)
 	get("/supervisor/operators", s.supervisorOperators, ruleSupervisor)
+	get("/reports/conversations", s.conversationsReport, ruleSupervisor)
+	get("/reports/dialogs", s.dialogsReport, ruleSupervisor)
 	get("/tasks", s.listTasks, ruleSignedIn)
 	get("/notifications", s.listNotifications, ruleSignedIn)
 	post("/notifications/read", s.markNotificationsRead, ruleSignedIn)
