@@ -55,6 +55,7 @@ func TestSmoke(t *testing.T) {
 	require.Len(t, rep.S5, 2)
 	require.NotNil(t, rep.S9)
 	require.NotNil(t, rep.Q1)
+	require.NotNil(t, rep.R1)
 	for _, q := range rep.Q1.Queries {
 		if q.Name == "frequent word (most messages)" || q.Name == "contacts by name prefix" {
 			require.Positive(t, q.Hits, "Q1 %s finds the seeded words", q.Name)
@@ -70,7 +71,7 @@ func TestSmoke(t *testing.T) {
 		require.Zero(t, w.Doubled, "W1 %s", w.Kind)
 	}
 	for name, n := range map[string]int{"B1": rep.B1.OK, "B2": rep.B2.OK, "S1c": rep.S1c.Ack.OK, "S2": rep.S2.Ack.OK,
-		"S3": rep.S3.Total.OK, "S9": rep.S9.Overall.OK, "Q1": rep.Q1.Overall.OK} {
+		"S3": rep.S3.Total.OK, "S9": rep.S9.Overall.OK, "Q1": rep.Q1.Overall.OK, "R1": rep.R1.Overall.OK} {
 		require.Positive(t, n, name)
 	}
 	for _, r := range rep.S1 {

@@ -88,6 +88,28 @@ func (a *httpAPI) do(ctx context.Context, c *http.Client, method, path string, b
 	return nil
 }
 
+// doRaw sends a GET-like request and reads the whole answer, whatever its type, reporting its size.
+func (a *httpAPI) doRaw(ctx context.Context, c *http.Client, method, path string, want int, size *int) error {
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, nil)
+	if err != nil {
+		return err
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	n, err := io.Copy(io.Discard, res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != want {
+		return &statusError{Method: method, Path: path, Status: res.StatusCode}
+	}
+	*size = int(n)
+	return nil
+}
+
 func (a *httpAPI) login(ctx context.Context, email, password string) (int64, error) {
 	if err := a.do(ctx, a.session, http.MethodPost, "/api/v1/auth/login", map[string]string{"email": email, "password": password}, nil, http.StatusOK, nil); err != nil {
 		return 0, fmt.Errorf("sign in: %w", err)

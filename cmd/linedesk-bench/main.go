@@ -40,7 +40,7 @@ func main() {
 }
 
 // allWorkloads are the workload ids in the order they run.
-var allWorkloads = []string{"b1", "b2", "b6a", "s1", "s1c", "s2", "s3", "s5", "s9", "q1", "w1", "m1"}
+var allWorkloads = []string{"b1", "b2", "b6a", "s1", "s1c", "s2", "s3", "s5", "s9", "q1", "r1", "w1", "m1"}
 
 // options are the settings of one run; the report prints them.
 type options struct {
@@ -86,6 +86,7 @@ type options struct {
 	SeedConversations int
 	SeedMessages      int
 	ListRequests      int
+	ReportRequests    int
 	ListConcurrency   int
 
 	WebhookCount   int
@@ -143,6 +144,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.SeedMessages, "seed-messages", 1_000_000, "S9: messages to seed")
 	fs.IntVar(&o.ListRequests, "list-requests", 2000, "S9: measured list requests")
 	fs.IntVar(&o.ListConcurrency, "list-concurrency", 4, "S9: concurrent list requests")
+	fs.IntVar(&o.ReportRequests, "report-requests", 50, "R1: measured report requests, spread over its kinds")
 	fs.IntVar(&o.MailCount, "mails", 1000, "M1: mails waiting in the mailbox when its email channel is connected")
 	fs.IntVar(&o.WebhookCount, "webhooks", 1000, "W1: unique webhooks per messenger (a tenth more are redeliveries)")
 	fs.IntVar(&o.WebhookClients, "webhook-clients", 200, "W1: clients the webhooks come from")
@@ -164,7 +166,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			"baseline-duration": "2s", "idle-workflows": "50", "open-conversations": "20", "rates": "20,50",
 			"rate-duration": "2s", "closed-duration": "2s", "s2-duration": "2s", "s3-conversations": "8",
 			"s3-operators": "4", "s3-duration": "5s", "memory-sizes": "20,50", "memory-settle": "500ms",
-			"seed-conversations": "1000", "seed-messages": "10000", "list-requests": "60", "timeout": "5m",
+			"seed-conversations": "1000", "seed-messages": "10000", "list-requests": "60", "report-requests": "10", "timeout": "5m",
 			"webhooks": "50", "webhook-clients": "10", "mails": "50",
 		}
 		for name, v := range smoke {
@@ -247,7 +249,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	positive := map[string]int{"baseline-concurrency": o.BaselineConcurrency, "idle-workflows": o.IdleWorkflows,
 		"open-conversations": o.OpenConversations, "max-in-flight": o.MaxInFlight, "clients": o.Clients,
 		"s3-conversations": o.S3Conversations, "s3-operators": o.S3Operators, "seed-conversations": o.SeedConversations,
-		"list-requests": o.ListRequests, "list-concurrency": o.ListConcurrency, "webhooks": o.WebhookCount, "webhook-clients": o.WebhookClients, "mails": o.MailCount}
+		"list-requests": o.ListRequests, "list-concurrency": o.ListConcurrency, "report-requests": o.ReportRequests, "webhooks": o.WebhookCount, "webhook-clients": o.WebhookClients, "mails": o.MailCount}
 	for name, v := range positive {
 		if v <= 0 || v > 10_000_000 {
 			problems = append(problems, fmt.Errorf("-%s must be positive", name))

@@ -39,6 +39,7 @@ type Report struct {
 	S5        []MemoryPoint   `json:"s5_memory,omitempty"`
 	S9        *S9Result       `json:"s9_conversation_list,omitempty"`
 	Q1        *Q1Result       `json:"q1_search,omitempty"`
+	R1        *R1Result       `json:"r1_reports,omitempty"`
 	W1        []WebhookResult `json:"w1_webhooks,omitempty"`
 	M1        *MailResult     `json:"m1_mail_backlog,omitempty"`
 	Ratios    map[string]any  `json:"ratios"`
@@ -251,6 +252,12 @@ func (r *Report) writeText(out io.Writer) {
 		row(fmt.Sprintf("Q1 search, %d messages", r.Q1.Messages), r.Q1.Overall, "")
 		for _, q := range r.Q1.Queries {
 			p("  Q1 %s\t\t%d\t\t%s\t%s\t%s\t%d hits on the first page", q.Name, q.Latency.Count, ms(q.Latency.P50), ms(q.Latency.P99), ms(q.Latency.Max), q.Hits)
+		}
+	}
+	if r.R1 != nil {
+		row(fmt.Sprintf("R1 reports, %d conversations", r.R1.Conversations), r.R1.Overall, "")
+		for _, q := range r.R1.Queries {
+			p("  R1 %s\t\t%d\t\t%s\t%s\t%s\t%d bytes", q.Name, q.Latency.Count, ms(q.Latency.P50), ms(q.Latency.P99), ms(q.Latency.Max), q.Bytes)
 		}
 	}
 	for _, w := range r.W1 {

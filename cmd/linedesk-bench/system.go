@@ -48,7 +48,7 @@ func (b *bench) runAll(ctx context.Context) error {
 		fail("B6a", b.runPostgresBaseline(ctx))
 	}
 	system := false
-	for _, w := range []string{"s1", "s1c", "s2", "s3", "s5", "s9", "q1", "w1", "m1"} {
+	for _, w := range []string{"s1", "s1c", "s2", "s3", "s5", "s9", "q1", "r1", "w1", "m1"} {
 		system = system || b.o.runs(w)
 	}
 	if !system || ctx.Err() != nil {
@@ -74,7 +74,7 @@ func (b *bench) runAll(ctx context.Context) error {
 		id  string
 		run func(context.Context) error
 	}{
-		{"s1", b.runS1}, {"s1c", b.runS1c}, {"s2", b.runS2}, {"s3", b.runS3}, {"s5", b.runS5}, {"s9", b.runS9}, {"q1", b.runQ1}, {"w1", b.runW1}, {"m1", b.runM1},
+		{"s1", b.runS1}, {"s1c", b.runS1c}, {"s2", b.runS2}, {"s3", b.runS3}, {"s5", b.runS5}, {"s9", b.runS9}, {"q1", b.runQ1}, {"r1", b.runR1}, {"w1", b.runW1}, {"m1", b.runM1},
 	}
 	for _, s := range steps {
 		if !b.o.runs(s.id) {
