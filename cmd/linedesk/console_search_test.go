@@ -12,12 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestConsoleSearchAndKnowledgeBase: in the browser, an admin writes a public knowledge-base
+// TestConsoleSearchKnowledgeAndReports: in the browser, an admin writes a public knowledge-base
 // article; an operator searches for a word in another form than the client wrote it, sees it
 // marked in the hit, narrows by status, finds the client by phone, opens the conversation from
 // the hit, and there the knowledge panel offers the article for the client's message, whose link
-// goes into the reply and opens as a page.
-func TestConsoleSearchAndKnowledgeBase(t *testing.T) {
+// goes into the reply and opens as a page. The supervisor's report then shows the day's two
+// conversations in its chart and table, and its CSV downloads.
+func TestConsoleSearchKnowledgeAndReports(t *testing.T) {
 	ctx := browser(t)
 	dev := devForConsole(t)
 	shots := screenshots(t)
@@ -121,4 +122,15 @@ func TestConsoleSearchAndKnowledgeBase(t *testing.T) {
 	}, 15*time.Second, 100*time.Millisecond, "the reply with the link was sent")
 	u.open(link)
 	u.do("the public page shows the article", `(() => { const h = document.querySelector("h1"); return h && h.textContent === "Возврат денег за заказ" && document.querySelector("strong") ? "" : "page: " + document.title; })()`)
+
+	// The report of the last seven days: today's two conversations, one answered.
+	u.open(dev.url + "/supervisor/reports")
+	u.do("the chart", `(() => { const c = document.querySelector(".report-chart svg[role=img]"); return c && c.querySelectorAll("rect.bar").length === 14 ? "" : "no chart"; })()`)
+	u.do("the total row", `(() => { const r = document.querySelector(".report-table tr.total"); return r && r.cells[1].textContent === "2" ? "" : "total: " + (r && r.textContent); })()`)
+	u.do("first response measured", `(() => { const r = document.querySelector(".report-table tr.total"); return r && /\d/.test(r.cells[4].textContent) ? "" : "no first response: " + (r && r.textContent); })()`)
+	screenshot(t, ctx, shots, "reports")
+	u.fill("By", "line")
+	u.click("Show")
+	u.do("by line", `(() => { const r = document.querySelector(".report-table tbody th[scope=row]"); return r && r.textContent === "Support" ? "" : "rows: " + document.querySelector(".report-table").textContent; })()`)
+	u.do("the CSV downloads", `(() => { const a = [...document.querySelectorAll(".report-downloads a")].find(a => a.textContent === "CSV"); const x = new XMLHttpRequest(); x.open("GET", a.href, false); x.send(); return x.status === 200 && x.responseText.includes("\ntotal,2,") && x.responseText.includes("\nSupport,2,") ? "" : "HTTP " + x.status + ": " + x.responseText.slice(0, 200); })()`)
 }

@@ -10,6 +10,7 @@ import { can, isSupervisor } from "./lib/session";
 import { SupervisorConversations } from "./pages/supervisor/Conversations";
 import { SupervisorOperators } from "./pages/supervisor/Operators";
 import { SupervisorVisitors } from "./pages/supervisor/Visitors";
+import { SupervisorReports } from "./pages/supervisor/Reports";
 import { Wizard } from "./pages/admin/Wizard";
 import { Lines } from "./pages/admin/Lines";
 import { Channels } from "./pages/admin/Channels";
@@ -76,6 +77,7 @@ export const routes: Route[] = [
   },
   { match: (p) => p === "/supervisor/operators", allowed: isSupervisor, render: () => <SupervisorOperators /> },
   { match: (p) => p === "/supervisor/visitors", allowed: isSupervisor, render: () => <SupervisorVisitors /> },
+  { match: (p) => p === "/supervisor/reports", allowed: isSupervisor, render: () => <SupervisorReports /> },
 
   // admin screens (people, lines, channels)
   {
