@@ -339,6 +339,14 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)
 	get("/files/:id", s.getFile, ruleFileLink)
 
+	get("/linked-apps", s.listLinkedApps, ruleAdmin)
+	post("/linked-apps", s.createLinkedApp, ruleAdmin)
+	get("/linked-apps/:id", showByID("linked app", s.store.LinkedAppByID), ruleAdmin)
+	patch("/linked-apps/:id", s.updateLinkedApp, ruleAdmin)
+	del("/linked-apps/:id", s.deleteLinkedApp, ruleAdmin)
+	get("/conversations/:number/links", s.conversationLinks, ruleConversation)
+	post("/conversations/:number/links", s.createConversationLink, ruleConversation)
+
 	get("/kb/folders", s.listKBFolders, ruleSignedIn)
 	post("/kb/folders", s.createKBFolder, ruleOmniSettings)
 	patch("/kb/folders/:id", s.updateKBFolder, ruleOmniSettings)

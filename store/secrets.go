@@ -15,6 +15,7 @@ const (
 	purposeChannelSecret      = "channels.secret"
 	purposeChannelCredentials = "channels.credentials"
 	purposeWebhookSecret      = "webhooks.secret"
+	purposeLinkedAppSecret    = "linked_apps.secret"
 )
 
 // Credentials are a channel's platform secrets by name (bot_token, auth_token, app_secret,
@@ -98,7 +99,7 @@ func (s *Store) SealSecrets(ctx context.Context) (int, error) {
 	type column struct{ table, column, purpose string }
 	n := 0
 	for _, c := range []column{{"channels", "secret", purposeChannelSecret}, {"channels", "credentials", purposeChannelCredentials},
-		{"webhooks", "secret", purposeWebhookSecret}} {
+		{"webhooks", "secret", purposeWebhookSecret}, {"linked_apps", "secret", purposeLinkedAppSecret}} {
 		err := s.InTx(ctx, func(tx *Store) error {
 			rows, err := tx.pool.Query(ctx, `SELECT id, `+c.column+` FROM `+c.table+` WHERE `+c.column+` IS NOT NULL AND length(`+c.column+`) > 0 FOR UPDATE`)
 			if err != nil {

@@ -1,0 +1,376 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linedesk/linedesk/netguard"
+	"github.com/linedesk/linedesk/store"
+)
+
+// Linked records (issue 12, F105, F106, F111; seed 004): a line links to an external app that
+// keeps client data; "+Связать" in a conversation posts the session to the app, which creates an
+// item (a complaint, a ticket, an order) and answers its id; the conversation keeps the item.
+//
+// The call: POST create_url, JSON (see linkRequest), with
+//
+//	X-Linedesk-Timestamp: <unix seconds>
+//	X-Linedesk-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>
+//	Idempotency-Key: <conversation number>-<the operator's request key>
+//
+// (the signature as the desk's webhooks sign theirs). The app answers 2xx with {"id": "...",
+// "url": "..."} (url optional: item_url_template with {id} makes it otherwise).
+
+const (
+	headerAppTimestamp = "X-Linedesk-Timestamp"
+	headerAppSignature = "X-Linedesk-Signature"
+)
+
+func signApp(secret string, ts int64, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(strconv.FormatInt(ts, 10) + "."))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+type linkedAppBody struct {
+	Name            *string   `json:"name"`
+	CreateURL       *string   `json:"create_url"`
+	ItemURLTemplate *string   `json:"item_url_template"`
+	Kinds           *[]string `json:"kinds"`
+	LineIDs         *[]int64  `json:"line_ids"`
+}
+
+func (b linkedAppBody) apply(ctx context.Context, tx *store.Store, a *store.LinkedApp, allowPrivate bool) error {
+	var problems fieldErrors
+	if b.Name != nil {
+		a.Name = strings.TrimSpace(*b.Name)
+	}
+	if b.CreateURL != nil {
+		a.CreateURL = strings.TrimSpace(*b.CreateURL)
+	}
+	if b.ItemURLTemplate != nil {
+		a.ItemURLTemplate = strings.TrimSpace(*b.ItemURLTemplate)
+	}
+	if b.Kinds != nil {
+		a.Kinds = []string{}
+		for _, k := range *b.Kinds {
+			if k = strings.TrimSpace(k); k != "" && !slices.Contains(a.Kinds, k) {
+				a.Kinds = append(a.Kinds, k)
+			}
+		}
+	}
+	if b.LineIDs != nil {
+		a.LineIDs = *b.LineIDs
+		for _, id := range a.LineIDs {
+			if _, err := tx.LineByID(ctx, id); errors.Is(err, store.ErrNotFound) {
+				problems.add("line_ids: line %d does not exist", id)
+			} else if err != nil {
+				return err
+			}
+		}
+	} else {
+		a.LineIDs = nil // unchanged
+	}
+	if a.Name == "" || utf8.RuneCountInString(a.Name) > 100 {
+		problems.add("name is required, at most 100 characters")
+	}
+	if err := netguard.CheckURL(ctx, a.CreateURL, allowPrivate); err != nil {
+		problems.add("create_url %s", err.Error())
+	}
+	if t := a.ItemURLTemplate; t != "" {
+		if u, err := url.Parse(strings.ReplaceAll(t, "{id}", "1")); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			problems.add("item_url_template must be an http or https address, with {id} where the item's id goes")
+		}
+	}
+	if len(a.Kinds) == 0 || len(a.Kinds) > 20 {
+		problems.add("kinds must name 1 to 20 kinds of item (complaint, ticket, order…)")
+	}
+	for _, k := range a.Kinds {
+		if utf8.RuneCountInString(k) > 50 {
+			problems.add("kinds: %q is longer than 50 characters", k)
+		}
+	}
+	return problems.err()
+}
+
+func linkedAppSaveErr(err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		return newError(http.StatusConflict, "conflict", "another app has this name, or one of the lines links to another app already")
+	}
+	return err
+}
+
+func (s *Server) listLinkedApps(c echo.Context) error {
+	apps, err := s.store.LinkedApps(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": apps})
+}
+
+// createLinkedApp adds an app; the answer holds its signing secret, this once.
+func (s *Server) createLinkedApp(c echo.Context) error {
+	var b linkedAppBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	var out store.LinkedApp
+	var secret string
+	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		var a store.LinkedApp
+		if err := b.apply(ctx, tx, &a, s.allowPrivateCallbacks); err != nil {
+			return store.AuditChange{}, err
+		}
+		var err error
+		if out, secret, err = tx.SaveLinkedApp(ctx, a); err != nil {
+			return store.AuditChange{}, linkedAppSaveErr(err)
+		}
+		return store.AuditChange{Entity: store.AuditLinkedApp, ID: auditID(out.ID), Action: store.AuditCreate, After: out}, nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"app": out, "secret": secret})
+}
+
+func (s *Server) updateLinkedApp(c echo.Context) error {
+	id, err := pathID(c, "app")
+	if err != nil {
+		return err
+	}
+	var b linkedAppBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	var out store.LinkedApp
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditLinkedApp, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.LinkedAppByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		a := before
+		if err := b.apply(ctx, tx, &a, s.allowPrivateCallbacks); err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, _, err = tx.SaveLinkedApp(ctx, a); err != nil {
+			return store.AuditChange{}, linkedAppSaveErr(err)
+		}
+		return store.AuditChange{Entity: store.AuditLinkedApp, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) deleteLinkedApp(c echo.Context) error {
+	id, err := pathID(c, "app")
+	if err != nil {
+		return err
+	}
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, store.AuditLinkedApp, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.LinkedAppByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if err := tx.DeleteLinkedApp(ctx, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditLinkedApp, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// conversationLinks answers the conversation's linked items and what its line's app offers.
+func (s *Server) conversationLinks(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	items, err := s.store.ConversationLinks(ctx, n)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"items": items, "app": nil}
+	app, _, err := s.store.ConversationApp(ctx, n)
+	if err == nil {
+		out["app"] = map[string]any{"id": app.ID, "name": app.Name, "kinds": app.Kinds}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// linkRequest is what the app receives: the session it makes an item of.
+type linkRequest struct {
+	Kind         string            `json:"kind"`
+	Title        string            `json:"title"`
+	Note         string            `json:"note,omitempty"`
+	Conversation linkConversation  `json:"conversation"`
+	Contact      store.ContactRef  `json:"contact"`
+	Messages     []linkMessage     `json:"messages"`
+	Operator     map[string]any    `json:"operator"`
+	Fields       map[string]string `json:"contact_fields,omitempty"`
+}
+
+type linkConversation struct {
+	Number    int64     `json:"number"`
+	Title     string    `json:"title"`
+	Status    string    `json:"status"`
+	Line      string    `json:"line"`
+	Channel   string    `json:"channel"`
+	URL       string    `json:"url"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type linkMessage struct {
+	At        time.Time `json:"at"`
+	Direction string    `json:"direction"`
+	Text      string    `json:"text"`
+}
+
+// createConversationLink is "+Связать": the app makes an item of the session, the
+// conversation keeps it. With the same Idempotency-Key a retry returns the first item.
+func (s *Server) createConversationLink(c echo.Context) error {
+	n, err := conversationNumber(c)
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Kind  string `json:"kind"`
+		Title string `json:"title"`
+		Note  string `json:"note"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	app, secret, err := s.store.ConversationApp(ctx, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return newError(http.StatusConflict, "no_linked_app", "the conversation's line links to no external app; an admin links one")
+	}
+	if err != nil {
+		return err
+	}
+	var problems fieldErrors
+	b.Title, b.Note = strings.TrimSpace(b.Title), strings.TrimSpace(b.Note)
+	if !slices.Contains(app.Kinds, b.Kind) {
+		problems.add("kind must be one of %s", strings.Join(app.Kinds, ", "))
+	}
+	if utf8.RuneCountInString(b.Title) > 200 || utf8.RuneCountInString(b.Note) > 5000 {
+		problems.add("title is at most 200 characters, note at most 5000")
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		problems.add("Idempotency-Key is at most 200 characters")
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	var keyp *string
+	if key != "" {
+		keyp = &key
+		if l, err := s.store.ConversationLinkByKey(ctx, n, key); err == nil {
+			return c.JSON(http.StatusOK, l)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	rec, err := s.conversationRecord(ctx, n)
+	if err != nil {
+		return err
+	}
+	conv := rec.conv
+	if b.Title == "" {
+		b.Title = conv.Title
+	}
+	req := linkRequest{Kind: b.Kind, Title: b.Title, Note: b.Note, Contact: conv.Contact,
+		Conversation: linkConversation{Number: n, Title: conv.Title, Status: conv.Status, URL: fmt.Sprintf("%s/conversations/%d", s.baseURL(c), n),
+			CreatedAt: conv.CreatedAt},
+		Operator: map[string]any{"id": currentUser(c).ID, "name": currentUser(c).Name, "email": currentUser(c).Email}}
+	req.Conversation.Channel = conv.Channel.Name
+	if l, err := s.store.LineByID(ctx, conv.LineID); err == nil {
+		req.Conversation.Line = l.Name
+	}
+	req.Messages = []linkMessage{}
+	for _, it := range rec.timeline {
+		if m := it.Message; m != nil && (m.Direction == "in" || m.Direction == "out") && m.Text != "" {
+			req.Messages = append(req.Messages, linkMessage{At: m.CreatedAt, Direction: m.Direction, Text: m.Text})
+		}
+	}
+	if len(req.Messages) > 50 {
+		req.Messages = req.Messages[len(req.Messages)-50:]
+	}
+	body, _ := json.Marshal(req) // plain data always marshals
+	ts := time.Now().Unix()
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, app.CreateURL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	httpReq.Header.Set("Content-Type", "application/json")
+	httpReq.Header.Set("User-Agent", "linedesk")
+	httpReq.Header.Set(headerAppTimestamp, strconv.FormatInt(ts, 10))
+	httpReq.Header.Set(headerAppSignature, signApp(secret, ts, body))
+	if key != "" {
+		httpReq.Header.Set("Idempotency-Key", fmt.Sprintf("%d-%s", n, key))
+	}
+	client := netguard.Policy{AllowPrivate: s.allowPrivateCallbacks, Timeout: 15 * time.Second}.Client()
+	res, err := client.Do(httpReq)
+	if err != nil {
+		return newError(http.StatusBadGateway, "app_unreachable", "%s did not answer: %s", app.Name, err.Error())
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return newError(http.StatusBadGateway, "app_refused", "%s answered %d: %s", app.Name, res.StatusCode, strings.TrimSpace(string(raw[:min(len(raw), 300)])))
+	}
+	var item struct {
+		ID  json.RawMessage `json:"id"`
+		URL string          `json:"url"`
+	}
+	if json.Unmarshal(raw, &item) != nil || len(item.ID) == 0 || string(item.ID) == "null" {
+		return newError(http.StatusBadGateway, "app_answer", `%s answered without the item's id (expected {"id": …})`, app.Name)
+	}
+	id := strings.Trim(string(item.ID), `"`)
+	link := item.URL
+	if u, err := url.Parse(link); link == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		link = ""
+		if app.ItemURLTemplate != "" {
+			link = strings.ReplaceAll(app.ItemURLTemplate, "{id}", url.PathEscape(id))
+		}
+	}
+	by := currentUser(c).ID
+	out, err := s.store.AddConversationLink(ctx, n, keyp, store.ConversationLink{AppID: &app.ID, AppName: app.Name, Kind: b.Kind,
+		ExternalID: id, Title: b.Title, URL: link, CreatedBy: &by})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
