@@ -133,6 +133,27 @@ func TestWidgetOnAnotherSiteChatsWithTheConsole(t *testing.T) {
 	c.click("Send")
 	c.do("the reply in the conversation", `[...document.querySelectorAll(".conv-msg")].some(m => m.textContent.includes("Shall I reserve one?")) ? "" : "not sent"`)
 
+	// The widget shows a reply once the desk has delivered it (status sent): wait for that on the
+	// server first, so a slow delivery under load is told apart from a widget that missed it.
+	var replyStatus string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var msgs struct {
+			Items []struct {
+				Text   string `json:"text"`
+				Status string `json:"status"`
+			} `json:"items"`
+		}
+		admin.get(t, "/api/v1/conversations/"+number+"/messages", &msgs)
+		for _, m := range msgs.Items {
+			if m.Text == "Yes, we have it. Shall I reserve one?" {
+				replyStatus = m.Status
+			}
+		}
+		if replyStatus == "sent" || replyStatus == "delivered" || replyStatus == "read" {
+			break
+		}
+	}
+	require.Contains(t, []string{"sent", "delivered", "read"}, replyStatus, "the reply was not delivered to the widget's channel")
 	// The visitor sees the answer without reloading, with Olga's name.
 	w("the answer, live", `[...__w.root().querySelectorAll(".m.out")].some(m => m.textContent.includes("Shall I reserve one?") && m.textContent.includes("Olga")) ? "" : "no answer yet: " + __w.text()`)
 	screenshot(t, ctx, shots, "widget-chat")

@@ -160,6 +160,12 @@ export const routes: Route[] = [
     adminNav: { path: "/admin/webhooks", label: "settings.nav.webhooks" },
   },
   {
+    match: (p) => p === "/admin/linked-apps",
+    allowed: (me) => me.user.role === "admin",
+    render: () => <settings.LinkedApps />,
+    adminNav: { path: "/admin/linked-apps", label: "settings.nav.apps" },
+  },
+  {
     match: (p) => p === "/admin/audit",
     allowed: (me) => me.user.role === "admin",
     render: () => <settings.Audit />,

@@ -32,7 +32,7 @@ export async function request<T>(method: string, path: string, body?: unknown, i
   }
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: payload, credentials: "same-origin", ...init });
+    res = await fetch(path, { method, body: payload, credentials: "same-origin", ...init, headers: { ...headers, ...(init?.headers as Record<string, string> | undefined) } });
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(0, "network", "The server cannot be reached.");

@@ -9,6 +9,7 @@ import type { Conversation, Message } from "../../lib/types";
 import { ClientPanel } from "./ClientPanel";
 import { Composer, type ComposerHandle } from "./Composer";
 import { KnowledgePanel } from "./KnowledgePanel";
+import { LinksPanel } from "./LinksPanel";
 import { Header, type Action } from "./Header";
 import { Messages } from "./Messages";
 import { WrapUp } from "./WrapUp";
@@ -187,6 +188,7 @@ export function ConversationView({ number }: { number: number }) {
       </div>
       <div className="conv-side">
         <ClientPanel conversation={conv} onChanged={setConv} />
+        <LinksPanel number={number} />
         <KnowledgePanel number={number} lastClientMessage={lastClientMessage} onInsert={(text) => composer.current?.insert(text)} />
       </div>
       {closing && (

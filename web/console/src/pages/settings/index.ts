@@ -8,3 +8,4 @@ export { Tokens } from "./Tokens";
 export { Webhooks } from "./Webhooks";
 export { InboxSettings } from "./InboxSettings";
 export { Knowledge } from "./Knowledge";
+export { LinkedApps } from "./LinkedApps";
