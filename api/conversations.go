@@ -127,6 +127,10 @@ func (s *Server) conversationPage(c echo.Context, contactID int64) error {
 	}
 	f.ChannelID = queryInt(q.Get("channel"), "channel", &problems)
 	f.LineID = queryInt(q.Get("line"), "line", &problems)
+	f.Tag = strings.ToLower(strings.TrimSpace(q.Get("tag")))
+	if f.Priority = q.Get("priority"); f.Priority != "" && !slices.Contains(priorities, f.Priority) {
+		problems.add("priority must be low, normal, high or urgent")
+	}
 	f.Limit = int(queryInt(q.Get("limit"), "limit", &problems))
 	if f.Limit > 200 {
 		problems.add("limit must be at most 200")
@@ -453,6 +457,30 @@ type editBody struct {
 	Reasons      *[]string `json:"reasons"`
 	Components   *[]string `json:"components"`
 	Participants *[]int64  `json:"participants"`
+	// Tags and Priority are the desk's labels (X01), kept in the read model only.
+	Tags     *[]string `json:"tags"`
+	Priority *string   `json:"priority"`
+}
+
+var priorities = []string{"low", "normal", "high", "urgent"}
+
+// cleanTags reads tags as the lists filter them: trimmed, lower-case, once each.
+func cleanTags(in []string, problems *fieldErrors) []string {
+	out := []string{}
+	for _, t := range in {
+		t = strings.ToLower(strings.TrimSpace(t))
+		switch {
+		case t == "":
+		case utf8.RuneCountInString(t) > 40 || strings.ContainsAny(t, ",\x00"):
+			problems.add("tag %q must be at most 40 characters, without commas", t)
+		case !slices.Contains(out, t):
+			out = append(out, t)
+		}
+	}
+	if len(out) > 20 {
+		problems.add("a conversation has at most 20 tags")
+	}
+	return out
 }
 
 func (s *Server) editConversation(c echo.Context) error {
@@ -483,14 +511,30 @@ func (s *Server) editConversation(c echo.Context) error {
 			}
 		}
 	}
+	var tags []string
+	if body.Tags != nil {
+		tags = cleanTags(*body.Tags, &problems)
+	}
+	if body.Priority != nil && !slices.Contains(priorities, *body.Priority) {
+		problems.add("priority must be low, normal, high or urgent")
+	}
 	if err := problems.err(); err != nil {
 		return err
 	}
-	req := workflows.EditRequest{ActionRequest: actor(c), Title: body.Title, Type: body.Type, Reasons: body.Reasons,
-		Components: body.Components, Participants: body.Participants}
-	var res workflows.ActionResult
-	if err := s.conversationUpdate(ctx, n, workflows.UpdateEdit, requestID(c.Request().Header, workflows.UpdateEdit), req, &res); err != nil {
-		return err
+	if body.Title != nil || body.Type != nil || body.Reasons != nil || body.Components != nil || body.Participants != nil {
+		req := workflows.EditRequest{ActionRequest: actor(c), Title: body.Title, Type: body.Type, Reasons: body.Reasons,
+			Components: body.Components, Participants: body.Participants}
+		var res workflows.ActionResult
+		if err := s.conversationUpdate(ctx, n, workflows.UpdateEdit, requestID(c.Request().Header, workflows.UpdateEdit), req, &res); err != nil {
+			return err
+		}
+	}
+	if body.Tags != nil || body.Priority != nil {
+		if err := s.store.SetConversationLabels(ctx, n, tags, body.Priority); errors.Is(err, store.ErrNotFound) {
+			return notFoundErr("conversation #" + c.Param("number"))
+		} else if err != nil {
+			return err
+		}
 	}
 	return s.renderConversation(c, http.StatusOK, n)
 }

@@ -176,6 +176,9 @@ type Conversation struct {
 	// WaitingSince is when the oldest client message no operator has answered arrived (nil: none,
 	// or the conversation is closed).
 	WaitingSince *time.Time `json:"waiting_since"`
+	// Tags and Priority are the desk's labels (migration 026).
+	Tags     []string `json:"tags"`
+	Priority string   `json:"priority"`
 }
 
 // LastMessage is the list's preview of a conversation's latest message.
@@ -219,7 +222,7 @@ const conversationSelect = `SELECT c.number, c.kind, c.status, c.chat_id, c.line
 	` + titleColumn + `, c.type, c.reasons, c.components, c.solution, c.close_reason, c.created_at, c.last_activity_at, c.closed_at,
 	c.due_first_response, c.due_next_response, c.due_resolution, c.overdue, c.unread, c.client_rating, c.csat, c.merged_reply,
 	least(c.due_first_response, c.due_next_response, c.due_resolution),
-	` + lastMessageColumns + `
+	` + lastMessageColumns + `, c.tags, c.priority
 FROM conversations c
 JOIN channels ch ON ch.id = c.channel_id
 JOIN contacts ct ON ct.id = c.contact_id
@@ -254,7 +257,7 @@ func scanConversation(row rowScanner) (Conversation, *time.Time, error) {
 		&assigneeID, &assigneeName, &participants,
 		&c.Title, &c.Type, &c.Reasons, &c.Components, &c.Solution, &c.CloseReason, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt,
 		&c.Due.FirstResponse, &c.Due.NextResponse, &c.Due.Resolution, &c.Overdue, &c.Unread, &rating, &csat, &c.MergedReply,
-		&nextDue, &last, &c.WaitingSince)
+		&nextDue, &last, &c.WaitingSince, &c.Tags, &c.Priority)
 	if err != nil {
 		return c, nil, err
 	}
@@ -303,6 +306,8 @@ type ConversationFilter struct {
 	ChatID      *uuid.UUID
 	// ContactID: only the conversations of this contact, across their chats.
 	ContactID int64
+	// Tag: only those with this tag; Priority: only those of this priority.
+	Tag, Priority string
 	// Sort: "created" (newest first), "activity" (latest activity first), "due" (earliest due first).
 	Sort   string
 	Cursor string
@@ -367,6 +372,12 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 	if f.ContactID != 0 {
 		// Through the contact's chats: both lookups have an index (chats.contact_id, conversations.chat_id).
 		where = append(where, "c.chat_id IN (SELECT id FROM chats WHERE contact_id = "+arg(f.ContactID)+")")
+	}
+	if f.Tag != "" {
+		where = append(where, "c.tags @> ARRAY["+arg(f.Tag)+"::text]")
+	}
+	if f.Priority != "" {
+		where = append(where, "c.priority = "+arg(f.Priority))
 	}
 	if sc := f.Scope; sc != nil && f.View != "mine" {
 		where = append(where, sc.clause(arg))
@@ -597,4 +608,14 @@ func (s *Store) ContactExists(ctx context.Context, id int64) (bool, error) {
 		return false, translate(err, "contact exists")
 	}
 	return ok, nil
+}
+
+// SetConversationLabels sets a conversation's tags and priority (nil: unchanged).
+func (s *Store) SetConversationLabels(ctx context.Context, number int64, tags []string, priority *string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE conversations SET tags = coalesce($2, tags), priority = coalesce($3, priority) WHERE number = $1`,
+		number, tags, priority)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return translate(err, "set conversation labels")
 }

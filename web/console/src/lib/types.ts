@@ -63,6 +63,8 @@ export interface Conversation {
   csat: number | null;
   last_message?: { text: string; direction: string; created_at: string } | null;
   waiting_since?: string | null;
+  tags?: string[];
+  priority?: "low" | "normal" | "high" | "urgent";
 }
 
 export interface Attachment {

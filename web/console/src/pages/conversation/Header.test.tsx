@@ -45,3 +45,21 @@ test("a closed conversation's history downloads as JSON or CSV and opens as a pr
   expect(print.getAttribute("href")).toMatch(/^\/api\/v1\/conversations\/1001\/transcript\?lang=en&tz=/);
   expect(print).toHaveAttribute("target", "_blank");
 });
+
+test("priority and tags change in place", async () => {
+  const fetch = stubFetch((url, init) => {
+    if (init.method === "PATCH" && url === "/api/v1/conversations/1001") {
+      const body = JSON.parse(String(init.body));
+      return { body: conversation({ tags: body.tags ?? ["vip"], priority: body.priority ?? "normal" }) };
+    }
+  });
+  const onChanged = vi.fn();
+  renderAs(<Header conversation={conversation({ tags: ["vip"] })} onAction={async () => {}} onClose={() => {}} onChanged={onChanged} />);
+  await userEvent.selectOptions(screen.getByLabelText("Priority"), "urgent");
+  await waitFor(() => expect(calls(fetch)).toContainEqual(["PATCH", "/api/v1/conversations/1001", { priority: "urgent" }]));
+  await userEvent.type(screen.getByLabelText("Add a tag"), "refund{Enter}");
+  await waitFor(() => expect(calls(fetch)).toContainEqual(["PATCH", "/api/v1/conversations/1001", { tags: ["vip", "refund"] }]));
+  await userEvent.click(screen.getByRole("button", { name: "Remove the tag vip" }));
+  await waitFor(() => expect(calls(fetch)).toContainEqual(["PATCH", "/api/v1/conversations/1001", { tags: [] }]));
+  expect(onChanged).toHaveBeenCalledTimes(3);
+});

@@ -75,6 +75,7 @@ export function Header({
             </div>
           )}
         </dl>
+        <Labels conversation={c} onChanged={onChanged} />
         <ExportLinks number={c.number} lang={lang} />
       </div>
       {open && (
@@ -258,5 +259,45 @@ function OperatorPicker({
         </div>
       </form>
     </Modal>
+  );
+}
+
+/** Labels are the conversation's priority and tags (X01), changed in place. */
+function Labels({ conversation: c, onChanged }: { conversation: Conversation; onChanged: (c: Conversation) => void }) {
+  const t = useT();
+  const [adding, setAdding] = useState("");
+  const [error, setError] = useState("");
+  const tags = c.tags ?? [];
+  const save = async (body: { tags?: string[]; priority?: string }) => {
+    try {
+      onChanged(await api.patch<Conversation>(`/api/v1/conversations/${c.number}`, body));
+      setError("");
+    } catch (err) {
+      setError(errorText(t, err));
+    }
+  };
+  return (
+    <div className="conv-labels">
+      <label>
+        <span>{t("conv.priority")}</span>
+        <select value={c.priority ?? "normal"} onChange={(e) => void save({ priority: e.target.value })} data-priority={c.priority ?? "normal"}>
+          {(["low", "normal", "high", "urgent"] as const).map((p) => (
+            <option key={p} value={p}>{t(("conv.priority." + p) as "conv.priority.low")}</option>
+          ))}
+        </select>
+      </label>
+      <ul className="conv-tags" aria-label={t("conv.tags")}>
+        {tags.map((tag) => (
+          <li key={tag}>
+            {tag}{" "}
+            <button type="button" className="link" aria-label={t("conv.tags.remove", { tag })} onClick={() => void save({ tags: tags.filter((x) => x !== tag) })}>×</button>
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={(e) => { e.preventDefault(); const v = adding.trim(); if (v) void save({ tags: [...tags, v] }).then(() => setAdding("")); }}>
+        <input value={adding} maxLength={40} placeholder={t("conv.tags.add")} aria-label={t("conv.tags.add")} onChange={(e) => setAdding(e.target.value)} />
+      </form>
+      {error && <span className="error" role="alert">{error}</span>}
+    </div>
   );
 }
