@@ -339,6 +339,13 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)
 	get("/files/:id", s.getFile, ruleFileLink)
 
+	get("/macros", s.listMacros, ruleSignedIn)
+	post("/macros", s.createMacro, ruleOmniSettings)
+	get("/macros/:id", showByID("macro", s.store.MacroByID), ruleSignedIn)
+	patch("/macros/:id", s.updateMacro, ruleOmniSettings)
+	del("/macros/:id", s.deleteMacro, ruleOmniSettings)
+	post("/conversations/:number/macros/:macro/apply", s.applyMacro, ruleConversation)
+
 	get("/linked-apps", s.listLinkedApps, ruleAdmin)
 	post("/linked-apps", s.createLinkedApp, ruleAdmin)
 	get("/linked-apps/:id", showByID("linked app", s.store.LinkedAppByID), ruleAdmin)
