@@ -16,10 +16,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestConsoleLinksAConversationToAnExternalApp: an admin adds an external app on the settings
-// screen and reads its secret once; in a conversation of the app's line, "+ Link" makes an item
-// in the app — a fake CRM that checks the desk's signature — and the conversation shows it.
-func TestConsoleLinksAConversationToAnExternalApp(t *testing.T) {
+// TestConsoleLinksAndMacros: an admin adds an external app on the settings screen and reads its
+// secret once; in a conversation of the app's line, "+ Link" makes an item in the app — a fake
+// CRM that checks the desk's signature — and the conversation shows it. Then the admin writes a
+// macro on its screen and one click applies it: taken, tagged, urgent, answered and closed.
+func TestConsoleLinksAndMacros(t *testing.T) {
 	ctx := browser(t)
 	dev := devForConsole(t)
 	shots := screenshots(t)
@@ -81,6 +82,35 @@ func TestConsoleLinksAConversationToAnExternalApp(t *testing.T) {
 	u.do("the item is linked", `(() => { const a = [...document.querySelectorAll(".conv-links a")].find(a => a.textContent === "C-101"); return a && a.href === "https://tracker.example/items/C-101" ? "" : "not linked: " + (document.querySelector(".conv-links") || {}).textContent; })()`)
 	u.see("Broken ring")
 	screenshot(t, ctx, shots, "linked-record")
+
+	// A macro, written on its screen, applied with one click.
+	u.open(dev.url + "/admin/macros")
+	u.see("No macros yet.")
+	u.click("New macro")
+	u.fill("Name", "Refund done")
+	u.fill("Step 1", "take")
+	u.click("Add a step")
+	u.fill("Step 2", "tags")
+	u.fill("Add tags", "refund, vip")
+	u.click("Add a step")
+	u.fill("Step 3", "priority")
+	u.fill("Priority to set", "urgent")
+	u.click("Add a step")
+	u.fill("Step 4", "reply")
+	u.fill("Text", "Your money is on its way back.")
+	u.click("Add a step")
+	u.fill("Step 5", "close")
+	u.fill("Solution", "Refunded")
+	u.click("Save macro")
+	u.see("Take → Tags: +refund +vip → Priority: urgent → Reply: Your money is on its way back. → Close: Refunded")
+	u.open(fmt.Sprintf("%s/conversations/%d", dev.url, n))
+	u.do("choose the macro", `(() => { const s = __ld.control("Macro"); const o = s && [...s.options].find(o => o.textContent === "Refund done"); return o ? __ld.fill("Macro", o.value) : "no macro offered"; })()`)
+	u.click("Apply")
+	u.do("closed by the macro", `(() => { const h = document.querySelector(".conv-header"); return h && h.textContent.includes("Closed") && h.textContent.includes("refund") && h.textContent.includes("vip") ? "" : "header: " + (h && h.textContent); })()`)
+	u.do("urgent", `__ld.value("Priority") === "urgent" ? "" : "priority " + __ld.value("Priority")`)
+	u.see("Your money is on its way back.")
+	screenshot(t, ctx, shots, "macro-applied")
+
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, got, 1)

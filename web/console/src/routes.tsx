@@ -128,6 +128,13 @@ export const routes: Route[] = [
     adminNav: { path: "/admin/templates", label: "settings.nav.templates" },
   },
   {
+    match: (p) => p === "/admin/macros",
+    // ruleOmniSettings, as for templates.
+    allowed: (me) => me.user.role !== "operator" || me.access.permissions.includes("omni_settings"),
+    render: () => <settings.Macros />,
+    adminNav: { path: "/admin/macros", label: "settings.nav.macros" },
+  },
+  {
     match: (p) => p === "/admin/knowledge",
     // ruleOmniSettings, as for templates: who edits the module's shared content.
     allowed: (me) => me.user.role !== "operator" || me.access.permissions.includes("omni_settings"),

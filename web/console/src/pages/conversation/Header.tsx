@@ -1,7 +1,7 @@
 // The conversation's header: who, where, in what state, and the actions the signed-in user may
 // take in that state (the rules of workflows/rules.go).
 import { useEffect, useState } from "react";
-import { api } from "../../lib/api";
+import { api, request } from "../../lib/api";
 import { useI18n, useT } from "../../lib/i18n";
 import { useSession } from "../../lib/session";
 import type { Conversation, UserRef } from "../../lib/types";
@@ -76,6 +76,7 @@ export function Header({
           )}
         </dl>
         <Labels conversation={c} onChanged={onChanged} />
+        <Macros conversation={c} onChanged={onChanged} />
         <ExportLinks number={c.number} lang={lang} />
       </div>
       {open && (
@@ -297,6 +298,46 @@ function Labels({ conversation: c, onChanged }: { conversation: Conversation; on
       <form onSubmit={(e) => { e.preventDefault(); const v = adding.trim(); if (v) void save({ tags: [...tags, v] }).then(() => setAdding("")); }}>
         <input value={adding} maxLength={40} placeholder={t("conv.tags.add")} aria-label={t("conv.tags.add")} onChange={(e) => setAdding(e.target.value)} />
       </form>
+      {error && <span className="error" role="alert">{error}</span>}
+    </div>
+  );
+}
+
+/** Macros apply several actions with one click (X15); the server runs them in order. */
+function Macros({ conversation: c, onChanged }: { conversation: Conversation; onChanged: (c: Conversation) => void }) {
+  const t = useT();
+  const [macros, setMacros] = useState<{ id: number; name: string }[]>([]);
+  const [chosen, setChosen] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    api.get<{ items: { id: number; name: string }[] }>("/api/v1/macros").then((r) => setMacros(r?.items ?? []), () => setMacros([]));
+  }, []);
+  if (macros.length === 0) return null;
+  const apply = async () => {
+    if (!chosen) return;
+    setBusy(true);
+    try {
+      const key = `macro-${chosen}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      onChanged(await request<Conversation>("POST", `/api/v1/conversations/${c.number}/macros/${chosen}/apply`, undefined, { headers: { "Idempotency-Key": key } }));
+      setError("");
+      setChosen("");
+    } catch (err) {
+      setError(errorText(t, err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="conv-macros">
+      <label>
+        <span>{t("conv.macro")}</span>
+        <select value={chosen} onChange={(e) => setChosen(e.target.value)}>
+          <option value="">—</option>
+          {macros.map((m) => <option key={m.id} value={String(m.id)}>{m.name}</option>)}
+        </select>
+      </label>
+      <button type="button" disabled={!chosen || busy} onClick={() => void apply()}>{t("conv.macro.apply")}</button>
       {error && <span className="error" role="alert">{error}</span>}
     </div>
   );

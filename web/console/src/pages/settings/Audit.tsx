@@ -23,7 +23,7 @@ export interface AuditRecord {
   after: Record<string, unknown> | null;
 }
 
-const entities = ["line", "regulation", "channel", "group", "user", "api_token", "template", "webhook", "setting", "kb_folder", "kb_article", "linked_app"];
+const entities = ["line", "regulation", "channel", "group", "user", "api_token", "template", "webhook", "setting", "kb_folder", "kb_article", "linked_app", "macro"];
 const knownActions = ["create", "update", "delete", "password_reset", "password_link", "password_set", "revoke", "rotate_token", "rotate_secret"];
 
 interface Filters {

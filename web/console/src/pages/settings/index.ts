@@ -9,3 +9,4 @@ export { Webhooks } from "./Webhooks";
 export { InboxSettings } from "./InboxSettings";
 export { Knowledge } from "./Knowledge";
 export { LinkedApps } from "./LinkedApps";
+export { Macros } from "./Macros";
