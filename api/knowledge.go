@@ -212,14 +212,11 @@ func (s *Server) listKBArticles(c echo.Context) error {
 		if !ok {
 			return newError(http.StatusForbidden, "forbidden", "only those who edit the knowledge base see drafts")
 		}
-		f.Published = false
+		f.Published, f.DraftsOnly = false, status == store.ArticleDraft
 	}
 	items, err := s.store.KBArticles(c.Request().Context(), f)
 	if err != nil {
 		return err
-	}
-	if status == store.ArticleDraft {
-		items = slices.DeleteFunc(items, func(h store.KBArticleHit) bool { return h.Status != store.ArticleDraft })
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }

@@ -77,7 +77,12 @@ func (b linkedAppBody) apply(ctx context.Context, tx *store.Store, a *store.Link
 		}
 	}
 	if b.LineIDs != nil {
-		a.LineIDs = *b.LineIDs
+		a.LineIDs = []int64{}
+		for _, id := range *b.LineIDs {
+			if !slices.Contains(a.LineIDs, id) {
+				a.LineIDs = append(a.LineIDs, id)
+			}
+		}
 		for _, id := range a.LineIDs {
 			if _, err := tx.LineByID(ctx, id); errors.Is(err, store.ErrNotFound) {
 				problems.add("line_ids: line %d does not exist", id)
@@ -342,20 +347,26 @@ func (s *Server) createConversationLink(c echo.Context) error {
 		httpReq.Header.Set("Idempotency-Key", fmt.Sprintf("%d-%s", n, key))
 	}
 	client := netguard.Policy{AllowPrivate: s.allowPrivateCallbacks, Timeout: 15 * time.Second}.Client()
+	defer client.CloseIdleConnections()
+	// What went wrong is logged for the admin; the operator learns only that the app failed: the
+	// app's address, the addresses it resolves to and its answer are the admin's business.
 	res, err := client.Do(httpReq)
 	if err != nil {
-		return newError(http.StatusBadGateway, "app_unreachable", "%s did not answer: %s", app.Name, err.Error())
+		s.logger.Warn("linked app unreachable", "app", app.ID, "conversation", n, "error", err)
+		return newError(http.StatusBadGateway, "app_unreachable", "%s could not be reached; try again later or tell an admin", app.Name)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return newError(http.StatusBadGateway, "app_refused", "%s answered %d: %s", app.Name, res.StatusCode, strings.TrimSpace(string(raw[:min(len(raw), 300)])))
+		s.logger.Warn("linked app refused", "app", app.ID, "conversation", n, "status", res.StatusCode, "body", string(raw[:min(len(raw), 300)]))
+		return newError(http.StatusBadGateway, "app_refused", "%s refused to make the item (HTTP %d); try again later or tell an admin", app.Name, res.StatusCode)
 	}
 	var item struct {
 		ID  json.RawMessage `json:"id"`
 		URL string          `json:"url"`
 	}
 	if json.Unmarshal(raw, &item) != nil || len(item.ID) == 0 || string(item.ID) == "null" {
+		s.logger.Warn("linked app answered without an id", "app", app.ID, "conversation", n, "body", string(raw[:min(len(raw), 300)]))
 		return newError(http.StatusBadGateway, "app_answer", `%s answered without the item's id (expected {"id": …})`, app.Name)
 	}
 	id := strings.Trim(string(item.ID), `"`)

@@ -146,7 +146,9 @@ func TestLinkedRecordsFromAConversation(t *testing.T) {
 	crm.refuse = true
 	res = link(map[string]any{"kind": "order"}, "k-3")
 	require.Equal(t, http.StatusBadGateway, res.status, res.text)
-	require.Contains(t, res.text, "the tracker is down")
+	require.Contains(t, res.text, "Tracker refused to make the item (HTTP 503)")
+	require.NotContains(t, res.text, "the tracker is down", "the app's answer is the admin's, in the log")
+	require.NotContains(t, res.text, crm.URL)
 	crm.refuse = false
 	res = a.do(olga, "GET", path, nil, nil)
 	res.json(t, &list)

@@ -24,8 +24,12 @@ import (
 // conversations (with each one's first reply), and the times are measured here against the
 // line's calendar, as the SLA clocks measure them.
 
-// reportLimit bounds how many conversations one report reads.
-const reportLimit = 1_000_000
+// reportLimit bounds how many conversations one report reads; dialogFileLimit how many rows a
+// dialog report's file holds (it is built in memory: about 1 KB a row).
+const (
+	reportLimit     = 1_000_000
+	dialogFileLimit = 200_000
+)
 
 type reportQuery struct {
 	filter store.ReportFilter
@@ -96,7 +100,9 @@ func (s *Server) readReportQuery(c echo.Context, groups []string) (reportQuery, 
 	return r, nil
 }
 
-// durations are measured times; the report gives their count, median and 90th percentile.
+// durations are measured times; the report gives their count, median and 90th percentile,
+// each by the nearest rank: a time some conversation really took (of two, the median is the
+// shorter).
 type durations []float64
 
 type durationStats struct {
@@ -179,7 +185,8 @@ func (cs calendars) of(f store.ReportFact) workflows.Calendar {
 // times are a conversation's first response and resolution in its line's business hours.
 func (cs calendars) times(f store.ReportFact) (first, resolve *float64) {
 	cal := cs.of(f)
-	if f.FirstReplyAt != nil {
+	// An operator opens a dialog with their own message: it has no first response to measure.
+	if f.FirstReplyAt != nil && f.Kind != "dialog" {
 		v := cal.BusinessBetween(f.OpenedAt, *f.FirstReplyAt).Seconds()
 		first = &v
 	}
@@ -315,7 +322,7 @@ func (s *Server) conversationsReport(c echo.Context) error {
 		}
 		table = append(table, line)
 	}
-	return writeTable(c, q, "report-"+q.group, table)
+	return writeTable(c, q, "report-"+q.group, table, func(col int) bool { return col > 0 })
 }
 
 // dialogsReport is the dialog report (seed 003, F100): each conversation of the period with
@@ -338,8 +345,8 @@ func (s *Server) dialogsReport(c echo.Context) error {
 	cals := calendars{}
 	n := 0
 	err = s.store.ReportFacts(c.Request().Context(), q.filter, func(f store.ReportFact) error {
-		if n++; n > reportLimit {
-			return newError(http.StatusUnprocessableEntity, "report_too_large", "the period holds more than %d conversations; choose a shorter one", reportLimit)
+		if n++; n > dialogFileLimit {
+			return newError(http.StatusUnprocessableEntity, "report_too_large", "the period holds more than %d conversations; choose a shorter one", dialogFileLimit)
 		}
 		first, resolve := cals.times(f)
 		if q.format == "json" {
@@ -365,7 +372,8 @@ func (s *Server) dialogsReport(c echo.Context) error {
 	if q.format == "json" {
 		return c.JSON(http.StatusOK, map[string]any{"from": q.filter.From, "to": q.filter.To, "items": out, "truncated": truncated})
 	}
-	return writeTable(c, q, "dialogs", table)
+	// number, first response, resolution
+	return writeTable(c, q, "dialogs", table, func(col int) bool { return col == 0 || col == 9 || col == 10 })
 }
 
 func round(v *float64) *float64 {
@@ -396,7 +404,7 @@ func rating(v *int) string {
 }
 
 // writeTable sends a report as CSV (UTF-8 with a byte-order mark) or as an XLSX workbook.
-func writeTable(c echo.Context, q reportQuery, name string, table [][]string) error {
+func writeTable(c echo.Context, q reportQuery, name string, table [][]string, numeric func(col int) bool) error {
 	file := fmt.Sprintf("%s-%s-%s.%s", name, q.filter.From.Format(time.DateOnly), q.filter.To.AddDate(0, 0, -1).Format(time.DateOnly), q.format)
 	res := c.Response()
 	res.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
@@ -415,10 +423,10 @@ func writeTable(c echo.Context, q reportQuery, name string, table [][]string) er
 		values := make([]any, len(row))
 		for j, v := range row {
 			values[j] = v
-			if i > 0 {
-				// Numbers as numbers, so a spreadsheet sums them; text (a formula-looking one
-				// is already prefixed) as text.
-				if f, err := strconv.ParseFloat(v, 64); err == nil && v != "" {
+			if i > 0 && numeric(j) && v != "" {
+				// The counts and times as numbers, so a spreadsheet sums them; every other
+				// column (a title like "007" too) stays text.
+				if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 					values[j] = f
 				}
 			}

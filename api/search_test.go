@@ -181,7 +181,7 @@ func TestSearchFindsWordsInBothLanguagesWithinWhatTheUserSees(t *testing.T) {
 	require.Empty(t, hits)
 
 	// Contacts by a name's prefix, an address, a phone however it is written.
-	for _, words := range []string{"иван", "Петр", "ivan.petrov@ex", "8 (916) 123", "+79161234567"} {
+	for _, words := range []string{"иван", "Петр", "ivan.petrov@ex", "8 (916) 123", "+79161234567", "916 123-45-67"} {
 		hits, _ = search(a.http, q(words, "kind=contacts"))
 		require.Len(t, hits, 1, words)
 		require.Equal(t, "Иван Петров", hits[0].Contact.Name, words)

@@ -137,8 +137,8 @@ type KBFilter struct {
 	Query    string
 	FolderID int64
 	// Published: only published articles (what operators and clients read); PublicOnly: only
-	// public ones too.
-	Published, PublicOnly bool
+	// public ones too; DraftsOnly: only drafts.
+	Published, PublicOnly, DraftsOnly bool
 	Limit                 int
 }
 
@@ -161,6 +161,9 @@ func (s *Store) KBArticles(ctx context.Context, f KBFilter) ([]KBArticleHit, err
 	}
 	if f.PublicOnly {
 		where = append(where, "a.public")
+	}
+	if f.DraftsOnly {
+		where = append(where, "a.status = 'draft'")
 	}
 	head, order := "''", "lower(a.title), a.id"
 	if f.Query != "" {

@@ -234,12 +234,14 @@ func (s *Store) Search(ctx context.Context, f SearchFilter) ([]SearchHit, string
 			if err != nil {
 				return nil, "", ErrBadCursor
 			}
-			where = append(where, "(k.updated_at, k.id) < ("+arg(cur.T)+", "+arg(n)+")")
+			where = append(where, "k.id < "+arg(n))
 		}
+		// Newest contacts first, by id: a contact's updated_at moves as they write, which would
+		// skip or repeat them between pages.
 		q = `SELECT k.id::text, '', k.updated_at, k.name, NULL::bigint, '', '', 0::bigint, 0::bigint, '', NULL::bigint,
 			k.id, k.name, k.email, k.phone, k.created_at
 		FROM contacts k WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY k.updated_at DESC, k.id DESC LIMIT ` + strconv.Itoa(limit)
+		ORDER BY k.id DESC LIMIT ` + strconv.Itoa(limit)
 	default:
 		return nil, "", ErrInvalid
 	}
@@ -330,9 +332,14 @@ func contactQuery(q string) string {
 			if d == "" {
 				continue
 			}
-			if d[0] == '8' && len(d) <= 11 {
+			switch {
+			case d[0] == '8' && len(d) > 1 && len(d) <= 11:
 				// A Russian trunk 8, as phone_digits reads it, or a number that starts with 8.
 				terms = append(terms, "("+prefixTerm(d)+" | "+prefixTerm("7"+d[1:])+")")
+				continue
+			case len(d) == 10:
+				// A Russian number without its country code.
+				terms = append(terms, "("+prefixTerm(d)+" | "+prefixTerm("7"+d)+")")
 				continue
 			}
 			w = d
