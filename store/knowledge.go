@@ -139,7 +139,7 @@ type KBFilter struct {
 	// Published: only published articles (what operators and clients read); PublicOnly: only
 	// public ones too; DraftsOnly: only drafts.
 	Published, PublicOnly, DraftsOnly bool
-	Limit                 int
+	Limit                             int
 }
 
 // KBArticles lists articles: by title, or the best matches of the words first.
