@@ -266,3 +266,30 @@ func (s *Server) rotateChannelCredential(c echo.Context, action, field string,
 			After: map[string]string{field: store.Changed}}, nil
 	})
 }
+
+// auditedDelete deletes the entity with the path's id in one audited transaction: locked, read
+// for the log, deleted; 404 when there is none.
+func auditedDelete[T any](s *Server, c echo.Context, what string, e store.AuditEntity,
+	load func(*store.Store, context.Context, int64) (T, error), del func(*store.Store, context.Context, int64) error) error {
+	id, err := pathID(c, what)
+	if err != nil {
+		return err
+	}
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, e, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := load(tx, ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if err := del(tx, ctx, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: e, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -158,27 +158,7 @@ func (s *Server) updateKBFolder(c echo.Context) error {
 
 // deleteKBFolder deletes a folder; its articles stay, outside any folder.
 func (s *Server) deleteKBFolder(c echo.Context) error {
-	id, err := pathID(c, "folder")
-	if err != nil {
-		return err
-	}
-	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := lockFor(ctx, tx, store.AuditKBFolder, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		before, err := tx.KBFolderByID(ctx, id)
-		if err != nil {
-			return store.AuditChange{}, err
-		}
-		if err := tx.DeleteKBFolder(ctx, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		return store.AuditChange{Entity: store.AuditKBFolder, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return auditedDelete(s, c, "folder", store.AuditKBFolder, (*store.Store).KBFolderByID, (*store.Store).DeleteKBFolder)
 }
 
 // listKBArticles lists articles by title, or the best matches of q first (with snippets).
@@ -372,27 +352,7 @@ func (s *Server) updateKBArticle(c echo.Context) error {
 }
 
 func (s *Server) deleteKBArticle(c echo.Context) error {
-	id, err := pathID(c, "article")
-	if err != nil {
-		return err
-	}
-	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := lockFor(ctx, tx, store.AuditKBArticle, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		before, err := tx.KBArticleByID(ctx, id)
-		if err != nil {
-			return store.AuditChange{}, err
-		}
-		if err := tx.DeleteKBArticle(ctx, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		return store.AuditChange{Entity: store.AuditKBArticle, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return auditedDelete(s, c, "article", store.AuditKBArticle, (*store.Store).KBArticleByID, (*store.Store).DeleteKBArticle)
 }
 
 // kbSuggestions answers the published articles that best match the conversation's last client

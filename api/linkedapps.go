@@ -189,27 +189,7 @@ func (s *Server) updateLinkedApp(c echo.Context) error {
 }
 
 func (s *Server) deleteLinkedApp(c echo.Context) error {
-	id, err := pathID(c, "app")
-	if err != nil {
-		return err
-	}
-	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := lockFor(ctx, tx, store.AuditLinkedApp, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		before, err := tx.LinkedAppByID(ctx, id)
-		if err != nil {
-			return store.AuditChange{}, err
-		}
-		if err := tx.DeleteLinkedApp(ctx, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		return store.AuditChange{Entity: store.AuditLinkedApp, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return auditedDelete(s, c, "app", store.AuditLinkedApp, (*store.Store).LinkedAppByID, (*store.Store).DeleteLinkedApp)
 }
 
 // conversationLinks answers the conversation's linked items and what its line's app offers.

@@ -158,6 +158,11 @@ func TestLinkedRecordsFromAConversation(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, r.status, r.text)
 	res = a.do(a.http, "POST", fmt.Sprintf("/api/v1/conversations/%d/links", *in.Conversation), map[string]any{"kind": "order"}, nil)
 	require.Equal(t, http.StatusConflict, res.status, res.text)
+	// Removing the app keeps what was linked, under its name; the line links to nothing then.
+	require.Equal(t, http.StatusNoContent, a.do(a.http, "DELETE", fmt.Sprintf("/api/v1/linked-apps/%d", created.App.ID), nil, nil).status)
+	res = a.do(olga, "GET", path, nil, nil)
+	require.Contains(t, res.text, `"app":null`)
+	require.Contains(t, res.text, `"app_name":"Tracker"`)
 	for _, body := range []map[string]any{{"name": "", "create_url": crm.URL, "kinds": []string{"x"}},
 		{"name": "X", "create_url": "ftp://x", "kinds": []string{"x"}}, {"name": "X", "create_url": crm.URL, "kinds": []string{}},
 		{"name": "X", "create_url": crm.URL, "kinds": []string{"x"}, "line_ids": []int64{999999}},

@@ -151,27 +151,7 @@ func (s *Server) updateMacro(c echo.Context) error {
 }
 
 func (s *Server) deleteMacro(c echo.Context) error {
-	id, err := pathID(c, "macro")
-	if err != nil {
-		return err
-	}
-	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := lockFor(ctx, tx, store.AuditMacro, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		before, err := tx.MacroByID(ctx, id)
-		if err != nil {
-			return store.AuditChange{}, err
-		}
-		if err := tx.DeleteMacro(ctx, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		return store.AuditChange{Entity: store.AuditMacro, ID: auditID(id), Action: store.AuditDelete, Before: before}, nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return auditedDelete(s, c, "macro", store.AuditMacro, (*store.Store).MacroByID, (*store.Store).DeleteMacro)
 }
 
 // applyMacro runs a macro's steps on the conversation in order and answers the conversation

@@ -88,4 +88,8 @@ func TestMacroAppliesItsStepsInOrder(t *testing.T) {
 	}
 	require.Equal(t, http.StatusConflict, a.do(a.http, "POST", "/api/v1/macros", map[string]any{"name": "refund DONE", "actions": []map[string]any{{"type": "take"}}}, nil).status)
 	require.Equal(t, http.StatusNotFound, a.do(olga, "POST", fmt.Sprintf("/api/v1/conversations/%d/macros/999999/apply", n), nil, nil).status)
+	require.Equal(t, http.StatusForbidden, a.do(olga, "DELETE", fmt.Sprintf("/api/v1/macros/%d", m.ID), nil, nil).status)
+	require.Equal(t, http.StatusNoContent, a.do(a.http, "DELETE", fmt.Sprintf("/api/v1/macros/%d", m.ID), nil, nil).status)
+	require.Equal(t, http.StatusNotFound, a.do(a.http, "GET", fmt.Sprintf("/api/v1/macros/%d", m.ID), nil, nil).status)
+	require.Equal(t, http.StatusNotFound, a.do(a.http, "DELETE", fmt.Sprintf("/api/v1/macros/%d", m.ID), nil, nil).status)
 }
