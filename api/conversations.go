@@ -674,3 +674,53 @@ func checkIn(problems *fieldErrors, field string, values, allowed []string) {
 		}
 	}
 }
+
+// mergeContact merges another client's card into this one (X02): the same person on Telegram
+// and by email becomes one client with both histories. Supervisors and admins merge, and only
+// cards they may see.
+func (s *Server) mergeContact(c echo.Context) error {
+	id, err := pathID(c, "contact")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		ContactID int64 `json:"contact_id"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if b.ContactID <= 0 {
+		return newError(http.StatusBadRequest, "invalid_fields", "contact_id is required: the card merged into this one")
+	}
+	if err := s.checkContactVisible(c, id); err != nil {
+		return err
+	}
+	if err := s.checkContactVisible(c, b.ContactID); err != nil {
+		return err
+	}
+	var out store.Contact
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		from, err := tx.ContactByID(ctx, b.ContactID)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := tx.ContactByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.MergeContacts(ctx, id, b.ContactID); errors.Is(err, store.ErrMergeRefused) {
+			return store.AuditChange{}, newError(http.StatusConflict, "merge_refused", "%s", err.Error())
+		} else if err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditContact, ID: auditID(id), Action: store.AuditUpdate,
+			Before: map[string]any{"contact": before, "merged": from}, After: out}, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("contact")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}

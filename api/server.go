@@ -334,6 +334,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/conversations/:number/messages/:id/retry", s.retryMessage, ruleConversation)
 	get("/contacts/:id/conversations", s.contactConversations, ruleSignedIn)
 	get("/contacts/:id", s.getContact, ruleSignedIn)
+	post("/contacts/:id/merge", s.mergeContact, ruleSupervisor)
 	post("/conversations/:number/files", s.uploadFile, ruleConversation)
 	post("/conversations/:number/typing", s.operatorTyping, ruleConversation)
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)

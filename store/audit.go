@@ -43,7 +43,7 @@ var (
 
 // AuditEntities lists the audited kinds (GET /audit validates its filter with it).
 var AuditEntities = []AuditEntity{AuditLine, AuditRegulation, AuditChannel, AuditGroup, AuditUser, AuditAPIToken,
-	AuditTemplate, AuditWebhook, AuditSetting, AuditKBFolder, AuditKBArticle, AuditLinkedApp, AuditMacro}
+	AuditTemplate, AuditWebhook, AuditSetting, AuditKBFolder, AuditKBArticle, AuditLinkedApp, AuditMacro, AuditContact}
 
 // Audit actions beyond create, update and delete name what happened when it is not an edit of
 // fields the entity shows.

@@ -83,7 +83,7 @@ func (s *Store) ApplyCallEvent(ctx context.Context, channelID int64, e CallEvent
 		VALUES ($1, $2, coalesce(nullif($3, ''), 'in'), $4, $5, $6, $7, $8, $9, $10,
 			(SELECT u.id FROM users u WHERE $10 <> '' AND lower(u.email) = lower($10) AND u.disabled_at IS NULL LIMIT 1),
 			$11, $12, $13, $14, $15,
-			(SELECT k.id FROM contacts k WHERE $6 <> '' AND k.phone <> '' AND phone_digits(k.phone) = $6 ORDER BY k.id LIMIT 1))
+			(SELECT k.id FROM contacts k WHERE $6 <> '' AND k.phone <> '' AND phone_digits(k.phone) = $6 AND k.merged_into IS NULL ORDER BY k.id LIMIT 1))
 		ON CONFLICT (channel_id, call_id) DO UPDATE SET
 			direction = CASE WHEN c.client_digits = '' AND $3 <> '' THEN EXCLUDED.direction ELSE c.direction END,
 			from_number = coalesce(nullif(c.from_number, ''), EXCLUDED.from_number),
@@ -224,7 +224,7 @@ func (s *Store) CreateCallContact(ctx context.Context, callID int64, name, email
 		var id int64
 		// A contact the number already has without a name (a channel made it) is this card.
 		err := tx.pool.QueryRow(ctx, `UPDATE contacts SET name = $2, email = CASE WHEN email = '' THEN $3 ELSE email END, updated_at = now()
-			WHERE id = (SELECT id FROM contacts WHERE phone <> '' AND phone_digits(phone) = $1 AND name = '' ORDER BY id LIMIT 1)
+			WHERE id = (SELECT id FROM contacts WHERE phone <> '' AND phone_digits(phone) = $1 AND name = '' AND merged_into IS NULL ORDER BY id LIMIT 1)
 			RETURNING id`, digits, name, email).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			err = tx.pool.QueryRow(ctx, `INSERT INTO contacts (name, email, phone) VALUES ($1, $2, $3) RETURNING id`,

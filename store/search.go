@@ -223,7 +223,8 @@ func (s *Store) Search(ctx context.Context, f SearchFilter) ([]SearchHit, string
 		if words == "" {
 			return []SearchHit{}, "", nil
 		}
-		where := []string{"to_tsvector('simple'::regconfig, k.name || ' ' || k.email || ' ' || phone_digits(k.phone)) @@ " + arg(words) + "::tsquery"}
+		where := []string{"to_tsvector('simple'::regconfig, k.name || ' ' || k.email || ' ' || phone_digits(k.phone)) @@ " + arg(words) + "::tsquery",
+			"k.merged_into IS NULL"}
 		if len(conv) > 0 || !f.From.IsZero() || !f.To.IsZero() {
 			// A contact is found when one of their conversations passes the filters (and the scope).
 			cw := append(append([]string{"c.chat_id IN (SELECT id FROM chats WHERE contact_id = k.id)"}, conv...), period("c.created_at")...)
