@@ -17,7 +17,8 @@ import (
 // marked in the hit, narrows by status, finds the client by phone, opens the conversation from
 // the hit, and there the knowledge panel offers the article for the client's message, whose link
 // goes into the reply and opens as a page. The supervisor's report then shows the day's two
-// conversations in its chart and table, and its CSV downloads.
+// conversations in its chart and table, and its CSV downloads. Last, Ivan's second card (from
+// another channel) is merged into his first from the conversation.
 func TestConsoleSearchKnowledgeAndReports(t *testing.T) {
 	ctx := browser(t)
 	dev := devForConsole(t)
@@ -133,4 +134,25 @@ func TestConsoleSearchKnowledgeAndReports(t *testing.T) {
 	u.click("Show")
 	u.do("by line", `(() => { const r = document.querySelector(".report-table tbody th[scope=row]"); return r && r.textContent === "Support" ? "" : "rows: " + document.querySelector(".report-table").textContent; })()`)
 	u.do("the CSV downloads", `(() => { const a = [...document.querySelectorAll(".report-downloads a")].find(a => a.textContent === "CSV"); const x = new XMLHttpRequest(); x.open("GET", a.href, false); x.send(); return x.status === 200 && x.responseText.includes("\ntotal,2,") && x.responseText.includes("\nSupport,2,") ? "" : "HTTP " + x.status + ": " + x.responseText.slice(0, 200); })()`)
+
+	// The same Ivan writes from the shop's channel by email: a second card, merged into the
+	// first from his conversation; the kept card takes the address, and holds both conversations.
+	status, line := postJSON(t, ch.admin, dev.url+"/api/v1/lines", map[string]any{"name": "Shop", "auto_open": true}, nil)
+	require.Equal(t, http.StatusCreated, status, "%v", line)
+	status, shop := postJSON(t, ch.admin, dev.url+"/api/v1/channels", map[string]any{"kind": "api", "name": "Shop API",
+		"line_id": line["id"], "settings": map[string]string{"callback_url": "http://127.0.0.1:9/hook"}}, nil)
+	require.Equal(t, http.StatusCreated, status, "%v", shop)
+	status, in := postJSON(t, ch.admin, fmt.Sprintf("%s/api/v1/channels/%v/inbound", dev.url, shop["channel"].(map[string]any)["id"]),
+		map[string]any{"contact": map[string]string{"external_id": "ivan.p@example.com", "email": "ivan.p@example.com"}, "text": "Order status?"},
+		map[string]string{"Authorization": "Bearer " + shop["inbound_token"].(string), "Idempotency-Key": "shop-1", "Prefer": "wait=20"})
+	require.Equal(t, http.StatusAccepted, status, "%v", in)
+	u.open(fmt.Sprintf("%s/conversations/%d", dev.url, n))
+	u.click("Merge with another card of this client…")
+	u.fill("Name, address or phone of the other card", "ivan.p@")
+	u.click("Find")
+	u.click("Merge into this client")
+	u.click("Merge: both histories become one client's")
+	u.do("the kept card takes the address", `(() => { const a = [...document.querySelectorAll(".conv-panel a")].find(a => a.textContent === "ivan.p@example.com"); return a ? "" : "no address yet"; })()`)
+	screenshot(t, ctx, shots, "contact-merged")
+	u.do("both conversations are the client's", `(() => { const x = new XMLHttpRequest(); x.open("GET", "/api/v1/conversations/`+fmt.Sprint(n)+`", false); x.send(); const id = JSON.parse(x.responseText).contact.id; x.open("GET", "/api/v1/contacts/" + id + "/conversations", false); x.send(); const n = JSON.parse(x.responseText).items.length; return n === 2 ? "" : n + " conversations"; })()`)
 }

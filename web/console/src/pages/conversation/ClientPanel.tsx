@@ -10,6 +10,7 @@ import { useSession } from "../../lib/session";
 import type { Conversation, TimelineEntry, UserRef } from "../../lib/types";
 import type { Key } from "../../strings";
 import { ClientCalls } from "../calls/ClientCalls";
+import { MergeContact } from "./MergeContact";
 import { Modal } from "./Modal";
 import type { DialogSettings } from "./WrapUp";
 import { conversationPath, displayName, errorText, isOwner } from "./util";
@@ -72,6 +73,8 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
   const [opening, setOpening] = useState(false);
   const [profile, setProfile] = useState<ContactProfile | null>(null);
   const [now, setNow] = useState(() => new Date());
+  // merges counts the merges made here: the profile and the earlier conversations read again.
+  const [merges, setMerges] = useState(0);
 
   useEffect(() => {
     setProfile(null);
@@ -79,7 +82,7 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
       (p) => setProfile({ id: c.contact.id, profile_url: p?.profile_url ?? "", timezone: p?.timezone ?? "", fields: p?.fields ?? {}, channels: p?.channels ?? [] }),
       () => setProfile(null),
     );
-  }, [c.contact.id, c.contact.name, c.contact.email]);
+  }, [c.contact.id, c.contact.name, c.contact.email, merges]);
   useEffect(() => {
     if (!profile?.timezone) return;
     const timer = setInterval(() => setNow(new Date()), 30_000);
@@ -104,7 +107,7 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
 
   useEffect(() => {
     void load();
-  }, [load, c.status, c.assignee?.id, c.participants.length]);
+  }, [load, c.status, c.assignee?.id, c.participants.length, merges]);
 
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -187,6 +190,12 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
           )}
         </dl>
       </section>
+      {(me.user.role === "admin" || me.user.role === "supervisor") && (
+        <MergeContact contactID={c.contact.id} onMerged={() => {
+          setMerges((m) => m + 1);
+          void api.get<Conversation>(`/api/v1/conversations/${c.number}`).then(onChanged, () => undefined);
+        }} />
+      )}
       <ClientCalls contactID={c.contact.id} conversation={c.number} />
       {profile && Object.keys(profile.fields).length > 0 && (
         <section>
