@@ -329,6 +329,7 @@ func (s *Server) callConversation(c echo.Context) error {
 	// one after the call changed (the recording came, a card was made) writes the newer log.
 	sum := sha256.Sum256(append(append([]byte(msg.Text), msg.Files...), msg.Contact.Name...))
 	msg.Key = "call:" + call.CallID + ":conversation:" + hex.EncodeToString(sum[:6])
+	msg.ByOperator = true // the operator writes down a call: a block stops the client, not them
 	acc, err := s.handoff.Accept(ctx, msg)
 	if err != nil {
 		return err

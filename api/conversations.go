@@ -724,3 +724,45 @@ func (s *Server) mergeContact(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// blockContact blocks a client or marks them as spam (X14): the intake takes nothing more from
+// any of their identities. reason "" unblocks. Whoever may see the client may do it.
+func (s *Server) blockContact(c echo.Context) error {
+	id, err := pathID(c, "contact")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Reason *string `json:"reason"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if b.Reason == nil || (*b.Reason != "" && *b.Reason != "spam" && *b.Reason != "blocked") {
+		return newError(http.StatusBadRequest, "invalid_fields", `reason must be "spam", "blocked" or "" (unblock)`)
+	}
+	if err := s.checkContactVisible(c, id); err != nil {
+		return err
+	}
+	var out store.Contact
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		before, err := tx.ContactByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.BlockContact(ctx, id, *b.Reason, currentUser(c).ID); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditContact, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("contact " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	if s.handoff != nil {
+		s.handoff.ForgetBlocked()
+	}
+	return c.JSON(http.StatusOK, out)
+}

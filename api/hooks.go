@@ -144,6 +144,10 @@ func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch co
 		fileIDs = ids
 	}
 	acc, err := s.handoff.Accept(ctx, msg)
+	if errors.Is(err, inbound.ErrBlocked) {
+		// A blocked client's message is dropped; the platform is answered so it does not retry.
+		return nil
+	}
 	if errors.Is(err, inbound.ErrKeyReused) {
 		// The platform sent its event id again with another body (an edit delivered under the
 		// same id): the first one stands.

@@ -96,6 +96,9 @@ func (s *Server) inbound(c echo.Context) error {
 		in.Button = msg.Button.Payload
 	}
 	acc, err := s.handoff.Accept(ctx, in)
+	if errors.Is(err, inbound.ErrBlocked) {
+		return newError(http.StatusForbidden, "contact_blocked", "the desk blocked this client; the message was not taken")
+	}
 	if errors.Is(err, inbound.ErrKeyReused) {
 		return newError(http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"Idempotency-Key %q was already used for another message; send a new key for a new message", key)

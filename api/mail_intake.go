@@ -368,6 +368,10 @@ func (s *Server) storeMail(ctx context.Context, ch connectors.Channel, m *email.
 		msg.Files, _ = json.Marshal(files)
 	}
 	acc, err := s.handoff.Accept(ctx, msg)
+	if errors.Is(err, inbound.ErrBlocked) {
+		s.logger.InfoContext(ctx, "mail intake: a blocked sender's mail left out", "channel_id", ch.ID, "message_id", m.MessageID)
+		return nil
+	}
 	if errors.Is(err, inbound.ErrKeyReused) {
 		// Another mail under a Message-ID already imported: the first stands.
 		s.logger.WarnContext(ctx, "mail intake: a second mail with a known Message-ID", "channel_id", ch.ID, "message_id", m.MessageID)

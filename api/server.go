@@ -335,6 +335,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/contacts/:id/conversations", s.contactConversations, ruleSignedIn)
 	get("/contacts/:id", s.getContact, ruleSignedIn)
 	post("/contacts/:id/merge", s.mergeContact, ruleSupervisor)
+	put("/contacts/:id/block", s.blockContact, ruleSignedIn)
 	post("/conversations/:number/files", s.uploadFile, ruleConversation)
 	post("/conversations/:number/typing", s.operatorTyping, ruleConversation)
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)

@@ -541,6 +541,9 @@ func (s *Server) postVisitorMessage(c echo.Context) error {
 		in.Files, _ = json.Marshal([]any{at})
 	}
 	acc, err := s.handoff.Accept(ctx, in)
+	if errors.Is(err, inbound.ErrBlocked) {
+		return newError(http.StatusForbidden, "blocked", "you cannot write to this site's desk")
+	}
 	if errors.Is(err, inbound.ErrKeyReused) {
 		return newError(http.StatusUnprocessableEntity, "client_id_reused", "client_id %q was already used for another message", b.ClientID)
 	}
@@ -935,6 +938,9 @@ func (s *Server) visitorRequest(c echo.Context) error {
 	in := inbound.Message{ChannelID: site.ch.ID, Key: "w:" + v.ID.String() + ":" + b.ClientID, Text: text, At: time.Now(), Chat: chat,
 		Contact: inbound.Contact{ExternalID: v.ContactKey, Name: firstOf(b.Name, v.Name), Email: firstOf(b.Email, v.Email), Phone: firstOf(b.Phone, v.Phone)}}
 	acc, err := s.handoff.Accept(ctx, in)
+	if errors.Is(err, inbound.ErrBlocked) {
+		return newError(http.StatusForbidden, "blocked", "you cannot write to this site's desk")
+	}
 	if errors.Is(err, inbound.ErrKeyReused) {
 		return newError(http.StatusUnprocessableEntity, "client_id_reused", "client_id %q was already used for another request", b.ClientID)
 	}

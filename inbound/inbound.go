@@ -52,6 +52,8 @@ type Message struct {
 	At     time.Time `json:"-"`
 	// Chat names the chat apart from the sender (a mail thread); empty means the sender's chat.
 	Chat string `json:"-"`
+	// ByOperator: an operator writes this down (a call's log), so a block does not stop it.
+	ByOperator bool `json:"-"`
 }
 
 // fingerprint identifies what a request carried, so the same key with another message is told
@@ -78,6 +80,18 @@ type Accepted struct {
 
 // ErrKeyReused refuses a known key sent with another message: the sender reused an id.
 var ErrKeyReused = errors.New("the key was already used for another message")
+
+// ErrBlocked is a message from a blocked contact (X14): nothing of it is stored.
+var ErrBlocked = errors.New("the sender is blocked")
+
+// blockRefresh is how often the list of blocked identities is read again: a block made through
+// another process stops the intake here within it (one made here, at once: ForgetBlocked).
+const blockRefresh = 2 * time.Second
+
+type blockKey struct {
+	channel  int64
+	external string
+}
 
 // Handoff accepts inbound messages and dispatches them to their chats.
 type Handoff struct {
@@ -107,6 +121,10 @@ type Handoff struct {
 	// afterSignal, when set (tests), runs after a chat accepted its batch and before the rows
 	// are deleted; an error leaves them to be handed over again.
 	afterSignal func(chatID uuid.UUID) error
+
+	blockMu sync.Mutex
+	blocked map[blockKey]bool
+	blockAt time.Time
 }
 
 // New returns a hand-off on st that dispatches through tc.
@@ -123,6 +141,9 @@ func New(st *store.Store, tc client.Client, logger *slog.Logger) *Handoff {
 // A redelivery (same channel and key, same message) returns the first message's ids and, once
 // decided, its conversation; the same key with another message is ErrKeyReused.
 func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
+	if !m.ByOperator && h.isBlocked(ctx, m.ChannelID, m.Contact.ExternalID) {
+		return Accepted{}, ErrBlocked
+	}
 	ing, err := h.store.Ingest(ctx, store.InboundMessage{
 		ChannelID: m.ChannelID, Key: m.Key, Fingerprint: m.fingerprint(),
 		Contact: store.InboundContact{ExternalID: m.Contact.ExternalID, Name: m.Contact.Name,
@@ -144,6 +165,35 @@ func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
 	}
 	return Accepted{ChatID: ing.ChatID, MessageID: ing.MessageID, Seq: ing.Seq, Duplicate: ing.Duplicate,
 		Routed: ing.Routed, Conversation: ing.Conversation}, nil
+}
+
+// isBlocked reports whether the identity belongs to a blocked contact, from a list read again
+// every blockRefresh (a message costs no query of its own). When the list cannot be read, the
+// last one stands: a database hiccup never blocks a client.
+func (h *Handoff) isBlocked(ctx context.Context, channel int64, external string) bool {
+	h.blockMu.Lock()
+	defer h.blockMu.Unlock()
+	if h.blocked == nil || time.Since(h.blockAt) > blockRefresh {
+		list, err := h.store.BlockedIdentities(ctx)
+		if err != nil {
+			h.logger.WarnContext(ctx, "inbound: blocked identities not read", "error", err)
+		} else {
+			h.blocked = make(map[blockKey]bool, len(list))
+			for _, b := range list {
+				h.blocked[blockKey{b.ChannelID, b.ExternalID}] = true
+			}
+			h.blockAt = time.Now()
+		}
+	}
+	return h.blocked[blockKey{channel, external}]
+}
+
+// ForgetBlocked makes the next message read the list of blocked identities again (a block or
+// an unblock was just made).
+func (h *Handoff) ForgetBlocked() {
+	h.blockMu.Lock()
+	h.blocked = nil
+	h.blockMu.Unlock()
 }
 
 // Wait waits until the chat workflow has routed a message, or ctx ends (then it returns what is

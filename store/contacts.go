@@ -19,6 +19,8 @@ type Contact struct {
 	Fields map[string]string `json:"fields"`
 	// Channels are the kinds of the channels the client has written from.
 	Channels []string `json:"channels"`
+	// Blocked is why the intake takes nothing from the client: "spam" or "blocked" ("" when not).
+	Blocked string `json:"blocked"`
 	// MergedInto is the contact this one was merged into (then it is kept only for the record).
 	MergedInto *int64    `json:"merged_into,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -31,9 +33,9 @@ func (s *Store) ContactByID(ctx context.Context, id int64) (Contact, error) {
 	err := s.pool.QueryRow(ctx, `SELECT ct.id, ct.name, ct.email, ct.phone, ct.profile_url, ct.timezone, ct.fields,
 			coalesce((SELECT array_agg(DISTINCT ch.kind ORDER BY ch.kind) FROM contact_identities i
 				JOIN channels ch ON ch.id = i.channel_id WHERE i.contact_id = ct.id), '{}'),
-			ct.merged_into, ct.created_at, ct.updated_at
+			ct.blocked_reason, ct.merged_into, ct.created_at, ct.updated_at
 		FROM contacts ct WHERE ct.id = $1`, id).
-		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.ProfileURL, &c.Timezone, &c.Fields, &c.Channels, &c.MergedInto, &c.CreatedAt, &c.UpdatedAt)
+		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.ProfileURL, &c.Timezone, &c.Fields, &c.Channels, &c.Blocked, &c.MergedInto, &c.CreatedAt, &c.UpdatedAt)
 	if c.Fields == nil {
 		c.Fields = map[string]string{}
 	}

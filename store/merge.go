@@ -63,3 +63,32 @@ func (s *Store) MergeContacts(ctx context.Context, into, from int64) (Contact, e
 	}
 	return s.ContactByID(ctx, into)
 }
+
+// BlockedIdentity is a channel identity of a blocked contact.
+type BlockedIdentity struct {
+	ChannelID  int64
+	ExternalID string
+}
+
+// BlockedIdentities lists every identity of the blocked contacts (the intake's list).
+func (s *Store) BlockedIdentities(ctx context.Context) ([]BlockedIdentity, error) {
+	return queryAll(ctx, s, "blocked identities", `SELECT i.channel_id, i.external_id FROM contacts k
+		JOIN contact_identities i ON i.contact_id = k.id WHERE k.blocked_at IS NOT NULL`, func(r rowScanner) (BlockedIdentity, error) {
+		var b BlockedIdentity
+		err := r.Scan(&b.ChannelID, &b.ExternalID)
+		return b, err
+	})
+}
+
+// BlockContact blocks a contact (reason spam or blocked) or, with reason "", unblocks it.
+func (s *Store) BlockContact(ctx context.Context, id int64, reason string, by int64) (Contact, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE contacts SET blocked_at = CASE WHEN $2 = '' THEN NULL ELSE coalesce(blocked_at, now()) END,
+		blocked_reason = $2, blocked_by = CASE WHEN $2 = '' THEN NULL ELSE $3::bigint END, updated_at = now() WHERE id = $1`, id, reason, by)
+	if err == nil && tag.RowsAffected() == 0 {
+		return Contact{}, ErrNotFound
+	}
+	if err != nil {
+		return Contact{}, translate(err, "block contact")
+	}
+	return s.ContactByID(ctx, id)
+}
