@@ -19,7 +19,8 @@ import (
 // TestConsoleLinksAndMacros: an admin adds an external app on the settings screen and reads its
 // secret once; in a conversation of the app's line, "+ Link" makes an item in the app — a fake
 // CRM that checks the desk's signature — and the conversation shows it. Then the admin writes a
-// macro on its screen and one click applies it: taken, tagged, urgent, answered and closed.
+// macro on its screen and one click applies it: taken, tagged, urgent, answered and closed; and
+// marks the client as spam, after which the desk takes nothing more from her.
 func TestConsoleLinksAndMacros(t *testing.T) {
 	ctx := browser(t)
 	dev := devForConsole(t)
@@ -110,6 +111,15 @@ func TestConsoleLinksAndMacros(t *testing.T) {
 	u.do("urgent", `__ld.value("Priority") === "urgent" ? "" : "priority " + __ld.value("Priority")`)
 	u.see("Your money is on its way back.")
 	screenshot(t, ctx, shots, "macro-applied")
+
+	// Vera turns out to be a spammer: marked from the client panel, her next message is refused.
+	u.click("Mark as spam")
+	u.click("Mark as spam")
+	u.see("Marked as spam: messages from this client are not taken.")
+	status, refused := postJSON(t, ch.admin, fmt.Sprintf("%s/api/v1/channels/%d/inbound", dev.url, ch.id),
+		map[string]any{"contact": map[string]string{"external_id": "vera"}, "text": "Buy followers"},
+		map[string]string{"Authorization": "Bearer " + ch.token, "Idempotency-Key": "m-spam"})
+	require.Equal(t, http.StatusForbidden, status, "%v", refused)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -10,7 +10,7 @@ import { useSession } from "../../lib/session";
 import type { Conversation, TimelineEntry, UserRef } from "../../lib/types";
 import type { Key } from "../../strings";
 import { ClientCalls } from "../calls/ClientCalls";
-import { MergeContact } from "./MergeContact";
+import { BlockClient, MergeContact } from "./MergeContact";
 import { Modal } from "./Modal";
 import type { DialogSettings } from "./WrapUp";
 import { conversationPath, displayName, errorText, isOwner } from "./util";
@@ -21,6 +21,7 @@ interface ContactProfile {
   timezone: string;
   fields: Record<string, string>;
   channels: string[];
+  blocked: "" | "spam" | "blocked";
 }
 
 /** safeLink is an http(s) URL to link to, or null (a javascript: or data: URL never becomes a link). */
@@ -79,7 +80,7 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
   useEffect(() => {
     setProfile(null);
     api.get<Partial<ContactProfile>>(`/api/v1/contacts/${c.contact.id}`).then(
-      (p) => setProfile({ id: c.contact.id, profile_url: p?.profile_url ?? "", timezone: p?.timezone ?? "", fields: p?.fields ?? {}, channels: p?.channels ?? [] }),
+      (p) => setProfile({ id: c.contact.id, profile_url: p?.profile_url ?? "", timezone: p?.timezone ?? "", fields: p?.fields ?? {}, channels: p?.channels ?? [], blocked: p?.blocked ?? "" }),
       () => setProfile(null),
     );
   }, [c.contact.id, c.contact.name, c.contact.email, merges]);
@@ -190,6 +191,7 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
           )}
         </dl>
       </section>
+      {profile && <BlockClient contactID={c.contact.id} blocked={profile.blocked} onChanged={() => setMerges((m) => m + 1)} />}
       {(me.user.role === "admin" || me.user.role === "supervisor") && (
         <MergeContact contactID={c.contact.id} onMerged={() => {
           setMerges((m) => m + 1);

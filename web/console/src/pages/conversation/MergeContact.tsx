@@ -72,3 +72,45 @@ export function MergeContact({ contactID, onMerged }: { contactID: number; onMer
     </div>
   );
 }
+
+/** BlockClient blocks the client or marks them as spam (X14): the desk then takes nothing from them. */
+export function BlockClient({ contactID, blocked, onChanged }: { contactID: number; blocked: "" | "spam" | "blocked"; onChanged: () => void }) {
+  const t = useT();
+  const [asking, setAsking] = useState<"" | "spam" | "blocked">("");
+  const [error, setError] = useState("");
+  const set = async (reason: "" | "spam" | "blocked") => {
+    try {
+      await api.put(`/api/v1/contacts/${contactID}/block`, { reason });
+      setAsking("");
+      setError("");
+      onChanged();
+    } catch (err) {
+      setError(errorText(t, err));
+    }
+  };
+  if (blocked)
+    return (
+      <p className="conv-blocked" role="status">
+        {t(blocked === "spam" ? "conv.block.isSpam" : "conv.block.isBlocked")}{" "}
+        <button type="button" className="link" onClick={() => void set("")}>{t("conv.block.unblock")}</button>
+        {error && <span className="error" role="alert"> {error}</span>}
+      </p>
+    );
+  return (
+    <div className="conv-block">
+      {asking ? (
+        <>
+          <span>{t("conv.block.confirm")}</span>{" "}
+          <button type="button" className="danger" onClick={() => void set(asking)}>{t(asking === "spam" ? "conv.block.spam" : "conv.block.block")}</button>{" "}
+          <button type="button" className="link" onClick={() => setAsking("")}>{t("common.cancel")}</button>
+        </>
+      ) : (
+        <>
+          <button type="button" className="link" onClick={() => setAsking("blocked")}>{t("conv.block.block")}</button>{" · "}
+          <button type="button" className="link" onClick={() => setAsking("spam")}>{t("conv.block.spam")}</button>
+        </>
+      )}
+      {error && <span className="error" role="alert"> {error}</span>}
+    </div>
+  );
+}
