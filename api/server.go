@@ -338,6 +338,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	put("/contacts/:id/block", s.blockContact, ruleSignedIn)
 	post("/conversations/:number/files", s.uploadFile, ruleConversation)
 	post("/conversations/:number/typing", s.operatorTyping, ruleConversation)
+	post("/conversations/:number/viewing", s.operatorViewing, ruleConversation)
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)
 	get("/files/:id", s.getFile, ruleFileLink)
 

@@ -698,6 +698,23 @@ func (s *Server) operatorTyping(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// operatorViewing tells the other consoles that the user has the conversation open (X08); the
+// console says so every 20 s while it does.
+func (s *Server) operatorViewing(c echo.Context) error {
+	n, err := strconv.ParseInt(c.Param("number"), 10, 64)
+	if err != nil {
+		return notFoundErr("conversation")
+	}
+	u := currentUser(c)
+	if !s.widgetLimits.allow(fmt.Sprintf("operator-viewing:%d:%d", u.ID, n), 0.2, 2) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	if err := s.store.OperatorViewing(c.Request().Context(), n, u.ID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // visitorEvents serves GET /widget/v1/sites/{site}/events: a stream telling the widget that its
 // chats have something new ("message": read GET messages after the last one shown) or that an
 // operator is typing. It carries no message text: the widget reads messages through the one

@@ -254,3 +254,11 @@ func (s *Store) PruneVisitors(ctx context.Context, before time.Time) (int64, err
 		AND NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.channel_id = v.channel_id AND i.external_id = v.contact_key)`, before)
 	return tag.RowsAffected(), translate(err, "prune visitors")
 }
+
+// OperatorViewing tells the consoles that a user has a conversation open (X08: who else is
+// looking at it); the consoles forget a viewer who stops saying so.
+func (s *Store) OperatorViewing(ctx context.Context, number, userID int64) error {
+	_, err := s.pool.Exec(ctx, `SELECT emit_conversation_event('viewing', cv.number, jsonb_build_object('user_id', u.id, 'name', u.name))
+		FROM conversations cv JOIN users u ON u.id = $2 WHERE cv.number = $1`, number, userID)
+	return translate(err, "operator viewing")
+}

@@ -28,6 +28,7 @@ export const eventKinds = [
   "presence",
   "call",
   "typing",
+  "viewing",
   "conversation.assigned",
   "conversation.auto_closed",
   "conversation.closed",

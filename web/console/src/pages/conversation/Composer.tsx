@@ -99,11 +99,11 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
     setToken(null);
   };
 
-  // A website visitor's widget shows "… is typing" while an answer is written: told at most
-  // every few seconds, and only on the website channel (other platforms have no such signal here).
+  // "… is typing" while an answer is written, told at most every few seconds: a website
+  // visitor's widget shows it, and so do the consoles of colleagues who have the conversation open.
   const lastTyping = useRef(0);
   const typing = () => {
-    if (c.channel.kind !== "webchat" || Date.now() - lastTyping.current < 3000) return;
+    if (mode !== "reply" || Date.now() - lastTyping.current < 3000) return;
     lastTyping.current = Date.now();
     api.post(`/api/v1/conversations/${c.number}/typing`).catch(() => undefined);
   };

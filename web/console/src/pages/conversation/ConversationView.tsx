@@ -151,6 +151,31 @@ export function ConversationView({ number }: { number: number }) {
     }
   };
 
+  // Who else has the conversation open, and who of them is typing (X08): each console says so
+  // every 20 s; a colleague not heard from for 45 s is gone.
+  const [others, setOthers] = useState<Record<number, { name: string; seen: number; typing: number }>>({});
+  const [clock, setClock] = useState(() => Date.now());
+  useEffect(() => {
+    const say = () => api.post(`/api/v1/conversations/${number}/viewing`).catch(() => undefined);
+    void say();
+    const tell = setInterval(say, 20_000);
+    const tick = setInterval(() => setClock(Date.now()), 5_000);
+    const off = events.subscribe((e) => {
+      if (e.conversation !== number || (e.kind !== "viewing" && e.kind !== "typing")) return;
+      const d = e.data as { user_id?: number; name?: string; who?: string };
+      if (!d.user_id || d.user_id === me.user.id || (e.kind === "typing" && d.who !== "operator")) return;
+      const now = Date.now();
+      setOthers((o) => ({ ...o, [d.user_id!]: { name: d.name ?? "", seen: now, typing: e.kind === "typing" ? now : o[d.user_id!]?.typing ?? 0 } }));
+      setClock(now);
+    });
+    return () => {
+      clearInterval(tell);
+      clearInterval(tick);
+      off();
+    };
+  }, [number, me.user.id]);
+  const here = Object.values(others).filter((o) => clock - o.seen < 45_000);
+
   // The knowledge panel looks again when the client writes.
   const lastClientMessage = messages.filter((m) => m.direction === "in").at(-1)?.id ?? "";
 
@@ -184,6 +209,11 @@ export function ConversationView({ number }: { number: number }) {
         )}
         <Messages number={number} items={messages} onChanged={(m) => setMessages((old) => upsert(old, [m]))} />
         <p className="conv-typing" aria-live="polite">{clientTyping ? t("conv.clientTyping") : ""}</p>
+        {here.length > 0 && (
+          <p className="conv-others" role="status">
+            {t("conv.others")} {here.map((o) => (clock - o.typing < 6_000 ? t("conv.others.typing", { name: o.name }) : o.name)).join(", ")}
+          </p>
+        )}
         <Composer ref={composer} conversation={conv} onSent={(m) => setMessages((old) => upsert(old, [m]))} />
       </div>
       <div className="conv-side">
