@@ -42,9 +42,9 @@ func (a *Activities) DeliverMessage(ctx context.Context, in workflows.DeliverMes
 	switch d.ChannelKind {
 	case "api":
 		return a.deliverAPI(ctx, d)
-	case webchat.Kind:
-		// The visitor's widget reads the message from the read model (its stream tells it to):
-		// stored is sent.
+	case webchat.Kind, "internal":
+		// The visitor's widget, or the employee's console (an internal desk), reads the message
+		// from the read model: stored is sent.
 		return a.store.RecordDeliveryAttempt(ctx, id, attempt(ctx), 0, "", workflows.MessageSent)
 	default:
 		msg := fmt.Sprintf("channel kind %q has no outbound connector", d.ChannelKind)

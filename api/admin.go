@@ -415,7 +415,7 @@ type channelBody struct {
 
 // supportedKinds are the channel kinds with a connector in this build.
 func (s *Server) supportedKinds() []string {
-	kinds := []string{"api", webchat.Kind}
+	kinds := []string{"api", webchat.Kind, internalKind}
 	for k := range s.connectors {
 		kinds = append(kinds, k)
 	}
@@ -585,6 +585,28 @@ func (b channelBody) apply(ctx context.Context, st *store.Store, s *Server, ch *
 			}
 		}
 		// Kept with its defaults filled in, as the widget and the console read it.
+		ch.Settings, _ = json.Marshal(set)
+	case ch.Kind == internalKind:
+		if len(b.Credentials) > 0 {
+			problems.add("an internal desk takes no credentials")
+		}
+		var set struct {
+			GroupIDs []int64 `json:"group_ids"`
+		}
+		if err := json.Unmarshal(ch.Settings, &set); err != nil {
+			problems.add("settings must be an object with group_ids: the groups whose members may write ([]: every user)")
+			break
+		}
+		for _, id := range set.GroupIDs {
+			if _, err := st.GroupByID(ctx, id); errors.Is(err, store.ErrNotFound) {
+				problems.add("settings.group_ids: group %d does not exist", id)
+			} else if err != nil {
+				return err
+			}
+		}
+		if set.GroupIDs == nil {
+			set.GroupIDs = []int64{}
+		}
 		ch.Settings, _ = json.Marshal(set)
 	case messenger:
 		*creds = mergeCredentials(*creds, b.Credentials)

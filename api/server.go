@@ -342,6 +342,12 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/conversations/:number/operators", s.conversationOperators, ruleConversation)
 	get("/files/:id", s.getFile, ruleFileLink)
 
+	get("/internal/desks", s.internalDesks, ruleSignedIn)
+	get("/internal/requests", s.internalRequests, ruleSignedIn)
+	post("/internal/requests", s.createInternalRequest, ruleSignedIn)
+	get("/internal/requests/:chat/messages", s.internalMessages, ruleSignedIn)
+	post("/internal/requests/:chat/messages", s.writeInternalMessage, ruleSignedIn)
+
 	get("/macros", s.listMacros, ruleSignedIn)
 	post("/macros", s.createMacro, ruleOmniSettings)
 	get("/macros/:id", showByID("macro", s.store.MacroByID), ruleSignedIn)

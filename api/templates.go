@@ -25,7 +25,7 @@ const (
 )
 
 // channelKinds are the channel kinds a template lookup may name instead of a channel id.
-var channelKinds = []string{"telegram", "vk", "viber", "facebook", "instagram", "whatsapp", "ok", "email", "webchat", "phone", "api"}
+var channelKinds = []string{"telegram", "vk", "viber", "facebook", "instagram", "whatsapp", "ok", "email", "webchat", "phone", "api", "internal"}
 
 // omniSettings lets through an admin, a supervisor, or a member of a group with the omni
 // settings permission.

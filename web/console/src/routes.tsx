@@ -19,6 +19,7 @@ import { Groups } from "./pages/admin/Groups";
 import { ConversationView } from "./pages/conversation/ConversationView";
 import { Calls } from "./pages/calls/Calls";
 import { Search } from "./pages/search/Search";
+import { MyRequests } from "./pages/requests/MyRequests";
 import * as settings from "./pages/settings";
 
 export interface Route {
@@ -66,6 +67,14 @@ export const routes: Route[] = [
     allowed: anyone,
     render: (loc) => <Search loc={loc} />,
     nav: { path: "/search", prefix: "/search", label: "nav.search" },
+  },
+
+  // an employee's requests to the internal desks
+  {
+    match: (p) => p === "/requests",
+    allowed: anyone,
+    render: () => <MyRequests />,
+    nav: { path: "/requests", prefix: "/requests", label: "nav.requests" },
   },
 
   // supervisor screens

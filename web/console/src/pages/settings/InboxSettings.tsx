@@ -9,7 +9,7 @@ import type { ConsoleSettings } from "../Inbox";
 import { Flash, Problems, problemsOf, useFlash, useResource } from "./shared";
 import "./settings.css";
 
-export const channelKinds = ["telegram", "vk", "viber", "facebook", "instagram", "whatsapp", "ok", "email", "webchat", "phone", "api"] as const;
+export const channelKinds = ["telegram", "vk", "viber", "facebook", "instagram", "whatsapp", "ok", "email", "webchat", "phone", "api", "internal"] as const;
 const statuses = ["queued", "active", "paused", "closed"] as const;
 const maxMinutes = 7 * 24 * 60;
 

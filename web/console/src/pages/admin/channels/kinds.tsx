@@ -10,6 +10,7 @@ import {
   whatsappSpec, type MessengerSpec,
 } from "./MessengerKind";
 import { PhoneCreateFields, PhoneSettingsForm, phoneEmpty } from "./PhoneKind";
+import { InternalCreateFields, InternalSettingsForm, internalEmpty } from "./InternalKind";
 import { EmailCreateFields, EmailSettingsForm, emailBody, emailEmpty } from "./EmailKind";
 import { WebchatCreateFields, WebchatCreated, WebchatSettingsForm, webchatBody, webchatEmpty } from "./WebchatKind";
 
@@ -99,6 +100,14 @@ export const kinds: Record<string, ChannelKind> = {
     createBody: () => ({ settings: {} }),
     CreateFields: PhoneCreateFields,
     SettingsForm: PhoneSettingsForm,
+  },
+  internal: {
+    label: "admin.kind.internal",
+    steps: ["admin.internal.step.groups", "admin.internal.step.write"],
+    creatable: true,
+    emptySettings: internalEmpty,
+    CreateFields: InternalCreateFields,
+    SettingsForm: InternalSettingsForm,
   },
 };
 
