@@ -52,7 +52,7 @@ func lineConfig(l store.Line) workflows.LineConfig {
 	return workflows.LineConfig{
 		ID: l.ID, AutoOpen: l.AutoOpen, AutoCloseAfter: time.Duration(l.AutoCloseMinutes) * time.Minute,
 		AutoCloseText: l.AutoCloseText, DefaultType: l.DefaultType, PausedClientMessage: paused,
-		MergeRepliesAfterClose: l.MergeRepliesAfterClose,
+		MergeRepliesAfterClose: l.MergeRepliesAfterClose, GreetingText: l.GreetingText, OutOfHoursText: l.OutOfHoursText,
 	}
 }
 

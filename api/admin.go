@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -81,6 +82,8 @@ type lineBody struct {
 	Routing                *string `json:"routing"`
 	AwayPolicy             *string `json:"away_policy"`
 	HideOperatorName       *bool   `json:"hide_operator_name"`
+	GreetingText           *string `json:"greeting_text"`
+	OutOfHoursText         *string `json:"out_of_hours_text"`
 }
 
 // apply merges the body into l and validates the result against st (the change's transaction).
@@ -96,6 +99,8 @@ func (b lineBody) apply(ctx context.Context, st *store.Store, l *store.Line, cle
 	set(&l.PausedClientMessage, b.PausedClientMessage)
 	set(&l.Routing, b.Routing)
 	set(&l.AwayPolicy, b.AwayPolicy)
+	set(&l.GreetingText, b.GreetingText)
+	set(&l.OutOfHoursText, b.OutOfHoursText)
 	if b.AutoOpen != nil {
 		l.AutoOpen = *b.AutoOpen
 	}
@@ -117,6 +122,9 @@ func (b lineBody) apply(ctx context.Context, st *store.Store, l *store.Line, cle
 	}
 	if len(l.Name) > 200 {
 		problems.add("name is longer than 200 characters")
+	}
+	if utf8.RuneCountInString(l.GreetingText) > 2000 || utf8.RuneCountInString(l.OutOfHoursText) > 2000 {
+		problems.add("greeting_text and out_of_hours_text are at most 2000 characters")
 	}
 	if l.AutoCloseMinutes < 0 || l.AutoCloseMinutes > 60*24*365 {
 		problems.add("auto_close_minutes must be between 0 (never) and 525600")

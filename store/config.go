@@ -32,6 +32,10 @@ type LineSettings struct {
 	// AwayPolicy is what happens to an operator's active conversations on this line when they
 	// go away or offline: "keep" them, or "return" them to the queue for someone else.
 	AwayPolicy string `json:"away_policy"`
+	// GreetingText answers a client's new request at once ("" sends nothing); OutOfHoursText
+	// answers it instead outside the business hours of the line's regulation (X04).
+	GreetingText   string `json:"greeting_text"`
+	OutOfHoursText string `json:"out_of_hours_text"`
 }
 
 // Line is who handles a set of channels.

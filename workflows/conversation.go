@@ -209,7 +209,7 @@ func (c *conversation) run(ctx workflow.Context) (ConversationState, error) {
 				}
 			}
 			c.addParticipants(ctx, others, c.in.OpenedBy)
-			return nil
+			return c.greet(ctx)
 		}); err != nil {
 			return c.st, err
 		}
@@ -325,6 +325,27 @@ func (c *conversation) onDeadline(ctx workflow.Context) error {
 		return c.commit(ctx)
 	}
 	return nil
+}
+
+// greet answers a client's new request at once with the line's greeting or, outside the
+// business hours of the line's regulation, its out-of-hours message (X04). A conversation an
+// operator opened gets neither.
+func (c *conversation) greet(ctx workflow.Context) error {
+	if c.in.FirstMessage == nil || c.in.OpenedBy != 0 {
+		return nil
+	}
+	if workflow.GetVersion(ctx, "greeting", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	text, kind := c.line.GreetingText, "greeting"
+	if c.line.OutOfHoursText != "" && c.line.Regulation != nil && !c.line.Regulation.Calendar.IsOpen(workflow.Now(ctx)) {
+		text, kind = c.line.OutOfHoursText, "out_of_hours"
+	}
+	if text == "" {
+		return nil
+	}
+	_, err := c.send(ctx, RecordMessageInput{Direction: DirectionOut, Text: text, Kind: kind})
+	return err
 }
 
 func (c *conversation) autoClose(ctx workflow.Context, now time.Time) error {

@@ -12,6 +12,10 @@ type LineConfig struct {
 	PausedClientMessage    string        `json:"paused_client_message"`
 	MergeRepliesAfterClose bool          `json:"merge_replies_after_close"`
 	Regulation             *Regulation   `json:"regulation,omitempty"`
+	// GreetingText answers a client's new request at once; OutOfHoursText answers it instead
+	// when the regulation's calendar is closed (X04). Empty: nothing is sent.
+	GreetingText   string `json:"greeting_text,omitempty"`
+	OutOfHoursText string `json:"out_of_hours_text,omitempty"`
 }
 
 // Regulation is an SLA: response and resolution targets in business time, measured on a

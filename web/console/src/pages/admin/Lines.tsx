@@ -193,6 +193,15 @@ function LineEditor({ id }: { id: number | null }) {
         <textarea value={draft.auto_close_text} onChange={(e) => set("auto_close_text", e.target.value)} rows={2} />
       </label>
       <label className="field">
+        <span>{t("admin.lines.greeting")}</span>
+        <textarea value={draft.greeting_text ?? ""} maxLength={2000} onChange={(e) => set("greeting_text", e.target.value)} rows={2} />
+      </label>
+      <label className="field">
+        <span>{t("admin.lines.outOfHours")}</span>
+        <textarea value={draft.out_of_hours_text ?? ""} maxLength={2000} onChange={(e) => set("out_of_hours_text", e.target.value)} rows={2} />
+        <small className="help">{t("admin.lines.outOfHoursHelp")}</small>
+      </label>
+      <label className="field">
         <span>{t("admin.lines.defaultType")}</span>
         <input value={draft.default_type} onChange={(e) => set("default_type", e.target.value)} />
       </label>

@@ -15,6 +15,9 @@ export interface LineInfo {
   away_policy?: "keep" | "return";
   /** Clients see only the line's name on replies (seed 004 "Имя оператора"). */
   hide_operator_name?: boolean;
+  /** Sent at once when a client's message opens a conversation; outside business hours, the other. */
+  greeting_text?: string;
+  out_of_hours_text?: string;
   created_at: string;
   updated_at: string;
 }
