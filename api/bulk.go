@@ -27,6 +27,8 @@ type bulkResult struct {
 	Message string `json:"message,omitempty"`
 	// LeadID is the lead the conversation is in (convert).
 	LeadID *int64 `json:"lead_id,omitempty"`
+	// Link is the lead made in the line's external app instead (convert, F025).
+	Link *store.ConversationLink `json:"link,omitempty"`
 }
 
 // bulkBody is a bulk action on the conversation list: assign takes assign's fields, close
@@ -100,7 +102,7 @@ func (s *Server) bulkConversations(c echo.Context) error {
 		if err := checkTopic(body.Topic); err != nil {
 			return err
 		}
-		leads, results, err := s.convert(ctx, u, numbers, body.Topic)
+		leads, results, err := s.convert(ctx, u, numbers, body.Topic, s.baseURL(c))
 		if err != nil {
 			return err
 		}

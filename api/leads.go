@@ -40,7 +40,7 @@ func (s *Server) convertToLeads(c echo.Context) error {
 	if err := checkTopic(body.Topic); err != nil {
 		return err
 	}
-	leads, results, err := s.convert(c.Request().Context(), currentUser(c), numbers, body.Topic)
+	leads, results, err := s.convert(c.Request().Context(), currentUser(c), numbers, body.Topic, s.baseURL(c))
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,9 @@ func (s *Server) convertToLeads(c echo.Context) error {
 
 // convert turns the conversations u may see into leads and reports each number: converted
 // (with its new lead), already in a lead (409 already_converted, with that lead), or not found.
-func (s *Server) convert(ctx context.Context, u store.User, numbers []int64, topic string) ([]store.Lead, []bulkResult, error) {
+// A conversation whose line links to an external app taking leads (a "lead" kind: seed 001's
+// CRM) becomes a lead there instead (sent_to_app, with the linked item), once.
+func (s *Server) convert(ctx context.Context, u store.User, numbers []int64, topic, base string) ([]store.Lead, []bulkResult, error) {
 	results := make([]bulkResult, len(numbers))
 	var seen []int64
 	for i, n := range numbers {
@@ -59,6 +61,22 @@ func (s *Server) convert(ctx context.Context, u store.User, numbers []int64, top
 			}
 			results[i] = s.bulkOutcome(ctx, n, err)
 			continue
+		}
+		if app, _, err := s.store.ConversationApp(ctx, n); err == nil && slices.Contains(app.Kinds, "lead") {
+			l, made, err := s.linkItem(ctx, n, u, "lead", topic, "", "lead", base)
+			switch {
+			case err != nil:
+				e := toAPIError(err)
+				results[i] = bulkResult{Number: n, Status: e.Status, Code: e.Code, Message: e.Message}
+			case made:
+				results[i] = bulkResult{Number: n, Status: http.StatusOK, Code: "sent_to_app", Message: "a lead in " + l.AppName, Link: &l}
+			default:
+				results[i] = bulkResult{Number: n, Status: http.StatusConflict, Code: "already_converted",
+					Message: "the conversation is a lead in " + l.AppName + " already", Link: &l}
+			}
+			continue
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, err
 		}
 		seen = append(seen, n)
 	}

@@ -256,50 +256,63 @@ func (s *Server) createConversationLink(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	app, secret, err := s.store.ConversationApp(ctx, n)
-	if errors.Is(err, store.ErrNotFound) {
-		return newError(http.StatusConflict, "no_linked_app", "the conversation's line links to no external app; an admin links one")
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		return newError(http.StatusBadRequest, "invalid_fields", "Idempotency-Key is at most 200 characters")
 	}
+	l, made, err := s.linkItem(c.Request().Context(), n, currentUser(c), b.Kind, b.Title, b.Note, key, s.baseURL(c))
 	if err != nil {
 		return err
 	}
+	status := http.StatusOK
+	if made {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, l)
+}
+
+// linkItem makes an item of the kind in the conversation's app from the session and links it
+// (made false: an earlier request with the key had made it).
+func (s *Server) linkItem(ctx context.Context, n int64, u store.User, kind, title, note, key, base string) (store.ConversationLink, bool, error) {
+	app, secret, err := s.store.ConversationApp(ctx, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ConversationLink{}, false, newError(http.StatusConflict, "no_linked_app", "the conversation's line links to no external app; an admin links one")
+	}
+	if err != nil {
+		return store.ConversationLink{}, false, err
+	}
 	var problems fieldErrors
-	b.Title, b.Note = strings.TrimSpace(b.Title), strings.TrimSpace(b.Note)
-	if !slices.Contains(app.Kinds, b.Kind) {
+	title, note = strings.TrimSpace(title), strings.TrimSpace(note)
+	if !slices.Contains(app.Kinds, kind) {
 		problems.add("kind must be one of %s", strings.Join(app.Kinds, ", "))
 	}
-	if utf8.RuneCountInString(b.Title) > 200 || utf8.RuneCountInString(b.Note) > 5000 {
+	if utf8.RuneCountInString(title) > 200 || utf8.RuneCountInString(note) > 5000 {
 		problems.add("title is at most 200 characters, note at most 5000")
 	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > 200 {
-		problems.add("Idempotency-Key is at most 200 characters")
-	}
 	if err := problems.err(); err != nil {
-		return err
+		return store.ConversationLink{}, false, err
 	}
 	var keyp *string
 	if key != "" {
 		keyp = &key
 		if l, err := s.store.ConversationLinkByKey(ctx, n, key); err == nil {
-			return c.JSON(http.StatusOK, l)
+			return l, false, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
+			return store.ConversationLink{}, false, err
 		}
 	}
 	rec, err := s.conversationRecord(ctx, n)
 	if err != nil {
-		return err
+		return store.ConversationLink{}, false, err
 	}
 	conv := rec.conv
-	if b.Title == "" {
-		b.Title = conv.Title
+	if title == "" {
+		title = conv.Title
 	}
-	req := linkRequest{Kind: b.Kind, Title: b.Title, Note: b.Note, Contact: conv.Contact,
-		Conversation: linkConversation{Number: n, Title: conv.Title, Status: conv.Status, URL: fmt.Sprintf("%s/conversations/%d", s.baseURL(c), n),
+	req := linkRequest{Kind: kind, Title: title, Note: note, Contact: conv.Contact,
+		Conversation: linkConversation{Number: n, Title: conv.Title, Status: conv.Status, URL: fmt.Sprintf("%s/conversations/%d", base, n),
 			CreatedAt: conv.CreatedAt},
-		Operator: map[string]any{"id": currentUser(c).ID, "name": currentUser(c).Name, "email": currentUser(c).Email}}
+		Operator: map[string]any{"id": u.ID, "name": u.Name, "email": u.Email}}
 	req.Conversation.Channel = conv.Channel.Name
 	if l, err := s.store.LineByID(ctx, conv.LineID); err == nil {
 		req.Conversation.Line = l.Name
@@ -317,7 +330,7 @@ func (s *Server) createConversationLink(c echo.Context) error {
 	ts := time.Now().Unix()
 	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, app.CreateURL, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return store.ConversationLink{}, false, err
 	}
 	httpReq.Header.Set("Content-Type", "application/json")
 	httpReq.Header.Set("User-Agent", "linedesk")
@@ -333,13 +346,13 @@ func (s *Server) createConversationLink(c echo.Context) error {
 	res, err := client.Do(httpReq)
 	if err != nil {
 		s.logger.Warn("linked app unreachable", "app", app.ID, "conversation", n, "error", err)
-		return newError(http.StatusBadGateway, "app_unreachable", "%s could not be reached; try again later or tell an admin", app.Name)
+		return store.ConversationLink{}, false, newError(http.StatusBadGateway, "app_unreachable", "%s could not be reached; try again later or tell an admin", app.Name)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		s.logger.Warn("linked app refused", "app", app.ID, "conversation", n, "status", res.StatusCode, "body", string(raw[:min(len(raw), 300)]))
-		return newError(http.StatusBadGateway, "app_refused", "%s refused to make the item (HTTP %d); try again later or tell an admin", app.Name, res.StatusCode)
+		return store.ConversationLink{}, false, newError(http.StatusBadGateway, "app_refused", "%s refused to make the item (HTTP %d); try again later or tell an admin", app.Name, res.StatusCode)
 	}
 	var item struct {
 		ID  json.RawMessage `json:"id"`
@@ -347,7 +360,7 @@ func (s *Server) createConversationLink(c echo.Context) error {
 	}
 	if json.Unmarshal(raw, &item) != nil || len(item.ID) == 0 || string(item.ID) == "null" {
 		s.logger.Warn("linked app answered without an id", "app", app.ID, "conversation", n, "body", string(raw[:min(len(raw), 300)]))
-		return newError(http.StatusBadGateway, "app_answer", `%s answered without the item's id (expected {"id": …})`, app.Name)
+		return store.ConversationLink{}, false, newError(http.StatusBadGateway, "app_answer", `%s answered without the item's id (expected {"id": …})`, app.Name)
 	}
 	id := strings.Trim(string(item.ID), `"`)
 	link := item.URL
@@ -357,11 +370,7 @@ func (s *Server) createConversationLink(c echo.Context) error {
 			link = strings.ReplaceAll(app.ItemURLTemplate, "{id}", url.PathEscape(id))
 		}
 	}
-	by := currentUser(c).ID
-	out, err := s.store.AddConversationLink(ctx, n, keyp, store.ConversationLink{AppID: &app.ID, AppName: app.Name, Kind: b.Kind,
-		ExternalID: id, Title: b.Title, URL: link, CreatedBy: &by})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, out)
+	out, err := s.store.AddConversationLink(ctx, n, keyp, store.ConversationLink{AppID: &app.ID, AppName: app.Name, Kind: kind,
+		ExternalID: id, Title: title, URL: link, CreatedBy: &u.ID})
+	return out, true, err
 }

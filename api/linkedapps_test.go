@@ -158,6 +158,32 @@ func TestLinkedRecordsFromAConversation(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, r.status, r.text)
 	res = a.do(a.http, "POST", fmt.Sprintf("/api/v1/conversations/%d/links", *in.Conversation), map[string]any{"kind": "order"}, nil)
 	require.Equal(t, http.StatusConflict, res.status, res.text)
+	// Leads go to the app when it takes them (seed 001: leads in the CRM), once.
+	res = a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/linked-apps/%d", created.App.ID), map[string]any{"kinds": []string{"complaint", "order", "lead"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	for i, want := range []string{"sent_to_app", "already_converted"} {
+		res = a.do(olga, "POST", "/api/v1/conversations/convert-to-leads", map[string]any{"numbers": []int64{n}, "topic": "Wants a gold ring"}, nil)
+		require.Equal(t, http.StatusOK, res.status, res.text)
+		var conv struct {
+			Leads   []any `json:"leads"`
+			Results []struct {
+				Code string `json:"code"`
+				Link *struct {
+					Kind       string `json:"kind"`
+					ExternalID string `json:"external_id"`
+				} `json:"link"`
+			} `json:"results"`
+		}
+		res.json(t, &conv)
+		require.Empty(t, conv.Leads, "not linedesk's own lead list")
+		require.Equal(t, want, conv.Results[0].Code, i)
+		require.Equal(t, "lead", conv.Results[0].Link.Kind)
+		require.Equal(t, "C-102", conv.Results[0].Link.ExternalID)
+	}
+	crm.mu.Lock()
+	require.Equal(t, "Wants a gold ring", crm.requests[len(crm.requests)-1]["title"])
+	crm.mu.Unlock()
+
 	// Removing the app keeps what was linked, under its name; the line links to nothing then.
 	require.Equal(t, http.StatusNoContent, a.do(a.http, "DELETE", fmt.Sprintf("/api/v1/linked-apps/%d", created.App.ID), nil, nil).status)
 	res = a.do(olga, "GET", path, nil, nil)
