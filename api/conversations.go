@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,6 +129,21 @@ func (s *Server) conversationPage(c echo.Context, contactID int64) error {
 	f.ChannelID = queryInt(q.Get("channel"), "channel", &problems)
 	f.LineID = queryInt(q.Get("line"), "line", &problems)
 	f.Tag = strings.ToLower(strings.TrimSpace(q.Get("tag")))
+	// attr.<name>=value and field.<name>=value: the conversation's attribute, the contact's field.
+	for k, vs := range q {
+		for prefix, dst := range map[string]*map[string]string{"attr.": &f.Attributes, "field.": &f.ContactFields} {
+			if name, ok := strings.CutPrefix(k, prefix); ok {
+				if name == "" || utf8.RuneCountInString(name) > 50 {
+					problems.add("%s: a name is 1 to 50 characters", k)
+					continue
+				}
+				if *dst == nil {
+					*dst = map[string]string{}
+				}
+				(*dst)[name] = vs[0]
+			}
+		}
+	}
 	if f.Priority = q.Get("priority"); f.Priority != "" && !slices.Contains(priorities, f.Priority) {
 		problems.add("priority must be low, normal, high or urgent")
 	}
@@ -457,9 +473,28 @@ type editBody struct {
 	Reasons      *[]string `json:"reasons"`
 	Components   *[]string `json:"components"`
 	Participants *[]int64  `json:"participants"`
-	// Tags and Priority are the desk's labels (X01), kept in the read model only.
+	// Tags, Priority and Attributes are the desk's labels (X01), kept in the read model only.
 	Tags     *[]string `json:"tags"`
 	Priority *string   `json:"priority"`
+	// Attributes merge into the conversation's: a key with "" is removed.
+	Attributes map[string]string `json:"attributes"`
+}
+
+// attributeKey is a custom attribute's or field's name: lower-case letters, digits, _ and -.
+var attributeKey = regexp.MustCompile(`^[a-z0-9_-]{1,50}$`)
+
+func checkAttributes(attrs map[string]string, problems *fieldErrors) {
+	if len(attrs) > 30 {
+		problems.add("at most 30 attributes at once")
+	}
+	for k, v := range attrs {
+		if !attributeKey.MatchString(k) {
+			problems.add("attribute %q: a name is 1 to 50 lower-case letters, digits, _ or -", k)
+		}
+		if utf8.RuneCountInString(v) > 500 || strings.ContainsRune(v, 0) {
+			problems.add("attribute %q: a value is at most 500 characters", k)
+		}
+	}
 }
 
 var priorities = []string{"low", "normal", "high", "urgent"}
@@ -518,6 +553,7 @@ func (s *Server) editConversation(c echo.Context) error {
 	if body.Priority != nil && !slices.Contains(priorities, *body.Priority) {
 		problems.add("priority must be low, normal, high or urgent")
 	}
+	checkAttributes(body.Attributes, &problems)
 	if err := problems.err(); err != nil {
 		return err
 	}
@@ -531,6 +567,13 @@ func (s *Server) editConversation(c echo.Context) error {
 	}
 	if body.Tags != nil || body.Priority != nil {
 		if err := s.store.SetConversationLabels(ctx, n, tags, body.Priority); errors.Is(err, store.ErrNotFound) {
+			return notFoundErr("conversation #" + c.Param("number"))
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(body.Attributes) > 0 {
+		if err := s.store.SetConversationAttributes(ctx, n, body.Attributes); errors.Is(err, store.ErrNotFound) {
 			return notFoundErr("conversation #" + c.Param("number"))
 		} else if err != nil {
 			return err

@@ -80,6 +80,27 @@ func TestConversationTagsAndPriority(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, res.status, res.text)
 	}
 	require.Equal(t, http.StatusBadRequest, a.do(olga, "GET", "/api/v1/conversations?priority=asap", nil, nil).status)
+
+	// Custom attributes: set, merged, removed with "", and filters of the list; the client's
+	// custom fields filter too.
+	res = a.do(olga, "PATCH", fmt.Sprintf("/api/v1/conversations/%d", n2), map[string]any{"attributes": map[string]string{"plan": "gold", "city": "kazan"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res = a.do(olga, "PATCH", fmt.Sprintf("/api/v1/conversations/%d", n2), map[string]any{"attributes": map[string]string{"city": "", "order": "A-17"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	var attrs struct {
+		Attributes map[string]string `json:"attributes"`
+	}
+	res.json(t, &attrs)
+	require.Equal(t, map[string]string{"plan": "gold", "order": "A-17"}, attrs.Attributes)
+	require.Equal(t, []int64{n2}, list("attr.plan=gold"))
+	require.Empty(t, list("attr.plan=gold&attr.city=kazan"))
+	_, err := a.store.Pool().Exec(t.Context(), `UPDATE contacts SET fields = '{"Loyalty": "Gold"}' WHERE id = (SELECT contact_id FROM conversations WHERE number = $1)`, n1)
+	require.NoError(t, err)
+	require.Equal(t, []int64{n1}, list("field.Loyalty=Gold"))
+	for _, body := range []map[string]any{{"attributes": map[string]string{"Bad Key": "x"}}, {"attributes": map[string]string{"k": strings.Repeat("v", 501)}}} {
+		res, _ := patch(n2, body)
+		require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	}
 	_, l = patch(n2, map[string]any{})
 	require.Equal(t, labels{Tags: []string{"refund"}, Priority: "low", Title: "Money back"}, l, "nothing changed")
 }

@@ -179,6 +179,8 @@ type Conversation struct {
 	// Tags and Priority are the desk's labels (migration 026).
 	Tags     []string `json:"tags"`
 	Priority string   `json:"priority"`
+	// Attributes are the desk's custom keys and values (migration 031).
+	Attributes map[string]string `json:"attributes"`
 }
 
 // LastMessage is the list's preview of a conversation's latest message.
@@ -222,7 +224,7 @@ const conversationSelect = `SELECT c.number, c.kind, c.status, c.chat_id, c.line
 	` + titleColumn + `, c.type, c.reasons, c.components, c.solution, c.close_reason, c.created_at, c.last_activity_at, c.closed_at,
 	c.due_first_response, c.due_next_response, c.due_resolution, c.overdue, c.unread, c.client_rating, c.csat, c.merged_reply,
 	least(c.due_first_response, c.due_next_response, c.due_resolution),
-	` + lastMessageColumns + `, c.tags, c.priority
+	` + lastMessageColumns + `, c.tags, c.priority, c.attributes
 FROM conversations c
 JOIN channels ch ON ch.id = c.channel_id
 JOIN contacts ct ON ct.id = c.contact_id
@@ -257,7 +259,7 @@ func scanConversation(row rowScanner) (Conversation, *time.Time, error) {
 		&assigneeID, &assigneeName, &participants,
 		&c.Title, &c.Type, &c.Reasons, &c.Components, &c.Solution, &c.CloseReason, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt,
 		&c.Due.FirstResponse, &c.Due.NextResponse, &c.Due.Resolution, &c.Overdue, &c.Unread, &rating, &csat, &c.MergedReply,
-		&nextDue, &last, &c.WaitingSince, &c.Tags, &c.Priority)
+		&nextDue, &last, &c.WaitingSince, &c.Tags, &c.Priority, &c.Attributes)
 	if err != nil {
 		return c, nil, err
 	}
@@ -308,6 +310,9 @@ type ConversationFilter struct {
 	ContactID int64
 	// Tag: only those with this tag; Priority: only those of this priority.
 	Tag, Priority string
+	// Attributes: only those with these attribute values; ContactFields: only those whose
+	// contact has these custom field values.
+	Attributes, ContactFields map[string]string
 	// Sort: "created" (newest first), "activity" (latest activity first), "due" (earliest due first).
 	Sort   string
 	Cursor string
@@ -378,6 +383,12 @@ func (s *Store) ListConversations(ctx context.Context, f ConversationFilter) ([]
 	}
 	if f.Priority != "" {
 		where = append(where, "c.priority = "+arg(f.Priority))
+	}
+	if len(f.Attributes) > 0 {
+		where = append(where, "c.attributes @> "+arg(f.Attributes)+"::jsonb")
+	}
+	if len(f.ContactFields) > 0 {
+		where = append(where, "c.contact_id IN (SELECT id FROM contacts WHERE fields @> "+arg(f.ContactFields)+"::jsonb)")
 	}
 	if sc := f.Scope; sc != nil && f.View != "mine" {
 		where = append(where, sc.clause(arg))
@@ -618,4 +629,22 @@ func (s *Store) SetConversationLabels(ctx context.Context, number int64, tags []
 		return ErrNotFound
 	}
 	return translate(err, "set conversation labels")
+}
+
+// SetConversationAttributes merges attributes into a conversation's: a key with "" is removed.
+func (s *Store) SetConversationAttributes(ctx context.Context, number int64, attrs map[string]string) error {
+	set, drop := map[string]string{}, []string{}
+	for k, v := range attrs {
+		if v == "" {
+			drop = append(drop, k)
+		} else {
+			set[k] = v
+		}
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE conversations SET attributes = (attributes - $3::text[]) || $2::jsonb WHERE number = $1`,
+		number, set, drop)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return translate(err, "set conversation attributes")
 }

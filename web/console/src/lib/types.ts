@@ -65,6 +65,7 @@ export interface Conversation {
   waiting_since?: string | null;
   tags?: string[];
   priority?: "low" | "normal" | "high" | "urgent";
+  attributes?: Record<string, string>;
 }
 
 export interface Attachment {

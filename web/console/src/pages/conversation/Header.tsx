@@ -267,9 +267,10 @@ function OperatorPicker({
 function Labels({ conversation: c, onChanged }: { conversation: Conversation; onChanged: (c: Conversation) => void }) {
   const t = useT();
   const [adding, setAdding] = useState("");
+  const [attribute, setAttribute] = useState("");
   const [error, setError] = useState("");
   const tags = c.tags ?? [];
-  const save = async (body: { tags?: string[]; priority?: string }) => {
+  const save = async (body: { tags?: string[]; priority?: string; attributes?: Record<string, string> }) => {
     try {
       onChanged(await api.patch<Conversation>(`/api/v1/conversations/${c.number}`, body));
       setError("");
@@ -297,6 +298,22 @@ function Labels({ conversation: c, onChanged }: { conversation: Conversation; on
       </ul>
       <form onSubmit={(e) => { e.preventDefault(); const v = adding.trim(); if (v) void save({ tags: [...tags, v] }).then(() => setAdding("")); }}>
         <input value={adding} maxLength={40} placeholder={t("conv.tags.add")} aria-label={t("conv.tags.add")} onChange={(e) => setAdding(e.target.value)} />
+      </form>
+      <ul className="conv-tags conv-attrs" aria-label={t("conv.attributes")}>
+        {Object.entries(c.attributes ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => (
+          <li key={k}>
+            {k}: {v}{" "}
+            <button type="button" className="link" aria-label={t("conv.attributes.remove", { name: k })} onClick={() => void save({ attributes: { [k]: "" } })}>×</button>
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        const m = /^\s*([^=]+?)\s*=\s*(.+?)\s*$/.exec(attribute);
+        if (!m) return setError(t("conv.attributes.format"));
+        void save({ attributes: { [m[1].toLowerCase()]: m[2] } }).then(() => setAttribute(""));
+      }}>
+        <input value={attribute} placeholder={t("conv.attributes.add")} aria-label={t("conv.attributes.add")} onChange={(e) => setAttribute(e.target.value)} />
       </form>
       {error && <span className="error" role="alert">{error}</span>}
     </div>
