@@ -161,13 +161,11 @@ func (s *Server) conversationPage(c echo.Context, contactID int64) error {
 	if err := problems.err(); err != nil {
 		return err
 	}
-	if u := currentUser(c); u.Role != store.RoleAdmin {
-		sc, err := s.store.ListScopeOf(c.Request().Context(), u.ID)
-		if err != nil {
-			return err
-		}
-		f.Scope = sc
+	sc, err := s.listScope(c)
+	if err != nil {
+		return err
 	}
+	f.Scope = sc
 	items, next, err := s.store.ListConversations(c.Request().Context(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		return badRequest("cursor is not valid; start again without it")

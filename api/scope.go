@@ -112,3 +112,12 @@ func (s *Server) lineSupervisor(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// listScope is the scope of the signed-in user's lists: nil for an admin (everything).
+func (s *Server) listScope(c echo.Context) (*store.ListScope, error) {
+	u := currentUser(c)
+	if u.Role == store.RoleAdmin {
+		return nil, nil
+	}
+	return s.store.ListScopeOf(c.Request().Context(), u.ID)
+}

@@ -64,13 +64,11 @@ func (s *Server) search(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if u := currentUser(c); u.Role != store.RoleAdmin {
-		sc, err := s.store.ListScopeOf(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		f.Scope = sc
+	sc, err := s.listScope(c)
+	if err != nil {
+		return err
 	}
+	f.Scope = sc
 	hits, next, err := s.store.Search(ctx, f)
 	if errors.Is(err, store.ErrBadCursor) {
 		return badRequest("cursor is not valid; start again without it")
