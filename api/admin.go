@@ -84,6 +84,7 @@ type lineBody struct {
 	HideOperatorName       *bool   `json:"hide_operator_name"`
 	GreetingText           *string `json:"greeting_text"`
 	OutOfHoursText         *string `json:"out_of_hours_text"`
+	ResponsibleUserID      *int64  `json:"responsible_user_id"`
 }
 
 // apply merges the body into l and validates the result against st (the change's transaction).
@@ -101,6 +102,9 @@ func (b lineBody) apply(ctx context.Context, st *store.Store, l *store.Line, cle
 	set(&l.AwayPolicy, b.AwayPolicy)
 	set(&l.GreetingText, b.GreetingText)
 	set(&l.OutOfHoursText, b.OutOfHoursText)
+	if b.ResponsibleUserID != nil {
+		l.ResponsibleUserID = *b.ResponsibleUserID
+	}
 	if b.AutoOpen != nil {
 		l.AutoOpen = *b.AutoOpen
 	}
@@ -138,8 +142,19 @@ func (b lineBody) apply(ctx context.Context, st *store.Store, l *store.Line, cle
 	if l.Routing == "" {
 		l.Routing = store.RoutingManual
 	}
-	if l.Routing != store.RoutingManual && l.Routing != store.RoutingRoundRobin && l.Routing != store.RoutingLeastBusy {
-		problems.add("routing must be manual, round_robin or least_busy")
+	if l.Routing != store.RoutingManual && l.Routing != store.RoutingRoundRobin && l.Routing != store.RoutingLeastBusy &&
+		l.Routing != store.RoutingResponsible {
+		problems.add("routing must be manual, round_robin, least_busy or responsible")
+	}
+	if l.Routing == store.RoutingResponsible && l.ResponsibleUserID == 0 {
+		problems.add("routing responsible needs responsible_user_id: the employee who handles the line's requests")
+	}
+	if l.ResponsibleUserID != 0 {
+		if ok, err := st.UserExists(ctx, l.ResponsibleUserID); err != nil {
+			return err
+		} else if !ok {
+			problems.add("responsible_user_id %d is not a user", l.ResponsibleUserID)
+		}
 	}
 	if l.AwayPolicy == "" {
 		l.AwayPolicy = store.AwayKeep

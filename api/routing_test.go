@@ -219,3 +219,46 @@ func TestRoutingRaceKeepsCapacityAndOrder(t *testing.T) {
 	// The decisions are in each conversation's history.
 	require.Equal(t, routed, a.queryInt(`SELECT count(*) FROM conversation_events WHERE kind = 'routed' AND data->>'rule' = 'round_robin'`))
 }
+
+// TestRoutingToTheResponsibleEmployee: a line whose requests go to its responsible employee
+// (seed 000) offers them to that employee only — never to another online operator — and keeps
+// them waiting while the employee is away.
+func TestRoutingToTheResponsibleEmployee(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	olga, olgaC := a.routedOperator("olga@desk.example", "Olga", 5)
+	a.routedOperator("pavel@desk.example", "Pavel", 5)
+	res := a.do(a.http, "POST", "/api/v1/lines", map[string]any{"name": "Bad", "routing": "responsible"}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	cs := a.setupChannel(map[string]any{"name": "Community", "auto_open": true, "routing": "responsible", "responsible_user_id": olga.ID})
+	assignee := func(n int64) (string, int64) {
+		var c struct {
+			Status   string `json:"status"`
+			Assignee *struct {
+				ID int64 `json:"id"`
+			} `json:"assignee"`
+		}
+		a.do(a.http, "GET", fmt.Sprintf("/api/v1/conversations/%d", n), nil, nil).json(t, &c)
+		if c.Assignee == nil {
+			return c.Status, 0
+		}
+		return c.Status, c.Assignee.ID
+	}
+	for i := range 3 {
+		r, in := a.inbound(cs, fmt.Sprintf("r-%d", i), clientText(fmt.Sprintf("u-%d", i), "hello"))
+		require.Equal(t, http.StatusAccepted, r.status, r.text)
+		require.Eventually(t, func() bool { _, who := assignee(*in.Conversation); return who == olga.ID }, 15*time.Second, 50*time.Millisecond)
+	}
+	// Olga away: the next request waits for her (or a colleague's hand), not offered to Pavel.
+	res = a.do(olgaC, "PUT", "/api/v1/me/status", map[string]string{"status": "away"}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	r, in := a.inbound(cs, "r-9", clientText("u-9", "hello"))
+	require.Equal(t, http.StatusAccepted, r.status, r.text)
+	time.Sleep(time.Second)
+	status, who := assignee(*in.Conversation)
+	require.Equal(t, "queued", status)
+	require.Zero(t, who)
+	res = a.do(olgaC, "PUT", "/api/v1/me/status", map[string]string{"status": "online"}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Eventually(t, func() bool { _, who := assignee(*in.Conversation); return who == olga.ID }, 15*time.Second, 50*time.Millisecond)
+}

@@ -36,6 +36,8 @@ type LineSettings struct {
 	// answers it instead outside the business hours of the line's regulation (X04).
 	GreetingText   string `json:"greeting_text"`
 	OutOfHoursText string `json:"out_of_hours_text"`
+	// ResponsibleUserID is the employee routing "responsible" offers the line's requests to.
+	ResponsibleUserID int64 `json:"responsible_user_id,omitempty"`
 }
 
 // Line is who handles a set of channels.

@@ -13,6 +13,10 @@ const (
 	RoutingManual     = "manual"
 	RoutingRoundRobin = "round_robin"
 	RoutingLeastBusy  = "least_busy"
+	// RoutingResponsible offers the line's conversations to its responsible employee only (seed
+	// 000: "укажите ответственного сотрудника или отдел"), when online and with room; the line's
+	// other operators may still take them by hand.
+	RoutingResponsible = "responsible"
 
 	AwayKeep   = "keep"
 	AwayReturn = "return"
@@ -97,16 +101,21 @@ func (s *Store) RouteSnapshot(ctx context.Context, lineID int64, skip []int64) (
 	if err != nil {
 		return "", nil, nil, translate(err, "route snapshot")
 	}
+	only := int64(0)
+	if mode == RoutingResponsible {
+		// One candidate: the router's round robin over them is "to the responsible employee".
+		mode, only = RoutingRoundRobin, l.ResponsibleUserID
+	}
 	cands, err := queryAll(ctx, s, "route candidates", `SELECT u.id, (SELECT count(*) FROM operator_claims oc WHERE oc.user_id = u.id), u.capacity
 		FROM users u
-		WHERE u.disabled_at IS NULL AND u.presence = 'online' AND EXISTS (
+		WHERE u.disabled_at IS NULL AND u.presence = 'online' AND ($2::bigint = 0 OR u.id = $2) AND EXISTS (
 			SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id AND `+operatorGroup+`
 			JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = u.id AND lg.line_id = $1)
 		ORDER BY u.id`, func(r rowScanner) (RouteCandidate, error) {
 		var c RouteCandidate
 		err := r.Scan(&c.ID, &c.Active, &c.Capacity)
 		return c, err
-	}, lineID)
+	}, lineID, only)
 	return mode, &h, cands, err
 }
 

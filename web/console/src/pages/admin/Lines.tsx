@@ -88,6 +88,7 @@ function LineEditor({ id }: { id: number | null }) {
   const [groups, setGroups] = useState<GroupInfo[]>([]);
   const [chosen, setChosen] = useState<number[]>([]);
   const [regulations, setRegulations] = useState<Regulation[]>([]);
+  const [users, setUsers] = useState<{ id: number; name: string }[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -104,6 +105,7 @@ function LineEditor({ id }: { id: number | null }) {
       if (id !== null) setChosen(r.items.filter((g) => g.line_ids.includes(id)).map((g) => g.id));
     }, () => setGroups([]));
     api.get<Items<Regulation>>("/api/v1/regulations").then((r) => setRegulations(r.items), () => setRegulations([]));
+    api.get<Items<{ id: number; name: string }>>("/api/v1/users").then((r) => setUsers(r.items ?? []), () => setUsers([]));
   }, [id]);
 
   if (!draft) return error ? <ErrorNote error={error} /> : <p>{t("common.loading")}</p>;
@@ -168,8 +170,18 @@ function LineEditor({ id }: { id: number | null }) {
           <option value="manual">{t("admin.lines.routing.manual")}</option>
           <option value="round_robin">{t("admin.lines.routing.round_robin")}</option>
           <option value="least_busy">{t("admin.lines.routing.least_busy")}</option>
+          <option value="responsible">{t("admin.lines.routing.responsible")}</option>
         </select>
       </label>
+      {draft.routing === "responsible" && (
+        <label className="field">
+          <span>{t("admin.lines.responsible")}</span>
+          <select value={draft.responsible_user_id ?? ""} onChange={(e) => set("responsible_user_id", e.target.value ? Number(e.target.value) : undefined)}>
+            <option value="">—</option>
+            {users.map((u) => <option key={u.id} value={u.id}>{u.name}</option>)}
+          </select>
+        </label>
+      )}
       <label className="field">
         <span>{t("admin.lines.awayPolicy")}</span>
         <select value={draft.away_policy ?? "keep"} onChange={(e) => set("away_policy", e.target.value as Draft["away_policy"])}>

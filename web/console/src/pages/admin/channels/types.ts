@@ -11,7 +11,9 @@ export interface LineInfo {
   default_type: string;
   paused_client_message: "resume" | "stay";
   merge_replies_after_close: boolean;
-  routing?: "manual" | "round_robin" | "least_busy";
+  routing?: "manual" | "round_robin" | "least_busy" | "responsible";
+  /** Routing "responsible": the employee the line's requests are offered to (seed 000). */
+  responsible_user_id?: number;
   away_policy?: "keep" | "return";
   /** Clients see only the line's name on replies (seed 004 "Имя оператора"). */
   hide_operator_name?: boolean;
