@@ -85,6 +85,8 @@ type lineBody struct {
 	GreetingText           *string `json:"greeting_text"`
 	OutOfHoursText         *string `json:"out_of_hours_text"`
 	ResponsibleUserID      *int64  `json:"responsible_user_id"`
+	// RoutingRules replace the line's rules of routing by custom data.
+	RoutingRules *[]store.RoutingRule `json:"routing_rules"`
 }
 
 // apply merges the body into l and validates the result against st (the change's transaction).
@@ -104,6 +106,9 @@ func (b lineBody) apply(ctx context.Context, st *store.Store, l *store.Line, cle
 	set(&l.OutOfHoursText, b.OutOfHoursText)
 	if b.ResponsibleUserID != nil {
 		l.ResponsibleUserID = *b.ResponsibleUserID
+	}
+	if b.RoutingRules != nil {
+		l.RoutingRules = *b.RoutingRules
 	}
 	if b.AutoOpen != nil {
 		l.AutoOpen = *b.AutoOpen
@@ -145,6 +150,19 @@ func (b lineBody) apply(ctx context.Context, st *store.Store, l *store.Line, cle
 	if l.Routing != store.RoutingManual && l.Routing != store.RoutingRoundRobin && l.Routing != store.RoutingLeastBusy &&
 		l.Routing != store.RoutingResponsible {
 		problems.add("routing must be manual, round_robin, least_busy or responsible")
+	}
+	if len(l.RoutingRules) > 50 {
+		problems.add("routing_rules: at most 50 rules")
+	}
+	for i, r := range l.RoutingRules {
+		if r.Key == "" || utf8.RuneCountInString(r.Key) > 50 || utf8.RuneCountInString(r.Value) > 500 {
+			problems.add("routing_rules[%d]: key is 1 to 50 characters, value at most 500", i)
+		}
+		if _, err := st.GroupByID(ctx, r.GroupID); errors.Is(err, store.ErrNotFound) {
+			problems.add("routing_rules[%d]: group %d does not exist", i, r.GroupID)
+		} else if err != nil {
+			return err
+		}
 	}
 	if l.Routing == store.RoutingResponsible && l.ResponsibleUserID == 0 {
 		problems.add("routing responsible needs responsible_user_id: the employee who handles the line's requests")

@@ -262,3 +262,51 @@ func TestRoutingToTheResponsibleEmployee(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, res.text)
 	require.Eventually(t, func() bool { _, who := assignee(*in.Conversation); return who == olga.ID }, 15*time.Second, 50*time.Millisecond)
 }
+
+// TestRoutingByCustomData: a rule of the line sends the clients whose custom field says Gold to
+// the VIP group's operators only; other clients go to anyone online.
+func TestRoutingByCustomData(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	olga, olgaC := a.routedOperator("olga@desk.example", "Olga", 5)
+	pavel, _ := a.routedOperator("pavel@desk.example", "Pavel", 5)
+	vip, err := a.store.SaveGroup(t.Context(), store.Group{Name: "VIP desk", Kind: store.GroupOperators, MemberIDs: []int64{olga.ID}})
+	require.NoError(t, err)
+	cs := a.setupChannel(map[string]any{"name": "Shop", "auto_open": true, "routing": "least_busy",
+		"routing_rules": []map[string]any{{"key": "loyalty", "value": "Gold", "group_id": vip.ID}}})
+	res := a.do(a.http, "POST", "/api/v1/lines", map[string]any{"name": "Bad", "routing_rules": []map[string]any{{"key": "x", "value": "y", "group_id": 999999}}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	assignee := func(n int64) int64 {
+		var c struct {
+			Assignee *struct {
+				ID int64 `json:"id"`
+			} `json:"assignee"`
+		}
+		a.do(a.http, "GET", fmt.Sprintf("/api/v1/conversations/%d", n), nil, nil).json(t, &c)
+		if c.Assignee == nil {
+			return 0
+		}
+		return c.Assignee.ID
+	}
+	write := func(who string, fields map[string]string) int64 {
+		r, in := a.inbound(cs, who, map[string]any{"contact": map[string]any{"external_id": who, "fields": fields}, "text": "hello"})
+		require.Equal(t, http.StatusAccepted, r.status, r.text)
+		return *in.Conversation
+	}
+	// Gold clients go to Olga even when she is the busier one.
+	var gold []int64
+	for i := range 3 {
+		n := write(fmt.Sprintf("gold-%d", i), map[string]string{"loyalty": "Gold"})
+		require.Eventually(t, func() bool { return assignee(n) == olga.ID }, 15*time.Second, 50*time.Millisecond)
+		gold = append(gold, n)
+	}
+	// Another client goes to the least busy: Pavel.
+	n := write("silver-1", map[string]string{"loyalty": "Silver"})
+	require.Eventually(t, func() bool { return assignee(n) == pavel.ID }, 15*time.Second, 50*time.Millisecond)
+	// With Olga away, a Gold client waits for the VIP desk rather than going to Pavel.
+	require.Equal(t, http.StatusOK, a.do(olgaC, "PUT", "/api/v1/me/status", map[string]string{"status": "away"}, nil).status)
+	n = write("gold-9", map[string]string{"loyalty": "Gold"})
+	time.Sleep(time.Second)
+	require.Zero(t, assignee(n))
+	require.Len(t, gold, 3)
+}

@@ -38,6 +38,17 @@ type LineSettings struct {
 	OutOfHoursText string `json:"out_of_hours_text"`
 	// ResponsibleUserID is the employee routing "responsible" offers the line's requests to.
 	ResponsibleUserID int64 `json:"responsible_user_id,omitempty"`
+	// RoutingRules send a request whose client has a custom field value (or whose conversation
+	// has an attribute value) to the operators of one group; the first rule that matches wins.
+	RoutingRules []RoutingRule `json:"routing_rules,omitempty"`
+}
+
+// RoutingRule is one rule of a line's routing by custom data (X01).
+type RoutingRule struct {
+	// Key is a client's custom field or a conversation's attribute; Value the value it must have.
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+	GroupID int64  `json:"group_id"`
 }
 
 // Line is who handles a set of channels.

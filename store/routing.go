@@ -89,12 +89,14 @@ func (s *Store) RouteSnapshot(ctx context.Context, lineID int64, skip []int64) (
 		return RoutingManual, nil, nil, nil
 	}
 	var h QueueHead
+	var data map[string]string
 	err = s.pool.QueryRow(ctx, `SELECT c.number, c.queued_at,
 			coalesce((SELECT p.assignee_id FROM conversations p WHERE p.chat_id = c.chat_id AND p.number <> c.number
-				AND p.assignee_id IS NOT NULL ORDER BY p.created_at DESC LIMIT 1), 0)
+				AND p.assignee_id IS NOT NULL ORDER BY p.created_at DESC LIMIT 1), 0),
+			coalesce((SELECT k.fields FROM contacts k WHERE k.id = c.contact_id), '{}') || c.attributes
 		FROM conversations c
 		WHERE c.line_id = $1 AND c.status = 'queued' AND c.assignee_id IS NULL AND c.number <> ALL($2)
-		ORDER BY c.queued_at, c.number LIMIT 1`, lineID, nonNilInts(skip)).Scan(&h.Number, &h.QueuedAt, &h.Previous)
+		ORDER BY c.queued_at, c.number LIMIT 1`, lineID, nonNilInts(skip)).Scan(&h.Number, &h.QueuedAt, &h.Previous, &data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return mode, nil, nil, nil
 	}
@@ -106,16 +108,25 @@ func (s *Store) RouteSnapshot(ctx context.Context, lineID int64, skip []int64) (
 		// One candidate: the router's round robin over them is "to the responsible employee".
 		mode, only = RoutingRoundRobin, l.ResponsibleUserID
 	}
+	// The first routing rule the request's custom data matches narrows the candidates to a group.
+	group := int64(0)
+	for _, r := range l.RoutingRules {
+		if v, ok := data[r.Key]; ok && v == r.Value {
+			group = r.GroupID
+			break
+		}
+	}
 	cands, err := queryAll(ctx, s, "route candidates", `SELECT u.id, (SELECT count(*) FROM operator_claims oc WHERE oc.user_id = u.id), u.capacity
 		FROM users u
-		WHERE u.disabled_at IS NULL AND u.presence = 'online' AND ($2::bigint = 0 OR u.id = $2) AND EXISTS (
+		WHERE u.disabled_at IS NULL AND u.presence = 'online' AND ($2::bigint = 0 OR u.id = $2)
+			AND ($3::bigint = 0 OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = $3 AND gm.user_id = u.id)) AND EXISTS (
 			SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id AND `+operatorGroup+`
 			JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = u.id AND lg.line_id = $1)
 		ORDER BY u.id`, func(r rowScanner) (RouteCandidate, error) {
 		var c RouteCandidate
 		err := r.Scan(&c.ID, &c.Active, &c.Capacity)
 		return c, err
-	}, lineID, only)
+	}, lineID, only, group)
 	return mode, &h, cands, err
 }
 

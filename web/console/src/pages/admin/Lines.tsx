@@ -173,6 +173,28 @@ function LineEditor({ id }: { id: number | null }) {
           <option value="responsible">{t("admin.lines.routing.responsible")}</option>
         </select>
       </label>
+      {draft.routing !== "manual" && (
+        <fieldset className="field">
+          <legend>{t("admin.lines.rules")}</legend>
+          <small className="help">{t("admin.lines.rulesHelp")}</small>
+          {(draft.routing_rules ?? []).map((r, i) => {
+            const rules = draft.routing_rules ?? [];
+            const put = (x: Partial<typeof r>) => set("routing_rules", rules.map((y, j) => (j === i ? { ...y, ...x } : y)));
+            return (
+              <div key={i} className="row">
+                <input aria-label={t("admin.lines.ruleKey")} placeholder={t("admin.lines.ruleKey")} value={r.key} onChange={(e) => put({ key: e.target.value })} />
+                <input aria-label={t("admin.lines.ruleValue")} placeholder={t("admin.lines.ruleValue")} value={r.value} onChange={(e) => put({ value: e.target.value })} />
+                <select aria-label={t("admin.lines.ruleGroup")} value={r.group_id || ""} onChange={(e) => put({ group_id: Number(e.target.value) })}>
+                  <option value="">—</option>
+                  {groups.map((g) => <option key={g.id} value={g.id}>{g.name}</option>)}
+                </select>
+                <button type="button" className="link" onClick={() => set("routing_rules", rules.filter((_, j) => j !== i))}>{t("common.delete")}</button>
+              </div>
+            );
+          })}
+          <button type="button" onClick={() => set("routing_rules", [...(draft.routing_rules ?? []), { key: "", value: "", group_id: 0 }])}>{t("admin.lines.addRule")}</button>
+        </fieldset>
+      )}
       {draft.routing === "responsible" && (
         <label className="field">
           <span>{t("admin.lines.responsible")}</span>

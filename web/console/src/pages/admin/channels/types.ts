@@ -14,6 +14,8 @@ export interface LineInfo {
   routing?: "manual" | "round_robin" | "least_busy" | "responsible";
   /** Routing "responsible": the employee the line's requests are offered to (seed 000). */
   responsible_user_id?: number;
+  /** Routing by custom data: a client field or conversation attribute value sends to a group. */
+  routing_rules?: { key: string; value: string; group_id: number }[];
   away_policy?: "keep" | "return";
   /** Clients see only the line's name on replies (seed 004 "Имя оператора"). */
   hide_operator_name?: boolean;
