@@ -105,7 +105,7 @@ func snippet(s string) []SnippetPart {
 }
 
 // searchWalk is how many of the newest messages a search walks before it reads the words' index.
-const searchWalk = 10_000
+const searchWalk = 5_000
 
 type searchCursor struct {
 	T  time.Time `json:"t"`
@@ -190,7 +190,7 @@ func (s *Store) Search(ctx context.Context, f SearchFilter) ([]SearchHit, string
 		// Two ways, so neither depends on the planner guessing how common the words are (for a
 		// word it has no statistics of, it guesses thousands of rows and walks every message for
 		// one): first the newest messages are walked, at most searchWalk of them, which fills a
-		// page for a word in more than about one message in five hundred; when that gives less
+		// page for a word in more than about one message in 250; when that gives less
 		// than a page, the planner chooses without the walk (the order is by an expression no
 		// index has): the words' index for rare words, the conversations for narrow filters.
 		q = page(`(SELECT * FROM messages m WHERE `+strings.Join(msg, " AND ")+`
@@ -248,7 +248,16 @@ func (s *Store) Search(ctx context.Context, f SearchFilter) ([]SearchHit, string
 	}
 	hits, keys, err := s.searchRows(ctx, f.Kind, q, args)
 	if err == nil && fallback != "" && len(hits) < limit {
-		hits, keys, err = s.searchRows(ctx, f.Kind, fallback, args)
+		// The words are rare here, or the filters narrow: at most a few thousand messages to
+		// join to their conversations, which a nested loop does by key in a few milliseconds; the
+		// planner's guesses for unknown words would build a hash of every conversation instead.
+		err = s.InTx(ctx, func(tx *Store) error {
+			if _, err := tx.pool.Exec(ctx, `SET LOCAL enable_hashjoin = off`); err != nil {
+				return translate(err, "search")
+			}
+			hits, keys, err = tx.searchRows(ctx, f.Kind, fallback, args)
+			return err
+		})
 	}
 	if err != nil {
 		return nil, "", err
