@@ -807,3 +807,65 @@ func (s *Server) blockContact(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// updateContact edits a client's card (X01: custom fields operators set too): name, address,
+// phone and custom fields (merged; "" removes one). Whoever may see the client may edit it.
+func (s *Server) updateContact(c echo.Context) error {
+	id, err := pathID(c, "contact")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Name   *string           `json:"name"`
+		Email  *string           `json:"email"`
+		Phone  *string           `json:"phone"`
+		Fields map[string]string `json:"fields"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	var problems fieldErrors
+	for name, v := range map[string]*string{"name": b.Name, "email": b.Email, "phone": b.Phone} {
+		if v != nil {
+			*v = strings.TrimSpace(*v)
+			if utf8.RuneCountInString(*v) > 200 || strings.ContainsRune(*v, 0) {
+				problems.add("%s is at most 200 characters", name)
+			}
+		}
+	}
+	if b.Email != nil && *b.Email != "" && (!strings.Contains(*b.Email, "@") || strings.ContainsAny(*b.Email, " \t\r\n")) {
+		problems.add("email is not an address")
+	}
+	if len(b.Fields) > 30 {
+		problems.add("at most 30 fields at once")
+	}
+	for k, v := range b.Fields {
+		if k == "" || utf8.RuneCountInString(k) > 50 || utf8.RuneCountInString(v) > 500 || strings.ContainsRune(k+v, 0) {
+			problems.add("field %q: a name is 1 to 50 characters, a value at most 500", k)
+		}
+	}
+	if err := problems.err(); err != nil {
+		return err
+	}
+	if err := s.checkContactVisible(c, id); err != nil {
+		return err
+	}
+	var out store.Contact
+	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		before, err := tx.ContactByID(ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = tx.UpdateContact(ctx, id, store.ContactChange{Name: b.Name, Email: b.Email, Phone: b.Phone, Fields: b.Fields}); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: store.AuditContact, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundErr("contact " + c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}

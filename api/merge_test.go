@@ -86,4 +86,16 @@ func TestContactMergeKeepsBothHistories(t *testing.T) {
 	require.Equal(t, http.StatusConflict, merge(a.http, keep, keep).status, "with itself")
 	require.Equal(t, http.StatusNotFound, merge(a.http, keep, 999999).status)
 	require.Equal(t, http.StatusBadRequest, a.do(a.http, "POST", fmt.Sprintf("/api/v1/contacts/%d/merge", keep), map[string]any{}, nil).status)
+
+	// An operator who sees the client edits the card: its custom fields filter the list.
+	res = a.do(olga, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", keep), map[string]any{"phone": "+7 900 000-00-01", "fields": map[string]string{"plan": "gold"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	require.Contains(t, res.text, `"plan":"gold"`)
+	res = a.do(olga, "GET", "/api/v1/conversations?field.plan=gold", nil, nil)
+	require.Contains(t, res.text, fmt.Sprintf(`"number":%d`, n1))
+	for _, body := range []map[string]any{{"email": "not an address"}, {"fields": map[string]string{"": "x"}}} {
+		res := a.do(olga, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", keep), body, nil)
+		require.Equal(t, http.StatusBadRequest, res.status, res.text)
+	}
+	require.Equal(t, http.StatusNotFound, a.do(olga, "PATCH", "/api/v1/contacts/999999", map[string]any{"name": "x"}, nil).status)
 }

@@ -336,6 +336,7 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	get("/contacts/:id", s.getContact, ruleSignedIn)
 	post("/contacts/:id/merge", s.mergeContact, ruleSupervisor)
 	put("/contacts/:id/block", s.blockContact, ruleSignedIn)
+	patch("/contacts/:id", s.updateContact, ruleSignedIn)
 	post("/conversations/:number/files", s.uploadFile, ruleConversation)
 	post("/conversations/:number/typing", s.operatorTyping, ruleConversation)
 	post("/conversations/:number/viewing", s.operatorViewing, ruleConversation)

@@ -60,3 +60,31 @@ func (s *Store) NameContact(ctx context.Context, channelID int64, externalID, na
 		WHERE i.channel_id = $1 AND i.external_id = $2 AND k.id = i.contact_id AND k.name = ''`, channelID, externalID, name)
 	return translate(err, "name contact")
 }
+
+// ContactChange is an operator's edit of a client's card; nil fields stay. Fields merge into
+// the card's custom fields: a field with "" is removed.
+type ContactChange struct {
+	Name, Email, Phone *string
+	Fields             map[string]string
+}
+
+// UpdateContact edits a client's card.
+func (s *Store) UpdateContact(ctx context.Context, id int64, ch ContactChange) (Contact, error) {
+	set, drop := map[string]string{}, []string{}
+	for k, v := range ch.Fields {
+		if v == "" {
+			drop = append(drop, k)
+		} else {
+			set[k] = v
+		}
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE contacts SET name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone),
+		fields = (fields - $6::text[]) || $5::jsonb, updated_at = now() WHERE id = $1`, id, ch.Name, ch.Email, ch.Phone, set, drop)
+	if err == nil && tag.RowsAffected() == 0 {
+		return Contact{}, ErrNotFound
+	}
+	if err != nil {
+		return Contact{}, translate(err, "update contact")
+	}
+	return s.ContactByID(ctx, id)
+}

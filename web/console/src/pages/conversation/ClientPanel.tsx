@@ -76,6 +76,7 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
   const [now, setNow] = useState(() => new Date());
   // merges counts the merges made here: the profile and the earlier conversations read again.
   const [merges, setMerges] = useState(0);
+  const [field, setField] = useState("");
 
   useEffect(() => {
     setProfile(null);
@@ -199,9 +200,9 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
         }} />
       )}
       <ClientCalls contactID={c.contact.id} conversation={c.number} />
-      {profile && Object.keys(profile.fields).length > 0 && (
+      {profile && (
         <section>
-          <h2>{t("conv.client.fields")}</h2>
+          {Object.keys(profile.fields).length > 0 && <h2>{t("conv.client.fields")}</h2>}
           <dl className="conv-contact conv-fields">
             {Object.entries(profile.fields)
               .sort(([a], [b]) => a.localeCompare(b))
@@ -212,6 +213,17 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
                 </div>
               ))}
           </dl>
+          <form className="conv-field-add" onSubmit={(e) => {
+            e.preventDefault();
+            const m = /^\s*([^=]+?)\s*=\s*(.*?)\s*$/.exec(field);
+            if (!m) return setError(t("conv.attributes.format"));
+            api.patch(`/api/v1/contacts/${c.contact.id}`, { fields: { [m[1]]: m[2] } }).then(() => {
+              setField("");
+              setMerges((x) => x + 1);
+            }, (err) => setError(errorText(t, err)));
+          }}>
+            <input value={field} placeholder={t("conv.client.addField")} aria-label={t("conv.client.addField")} onChange={(e) => setField(e.target.value)} />
+          </form>
         </section>
       )}
 
