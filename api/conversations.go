@@ -563,15 +563,10 @@ func (s *Server) editConversation(c echo.Context) error {
 			return err
 		}
 	}
-	if body.Tags != nil || body.Priority != nil {
-		if err := s.store.SetConversationLabels(ctx, n, tags, body.Priority); errors.Is(err, store.ErrNotFound) {
-			return notFoundErr("conversation #" + c.Param("number"))
-		} else if err != nil {
-			return err
-		}
-	}
-	if len(body.Attributes) > 0 {
-		if err := s.store.SetConversationAttributes(ctx, n, body.Attributes); errors.Is(err, store.ErrNotFound) {
+	if body.Tags != nil || body.Priority != nil || len(body.Attributes) > 0 {
+		err := s.store.SetConversationLabels(ctx, n, store.LabelChange{Tags: tags, Priority: body.Priority, Attributes: body.Attributes,
+			ActorID: currentUser(c).ID})
+		if errors.Is(err, store.ErrNotFound) {
 			return notFoundErr("conversation #" + c.Param("number"))
 		} else if err != nil {
 			return err

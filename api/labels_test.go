@@ -36,8 +36,13 @@ func TestConversationTagsAndPriority(t *testing.T) {
 		}
 		return res, l
 	}
+	watch := openStream(t, a.url, a.http, "")
+	defer watch.close()
 	res, l := patch(n1, map[string]any{"tags": []string{" VIP ", "refund", "vip"}, "priority": "urgent"})
 	require.Equal(t, http.StatusOK, res.status, res.text)
+	// Other consoles hear of it at once.
+	e := watch.waitFor("conversation.labeled", func(e liveEvent) bool { return e.Kind == "conversation.labeled" && e.Conversation == n1 })
+	require.Contains(t, string(e.Data), `"priority":"urgent"`)
 	require.Equal(t, []string{"vip", "refund"}, l.Tags)
 	require.Equal(t, "urgent", l.Priority)
 	_, l = patch(n2, map[string]any{"tags": []string{"refund"}})

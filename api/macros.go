@@ -213,7 +213,7 @@ func (s *Server) macroStep(ctx context.Context, n int64, who workflows.ActionReq
 	case "close":
 		return s.close(ctx, n, who, closeBody{Solution: a.Text, SendCSAT: a.SendCSAT, ConfirmUnread: true}, step)
 	case "priority":
-		return s.store.SetConversationLabels(ctx, n, nil, &a.Value)
+		return s.store.SetConversationLabels(ctx, n, store.LabelChange{Priority: &a.Value, ActorID: who.ActorID})
 	case "tags":
 		conv, err := s.store.ConversationByNumber(ctx, n)
 		if err != nil {
@@ -225,7 +225,7 @@ func (s *Server) macroStep(ctx context.Context, n int64, who workflows.ActionReq
 				tags = append(tags, t)
 			}
 		}
-		return s.store.SetConversationLabels(ctx, n, tags, nil)
+		return s.store.SetConversationLabels(ctx, n, store.LabelChange{Tags: tags, ActorID: who.ActorID})
 	}
 	return nil
 }

@@ -621,30 +621,38 @@ func (s *Store) ContactExists(ctx context.Context, id int64) (bool, error) {
 	return ok, nil
 }
 
-// SetConversationLabels sets a conversation's tags and priority (nil: unchanged).
-func (s *Store) SetConversationLabels(ctx context.Context, number int64, tags []string, priority *string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE conversations SET tags = coalesce($2, tags), priority = coalesce($3, priority) WHERE number = $1`,
-		number, tags, priority)
-	if err == nil && tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return translate(err, "set conversation labels")
+// LabelChange changes a conversation's labels (nil or empty: unchanged). Attributes merge into
+// the conversation's: a key with "" is removed.
+type LabelChange struct {
+	Tags       []string
+	Priority   *string
+	Attributes map[string]string
+	ActorID    int64
 }
 
-// SetConversationAttributes merges attributes into a conversation's: a key with "" is removed.
-func (s *Store) SetConversationAttributes(ctx context.Context, number int64, attrs map[string]string) error {
+// SetConversationLabels changes a conversation's tags, priority and attributes, and tells the
+// consoles (and webhooks) in the same commit: a conversation.labeled event with the new labels.
+func (s *Store) SetConversationLabels(ctx context.Context, number int64, ch LabelChange) error {
 	set, drop := map[string]string{}, []string{}
-	for k, v := range attrs {
+	for k, v := range ch.Attributes {
 		if v == "" {
 			drop = append(drop, k)
 		} else {
 			set[k] = v
 		}
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE conversations SET attributes = (attributes - $3::text[]) || $2::jsonb WHERE number = $1`,
-		number, set, drop)
-	if err == nil && tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return translate(err, "set conversation attributes")
+	return s.InTx(ctx, func(tx *Store) error {
+		tag, err := tx.pool.Exec(ctx, `UPDATE conversations SET tags = coalesce($2, tags), priority = coalesce($3, priority),
+			attributes = (attributes - $5::text[]) || $4::jsonb WHERE number = $1`, number, ch.Tags, ch.Priority, set, drop)
+		if err != nil {
+			return translate(err, "set conversation labels")
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.pool.Exec(ctx, `SELECT emit_conversation_event('conversation.labeled', c.number, jsonb_build_object(
+				'tags', c.tags, 'priority', c.priority, 'attributes', c.attributes, 'actor_id', $2::bigint))
+			FROM conversations c WHERE c.number = $1`, number, ch.ActorID)
+		return translate(err, "set conversation labels")
+	})
 }

@@ -34,6 +34,7 @@ export const eventKinds = [
   "conversation.closed",
   "conversation.csat_answered",
   "conversation.edited",
+  "conversation.labeled",
   "conversation.line_changed",
   "conversation.note_added",
   "conversation.opened",
