@@ -20,7 +20,7 @@ var WebhookEvents = []string{
 	"conversation.transferred", "conversation.returned", "conversation.paused", "conversation.resumed",
 	"conversation.replied", "conversation.note_added", "conversation.edited", "conversation.closed",
 	"conversation.auto_closed", "conversation.csat_answered", "conversation.sla_warning", "conversation.sla_breached",
-	"message.created", "message.delivery_failed",
+	"conversation.labeled", "message.created", "message.delivery_failed",
 }
 
 // WebhookAllEvents subscribes a webhook to every event.

@@ -277,6 +277,7 @@ export const en = {
   "settings.wh.ev.conversation.csat_answered": "the client rated (CSAT)",
   "settings.wh.ev.conversation.sla_warning": "SLA deadline near",
   "settings.wh.ev.conversation.sla_breached": "SLA deadline missed",
+  "settings.wh.ev.conversation.labeled": "Tags, priority or attributes changed",
   "settings.wh.ev.message.created": "a new message",
   "settings.wh.ev.message.delivery_failed": "a message was not delivered",
 
@@ -636,6 +637,7 @@ export const ru: Record<keyof typeof en, string> = {
   "settings.wh.ev.conversation.csat_answered": "клиент оценил (CSAT)",
   "settings.wh.ev.conversation.sla_warning": "срок SLA на исходе",
   "settings.wh.ev.conversation.sla_breached": "срок SLA нарушен",
+  "settings.wh.ev.conversation.labeled": "изменены теги, приоритет или атрибуты",
   "settings.wh.ev.message.created": "новое сообщение",
   "settings.wh.ev.message.delivery_failed": "сообщение не доставлено",
 

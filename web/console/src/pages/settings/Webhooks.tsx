@@ -48,7 +48,7 @@ export const webhookEvents = [
   "conversation.opened", "conversation.taken", "conversation.routed", "conversation.assigned",
   "conversation.transferred", "conversation.returned", "conversation.paused", "conversation.resumed",
   "conversation.replied", "conversation.note_added", "conversation.edited", "conversation.closed",
-  "conversation.auto_closed", "conversation.csat_answered", "conversation.sla_warning", "conversation.sla_breached",
+  "conversation.auto_closed", "conversation.csat_answered", "conversation.sla_warning", "conversation.sla_breached", "conversation.labeled",
   "message.created", "message.delivery_failed",
 ];
 
