@@ -257,6 +257,10 @@
     els.log.appendChild(el("div", { class: "m out", text: t.welcome }));
     shown = {};
     fetchMessages();
+    // The live stream tells of news; a read every 10 s while the chat is open is the safety net
+    // for news it may have missed (a reconnect, a chat it learnt of late).
+    clearInterval(els.poll);
+    els.poll = setInterval(function () { if (open && tab === "chat" && els.log && els.log.isConnected) fetchMessages(); }, 10000);
   }
 
   function field(name, type, required, value) {
