@@ -107,7 +107,13 @@ func (a *Activities) CreateConversation(ctx context.Context, in workflows.Create
 	if err != nil {
 		return workflows.CreateConversationResult{}, permanent(err)
 	}
-	return workflows.CreateConversationResult{Number: res.Number, ChannelID: res.ChannelID, ContactID: res.ContactID}, nil
+	out := workflows.CreateConversationResult{Number: res.Number, ChannelID: res.ChannelID, ContactID: res.ContactID}
+	if ch, err := a.store.ChannelByID(ctx, res.ChannelID); err == nil && ch.Kind == "phone" {
+		out.NoOutbound = true // a call's channel carries no messages to the client
+	} else if err != nil {
+		return workflows.CreateConversationResult{}, err
+	}
+	return out, nil
 }
 
 // ProjectConversation writes the workflow's state and timeline to the read model.

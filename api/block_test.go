@@ -39,7 +39,9 @@ func TestBlockedClientIsNotTaken(t *testing.T) {
 	require.NoError(t, a.store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM messages WHERE text = 'Buy more followers'`).Scan(&count))
 	require.Zero(t, count, "nothing stored")
 
-	require.Equal(t, http.StatusOK, block("").status)
+	require.Equal(t, http.StatusForbidden, block("").status, "an operator does not lift a block")
+	res = a.do(a.http, "PUT", fmt.Sprintf("/api/v1/contacts/%d/block", conv.Contact.ID), map[string]any{"reason": ""}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
 	r, _ = a.inbound(cs, "s-3", clientText("spammer", "Sorry, a real question now"))
 	require.Equal(t, http.StatusAccepted, r.status, r.text)
 

@@ -758,6 +758,9 @@ func (s *Server) mergeContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.handoff != nil {
+		s.handoff.ForgetBlocked() // the identities moved, with a block either card had
+	}
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -779,6 +782,10 @@ func (s *Server) blockContact(c echo.Context) error {
 	}
 	if err := s.checkContactVisible(c, id); err != nil {
 		return err
+	}
+	if *b.Reason == "" && currentUser(c).Role == store.RoleOperator {
+		// Any operator stops a spammer; lifting a block is a supervisor's or an admin's call.
+		return newError(http.StatusForbidden, "forbidden", "only a supervisor or an admin unblocks a client")
 	}
 	var out store.Contact
 	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {

@@ -134,6 +134,9 @@ func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch co
 	if msg.At.IsZero() {
 		msg.At = time.Now()
 	}
+	if s.handoff.IsBlocked(ctx, ch.ID, e.Contact.ID) {
+		return nil // a blocked client's message, files included, is not taken (the platform is answered)
+	}
 	var fileIDs []uuid.UUID
 	if len(e.Files) > 0 {
 		files, ids, err := s.fetchFiles(ctx, conn, ch, e, base)

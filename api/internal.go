@@ -74,12 +74,21 @@ func (s *Server) writeInternalMessage(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	channel, err := s.store.InternalChatOf(c.Request().Context(), chat, internalIdentity(currentUser(c)))
+	ctx := c.Request().Context()
+	channel, err := s.store.InternalChatOf(ctx, chat, internalIdentity(currentUser(c)))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundErr("request " + c.Param("chat"))
 	}
 	if err != nil {
 		return err
+	}
+	// Still one of the desks the employee may write to (in its groups, enabled).
+	desks, err := s.store.InternalDesks(ctx, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(desks, func(d store.InternalDesk) bool { return d.ChannelID == channel }) {
+		return newError(http.StatusForbidden, "forbidden", "you may no longer write to this desk")
 	}
 	return s.writeInternal(c, channel, b.Text, http.StatusCreated)
 }

@@ -63,7 +63,7 @@ func (s *Server) convert(ctx context.Context, u store.User, numbers []int64, top
 			continue
 		}
 		if app, _, err := s.store.ConversationApp(ctx, n); err == nil && slices.Contains(app.Kinds, "lead") {
-			l, made, err := s.linkItem(ctx, n, u, "lead", topic, "", "lead", base)
+			l, made, err := s.linkItem(ctx, n, u, "lead", topic, "", convertLeadKey, base)
 			switch {
 			case err != nil:
 				e := toAPIError(err)

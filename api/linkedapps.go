@@ -37,6 +37,10 @@ import (
 // (the signature as the desk's webhooks sign theirs). The app answers 2xx with {"id": "...",
 // "url": "..."} (url optional: item_url_template with {id} makes it otherwise).
 
+// convertLeadKey is the request key of the lead a conversion makes in the app (once per
+// conversation); operators' keys may not start with "convert:".
+const convertLeadKey = "convert:lead"
+
 const (
 	headerAppTimestamp = "X-Linedesk-Timestamp"
 	headerAppSignature = "X-Linedesk-Signature"
@@ -257,8 +261,8 @@ func (s *Server) createConversationLink(c echo.Context) error {
 		return err
 	}
 	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > 200 {
-		return newError(http.StatusBadRequest, "invalid_fields", "Idempotency-Key is at most 200 characters")
+	if len(key) > 200 || strings.HasPrefix(key, "convert:") {
+		return newError(http.StatusBadRequest, "invalid_fields", `Idempotency-Key is at most 200 characters and does not start with "convert:"`)
 	}
 	l, made, err := s.linkItem(c.Request().Context(), n, currentUser(c), b.Kind, b.Title, b.Note, key, s.baseURL(c))
 	if err != nil {

@@ -294,19 +294,21 @@ func TestRoutingByCustomData(t *testing.T) {
 		return *in.Conversation
 	}
 	// Gold clients go to Olga even when she is the busier one.
-	var gold []int64
 	for i := range 3 {
 		n := write(fmt.Sprintf("gold-%d", i), map[string]string{"loyalty": "Gold"})
 		require.Eventually(t, func() bool { return assignee(n) == olga.ID }, 15*time.Second, 50*time.Millisecond)
-		gold = append(gold, n)
 	}
 	// Another client goes to the least busy: Pavel.
 	n := write("silver-1", map[string]string{"loyalty": "Silver"})
 	require.Eventually(t, func() bool { return assignee(n) == pavel.ID }, 15*time.Second, 50*time.Millisecond)
 	// With Olga away, a Gold client waits for the VIP desk rather than going to Pavel.
 	require.Equal(t, http.StatusOK, a.do(olgaC, "PUT", "/api/v1/me/status", map[string]string{"status": "away"}, nil).status)
-	n = write("gold-9", map[string]string{"loyalty": "Gold"})
-	time.Sleep(time.Second)
-	require.Zero(t, assignee(n))
-	require.Len(t, gold, 3)
+	waiting := write("gold-9", map[string]string{"loyalty": "Gold"})
+	// and it holds up nobody behind it: the next client goes to Pavel.
+	n = write("silver-2", map[string]string{"loyalty": "Silver"})
+	require.Eventually(t, func() bool { return assignee(n) == pavel.ID }, 15*time.Second, 50*time.Millisecond)
+	require.Zero(t, assignee(waiting))
+	// Olga back: the Gold client is hers.
+	require.Equal(t, http.StatusOK, a.do(olgaC, "PUT", "/api/v1/me/status", map[string]string{"status": "online"}, nil).status)
+	require.Eventually(t, func() bool { return assignee(waiting) == olga.ID }, 15*time.Second, 50*time.Millisecond)
 }

@@ -478,6 +478,10 @@ func (s *Server) postVisitorMessage(c echo.Context) error {
 		!s.widgetLimits.allow("address-message:"+ipKey(c.RealIP()), addressMessageRate, addressMessageBurst) {
 		return tooMany(c)
 	}
+	if s.handoff.IsBlocked(ctx, site.ch.ID, v.ContactKey) {
+		// Checked before a file is read and stored: a blocked visitor's upload is not kept.
+		return newError(http.StatusForbidden, "blocked", "you cannot write to this site's desk")
+	}
 	var b widgetMessage
 	var file *uploadedFile
 	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {

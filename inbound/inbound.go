@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -122,9 +123,15 @@ type Handoff struct {
 	// are deleted; an error leaves them to be handed over again.
 	afterSignal func(chatID uuid.UUID) error
 
-	blockMu sync.Mutex
-	blocked map[blockKey]bool
-	blockAt time.Time
+	// blocked is the list of blocked identities and when it was read; refreshing marks the one
+	// caller reading it again (the others go on with the list they have).
+	blocked    atomic.Pointer[blockList]
+	refreshing atomic.Bool
+}
+
+type blockList struct {
+	set map[blockKey]bool
+	at  time.Time
 }
 
 // New returns a hand-off on st that dispatches through tc.
@@ -141,7 +148,7 @@ func New(st *store.Store, tc client.Client, logger *slog.Logger) *Handoff {
 // A redelivery (same channel and key, same message) returns the first message's ids and, once
 // decided, its conversation; the same key with another message is ErrKeyReused.
 func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
-	if !m.ByOperator && h.isBlocked(ctx, m.ChannelID, m.Contact.ExternalID) {
+	if !m.ByOperator && h.IsBlocked(ctx, m.ChannelID, m.Contact.ExternalID) {
 		return Accepted{}, ErrBlocked
 	}
 	ing, err := h.store.Ingest(ctx, store.InboundMessage{
@@ -167,33 +174,43 @@ func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
 		Routed: ing.Routed, Conversation: ing.Conversation}, nil
 }
 
-// isBlocked reports whether the identity belongs to a blocked contact, from a list read again
-// every blockRefresh (a message costs no query of its own). When the list cannot be read, the
-// last one stands: a database hiccup never blocks a client.
-func (h *Handoff) isBlocked(ctx context.Context, channel int64, external string) bool {
-	h.blockMu.Lock()
-	defer h.blockMu.Unlock()
-	if h.blocked == nil || time.Since(h.blockAt) > blockRefresh {
-		list, err := h.store.BlockedIdentities(ctx)
-		if err != nil {
-			h.logger.WarnContext(ctx, "inbound: blocked identities not read", "error", err)
-		} else {
-			h.blocked = make(map[blockKey]bool, len(list))
-			for _, b := range list {
-				h.blocked[blockKey{b.ChannelID, b.ExternalID}] = true
+// IsBlocked reports whether the identity belongs to a blocked contact, from a list read again
+// every blockRefresh (a message costs no query of its own). One caller reads it while the others
+// go on with the list they have; when it cannot be read, the last one stands and the next read
+// waits blockRefresh: a database hiccup never blocks a client nor queues the intake.
+func (h *Handoff) IsBlocked(ctx context.Context, channel int64, external string) bool {
+	bl := h.blocked.Load()
+	if (bl == nil || time.Since(bl.at) > blockRefresh) && h.refreshing.CompareAndSwap(false, true) {
+		func() {
+			defer h.refreshing.Store(false)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			next := &blockList{at: time.Now()}
+			list, err := h.store.BlockedIdentities(rctx)
+			if err != nil {
+				h.logger.WarnContext(ctx, "inbound: blocked identities not read", "error", err)
+				if bl != nil {
+					next.set = bl.set
+				}
+			} else {
+				next.set = make(map[blockKey]bool, len(list))
+				for _, b := range list {
+					next.set[blockKey{b.ChannelID, b.ExternalID}] = true
+				}
 			}
-			h.blockAt = time.Now()
-		}
+			h.blocked.Store(next)
+		}()
+		bl = h.blocked.Load()
 	}
-	return h.blocked[blockKey{channel, external}]
+	return bl != nil && bl.set[blockKey{channel, external}]
 }
 
 // ForgetBlocked makes the next message read the list of blocked identities again (a block or
-// an unblock was just made).
+// an unblock was just made); until then the list it has stands.
 func (h *Handoff) ForgetBlocked() {
-	h.blockMu.Lock()
-	h.blocked = nil
-	h.blockMu.Unlock()
+	if bl := h.blocked.Load(); bl != nil {
+		h.blocked.Store(&blockList{set: bl.set})
+	}
 }
 
 // Wait waits until the chat workflow has routed a message, or ctx ends (then it returns what is

@@ -642,13 +642,21 @@ func (s *Store) SetConversationLabels(ctx context.Context, number int64, ch Labe
 		}
 	}
 	return s.InTx(ctx, func(tx *Store) error {
-		tag, err := tx.pool.Exec(ctx, `UPDATE conversations SET tags = coalesce($2, tags), priority = coalesce($3, priority),
-			attributes = (attributes - $5::text[]) || $4::jsonb WHERE number = $1`, number, ch.Tags, ch.Priority, set, drop)
+		var exists, changed bool
+		err := tx.pool.QueryRow(ctx, `WITH u AS (UPDATE conversations SET tags = coalesce($2, tags), priority = coalesce($3, priority),
+				attributes = (attributes - $5::text[]) || $4::jsonb
+			WHERE number = $1 AND (tags IS DISTINCT FROM coalesce($2, tags) OR priority IS DISTINCT FROM coalesce($3, priority)
+				OR attributes IS DISTINCT FROM (attributes - $5::text[]) || $4::jsonb) RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM conversations WHERE number = $1), EXISTS (SELECT 1 FROM u)`,
+			number, ch.Tags, ch.Priority, set, drop).Scan(&exists, &changed)
 		if err != nil {
 			return translate(err, "set conversation labels")
 		}
-		if tag.RowsAffected() == 0 {
+		if !exists {
 			return ErrNotFound
+		}
+		if !changed {
+			return nil // nothing to tell (a retried macro step)
 		}
 		_, err = tx.pool.Exec(ctx, `SELECT emit_conversation_event('conversation.labeled', c.number, jsonb_build_object(
 				'tags', c.tags, 'priority', c.priority, 'attributes', c.attributes, 'actor_id', $2::bigint))

@@ -13,7 +13,8 @@ var ErrMergeRefused = fmt.Errorf("merge refused: %w", ErrInvalid)
 
 // MergeContacts merges the contact from into the contact into, in one transaction: every
 // identity, chat, conversation, call and lead of from becomes into's, into's empty fields take
-// from's values (custom fields: into's win), and from is marked merged into into.
+// from's values (custom fields: into's win), a block on either card holds for the kept one, and
+// from is marked merged into into.
 func (s *Store) MergeContacts(ctx context.Context, into, from int64) (Contact, error) {
 	if into == from {
 		return Contact{}, fmt.Errorf("a contact cannot be merged with itself: %w", ErrMergeRefused)
@@ -50,7 +51,12 @@ func (s *Store) MergeContacts(ctx context.Context, into, from int64) (Contact, e
 				phone = CASE WHEN k.phone = '' THEN f.phone ELSE k.phone END,
 				profile_url = CASE WHEN k.profile_url = '' THEN f.profile_url ELSE k.profile_url END,
 				timezone = CASE WHEN k.timezone = '' THEN f.timezone ELSE k.timezone END,
-				fields = f.fields || k.fields, updated_at = now()
+				fields = f.fields || k.fields,
+				-- A block on either card holds for the client they are.
+				blocked_at = coalesce(k.blocked_at, f.blocked_at),
+				blocked_reason = CASE WHEN k.blocked_reason <> '' THEN k.blocked_reason ELSE f.blocked_reason END,
+				blocked_by = coalesce(k.blocked_by, f.blocked_by),
+				updated_at = now()
 			FROM contacts f WHERE k.id = $1 AND f.id = $2`, into, from)
 		if err != nil {
 			return translate(err, "merge contacts")

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,47 +90,79 @@ func (s *Store) RouteSnapshot(ctx context.Context, lineID int64, skip []int64) (
 	if mode == "" || mode == RoutingManual {
 		return RoutingManual, nil, nil, nil
 	}
-	var h QueueHead
-	var data map[string]string
-	err = s.pool.QueryRow(ctx, `SELECT c.number, c.queued_at,
+	// The oldest waiting requests, with their client's custom fields and their attributes (the
+	// routing rules read them).
+	type head struct {
+		QueueHead
+		data map[string]string
+	}
+	heads, err := queryAll(ctx, s, "route snapshot", `SELECT c.number, c.queued_at,
 			coalesce((SELECT p.assignee_id FROM conversations p WHERE p.chat_id = c.chat_id AND p.number <> c.number
 				AND p.assignee_id IS NOT NULL ORDER BY p.created_at DESC LIMIT 1), 0),
 			coalesce((SELECT k.fields FROM contacts k WHERE k.id = c.contact_id), '{}') || c.attributes
 		FROM conversations c
 		WHERE c.line_id = $1 AND c.status = 'queued' AND c.assignee_id IS NULL AND c.number <> ALL($2)
-		ORDER BY c.queued_at, c.number LIMIT 1`, lineID, nonNilInts(skip)).Scan(&h.Number, &h.QueuedAt, &h.Previous, &data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mode, nil, nil, nil
-	}
-	if err != nil {
-		return "", nil, nil, translate(err, "route snapshot")
+		ORDER BY c.queued_at, c.number LIMIT `+strconv.Itoa(routeLookahead), func(r rowScanner) (head, error) {
+		var h head
+		err := r.Scan(&h.Number, &h.QueuedAt, &h.Previous, &h.data)
+		return h, err
+	}, lineID, nonNilInts(skip))
+	if err != nil || len(heads) == 0 {
+		return mode, nil, nil, err
 	}
 	only := int64(0)
 	if mode == RoutingResponsible {
 		// One candidate: the router's round robin over them is "to the responsible employee".
 		mode, only = RoutingRoundRobin, l.ResponsibleUserID
 	}
-	// The first routing rule the request's custom data matches narrows the candidates to a group.
-	group := int64(0)
-	for _, r := range l.RoutingRules {
-		if v, ok := data[r.Key]; ok && v == r.Value {
-			group = r.GroupID
-			break
-		}
+	type candidate struct {
+		RouteCandidate
+		groups []int64
 	}
-	cands, err := queryAll(ctx, s, "route candidates", `SELECT u.id, (SELECT count(*) FROM operator_claims oc WHERE oc.user_id = u.id), u.capacity
+	all, err := queryAll(ctx, s, "route candidates", `SELECT u.id, (SELECT count(*) FROM operator_claims oc WHERE oc.user_id = u.id), u.capacity,
+			array(SELECT gm.group_id FROM group_members gm WHERE gm.user_id = u.id)
 		FROM users u
-		WHERE u.disabled_at IS NULL AND u.presence = 'online' AND ($2::bigint = 0 OR u.id = $2)
-			AND ($3::bigint = 0 OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = $3 AND gm.user_id = u.id)) AND EXISTS (
+		WHERE u.disabled_at IS NULL AND u.presence = 'online' AND ($2::bigint = 0 OR u.id = $2) AND EXISTS (
 			SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id AND `+operatorGroup+`
 			JOIN line_groups lg ON lg.group_id = g.id WHERE m.user_id = u.id AND lg.line_id = $1)
-		ORDER BY u.id`, func(r rowScanner) (RouteCandidate, error) {
-		var c RouteCandidate
-		err := r.Scan(&c.ID, &c.Active, &c.Capacity)
+		ORDER BY u.id`, func(r rowScanner) (candidate, error) {
+		var c candidate
+		err := r.Scan(&c.ID, &c.Active, &c.Capacity, &c.groups)
 		return c, err
-	}, lineID, only, group)
-	return mode, &h, cands, err
+	}, lineID, only)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	// Each request's candidates: the first routing rule its custom data matches narrows them to
+	// a group. The oldest request someone with room may take goes first; one whose group has
+	// nobody free waits without holding up the requests behind it.
+	candidatesOf := func(h head) []RouteCandidate {
+		group := int64(0)
+		for _, r := range l.RoutingRules {
+			if v, ok := h.data[r.Key]; ok && v == r.Value {
+				group = r.GroupID
+				break
+			}
+		}
+		out := []RouteCandidate{}
+		for _, c := range all {
+			if group == 0 || slices.Contains(c.groups, group) {
+				out = append(out, c.RouteCandidate)
+			}
+		}
+		return out
+	}
+	for _, h := range heads {
+		cands := candidatesOf(h)
+		if slices.ContainsFunc(cands, func(c RouteCandidate) bool { return c.Capacity == 0 || c.Active < c.Capacity }) {
+			return mode, &h.QueueHead, cands, nil
+		}
+	}
+	return mode, &heads[0].QueueHead, candidatesOf(heads[0]), nil
 }
+
+// routeLookahead is how many waiting requests the router looks at for one someone may take.
+const routeLookahead = 20
 
 // RoutedLinesWaiting lists the lines that route automatically and have conversations waiting,
 // limited to the given lines when any are given.

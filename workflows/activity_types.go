@@ -58,6 +58,8 @@ type CreateConversationResult struct {
 	Number    int64 `json:"number"`
 	ChannelID int64 `json:"channel_id"`
 	ContactID int64 `json:"contact_id"`
+	// NoOutbound: the channel carries nothing to the client (a phone line's call log).
+	NoOutbound bool `json:"no_outbound,omitempty"`
 }
 
 // ProjectConversationInput writes the conversation's state and new timeline events to the read

@@ -448,7 +448,7 @@ func (ch *chat) open(ctx workflow.Context, line LineConfig, spec openSpec) (int6
 	}
 	in := ConversationInput{Number: res.Number, ChatID: ch.in.ChatID, ChannelID: res.ChannelID, ContactID: res.ContactID,
 		Kind: spec.kind, Line: line, OpenedAt: now, OpenedBy: spec.openedBy, Title: spec.title,
-		Participants: spec.participants, FirstMessage: spec.first}
+		Participants: spec.participants, FirstMessage: spec.first, NoOutbound: res.NoOutbound}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            ConversationWorkflowID(res.Number),
 		TaskQueue:             TaskQueue,

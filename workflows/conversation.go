@@ -331,7 +331,7 @@ func (c *conversation) onDeadline(ctx workflow.Context) error {
 // business hours of the line's regulation, its out-of-hours message (X04). A conversation an
 // operator opened gets neither.
 func (c *conversation) greet(ctx workflow.Context) error {
-	if c.in.FirstMessage == nil || c.in.OpenedBy != 0 {
+	if c.in.FirstMessage == nil || c.in.OpenedBy != 0 || c.in.NoOutbound {
 		return nil
 	}
 	if workflow.GetVersion(ctx, "greeting", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
@@ -344,8 +344,11 @@ func (c *conversation) greet(ctx workflow.Context) error {
 	if text == "" {
 		return nil
 	}
-	_, err := c.send(ctx, RecordMessageInput{Direction: DirectionOut, Text: text, Kind: kind})
-	return err
+	if _, err := c.send(ctx, RecordMessageInput{Direction: DirectionOut, Text: text, Kind: kind}); err != nil {
+		// A greeting is a courtesy: the conversation goes on without it.
+		workflow.GetLogger(ctx).Warn("greeting not recorded", "conversation", c.in.Number, "error", err)
+	}
+	return nil
 }
 
 func (c *conversation) autoClose(ctx workflow.Context, now time.Time) error {

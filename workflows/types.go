@@ -48,6 +48,8 @@ type ConversationInput struct {
 	Participants []int64 `json:"participants,omitempty"`
 	// FirstMessage is the client message that opened the conversation, if any.
 	FirstMessage *ClientMessage `json:"first_message,omitempty"`
+	// NoOutbound: the channel carries nothing to the client (no greeting is sent there).
+	NoOutbound bool `json:"no_outbound,omitempty"`
 	// State is carried over by continue-as-new, with the messages still to deliver.
 	State  *ConversationState `json:"state,omitempty"`
 	Outbox []string           `json:"outbox,omitempty"`
