@@ -192,7 +192,7 @@ export function ClientPanel({ conversation: c, onChanged }: { conversation: Conv
           )}
         </dl>
       </section>
-      {profile && <BlockClient contactID={c.contact.id} blocked={profile.blocked} onChanged={() => setMerges((m) => m + 1)} />}
+      {profile && <BlockClient contactID={c.contact.id} blocked={profile.blocked} canUnblock={me.user.role !== "operator"} onChanged={() => setMerges((m) => m + 1)} />}
       {(me.user.role === "admin" || me.user.role === "supervisor") && (
         <MergeContact contactID={c.contact.id} onMerged={() => {
           setMerges((m) => m + 1);

@@ -74,7 +74,7 @@ export function MergeContact({ contactID, onMerged }: { contactID: number; onMer
 }
 
 /** BlockClient blocks the client or marks them as spam (X14): the desk then takes nothing from them. */
-export function BlockClient({ contactID, blocked, onChanged }: { contactID: number; blocked: "" | "spam" | "blocked"; onChanged: () => void }) {
+export function BlockClient({ contactID, blocked, canUnblock, onChanged }: { contactID: number; blocked: "" | "spam" | "blocked"; canUnblock: boolean; onChanged: () => void }) {
   const t = useT();
   const [asking, setAsking] = useState<"" | "spam" | "blocked">("");
   const [error, setError] = useState("");
@@ -92,7 +92,7 @@ export function BlockClient({ contactID, blocked, onChanged }: { contactID: numb
     return (
       <p className="conv-blocked" role="status">
         {t(blocked === "spam" ? "conv.block.isSpam" : "conv.block.isBlocked")}{" "}
-        <button type="button" className="link" onClick={() => void set("")}>{t("conv.block.unblock")}</button>
+        {canUnblock && <button type="button" className="link" onClick={() => void set("")}>{t("conv.block.unblock")}</button>}
         {error && <span className="error" role="alert"> {error}</span>}
       </p>
     );
