@@ -107,13 +107,9 @@ func (a *Activities) CreateConversation(ctx context.Context, in workflows.Create
 	if err != nil {
 		return workflows.CreateConversationResult{}, permanent(err)
 	}
-	out := workflows.CreateConversationResult{Number: res.Number, ChannelID: res.ChannelID, ContactID: res.ContactID}
-	if ch, err := a.store.ChannelByID(ctx, res.ChannelID); err == nil && ch.Kind == "phone" {
-		out.NoOutbound = true // a call's channel carries no messages to the client
-	} else if err != nil {
-		return workflows.CreateConversationResult{}, err
-	}
-	return out, nil
+	// A call's channel carries no messages to the client.
+	return workflows.CreateConversationResult{Number: res.Number, ChannelID: res.ChannelID, ContactID: res.ContactID,
+		NoOutbound: res.ChannelKind == "phone"}, nil
 }
 
 // ProjectConversation writes the workflow's state and timeline to the read model.

@@ -293,3 +293,24 @@ func auditedDelete[T any](s *Server, c echo.Context, what string, e store.AuditE
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// auditedUpdate changes the entity id in one audited transaction: locked, read as it was,
+// changed by change (which validates and saves it), recorded before and after.
+func auditedUpdate[T any](s *Server, c echo.Context, id int64, e store.AuditEntity,
+	load func(*store.Store, context.Context, int64) (T, error), change func(ctx context.Context, tx *store.Store, before T) (T, error)) (T, error) {
+	var out T
+	err := s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
+		if err := lockFor(ctx, tx, e, id); err != nil {
+			return store.AuditChange{}, err
+		}
+		before, err := load(tx, ctx, id)
+		if err != nil {
+			return store.AuditChange{}, err
+		}
+		if out, err = change(ctx, tx, before); err != nil {
+			return store.AuditChange{}, err
+		}
+		return store.AuditChange{Entity: e, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
+	})
+	return out, err
+}

@@ -136,20 +136,11 @@ func (s *Server) updateKBFolder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var out store.KBFolder
-	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := lockFor(ctx, tx, store.AuditKBFolder, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		before, err := tx.KBFolderByID(ctx, id)
-		if err != nil {
-			return store.AuditChange{}, err
-		}
-		if out, err = tx.SaveKBFolder(ctx, store.KBFolder{ID: id, Name: name}); err != nil {
-			return store.AuditChange{}, kbFolderSaveErr(err, name)
-		}
-		return store.AuditChange{Entity: store.AuditKBFolder, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
-	})
+	out, err := auditedUpdate(s, c, id, store.AuditKBFolder, (*store.Store).KBFolderByID,
+		func(ctx context.Context, tx *store.Store, _ store.KBFolder) (store.KBFolder, error) {
+			f, err := tx.SaveKBFolder(ctx, store.KBFolder{ID: id, Name: name})
+			return f, kbFolderSaveErr(err, name)
+		})
 	if err != nil {
 		return err
 	}
@@ -323,24 +314,13 @@ func (s *Server) updateKBArticle(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	var out store.KBArticle
-	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := lockFor(ctx, tx, store.AuditKBArticle, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		before, err := tx.KBArticleByID(ctx, id)
-		if err != nil {
-			return store.AuditChange{}, err
-		}
-		a := before
-		if err := b.apply(ctx, tx, &a); err != nil {
-			return store.AuditChange{}, err
-		}
-		if out, err = tx.SaveKBArticle(ctx, a); err != nil {
-			return store.AuditChange{}, err
-		}
-		return store.AuditChange{Entity: store.AuditKBArticle, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
-	})
+	out, err := auditedUpdate(s, c, id, store.AuditKBArticle, (*store.Store).KBArticleByID,
+		func(ctx context.Context, tx *store.Store, a store.KBArticle) (store.KBArticle, error) {
+			if err := b.apply(ctx, tx, &a); err != nil {
+				return a, err
+			}
+			return tx.SaveKBArticle(ctx, a)
+		})
 	if err != nil {
 		return err
 	}

@@ -168,24 +168,14 @@ func (s *Server) updateLinkedApp(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	var out store.LinkedApp
-	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := lockFor(ctx, tx, store.AuditLinkedApp, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		before, err := tx.LinkedAppByID(ctx, id)
-		if err != nil {
-			return store.AuditChange{}, err
-		}
-		a := before
-		if err := b.apply(ctx, tx, &a, s.allowPrivateCallbacks); err != nil {
-			return store.AuditChange{}, err
-		}
-		if out, _, err = tx.SaveLinkedApp(ctx, a); err != nil {
-			return store.AuditChange{}, linkedAppSaveErr(err)
-		}
-		return store.AuditChange{Entity: store.AuditLinkedApp, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
-	})
+	out, err := auditedUpdate(s, c, id, store.AuditLinkedApp, (*store.Store).LinkedAppByID,
+		func(ctx context.Context, tx *store.Store, a store.LinkedApp) (store.LinkedApp, error) {
+			if err := b.apply(ctx, tx, &a, s.allowPrivateCallbacks); err != nil {
+				return a, err
+			}
+			saved, _, err := tx.SaveLinkedApp(ctx, a)
+			return saved, linkedAppSaveErr(err)
+		})
 	if err != nil {
 		return err
 	}

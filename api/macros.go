@@ -125,25 +125,15 @@ func (s *Server) updateMacro(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	var out store.Macro
-	err = s.audited(c, func(ctx context.Context, tx *store.Store) (store.AuditChange, error) {
-		if err := lockFor(ctx, tx, store.AuditMacro, id); err != nil {
-			return store.AuditChange{}, err
-		}
-		before, err := tx.MacroByID(ctx, id)
-		if err != nil {
-			return store.AuditChange{}, err
-		}
-		m := before
-		m.Actions = slices.Clone(before.Actions)
-		if err := b.apply(&m); err != nil {
-			return store.AuditChange{}, err
-		}
-		if out, err = tx.SaveMacro(ctx, m); err != nil {
-			return store.AuditChange{}, macroSaveErr(err, m.Name)
-		}
-		return store.AuditChange{Entity: store.AuditMacro, ID: auditID(id), Action: store.AuditUpdate, Before: before, After: out}, nil
-	})
+	out, err := auditedUpdate(s, c, id, store.AuditMacro, (*store.Store).MacroByID,
+		func(ctx context.Context, tx *store.Store, m store.Macro) (store.Macro, error) {
+			m.Actions = slices.Clone(m.Actions) // the log keeps the steps as they were
+			if err := b.apply(&m); err != nil {
+				return m, err
+			}
+			saved, err := tx.SaveMacro(ctx, m)
+			return saved, macroSaveErr(err, m.Name)
+		})
 	if err != nil {
 		return err
 	}

@@ -30,9 +30,10 @@ type NewConversation struct {
 
 // CreatedConversation names the new conversation and the chat's channel and contact.
 type CreatedConversation struct {
-	Number    int64
-	ChannelID int64
-	ContactID int64
+	Number      int64
+	ChannelID   int64
+	ChannelKind string
+	ContactID   int64
 }
 
 // CreateConversation allocates a number and inserts the conversation, idempotently by OpeningKey.
@@ -53,12 +54,13 @@ func (s *Store) CreateConversation(ctx context.Context, n NewConversation) (Crea
 				$7, $8, $9, $10, $10
 			FROM chats c WHERE c.id = $1
 			ON CONFLICT (opening_key) DO NOTHING
-			RETURNING number, channel_id, contact_id`,
+			RETURNING number, channel_id, (SELECT kind FROM channels WHERE id = channel_id), contact_id`,
 			n.ChatID, n.LineID, n.Kind, n.Status, assignee, participants, n.Title, n.Type, n.OpeningKey, n.OpenedAt,
-		).Scan(&out.Number, &out.ChannelID, &out.ContactID)
+		).Scan(&out.Number, &out.ChannelID, &out.ChannelKind, &out.ContactID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			err = tx.QueryRow(ctx, `SELECT number, channel_id, contact_id FROM conversations WHERE opening_key = $1`,
-				n.OpeningKey).Scan(&out.Number, &out.ChannelID, &out.ContactID)
+			err = tx.QueryRow(ctx, `SELECT v.number, v.channel_id, ch.kind, v.contact_id FROM conversations v
+				JOIN channels ch ON ch.id = v.channel_id WHERE v.opening_key = $1`,
+				n.OpeningKey).Scan(&out.Number, &out.ChannelID, &out.ChannelKind, &out.ContactID)
 		}
 		return err
 	})
