@@ -29,6 +29,7 @@ import (
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/telemetry"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -134,8 +135,18 @@ func (a *Activities) ProjectConversation(ctx context.Context, in workflows.Proje
 		}
 		p.Events = append(p.Events, ev)
 	}
-	if err := a.store.ProjectConversation(ctx, p); err != nil {
+	waited, err := a.store.ProjectConversationWaited(ctx, p)
+	if err != nil {
 		return permanent(err)
+	}
+	if waited > 0 {
+		telemetry.RoutingWait.Observe(waited.Seconds())
+	}
+	for _, e := range in.Events {
+		if e.Kind == "sla_breached" {
+			clock, _ := e.Data["clock"].(string)
+			telemetry.SLABreaches.WithLabelValues(clock).Inc()
+		}
 	}
 	a.wakeAfter(ctx, in.State.Number, in.Events)
 	return nil

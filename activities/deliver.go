@@ -17,6 +17,7 @@ import (
 	"github.com/linedesk/linedesk/connectors/email"
 	"github.com/linedesk/linedesk/connectors/webchat"
 	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/telemetry"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -37,11 +38,11 @@ func (a *Activities) DeliverMessage(ctx context.Context, in workflows.DeliverMes
 		return nil
 	}
 	if conn, ok := a.messengers[d.ChannelKind]; ok {
-		return a.deliverMessenger(ctx, conn, d)
+		return counted(d.ChannelKind, a.deliverMessenger(ctx, conn, d))
 	}
 	switch d.ChannelKind {
 	case "api":
-		return a.deliverAPI(ctx, d)
+		return counted(d.ChannelKind, a.deliverAPI(ctx, d))
 	case webchat.Kind, "internal":
 		// The visitor's widget, or the employee's console (an internal desk), reads the message
 		// from the read model: stored is sent.
@@ -53,6 +54,17 @@ func (a *Activities) DeliverMessage(ctx context.Context, in workflows.DeliverMes
 		}
 		return temporal.NewNonRetryableApplicationError(msg, "no_connector", nil)
 	}
+}
+
+// counted counts a delivery attempt through a channel in the metrics: a success, or a failure
+// (every failed attempt, retried or not).
+func counted(kind string, err error) error {
+	if err != nil {
+		telemetry.DeliveryFailures.WithLabelValues(kind).Inc()
+	} else {
+		telemetry.Deliveries.WithLabelValues(kind).Inc()
+	}
+	return err
 }
 
 func (a *Activities) deliverAPI(ctx context.Context, d store.Delivery) error {

@@ -307,7 +307,7 @@ func (s *Server) callConversation(c echo.Context) error {
 	if err := s.store.LinkCallIdentity(ctx, call); err != nil {
 		return err
 	}
-	msg := inbound.Message{ChannelID: call.ChannelID, Text: callSummary(call), At: time.Now(), Contact: inbound.Contact{ExternalID: call.ClientDigits}}
+	msg := inbound.Message{ChannelID: call.ChannelID, Kind: "phone", Text: callSummary(call), At: time.Now(), Contact: inbound.Contact{ExternalID: call.ClientDigits}}
 	if call.ClientDigits == "" {
 		msg.Contact.ExternalID = "hidden:" + call.CallID // a hidden number: a chat of its own
 	} else {

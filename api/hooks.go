@@ -126,7 +126,7 @@ func (s *Server) hookEvent(ctx context.Context, conn connectors.Connector, ch co
 		}
 		return nil
 	}
-	msg := inbound.Message{ChannelID: ch.ID, Key: e.Key, Text: e.Text, Button: e.Button, At: e.At,
+	msg := inbound.Message{ChannelID: ch.ID, Kind: ch.Kind, Key: e.Key, Text: e.Text, Button: e.Button, At: e.At,
 		Contact: inbound.Contact{ExternalID: e.Contact.ID, Name: e.Contact.Name, Phone: e.Contact.Phone, ProfileURL: e.Contact.ProfileURL}}
 	if e.ReplyTo != nil && e.ReplyTo.Text != "" && msg.Text != "" {
 		msg.Text = quote(e.ReplyTo.Text) + msg.Text

@@ -84,7 +84,7 @@ func (s *Server) inbound(c echo.Context) error {
 		return badRequest("%s", err.Error())
 	}
 	in := inbound.Message{
-		ChannelID: ch.ID, Key: key, Text: msg.Text, At: time.Now(),
+		ChannelID: ch.ID, Kind: ch.Kind, Key: key, Text: msg.Text, At: time.Now(),
 		Contact: inbound.Contact{ExternalID: msg.Contact.ExternalID, Name: msg.Contact.Name,
 			Email: msg.Contact.Email, Phone: msg.Contact.Phone, ProfileURL: msg.Contact.ProfileURL,
 			Timezone: msg.Contact.Timezone, Fields: msg.Contact.Fields},

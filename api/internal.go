@@ -106,7 +106,7 @@ func (s *Server) writeInternal(c echo.Context, channel int64, text string, statu
 	if len(key) > 200 {
 		return newError(http.StatusBadRequest, "invalid_fields", "Idempotency-Key is at most 200 characters")
 	}
-	acc, err := s.handoff.Accept(c.Request().Context(), inbound.Message{ChannelID: channel, Key: "u:" + strconv.FormatInt(u.ID, 10) + ":" + key,
+	acc, err := s.handoff.Accept(c.Request().Context(), inbound.Message{ChannelID: channel, Kind: "internal", Key: "u:" + strconv.FormatInt(u.ID, 10) + ":" + key,
 		Text: text, At: time.Now(), Contact: inbound.Contact{ExternalID: internalIdentity(u), Name: u.Name, Email: u.Email}})
 	if errors.Is(err, inbound.ErrKeyReused) {
 		return newError(http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key %q was already used for another message", key)

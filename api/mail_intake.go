@@ -362,7 +362,7 @@ func (s *Server) storeMail(ctx context.Context, ch connectors.Channel, m *email.
 	if strings.TrimSpace(text) == "" && len(files) == 0 {
 		text = "(empty mail)"
 	}
-	msg := inbound.Message{ChannelID: ch.ID, Key: key, Chat: chat, Text: text, At: mailTime(raw, m),
+	msg := inbound.Message{ChannelID: ch.ID, Kind: ch.Kind, Key: key, Chat: chat, Text: text, At: mailTime(raw, m),
 		Contact: inbound.Contact{ExternalID: m.From.Address, Name: m.From.Name, Email: m.From.Address}}
 	if len(files) > 0 {
 		msg.Files, _ = json.Marshal(files)

@@ -3,10 +3,13 @@
 package api
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,6 +23,7 @@ import (
 	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/netguard"
 	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/telemetry"
 	"github.com/linedesk/linedesk/web"
 	"github.com/linedesk/linedesk/workflows"
 )
@@ -506,24 +510,65 @@ func crossOriginProtection() echo.MiddlewareFunc {
 	}
 }
 
-// requestLog writes one line per request.
+// requestLog gives each request an id (the caller's X-Request-Id when it is a plain token, else
+// a new one, echoed in the answer), puts it and the conversation the route names into the
+// request's log context, counts the request in linedesk's HTTP metrics and writes one line.
 func requestLog(logger *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
+			req := c.Request()
+			id := req.Header.Get(echo.HeaderXRequestID)
+			if !plainToken(id) {
+				id = newRequestID()
+			}
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			attrs := []slog.Attr{slog.String("request_id", id)}
+			if n := c.Param("number"); n != "" && strings.HasPrefix(c.Path(), "/api/v1/conversations/") {
+				attrs = append(attrs, slog.String("conversation", n))
+			}
+			c.SetRequest(req.WithContext(telemetry.WithLogAttrs(req.Context(), attrs...)))
 			err := next(c)
 			if err != nil {
 				c.Error(err)
 			}
-			req := c.Request()
-			logger.LogAttrs(req.Context(), slog.LevelDebug, "http request",
+			route, status := c.Path(), c.Response().Status
+			if route == "" {
+				route = "unmatched"
+			}
+			elapsed := time.Since(start)
+			telemetry.HTTPRequests.WithLabelValues(req.Method, route, strconv.Itoa(status)).Inc()
+			if !strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), "text/event-stream") {
+				telemetry.HTTPDuration.WithLabelValues(route).Observe(elapsed.Seconds())
+			}
+			logger.LogAttrs(c.Request().Context(), slog.LevelDebug, "http request",
 				slog.String("method", req.Method),
 				slog.String("path", loggedPath(c)),
-				slog.Int("status", c.Response().Status),
-				slog.Duration("duration", time.Since(start)))
+				slog.Int("status", status),
+				slog.Duration("duration", elapsed))
 			return nil
 		}
 	}
+}
+
+// plainToken reports whether a caller's request id can go into logs as it is: 1 to 64 letters,
+// digits, '-', '_' or '.'.
+func plainToken(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // loggedPath is the request's path for the log: a webhook URL holding a channel's secret

@@ -527,7 +527,7 @@ func (s *Server) postVisitorMessage(c echo.Context) error {
 	// The message carries only what the visitor wrote and who they said they are: where they
 	// are (page, address, browser) changes between a send and its retry, and goes to the
 	// contact apart (completeContact).
-	in := inbound.Message{ChannelID: site.ch.ID, Key: key, Text: b.Text, Button: b.Button, At: time.Now(), Chat: chat,
+	in := inbound.Message{ChannelID: site.ch.ID, Kind: webchat.Kind, Key: key, Text: b.Text, Button: b.Button, At: time.Now(), Chat: chat,
 		Contact: inbound.Contact{ExternalID: v.ContactKey, Name: v.Name, Email: v.Email, Phone: v.Phone}}
 	if file != nil {
 		secret, err := s.store.ChannelSecret(ctx, site.ch.ID)
@@ -956,7 +956,7 @@ func (s *Server) visitorRequest(c echo.Context) error {
 	if _, err := s.store.FixChatLine(ctx, site.ch.ID, chat, route.LineID); err != nil {
 		return err
 	}
-	in := inbound.Message{ChannelID: site.ch.ID, Key: "w:" + v.ID.String() + ":" + b.ClientID, Text: text, At: time.Now(), Chat: chat,
+	in := inbound.Message{ChannelID: site.ch.ID, Kind: webchat.Kind, Key: "w:" + v.ID.String() + ":" + b.ClientID, Text: text, At: time.Now(), Chat: chat,
 		Contact: inbound.Contact{ExternalID: v.ContactKey, Name: firstOf(b.Name, v.Name), Email: firstOf(b.Email, v.Email), Phone: firstOf(b.Phone, v.Phone)}}
 	acc, err := s.handoff.Accept(ctx, in)
 	if errors.Is(err, inbound.ErrBlocked) {

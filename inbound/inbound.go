@@ -26,6 +26,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/telemetry"
 	"github.com/linedesk/linedesk/workflows"
 )
 
@@ -43,6 +44,8 @@ type Contact struct {
 // Message is one message a channel received.
 type Message struct {
 	ChannelID int64 `json:"-"`
+	// Kind is the channel's kind (telegram, email, api…), for the metrics.
+	Kind string `json:"-"`
 	// Key is the sender's id for this message (Idempotency-Key, Telegram update_id, wamid…).
 	Key     string          `json:"-"`
 	Contact Contact         `json:"contact"`
@@ -149,6 +152,7 @@ func New(st *store.Store, tc client.Client, logger *slog.Logger) *Handoff {
 // decided, its conversation; the same key with another message is ErrKeyReused.
 func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
 	if !m.ByOperator && h.IsBlocked(ctx, m.ChannelID, m.Contact.ExternalID) {
+		telemetry.InboundMessages.WithLabelValues(m.Kind, telemetry.InboundBlocked).Inc()
 		return Accepted{}, ErrBlocked
 	}
 	ing, err := h.store.Ingest(ctx, store.InboundMessage{
@@ -164,6 +168,11 @@ func (h *Handoff) Accept(ctx context.Context, m Message) (Accepted, error) {
 	if ing.Duplicate && !ing.SameRequest {
 		return Accepted{}, ErrKeyReused
 	}
+	result := telemetry.InboundAccepted
+	if ing.Duplicate {
+		result = telemetry.InboundDuplicate
+	}
+	telemetry.InboundMessages.WithLabelValues(m.Kind, result).Inc()
 	if !ing.Duplicate {
 		select {
 		case h.wake <- struct{}{}:
@@ -329,6 +338,9 @@ func (h *Handoff) dispatch(ctx context.Context) (int, error) {
 				return
 			}
 			done = append(done, ids...)
+			for _, r := range batch {
+				telemetry.Since(telemetry.HandoffLag, r.QueuedAt)
+			}
 			h.starting[batch[0].ChatID] = max(h.starting[batch[0].ChatID], batch[len(batch)-1].Seq)
 		}()
 	}

@@ -106,6 +106,13 @@ type ConversationEvent struct {
 // ProjectConversation writes a workflow's state unless a newer revision is already there, and
 // its timeline events once each.
 func (s *Store) ProjectConversation(ctx context.Context, p ConversationProjection) error {
+	_, err := s.ProjectConversationWaited(ctx, p)
+	return err
+}
+
+// ProjectConversationWaited is ProjectConversation that also tells, when this projection takes
+// the conversation out of its queue to an operator, how long it waited there (else 0).
+func (s *Store) ProjectConversationWaited(ctx context.Context, p ConversationProjection) (time.Duration, error) {
 	batch := &pgx.Batch{}
 	var assignee, rating, csat *int64
 	if p.AssigneeID != 0 {
@@ -119,14 +126,16 @@ func (s *Store) ProjectConversation(ctx context.Context, p ConversationProjectio
 		v := int64(p.CSAT)
 		csat = &v
 	}
-	batch.Queue(`UPDATE conversations SET status = $2, assignee_id = $3, participants = $4, title = $5, type = $6,
+	batch.Queue(`UPDATE conversations c SET status = $2, assignee_id = $3, participants = $4, title = $5, type = $6,
 			reasons = $7, components = $8, solution = $9, close_reason = $10, client_rating = $11, csat = $12,
 			due_first_response = $13, due_next_response = $14, due_resolution = $15, overdue = $16,
 			last_activity_at = greatest(last_activity_at, $17), closed_at = $18, revision = $19,
 			replied_at = coalesce($20, replied_at),
 			unread = CASE WHEN $20::timestamptz IS NULL THEN unread ELSE (SELECT count(*) FROM messages m
 				WHERE m.conversation_number = $1 AND m.direction = 'in' AND m.created_at > $20) END
-		WHERE number = $1 AND revision < $19`,
+		FROM (SELECT status, queued_at FROM conversations WHERE number = $1) old
+		WHERE c.number = $1 AND c.revision < $19
+		RETURNING CASE WHEN old.status = 'queued' AND c.status = 'active' THEN now() - old.queued_at END`,
 		p.Number, p.Status, assignee, nonNilInts(p.Participants), p.Title, p.Type, nonNilStrings(p.Reasons),
 		nonNilStrings(p.Components), p.Solution, p.CloseReason, rating, csat, p.DueFirst, p.DueNext, p.DueResolve,
 		p.Overdue, p.LastActivity, p.ClosedAt, p.Revision, p.RepliedAt)
@@ -144,7 +153,17 @@ func (s *Store) ProjectConversation(ctx context.Context, p ConversationProjectio
 		batch.Queue(`INSERT INTO conversation_events (number, seq, at, actor_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT DO NOTHING`, p.Number, e.Seq, e.At, e.ActorID, e.Kind, []byte(data))
 	}
-	return translate(s.pool.SendBatch(ctx, batch).Close(), "project conversation")
+	br := s.pool.SendBatch(ctx, batch)
+	var waited *time.Duration
+	err := br.QueryRow().Scan(&waited)
+	if errors.Is(err, pgx.ErrNoRows) { // an older revision: nothing changed
+		err = nil
+	}
+	err = errors.Join(err, br.Close())
+	if err != nil || waited == nil || *waited < 0 {
+		return 0, translate(err, "project conversation")
+	}
+	return *waited, nil
 }
 
 // Conversation is the read model's view of one conversation, as the API returns it.

@@ -141,6 +141,8 @@ type OutboxMessage struct {
 	ChannelID int64
 	LineID    int64
 	ContactID int64
+	// QueuedAt is when the message entered the outbox (its commit).
+	QueuedAt time.Time
 }
 
 // ClaimOutbox takes up to limit unclaimed (or long-claimed) outbox rows, oldest first, and
@@ -151,14 +153,16 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 			UPDATE inbound_outbox o SET claimed_until = now() + make_interval(secs => $2)
 			WHERE o.id IN (SELECT id FROM inbound_outbox WHERE claimed_until IS NULL OR claimed_until < now()
 				ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-			RETURNING o.id, o.chat_id, o.seq, o.message_id, o.at, o.button)
-		SELECT c.id, c.chat_id, c.seq, c.message_id, c.at, c.button, ch.channel_id, coalesce(cl.line_id, chn.line_id), ch.contact_id
+			RETURNING o.id, o.chat_id, o.seq, o.message_id, o.at, o.button, o.queued_at)
+		SELECT c.id, c.chat_id, c.seq, c.message_id, c.at, c.button, ch.channel_id, coalesce(cl.line_id, chn.line_id), ch.contact_id,
+			c.queued_at
 		FROM claimed c JOIN chats ch ON ch.id = c.chat_id JOIN channels chn ON chn.id = ch.channel_id
 		LEFT JOIN chat_lines cl ON cl.channel_id = ch.channel_id AND cl.external_id = ch.external_id
 		ORDER BY c.id`,
 		func(r rowScanner) (OutboxMessage, error) {
 			var m OutboxMessage
-			err := r.Scan(&m.ID, &m.ChatID, &m.Seq, &m.MessageID, &m.At, &m.Button, &m.ChannelID, &m.LineID, &m.ContactID)
+			err := r.Scan(&m.ID, &m.ChatID, &m.Seq, &m.MessageID, &m.At, &m.Button, &m.ChannelID, &m.LineID, &m.ContactID,
+				&m.QueuedAt)
 			return m, err
 		}, limit, lease.Seconds())
 }

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -31,7 +32,7 @@ func TaskQueue() string { return workflows.TaskQueue }
 
 // New returns a worker with every workflow and activity registered.
 func New(c client.Client, d Deps) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{&logContext{}}})
 	acts := activities.New(d.Store, d.Logger, d.HTTPClient, d.Mail)
 	router := activities.NewRouter(d.Store, c, d.Logger)
 	acts.WakeRouters(router)

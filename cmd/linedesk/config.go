@@ -16,6 +16,7 @@ import (
 	"github.com/linedesk/linedesk/api"
 	"github.com/linedesk/linedesk/connectors/smtpmail"
 	"github.com/linedesk/linedesk/secretbox"
+	"github.com/linedesk/linedesk/telemetry"
 )
 
 // Config is every setting linedesk reads, from the environment with command-line flags on top.
@@ -283,10 +284,12 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 // newLogger builds the one logger passed down everywhere: text in dev, JSON otherwise.
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	// Lines written with a request's or an activity's context carry its ids (request_id,
+	// conversation, workflow_id): the telemetry handler adds them.
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(telemetry.NewHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(telemetry.NewHandler(slog.NewJSONHandler(w, opts)))
 }
 
 // loopbackHosts are the names a browser on this machine uses for a loopback server.

@@ -13,10 +13,12 @@ import (
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 
 	"github.com/linedesk/linedesk/store"
+	"github.com/linedesk/linedesk/telemetry"
 )
 
-// metrics is linedesk's Prometheus registry: Go runtime and process collectors plus the
-// Temporal SDK's own metrics (workflow task latencies, activity outcomes, poller counts…).
+// metrics is linedesk's Prometheus registry: Go runtime and process collectors, linedesk's own
+// (package telemetry: inbound rate, hand-off lag, deliveries, SLA breaches, routing wait, HTTP),
+// plus the Temporal SDK's own metrics (workflow task latencies, activity outcomes, poller counts…).
 type metrics struct {
 	handler  http.Handler
 	temporal client.MetricsHandler
@@ -29,6 +31,7 @@ func newMetrics() (*metrics, error) {
 			Name: "linedesk_sql_statements_total",
 			Help: "SQL statements sent to PostgreSQL by this process (BEGIN and COMMIT, batch entries and COPY included).",
 		}, func() float64 { return float64(store.StatementsSent()) }))
+	reg.MustRegister(telemetry.Collectors()...)
 	exporter, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo())
 	if err != nil {
 		return nil, fmt.Errorf("prometheus exporter: %w", err)
