@@ -143,7 +143,16 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	s.pruneLoginFailures(ctx)
-	token, err := s.store.CreateSession(ctx, u.ID)
+	if err := s.startSession(c, u.ID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userResponse{User: u})
+}
+
+// startSession signs the user in on this browser: a new session, set as the session cookie.
+// Password and single sign-on start the same session.
+func (s *Server) startSession(c echo.Context, userID int64) error {
+	token, err := s.store.CreateSession(c.Request().Context(), userID)
 	if err != nil {
 		return err
 	}
@@ -156,7 +165,7 @@ func (s *Server) login(c echo.Context) error {
 		Secure:   s.secureCookies,
 		SameSite: http.SameSiteLaxMode,
 	})
-	return c.JSON(http.StatusOK, userResponse{User: u})
+	return nil
 }
 
 func (s *Server) logout(c echo.Context) error {

@@ -61,6 +61,8 @@ type Deps struct {
 	// is the client's its X-Forwarded-For names (the rightmost address that is not a trusted
 	// proxy); without them the client is the connection's peer and the header is ignored.
 	TrustedProxies []*net.IPNet
+	// SSO is the OpenID Connect provider operators may sign in through (api/sso.go).
+	SSO SSOConfig
 }
 
 // Server holds the handlers' dependencies.
@@ -80,6 +82,7 @@ type Server struct {
 	publicURL             string
 	connectors            connectors.Registry
 	vkApp                 VKApp
+	sso                   *sso
 	// widgetLimits are the website widget's rate limits (per address, per visitor);
 	// widgetStreams counts visitors' open event streams; visitorsPruned is when this process
 	// last forgot silent visitors (UnixNano).
@@ -201,6 +204,9 @@ func newAPI(d Deps) (*echo.Echo, map[string]rule) {
 	post("/auth/login", s.login, rulePublic)
 	post("/auth/logout", s.logout, rulePublic)
 	post("/auth/password", s.usePasswordLink, rulePublic)
+	get("/auth/config", s.authConfig, rulePublic)
+	get("/auth/oidc/login", s.ssoLogin, rulePublic)
+	get("/auth/oidc/callback", s.ssoCallback, rulePublic)
 
 	// The generic API channel authenticates with the channel's own inbound token.
 	post("/channels/:id/inbound", s.inbound, ruleChannelToken)
@@ -398,7 +404,7 @@ func NewOps(d Deps) *echo.Echo {
 func newServer(d Deps) (*Server, *echo.Echo) {
 	s := &Server{store: d.Store, temporal: d.Temporal, logger: d.Logger, secureCookies: d.SecureCookies,
 		handoff: d.Inbound, hashing: make(chan struct{}, 4), allowPrivateCallbacks: d.AllowPrivateCallbacks,
-		publicURL: d.PublicURL, connectors: d.Connectors, vkApp: d.VK}
+		publicURL: d.PublicURL, connectors: d.Connectors, vkApp: d.VK, sso: newSSO(d.SSO)}
 	if s.connectors == nil {
 		s.connectors = all.Connectors(netguard.Policy{AllowPrivate: d.AllowPrivateCallbacks, Timeout: 20 * time.Second}.Client())
 	}

@@ -156,7 +156,7 @@ func runDev(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	go hand.Run(ctx)
 	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, SecureCookies: cfg.SecureCookies, Inbound: hand,
 		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks, TrustedProxies: cfg.TrustedProxies,
-		PublicURL: cfg.PublicURL, VK: cfg.VK}
+		PublicURL: cfg.PublicURL, VK: cfg.VK, SSO: cfg.SSO}
 	handler := api.New(deps)
 	// Telegram channels set to long polling pull their updates from here.
 	go api.RunPolling(ctx, deps)
@@ -193,7 +193,7 @@ func runAPI(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	go hand.Run(ctx)
 	deps := api.Deps{Store: st, Temporal: tc, Logger: logger, SecureCookies: cfg.SecureCookies, Inbound: hand,
 		AllowedHosts: cfg.allowedHosts(), MetricsToken: cfg.MetricsToken, AllowPrivateCallbacks: cfg.AllowPrivateCallbacks, TrustedProxies: cfg.TrustedProxies,
-		PublicURL: cfg.PublicURL, VK: cfg.VK}
+		PublicURL: cfg.PublicURL, VK: cfg.VK, SSO: cfg.SSO}
 	if cfg.PublicURL == "" {
 		logger.Warn("LINEDESK_PUBLIC_URL is not set: the API answers for any host name, which DNS rebinding can abuse")
 	}

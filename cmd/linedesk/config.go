@@ -46,6 +46,9 @@ type Config struct {
 	// LINEDESK_VK_APP_SECRET; LINEDESK_VK_OAUTH_URL and LINEDESK_VK_API_URL point at a fake in
 	// tests and staging). Without one, admins paste community tokens.
 	VK api.VKApp
+	// SSO is the OpenID Connect provider operators sign in through (LINEDESK_OIDC_*,
+	// config_sso.go); an empty issuer turns it off.
+	SSO api.SSOConfig
 	// MetricsToken is the bearer token /metrics wants (LINEDESK_METRICS_TOKEN). api serves
 	// /metrics only with one; dev and the worker's ops address serve it without.
 	MetricsToken string
@@ -155,6 +158,7 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 		"comma-separated addresses or CIDR ranges of the reverse proxies in front of linedesk; their X-Forwarded-For names the client (empty: the connection's peer is the client)")
 	workflowCache := fs.String("workflow-cache", env("LINEDESK_WORKFLOW_CACHE", "1000"),
 		"workflows kept in memory between events by the worker (and, in dev, the embedded Temporal)")
+	readSSO := ssoFlags(fs, env)
 	if command == "dev" {
 		fs.BoolVar(&cfg.Reset, "reset", false, "delete the database's linedesk data and the Temporal store, then start clean "+
 			"(the way out when the database belongs to another data dir; flag only, no environment variable)")
@@ -239,6 +243,8 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 			problems = append(problems, fmt.Errorf("LINEDESK_PUBLIC_URL: %q is not an http(s) URL like https://desk.example.com", cfg.PublicURL))
 		}
 	}
+	sso, ssoProblems := readSSO(cfg.PublicURL)
+	cfg.SSO, problems = sso, append(problems, ssoProblems...)
 	if cfg.TemporalDB != temporalDBSQLite && cfg.TemporalDB != temporalDBPostgres {
 		problems = append(problems, fmt.Errorf("LINEDESK_TEMPORAL_DB: %q is not sqlite or postgres", cfg.TemporalDB))
 	}

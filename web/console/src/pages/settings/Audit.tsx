@@ -24,7 +24,7 @@ export interface AuditRecord {
 }
 
 const entities = ["line", "regulation", "channel", "group", "user", "api_token", "template", "webhook", "setting", "kb_folder", "kb_article", "linked_app", "macro"];
-const knownActions = ["create", "update", "delete", "password_reset", "password_link", "password_set", "revoke", "rotate_token", "rotate_secret"];
+const knownActions = ["create", "update", "delete", "password_reset", "password_link", "password_set", "revoke", "rotate_token", "rotate_secret", "sso_provision", "sso_sync"];
 
 interface Filters {
   entity: string;
