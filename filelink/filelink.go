@@ -14,14 +14,18 @@ import (
 	"time"
 )
 
-// Signer signs and checks links with one key.
-type Signer struct{ key []byte }
+// Signer signs links with one key and checks them with it or with keys used before it, so a
+// link signed before a key rotation works until it expires while the old key is configured.
+type Signer struct {
+	key   []byte
+	older [][]byte
+}
 
-// New returns a Signer with key.
-func New(key []byte) Signer { return Signer{key: key} }
+// New returns a Signer signing with key and accepting links signed with key or any of older.
+func New(key []byte, older ...[]byte) Signer { return Signer{key: key, older: older} }
 
-func (s Signer) mac(id string, expires int64) string {
-	m := hmac.New(sha256.New, s.key)
+func mac(key []byte, id string, expires int64) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id + "\x00" + strconv.FormatInt(expires, 10)))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
@@ -31,7 +35,7 @@ func (s Signer) mac(id string, expires int64) string {
 func (s Signer) Sign(link, id string, ttl time.Duration, now time.Time) string {
 	exp := now.Add(ttl).Unix()
 	base, _, _ := strings.Cut(link, "?")
-	return base + "?" + url.Values{"expires": {strconv.FormatInt(exp, 10)}, "sig": {s.mac(id, exp)}}.Encode()
+	return base + "?" + url.Values{"expires": {strconv.FormatInt(exp, 10)}, "sig": {mac(s.key, id, exp)}}.Encode()
 }
 
 // Valid reports whether expires and sig make a link to file id valid at now.
@@ -40,5 +44,10 @@ func (s Signer) Valid(id, expires, sig string, now time.Time) bool {
 	if err != nil || sig == "" || now.Unix() > exp {
 		return false
 	}
-	return hmac.Equal([]byte(sig), []byte(s.mac(id, exp)))
+	for _, k := range append([][]byte{s.key}, s.older...) {
+		if hmac.Equal([]byte(sig), []byte(mac(k, id, exp))) {
+			return true
+		}
+	}
+	return false
 }

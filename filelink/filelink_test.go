@@ -27,3 +27,16 @@ func TestSignedLinks(t *testing.T) {
 	require.False(t, s.Valid("abc", "x", sig, now))
 	require.False(t, s.Valid("abc", exp, "", now))
 }
+
+func TestLinksSignedBeforeARotationStayValid(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	old := filelink.New([]byte("key-1"))
+	u, err := url.Parse(old.Sign("https://desk.example/api/v1/files/abc", "abc", time.Hour, now))
+	require.NoError(t, err)
+	exp, sig := u.Query().Get("expires"), u.Query().Get("sig")
+	require.True(t, filelink.New([]byte("key-2"), []byte("key-1")).Valid("abc", exp, sig, now), "while the old key is configured")
+	require.False(t, filelink.New([]byte("key-2")).Valid("abc", exp, sig, now), "once the old key is gone")
+	u, err = url.Parse(filelink.New([]byte("key-2"), []byte("key-1")).Sign("https://desk.example/api/v1/files/abc", "abc", time.Hour, now))
+	require.NoError(t, err)
+	require.True(t, filelink.New([]byte("key-2")).Valid("abc", u.Query().Get("expires"), u.Query().Get("sig"), now), "new links use the new key")
+}

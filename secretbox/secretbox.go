@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -35,8 +36,8 @@ var ErrWrongKey = errors.New("secretbox: the value was sealed with another key o
 // Box seals with its first key and opens with any of its keys.
 type Box struct {
 	keys []key
-	// seed is the primary key, kept for Derive.
-	seed []byte
+	// seeds are the keys themselves, primary first, kept for Derive and DeriveAll.
+	seeds [][]byte
 }
 
 type key struct {
@@ -46,11 +47,12 @@ type key struct {
 
 // New returns a Box sealing with primary and opening with primary or any of older.
 func New(primary []byte, older ...[]byte) (*Box, error) {
-	b := &Box{seed: append([]byte(nil), primary...)}
+	b := &Box{}
 	for i, k := range append([][]byte{primary}, older...) {
 		if len(k) != KeySize {
 			return nil, fmt.Errorf("secretbox: key %d is %d bytes, want %d", i+1, len(k), KeySize)
 		}
+		b.seeds = append(b.seeds, append([]byte(nil), k...))
 		block, err := aes.NewCipher(k)
 		if err != nil {
 			return nil, err
@@ -59,13 +61,32 @@ func New(primary []byte, older ...[]byte) (*Box, error) {
 		if err != nil {
 			return nil, err
 		}
-		var kk key
-		sum := sha256.Sum256(k)
-		copy(kk.id[:], sum[:idSize])
-		kk.aead = aead
+		kk := key{id: keyID(k), aead: aead}
 		b.keys = append(b.keys, kk)
 	}
 	return b, nil
+}
+
+func keyID(k []byte) [idSize]byte {
+	var id [idSize]byte
+	sum := sha256.Sum256(k)
+	copy(id[:], sum[:idSize])
+	return id
+}
+
+// KeyID names a key without revealing it: the id sealed values carry (8 hex digits), which
+// tells an operator which key a value needs, or which of their keys is which.
+func KeyID(k []byte) string {
+	id := keyID(k)
+	return hex.EncodeToString(id[:])
+}
+
+// SealedKeyID returns the id of the key a sealed value names, "" for a legacy or truncated one.
+func SealedKeyID(v []byte) string {
+	if Legacy(v) || len(v) < len(magic)+idSize {
+		return ""
+	}
+	return hex.EncodeToString(v[len(magic) : len(magic)+idSize])
 }
 
 // NewKey returns a fresh random key.
@@ -157,8 +178,21 @@ func (b *Box) SealedWithPrimary(v []byte) bool {
 
 // Derive returns a key for another use (signing file links, say), derived from the primary key
 // and purpose, so one configured secret serves every need without any two sharing a key.
-func (b *Box) Derive(purpose string) []byte {
-	m := hmac.New(sha256.New, b.seed)
+func (b *Box) Derive(purpose string) []byte { return derive(b.seeds[0], purpose) }
+
+// DeriveAll returns the key for purpose derived from each of the Box's keys, the primary's
+// first: what checks a signature made before a key rotation (a signed file link, say) while the
+// old key is still configured.
+func (b *Box) DeriveAll(purpose string) [][]byte {
+	out := make([][]byte, len(b.seeds))
+	for i, seed := range b.seeds {
+		out[i] = derive(seed, purpose)
+	}
+	return out
+}
+
+func derive(seed []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, seed)
 	m.Write([]byte("linedesk derive\x00" + purpose))
 	return m.Sum(nil)
 }

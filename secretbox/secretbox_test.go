@@ -85,3 +85,31 @@ func TestParseKey(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyIDsNameTheKeyAValueNeeds(t *testing.T) {
+	oldKey, newKey := secretbox.NewKey(), secretbox.NewKey()
+	oldBox, _ := secretbox.New(oldKey)
+	sealed := oldBox.Seal("p", []byte("s"))
+	if got, want := secretbox.SealedKeyID(sealed), secretbox.KeyID(oldKey); got != want || len(got) != 8 {
+		t.Fatalf("SealedKeyID = %q, want %q", got, want)
+	}
+	if secretbox.KeyID(newKey) == secretbox.KeyID(oldKey) {
+		t.Fatal("two keys share an id")
+	}
+	if secretbox.SealedKeyID([]byte("legacy")) != "" || secretbox.SealedKeyID([]byte("ldx1ab")) != "" {
+		t.Fatal("a legacy or truncated value names a key")
+	}
+}
+
+func TestDeriveAllStartsWithThePrimary(t *testing.T) {
+	oldKey, newKey := secretbox.NewKey(), secretbox.NewKey()
+	oldBox, _ := secretbox.New(oldKey)
+	rotated, _ := secretbox.New(newKey, oldKey)
+	all := rotated.DeriveAll("file links")
+	if len(all) != 2 || !bytes.Equal(all[0], rotated.Derive("file links")) || !bytes.Equal(all[1], oldBox.Derive("file links")) {
+		t.Fatal("DeriveAll is not the primary's derived key followed by the old key's")
+	}
+	if bytes.Equal(rotated.Derive("file links"), rotated.Derive("vk oauth state")) {
+		t.Fatal("two purposes share a derived key")
+	}
+}

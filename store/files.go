@@ -38,8 +38,12 @@ func (s *Store) WithBlobs(b blobstore.Store) *Store {
 }
 
 // FileLinks signs links to files for those who fetch them without signing in; its key is
-// derived from the secrets key, so every replica signs and checks alike.
-func (s *Store) FileLinks() filelink.Signer { return filelink.New(s.box.Derive("file links")) }
+// derived from the secrets key, so every replica signs and checks alike. Links signed with an
+// old key (LINEDESK_SECRETS_OLD_KEYS) stay valid until they expire or the old key goes.
+func (s *Store) FileLinks() filelink.Signer {
+	keys := s.box.DeriveAll("file links")
+	return filelink.New(keys[0], keys[1:]...)
+}
 
 // KeyFor is a key for purpose derived from the secrets key (signing an OAuth state, say): the
 // same in every process of the installation, useless for anything else.

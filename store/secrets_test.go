@@ -110,3 +110,128 @@ func TestFilesMoveFromTheDatabaseToTheStorage(t *testing.T) {
 	_, err = store.New(st.Pool()).SaveChannelFile(ctx, uuid.New(), "x", "text/plain", []byte("x"))
 	require.ErrorIs(t, err, store.ErrNoStorage)
 }
+
+// secretsFixture stores one value in every sealed column under box: a channel's secret and
+// credentials, a webhook's secret and a linked app's secret. It returns the channel's id.
+func secretsFixture(t *testing.T, st *store.Store) int64 {
+	t.Helper()
+	ctx := t.Context()
+	line, err := st.CreateLine(ctx, store.Line{Name: "Support"})
+	require.NoError(t, err)
+	ch, _, err := st.CreateChannel(ctx, store.Channel{Kind: "telegram", Name: "Bot", LineID: line.ID, Settings: json.RawMessage(`{}`), Enabled: true})
+	require.NoError(t, err)
+	require.NoError(t, st.SetChannelCredentials(ctx, ch.ID, store.Credentials{"bot_token": "123:plain-bot-token"}))
+	_, _, err = st.CreateWebhook(ctx, store.Webhook{URL: "https://example.com/h", Events: []string{"message.created"}, Enabled: true})
+	require.NoError(t, err)
+	_, _, err = st.SaveLinkedApp(ctx, store.LinkedApp{Name: "CRM", CreateURL: "https://crm.example.com/new",
+		ItemURLTemplate: "https://crm.example.com/items/{id}", Kinds: []string{"deal"}})
+	require.NoError(t, err)
+	return ch.ID
+}
+
+// sealedValues is every sealed column's bytes, to tell "nothing changed" exactly.
+func sealedValues(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	rows, err := st.Pool().Query(t.Context(), `SELECT 'channels.secret ' || id, secret FROM channels
+		UNION ALL SELECT 'channels.credentials ' || id, credentials FROM channels
+		UNION ALL SELECT 'webhooks.secret ' || id, secret FROM webhooks
+		UNION ALL SELECT 'linked_apps.secret ' || id, secret FROM linked_apps ORDER BY 1`)
+	require.NoError(t, err)
+	var out []string
+	for rows.Next() {
+		var name string
+		var v []byte
+		require.NoError(t, rows.Scan(&name, &v))
+		out = append(out, name+" "+string(v))
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// TestRotateSecretsReSealsEveryColumnAtOnce: rotating from key A to B (A given as old) re-seals
+// all four sealed columns in one go; B alone then opens everything; a second run changes
+// nothing; a dry run counts without writing.
+func TestRotateSecretsReSealsEveryColumnAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	keyA, keyB := secretbox.NewKey(), secretbox.NewKey()
+	boxA, err := secretbox.New(keyA)
+	require.NoError(t, err)
+	st := storetest.NewStore(t).WithSecrets(boxA)
+	chID := secretsFixture(t, st)
+	before := sealedValues(t, st)
+
+	boxBA, err := secretbox.New(keyB, keyA)
+	require.NoError(t, err)
+	r, err := st.WithSecrets(boxBA).RotateSecrets(ctx, true)
+	require.NoError(t, err)
+	require.Equal(t, store.SecretsReport{Stored: 4, Resealed: 4}, r)
+	require.Equal(t, before, sealedValues(t, st), "a dry run wrote")
+
+	r, err = st.WithSecrets(boxBA).RotateSecrets(ctx, false)
+	require.NoError(t, err)
+	require.Equal(t, store.SecretsReport{Stored: 4, Resealed: 4}, r)
+
+	boxB, err := secretbox.New(keyB)
+	require.NoError(t, err)
+	onlyB := st.WithSecrets(boxB)
+	r, err = onlyB.RotateSecrets(ctx, false)
+	require.NoError(t, err)
+	require.Equal(t, store.SecretsReport{Stored: 4, Current: 4}, r, "B alone opens every value, and a second run rewrites none")
+	creds, err := onlyB.ChannelCredentials(ctx, chID)
+	require.NoError(t, err)
+	require.Equal(t, "123:plain-bot-token", creds["bot_token"])
+	_, err = onlyB.ChannelSecret(ctx, chID)
+	require.NoError(t, err)
+	_, err = st.ChannelSecret(ctx, chID)
+	require.ErrorIs(t, err, secretbox.ErrWrongKey, "A alone no longer opens them")
+}
+
+// TestRotateSecretsRefusesWhatNoKeyOpens: with a wrong old key nothing opens the stored values;
+// the rotation names them (table, row, the key they need) and changes nothing.
+func TestRotateSecretsRefusesWhatNoKeyOpens(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	keyA := secretbox.NewKey()
+	boxA, err := secretbox.New(keyA)
+	require.NoError(t, err)
+	st := storetest.NewStore(t).WithSecrets(boxA)
+	secretsFixture(t, st)
+	before := sealedValues(t, st)
+
+	wrong, err := secretbox.New(secretbox.NewKey(), secretbox.NewKey())
+	require.NoError(t, err)
+	_, err = st.WithSecrets(wrong).RotateSecrets(ctx, false)
+	var refused *store.UnopenableSecretsError
+	require.ErrorAs(t, err, &refused)
+	require.Len(t, refused.Values, 4)
+	require.Equal(t, "channels", refused.Values[0].Table)
+	require.Equal(t, secretbox.KeyID(keyA), refused.Values[0].KeyID)
+	require.Contains(t, err.Error(), "sealed with key "+secretbox.KeyID(keyA))
+	require.NotContains(t, err.Error(), "plain-bot-token")
+	require.Equal(t, before, sealedValues(t, st), "a refused rotation changed something")
+}
+
+// TestRotateSecretsIsAllOrNothing: when the transaction fails after some values were rewritten
+// (here a trigger makes the last table's update fail, as a crash would end it), every value is
+// still the one sealed with the old key.
+func TestRotateSecretsIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	keyA := secretbox.NewKey()
+	boxA, err := secretbox.New(keyA)
+	require.NoError(t, err)
+	st := storetest.NewStore(t).WithSecrets(boxA)
+	secretsFixture(t, st)
+	before := sealedValues(t, st)
+	_, err = st.Pool().Exec(ctx, `
+		CREATE FUNCTION crash() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'crash'; END $$;
+		CREATE TRIGGER crash BEFORE UPDATE ON linked_apps FOR EACH ROW EXECUTE FUNCTION crash();`)
+	require.NoError(t, err)
+
+	boxBA, err := secretbox.New(secretbox.NewKey(), keyA)
+	require.NoError(t, err)
+	_, err = st.WithSecrets(boxBA).RotateSecrets(ctx, false)
+	require.ErrorContains(t, err, "crash")
+	require.Equal(t, before, sealedValues(t, st), "the channels' and webhook's values were rewritten without the linked app's")
+}

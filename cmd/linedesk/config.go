@@ -87,6 +87,12 @@ type Config struct {
 	// It has no environment variable on purpose: one left set in a shell would wipe every start.
 	Reset bool
 
+	// DryRun (rotate-key only, flag --dry-run) checks that every stored secret opens and counts
+	// what a rotation would re-seal, changing nothing.
+	DryRun bool
+	// Backup is what `linedesk backup` dumps and where (backup.go).
+	Backup BackupConfig
+
 	// TemporalNamespace is the namespace the embedded dev server creates; api and worker read
 	// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the SDK's other TEMPORAL_* variables themselves.
 	TemporalNamespace string
@@ -130,7 +136,7 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	level := fs.String("log-level", env("LINEDESK_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	secure := fs.String("secure-cookies", env("LINEDESK_SECURE_COOKIES", "false"), "mark session cookies Secure (behind HTTPS)")
 	secretsKey := fs.String("secrets-key", env("LINEDESK_SECRETS_KEY", ""), "key sealing channel credentials and secrets in the database: 32 random bytes in base64 (openssl rand -base64 32); dev keeps one in its data dir")
-	secretsOld := fs.String("secrets-old-keys", env("LINEDESK_SECRETS_OLD_KEYS", ""), "comma-separated keys used before the current one (values sealed with them still open; linedesk migrate re-seals them)")
+	secretsOld := fs.String("secrets-old-keys", env("LINEDESK_SECRETS_OLD_KEYS", ""), "comma-separated keys used before the current one (values sealed with them still open; linedesk rotate-key re-seals them with the current key)")
 	fs.StringVar(&cfg.StorageURL, "storage-url", env("LINEDESK_STORAGE_URL", ""), "where attachments live: file:///dir or s3://bucket/prefix?endpoint=host&region=…; dev: <data dir>/files")
 	fs.StringVar(&cfg.SMTP.Host, "smtp-host", env("LINEDESK_SMTP_HOST", ""), "SMTP server for emailing solutions (empty: no mail)")
 	smtpPort := fs.String("smtp-port", env("LINEDESK_SMTP_PORT", ""), "SMTP port (default 587, or 465 with tls)")
@@ -162,6 +168,12 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	if command == "dev" {
 		fs.BoolVar(&cfg.Reset, "reset", false, "delete the database's linedesk data and the Temporal store, then start clean "+
 			"(the way out when the database belongs to another data dir; flag only, no environment variable)")
+	}
+	switch command {
+	case "rotate-key":
+		fs.BoolVar(&cfg.DryRun, "dry-run", false, "check that every stored secret opens and count what would be re-sealed, changing nothing")
+	case "backup":
+		cfg.Backup.addFlags(fs, env)
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -254,7 +266,7 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 			problems = append(problems, fmt.Errorf("LINEDESK_SECRETS_KEY: %w", err))
 		}
 		cfg.SecretsKey = k
-	} else if command != "dev" {
+	} else if command != "dev" && command != "backup" {
 		problems = append(problems, errors.New("LINEDESK_SECRETS_KEY is required for linedesk "+command+
 			": 32 random bytes in base64 that seal channel credentials in the database (make one with `openssl rand -base64 32`; every api, worker and migrate needs the same)"))
 	}
@@ -277,6 +289,9 @@ func loadConfig(command string, args []string, lookupEnv func(string) (string, b
 	case command == "api" || command == "worker":
 		problems = append(problems, errors.New("LINEDESK_STORAGE_URL is required for linedesk "+command+
 			": where attachments live, the same for every api and worker (file:///var/lib/linedesk/files on a shared volume, or s3://bucket/prefix?endpoint=host for S3-compatible storage)"))
+	}
+	if command == "backup" {
+		problems = append(problems, cfg.Backup.problems(cfg.DatabaseURL)...)
 	}
 	if command != "dev" && cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is required for linedesk "+command))

@@ -1,5 +1,5 @@
 // Command linedesk runs the linedesk support desk: `dev` (everything in one process), `api`,
-// `worker` and `migrate` for a split deployment.
+// `worker` and `migrate` for a split deployment, and `rotate-key` and `backup` for its operators.
 package main
 
 import (
@@ -28,6 +28,10 @@ Usage:
   linedesk worker    the Temporal worker, against TEMPORAL_ADDRESS and DATABASE_URL
   linedesk migrate   apply database migrations to DATABASE_URL
 
+Operations (docs/operations.md):
+  linedesk rotate-key  re-seal every stored secret with LINEDESK_SECRETS_KEY (old keys in LINEDESK_SECRETS_OLD_KEYS)
+  linedesk backup      pg_dump DATABASE_URL (and Temporal's databases when given) to a file
+
 Run 'linedesk COMMAND -h' for the command's flags; every flag also has an environment variable.
 `
 
@@ -45,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	command := args[0]
 	switch command {
-	case "dev", "api", "worker", "migrate":
+	case "dev", "api", "worker", "migrate", "rotate-key", "backup":
 	default:
 		fmt.Fprintf(stderr, "linedesk: unknown command %q\n\n%s", command, usage)
 		return 2
@@ -75,8 +79,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runWorker(ctx, cfg, logger)
 	case "migrate":
 		err = runMigrate(ctx, cfg, logger)
+	case "rotate-key":
+		err = runRotateKey(ctx, cfg, stdout)
+	case "backup":
+		err = runBackup(ctx, cfg, stdout)
 	}
-	if errors.Is(err, errDataDirBusy) || errors.Is(err, errNotPaired) {
+	if err != nil && (errors.Is(err, errDataDirBusy) || errors.Is(err, errNotPaired) || command == "rotate-key" || command == "backup") {
 		// Addressed to the person at the terminal, over several lines: printed, not logged.
 		fmt.Fprintf(stderr, "\nlinedesk %s: %v\n", command, err)
 		return 1
