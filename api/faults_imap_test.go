@@ -146,7 +146,7 @@ func TestFaultIMAPOutageThenUIDValidityReset(t *testing.T) {
 		}
 		return inOrder
 	}
-	inOrder := checkThreads(nil)
+	checkThreads(nil)
 	require.Equal(t, 1+threads, a.queryInt(`SELECT count(*) FROM chats WHERE channel_id = $1`, id))
 
 	// UIDVALIDITY reset under the connected, idling intake: the same 201 mails under new UIDs,
@@ -179,7 +179,7 @@ func TestFaultIMAPOutageThenUIDValidityReset(t *testing.T) {
 	require.Equal(t, total, distinctInbox(), "a mail imported twice after the reset")
 	require.Equal(t, total, a.queryInt(`SELECT count(*) FROM inbound_keys WHERE channel_id = $1`, id))
 	require.Equal(t, 1+threads+3, a.queryInt(`SELECT count(*) FROM chats WHERE channel_id = $1`, id), "an answer opened a chat of its own")
-	inOrder = checkThreads(extra)
+	inOrder := checkThreads(extra)
 	// Nothing more comes in later (the reread is finished, not pending).
 	require.Never(t, func() bool { return inbox() != total }, 3*time.Second, 100*time.Millisecond)
 

@@ -98,9 +98,15 @@ func (b *syncBuffer) String() string {
 // newScaledStack starts Temporal on PostgreSQL beside dbURL's database, migrates dbURL with a first
 // admin (admin@example.com / admin), and starts apis api and workers worker processes.
 func newScaledStack(t *testing.T, dbURL string, apis, workers int) *scaledStack {
+	return newScaledStackOn(t, dbURL, dbURL, apis, workers)
+}
+
+// newScaledStackOn is newScaledStack with Temporal's databases beside temporalBase's instead
+// (another server: the fault suite takes linedesk's PostgreSQL down alone).
+func newScaledStackOn(t *testing.T, dbURL, temporalBase string, apis, workers int) *scaledStack {
 	t.Helper()
 	s := &scaledStack{t: t, bin: linedeskBinary(t), dbURL: dbURL}
-	ts, err := newPostgresStore(dbURL)
+	ts, err := newPostgresStore(temporalBase)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ts.Wipe(context.Background()) })
 	s.tOpts, err = ts.Open(t.Context())
@@ -176,19 +182,6 @@ func (s *scaledStack) run(p *proc) {
 	require.NoError(s.t, cmd.Start())
 	p.cmd, p.done = cmd, make(chan error, 1)
 	go func() { p.done <- cmd.Wait() }()
-}
-
-// kill stops p at once (SIGKILL): no drain, no goodbye.
-func (s *scaledStack) kill(p *proc) {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-	p.cmd = nil
-}
-
-// restart starts a killed or stopped p again on the same address and waits until it is ready.
-func (s *scaledStack) restart(p *proc) {
-	s.run(p)
-	s.waitReady(p, time.Minute)
 }
 
 func (s *scaledStack) stop(p *proc) {
