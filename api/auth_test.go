@@ -349,6 +349,24 @@ func TestMetricsWantTheTokenWhenOneIsSet(t *testing.T) {
 	require.Contains(t, res.text, "linedesk_up 1")
 	open := newApp(t, appOptions{noTemporal: true})
 	require.Equal(t, http.StatusOK, open.do(anon, "GET", "/metrics", nil, nil).status, "no token set: open (dev, the worker's private address)")
+
+	// Prometheus scrapes each replica by its pod address, whatever the public name: with the
+	// token /metrics answers for any host; without it, still nothing.
+	public := newApp(t, appOptions{noTemporal: true, metricsToken: "m-secret", allowedHosts: []string{"127.0.0.1", "desk.example.com"}})
+	scrape := func(header map[string]string) int {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", public.url+"/metrics", nil)
+		require.NoError(t, err)
+		req.Host = "10.1.2.3:8080"
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	require.Equal(t, http.StatusOK, scrape(bearer("m-secret")))
+	require.Equal(t, http.StatusUnauthorized, scrape(nil))
 }
 
 // TestParallelGuessesDoNotSlipPastTheLimit: a burst of 40 wrong passwords at once gets at most

@@ -235,7 +235,7 @@ func runWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	logger.Info("worker running", "task_queue", worker.TaskQueue(), "ops_addr", ln.Addr().String())
-	return serveHTTP(ctx, ln, api.NewOps(api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler}), logger)
+	return serveHTTP(ctx, ln, api.NewOps(api.Deps{Store: st, Temporal: tc, Logger: logger, Metrics: m.handler, MetricsToken: cfg.MetricsToken}), logger)
 }
 
 func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
