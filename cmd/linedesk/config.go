@@ -50,7 +50,7 @@ type Config struct {
 	// config_sso.go); an empty issuer turns it off.
 	SSO api.SSOConfig
 	// MetricsToken is the bearer token /metrics wants (LINEDESK_METRICS_TOKEN). api serves
-	// /metrics only with one; dev and the worker's ops address serve it without.
+	// /metrics only with one; dev and the worker's ops address serve it without one unless it is set.
 	MetricsToken string
 	// AllowPrivateCallbacks lets callback and webhook URLs point at loopback, private and
 	// link-local addresses (LINEDESK_ALLOW_PRIVATE_CALLBACKS); metadata addresses stay refused.
