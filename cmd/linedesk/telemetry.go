@@ -36,11 +36,20 @@ func newMetrics() (*metrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prometheus exporter: %w", err)
 	}
-	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	// The SDK's timers are histograms in seconds; OpenTelemetry's default buckets (0, 5, 10 …
+	// 10000) suit milliseconds and would put every workflow task in the first one.
+	seconds := sdkmetric.NewView(sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
+		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{
+			Boundaries: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}})
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithView(seconds))
 	return &metrics{
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		temporal: temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
 			Meter: provider.Meter("linedesk"),
+			// Counters as Prometheus counters (…_total), which rate() expects.
+			UseMonotonicCounters: true,
+			// A metric the meter refuses is dropped, not a panic in the worker.
+			OnError: func(error) {},
 		}),
 	}, nil
 }
