@@ -135,18 +135,16 @@ func (a *Activities) ProjectConversation(ctx context.Context, in workflows.Proje
 		}
 		p.Events = append(p.Events, ev)
 	}
-	waited, err := a.store.ProjectConversationWaited(ctx, p)
+	done, err := a.store.ProjectConversationWaited(ctx, p)
 	if err != nil {
 		return permanent(err)
 	}
-	if waited > 0 {
-		telemetry.RoutingWait.Observe(waited.Seconds())
+	// Counted from what this projection changed: a replayed or retried one adds nothing.
+	if done.Waited > 0 {
+		telemetry.RoutingWait.Observe(done.Waited.Seconds())
 	}
-	for _, e := range in.Events {
-		if e.Kind == "sla_breached" {
-			clock, _ := e.Data["clock"].(string)
-			telemetry.SLABreaches.WithLabelValues(clock).Inc()
-		}
+	for _, clock := range done.Breached {
+		telemetry.SLABreaches.WithLabelValues(clock).Inc()
 	}
 	a.wakeAfter(ctx, in.State.Number, in.Events)
 	return nil

@@ -57,8 +57,12 @@ func (a *Activities) DeliverMessage(ctx context.Context, in workflows.DeliverMes
 }
 
 // counted counts a delivery attempt through a channel in the metrics: a success, or a failure
-// (every failed attempt, retried or not).
+// (every failed attempt, retried or not). Waiting for the channel's send rate is no failure.
 func counted(kind string, err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == "paced" {
+		return err
+	}
 	if err != nil {
 		telemetry.DeliveryFailures.WithLabelValues(kind).Inc()
 	} else {

@@ -23,6 +23,7 @@ import (
 	"github.com/linedesk/linedesk/inbound"
 	"github.com/linedesk/linedesk/store"
 	"github.com/linedesk/linedesk/store/storetest"
+	"github.com/linedesk/linedesk/telemetry"
 	"github.com/linedesk/linedesk/worker/workertest"
 )
 
@@ -36,8 +37,9 @@ type app struct {
 	admin    store.User
 	// http is signed in as the admin (session cookie).
 	http *http.Client
-	// logger writes to the server log a failing test shows.
+	// logger writes to the server log a failing test shows (logs, unless LINEDESK_TEST_LOG).
 	logger *slog.Logger
+	logs   *logBuffer
 }
 
 type appOptions struct {
@@ -71,7 +73,7 @@ func newApp(t *testing.T, opts appOptions) *app {
 			t.Logf("server log:\n%s", logs)
 		}
 	})
-	logger := slog.New(slog.NewTextHandler(logOut, nil))
+	logger := slog.New(telemetry.NewHandler(slog.NewTextHandler(logOut, nil)))
 	st := storetest.NewStore(t)
 	var tc client.Client
 	if !opts.noTemporal {
@@ -91,7 +93,7 @@ func newApp(t *testing.T, opts appOptions) *app {
 	t.Cleanup(srv.Close)
 	admin, err := st.CreateUser(t.Context(), store.NewUser{Email: "admin@example.com", Name: "Admin", Password: "secret", Role: store.RoleAdmin})
 	require.NoError(t, err)
-	a := &app{t: t, url: srv.URL, store: st, temporal: tc, admin: admin, logger: logger}
+	a := &app{t: t, url: srv.URL, store: st, temporal: tc, admin: admin, logger: logger, logs: logs}
 	a.http = a.login("admin@example.com", "secret")
 	return a
 }

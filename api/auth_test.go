@@ -367,6 +367,9 @@ func TestMetricsWantTheTokenWhenOneIsSet(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, scrape(bearer("m-secret")))
 	require.Equal(t, http.StatusUnauthorized, scrape(nil))
+	// Without a token (dev) /metrics stays behind the host check: a rebound page reads nothing.
+	public = newApp(t, appOptions{noTemporal: true, allowedHosts: []string{"127.0.0.1", "desk.example.com"}})
+	require.Equal(t, http.StatusMisdirectedRequest, scrape(nil))
 }
 
 // TestParallelGuessesDoNotSlipPastTheLimit: a burst of 40 wrong passwords at once gets at most

@@ -424,12 +424,14 @@ func newServer(d Deps) (*Server, *echo.Echo) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
 	}
 	e.HTTPErrorHandler = errorHandler(d.Logger)
+	// Outermost, so that every answer is counted and carries a request id: refusals of the host
+	// check and panics that Recover turns into a 500 included.
+	e.Use(requestLog(d.Logger))
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	if len(d.AllowedHosts) > 0 {
-		e.Use(hostCheck(d.AllowedHosts))
+		e.Use(hostCheck(d.AllowedHosts, d.MetricsToken != ""))
 	}
-	e.Use(requestLog(d.Logger))
 	e.Use(crossOriginProtection())
 
 	e.GET("/healthz", s.healthz)
@@ -458,7 +460,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // hostCheck refuses requests addressed to a host that is not this server's.
-func hostCheck(allowed []string) echo.MiddlewareFunc {
+func hostCheck(allowed []string, metricsGuarded bool) echo.MiddlewareFunc {
 	set := map[string]bool{}
 	for _, h := range allowed {
 		set[strings.ToLower(strings.Trim(h, "[]"))] = true
@@ -466,8 +468,9 @@ func hostCheck(allowed []string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			// Probes and Prometheus reach a replica by its pod address, not the public name;
-			// /metrics wants its bearer token, which a rebound page cannot know.
-			if p := c.Request().URL.Path; p == "/healthz" || p == "/readyz" || p == "/metrics" {
+			// /metrics then wants its bearer token, which a rebound page cannot know (without a
+			// token it stays behind the check).
+			if p := c.Request().URL.Path; p == "/healthz" || p == "/readyz" || p == "/metrics" && metricsGuarded {
 				return next(c)
 			}
 			host := c.Request().Host
@@ -545,7 +548,7 @@ func requestLog(logger *slog.Logger) echo.MiddlewareFunc {
 				route = "unmatched"
 			}
 			elapsed := time.Since(start)
-			telemetry.HTTPRequests.WithLabelValues(req.Method, route, strconv.Itoa(status)).Inc()
+			telemetry.HTTPRequests.WithLabelValues(methodLabel(req.Method), route, strconv.Itoa(status)).Inc()
 			if !strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), "text/event-stream") {
 				telemetry.HTTPDuration.WithLabelValues(route).Observe(elapsed.Seconds())
 			}
@@ -557,6 +560,16 @@ func requestLog(logger *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// methodLabel is the request's method for the metrics: HTTP's own, else "other" (a client may
+// send any token as a method, and each would be a series of its own).
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // plainToken reports whether a caller's request id can go into logs as it is: 1 to 64 letters,

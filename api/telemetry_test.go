@@ -3,6 +3,8 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,10 +26,9 @@ func observations(t *testing.T, h prometheus.Histogram) uint64 {
 
 // TestMetricsCountTheDesksWork: a client's message, its redelivery, the operator taking the
 // conversation from the queue and replying move linedesk's own metrics. The metrics are the
-// process's and other tests run beside this one, so the test asserts that they grew by at
-// least what this conversation did.
+// process's: the test does not run in parallel with others (it runs before the parallel ones
+// resume), and asserts that they grew by at least what this conversation did.
 func TestMetricsCountTheDesksWork(t *testing.T) {
-	t.Parallel()
 	a := newApp(t, appOptions{})
 	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
 	_, ann := a.newOperator("ann@desk.example", "Ann Operator")
@@ -45,7 +46,8 @@ func TestMetricsCountTheDesksWork(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, res.status, res.text)
 	require.GreaterOrEqual(t, testutil.ToFloat64(telemetry.InboundMessages.WithLabelValues("api", telemetry.InboundAccepted)), accepted+1)
 	require.GreaterOrEqual(t, testutil.ToFloat64(telemetry.InboundMessages.WithLabelValues("api", telemetry.InboundDuplicate)), duplicates+1)
-	require.GreaterOrEqual(t, observations(t, telemetry.HandoffLag), lags+1, "the hand-off reported its lag")
+	require.Eventually(t, func() bool { return observations(t, telemetry.HandoffLag) >= lags+1 }, 20*time.Second, 50*time.Millisecond,
+		"the hand-off reported its lag")
 
 	path := fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation)
 	res = a.do(ann, "POST", path+"/take", nil, nil)
@@ -73,4 +75,40 @@ func TestRequestIDs(t *testing.T) {
 	require.Regexp(t, `^[0-9a-f]{24}$`, res.header.Get("X-Request-Id"), "an id that could forge log lines is replaced")
 	res = a.do(a.http, "GET", "/api/v1/me", nil, nil)
 	require.Regexp(t, `^[0-9a-f]{24}$`, res.header.Get("X-Request-Id"))
+
+	// Any token is a method to HTTP; the metrics count the unknown ones as one series.
+	other := testutil.ToFloat64(telemetry.HTTPRequests.WithLabelValues("other", "/api/v1/me", "405"))
+	res = a.do(a.http, "BREW", "/api/v1/me", nil, nil)
+	require.Equal(t, http.StatusMethodNotAllowed, res.status, res.text)
+	require.NotEmpty(t, res.header.Get("X-Request-Id"), "a refusal carries an id too")
+	require.Equal(t, other+1, testutil.ToFloat64(telemetry.HTTPRequests.WithLabelValues("other", "/api/v1/me", "405")))
+}
+
+// TestActivityLogLinesNameTheirConversation: a failing delivery's log lines, written by the
+// worker's activity, name the conversation and its workflow, so an operator's report of a
+// message that did not arrive leads to them.
+func TestActivityLogLinesNameTheirConversation(t *testing.T) {
+	if os.Getenv("LINEDESK_TEST_LOG") != "" {
+		t.Skip("the server log goes to stderr")
+	}
+	t.Parallel()
+	a := newApp(t, appOptions{})
+	cs := a.setupChannel(map[string]any{"name": "Support", "auto_open": true})
+	res := a.do(a.http, "PATCH", fmt.Sprintf("/api/v1/channels/%d", cs.channelID),
+		map[string]any{"settings": map[string]string{"callback_url": "http://127.0.0.1:9/hook"}}, nil)
+	require.Equal(t, http.StatusOK, res.status, res.text)
+	res, in := a.inbound(cs, "m-1", clientText("u-1", "hello"))
+	require.Equal(t, http.StatusAccepted, res.status, res.text)
+	path := fmt.Sprintf("/api/v1/conversations/%d", *in.Conversation)
+	require.Equal(t, http.StatusOK, a.do(a.http, "POST", path+"/take", nil, nil).status)
+	require.Equal(t, http.StatusCreated, a.do(a.http, "POST", path+"/messages", map[string]string{"text": "hi"}, nil).status)
+	want := fmt.Sprintf("workflow_id=conversation:%d activity=DeliverMessage conversation=%d", *in.Conversation, *in.Conversation)
+	require.Eventually(t, func() bool {
+		for _, line := range strings.Split(a.logs.String(), "\n") {
+			if strings.Contains(line, "delivery attempt failed") && strings.Contains(line, want) {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 100*time.Millisecond, "a delivery failure's line naming %q", want)
 }

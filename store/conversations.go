@@ -110,9 +110,19 @@ func (s *Store) ProjectConversation(ctx context.Context, p ConversationProjectio
 	return err
 }
 
-// ProjectConversationWaited is ProjectConversation that also tells, when this projection takes
-// the conversation out of its queue to an operator, how long it waited there (else 0).
-func (s *Store) ProjectConversationWaited(ctx context.Context, p ConversationProjection) (time.Duration, error) {
+// Projected is what a projection changed that the metrics count.
+type Projected struct {
+	// Waited is how long the conversation waited in its queue, when this projection took it
+	// out to an operator (else 0).
+	Waited time.Duration
+	// Breached names the SLA clocks whose breach this projection recorded (a repeated
+	// projection records nothing again).
+	Breached []string
+}
+
+// ProjectConversationWaited is ProjectConversation that also tells what it changed for the
+// metrics: the queue wait it ended and the SLA breaches it recorded.
+func (s *Store) ProjectConversationWaited(ctx context.Context, p ConversationProjection) (Projected, error) {
 	batch := &pgx.Batch{}
 	var assignee, rating, csat *int64
 	if p.AssigneeID != 0 {
@@ -126,20 +136,24 @@ func (s *Store) ProjectConversationWaited(ctx context.Context, p ConversationPro
 		v := int64(p.CSAT)
 		csat = &v
 	}
-	batch.Queue(`UPDATE conversations c SET status = $2, assignee_id = $3, participants = $4, title = $5, type = $6,
+	// The row is locked before its old status is read: a concurrent projection of the same
+	// conversation (a retried activity) then sees this one's status, not the one before both.
+	batch.Queue(`WITH old AS (SELECT status, queued_at FROM conversations WHERE number = $1 FOR UPDATE)
+		UPDATE conversations c SET status = $2, assignee_id = $3, participants = $4, title = $5, type = $6,
 			reasons = $7, components = $8, solution = $9, close_reason = $10, client_rating = $11, csat = $12,
 			due_first_response = $13, due_next_response = $14, due_resolution = $15, overdue = $16,
 			last_activity_at = greatest(last_activity_at, $17), closed_at = $18, revision = $19,
 			replied_at = coalesce($20, replied_at),
 			unread = CASE WHEN $20::timestamptz IS NULL THEN unread ELSE (SELECT count(*) FROM messages m
 				WHERE m.conversation_number = $1 AND m.direction = 'in' AND m.created_at > $20) END
-		FROM (SELECT status, queued_at FROM conversations WHERE number = $1) old
+		FROM old
 		WHERE c.number = $1 AND c.revision < $19
 		RETURNING CASE WHEN old.status = 'queued' AND c.status = 'active' THEN now() - old.queued_at END`,
 		p.Number, p.Status, assignee, nonNilInts(p.Participants), p.Title, p.Type, nonNilStrings(p.Reasons),
 		nonNilStrings(p.Components), p.Solution, p.CloseReason, rating, csat, p.DueFirst, p.DueNext, p.DueResolve,
 		p.Overdue, p.LastActivity, p.ClosedAt, p.Revision, p.RepliedAt)
-	if p.Status != "queued" && p.Status != "active" {
+	clearTurn := p.Status != "queued" && p.Status != "active"
+	if clearTurn {
 		// A paused or closed conversation takes no client message by the ingest's fast path: it
 		// stops before the operator's action returns, not once the chat hears of it.
 		batch.Queue(`UPDATE chats ch SET turn_conversation = NULL FROM conversations c
@@ -151,19 +165,38 @@ func (s *Store) ProjectConversationWaited(ctx context.Context, p ConversationPro
 			data = json.RawMessage(`{}`)
 		}
 		batch.Queue(`INSERT INTO conversation_events (number, seq, at, actor_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT DO NOTHING`, p.Number, e.Seq, e.At, e.ActorID, e.Kind, []byte(data))
+			ON CONFLICT DO NOTHING RETURNING kind, data->>'clock'`, p.Number, e.Seq, e.At, e.ActorID, e.Kind, []byte(data))
 	}
 	br := s.pool.SendBatch(ctx, batch)
+	var out Projected
 	var waited *time.Duration
 	err := br.QueryRow().Scan(&waited)
 	if errors.Is(err, pgx.ErrNoRows) { // an older revision: nothing changed
 		err = nil
 	}
-	err = errors.Join(err, br.Close())
-	if err != nil || waited == nil || *waited < 0 {
-		return 0, translate(err, "project conversation")
+	if err == nil && waited != nil && *waited > 0 {
+		out.Waited = *waited
 	}
-	return *waited, nil
+	if err == nil && clearTurn {
+		_, err = br.Exec()
+	}
+	for range p.Events {
+		if err != nil {
+			break
+		}
+		var kind string
+		var clock *string
+		switch err = br.QueryRow().Scan(&kind, &clock); {
+		case errors.Is(err, pgx.ErrNoRows): // recorded before
+			err = nil
+		case err == nil && kind == "sla_breached" && clock != nil:
+			out.Breached = append(out.Breached, *clock)
+		}
+	}
+	if err = errors.Join(err, br.Close()); err != nil {
+		return Projected{}, translate(err, "project conversation")
+	}
+	return out, nil
 }
 
 // Conversation is the read model's view of one conversation, as the API returns it.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/linedesk/linedesk/store"
@@ -315,4 +316,38 @@ func listAll(t *testing.T, st *store.Store, f store.ConversationFilter) []int64 
 		}
 		f.Cursor = next
 	}
+}
+
+// TestProjectionReportsWhatItChanged: the projection that takes a conversation out of its queue
+// tells how long it waited, and one that records an SLA breach names its clock; repeating them
+// (a retried or replayed activity, even at once, concurrently) reports nothing again, so the
+// metrics count each once.
+func TestProjectionReportsWhatItChanged(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewStore(t)
+	line, ch := fixture(t, st)
+	n := openConversations(t, st, line, ch, []*time.Time{nil})[0]
+	ctx := context.Background()
+	_, err := st.Pool().Exec(ctx, `UPDATE conversations SET queued_at = now() - interval '90 seconds' WHERE number = $1`, n)
+	require.NoError(t, err)
+	at := time.Now()
+	take := store.ConversationProjection{Number: n, Status: "active", AssigneeID: 0, LastActivity: at, Revision: 2,
+		Events: []store.ConversationEvent{{Seq: 1, At: at, Kind: "taken", Data: json.RawMessage(`{}`)},
+			{Seq: 2, At: at, Kind: "sla_breached", Data: json.RawMessage(`{"clock":"first_response"}`)}}}
+	results := make(chan store.Projected, 2)
+	for range 2 {
+		go func() {
+			p, err := st.ProjectConversationWaited(ctx, take)
+			assert.NoError(t, err)
+			results <- p
+		}()
+	}
+	a, b := <-results, <-results
+	if a.Waited == 0 {
+		a, b = b, a
+	}
+	require.InDelta(t, 90, a.Waited.Seconds(), 5, "the wait ended by the take")
+	require.Equal(t, []string{"first_response"}, a.Breached)
+	require.Zero(t, b.Waited, "the concurrent repeat ended no wait")
+	require.Empty(t, b.Breached, "nor recorded the breach again")
 }

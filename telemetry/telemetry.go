@@ -56,7 +56,7 @@ var (
 	RoutingWait = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "linedesk_routing_wait_seconds",
 		Help:    "Time a conversation waited in the queue until an operator took it or was given it.",
-		Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600},
+		Buckets: []float64{.1, .25, .5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600},
 	})
 
 	// HTTPRequests counts requests by method, route template and status code.

@@ -3,12 +3,12 @@ package worker
 import (
 	"context"
 	"log/slog"
-	"strings"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
 
 	"github.com/linedesk/linedesk/telemetry"
+	"github.com/linedesk/linedesk/workflows"
 )
 
 // logContext puts the workflow an activity runs for, and the conversation it concerns, into the
@@ -28,8 +28,7 @@ type activityLogContext struct {
 func (a *activityLogContext) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
 	info := activity.GetInfo(ctx)
 	attrs := []slog.Attr{slog.String("workflow_id", info.WorkflowExecution.ID), slog.String("activity", info.ActivityType.Name)}
-	// Conversation workflows are "conversation:<number>" (workflows.ConversationWorkflowID).
-	if n, ok := strings.CutPrefix(info.WorkflowExecution.ID, "conversation:"); ok {
+	if n, ok := workflows.ConversationOfWorkflow(info.WorkflowExecution.ID); ok {
 		attrs = append(attrs, slog.String("conversation", n))
 	}
 	return a.Next.ExecuteActivity(telemetry.WithLogAttrs(ctx, attrs...), in)

@@ -32,12 +32,17 @@ func TaskQueue() string { return workflows.TaskQueue }
 
 // New returns a worker with every workflow and activity registered.
 func New(c client.Client, d Deps) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{&logContext{}}})
+	w := sdkworker.New(c, workflows.TaskQueue, Options())
 	acts := activities.New(d.Store, d.Logger, d.HTTPClient, d.Mail)
 	router := activities.NewRouter(d.Store, c, d.Logger)
 	acts.WakeRouters(router)
 	Register(w, acts, activities.NewFanOut(d.Store, c, d.Logger), router)
 	return w
+}
+
+// Options are the worker's options: activities' log lines name their workflow and conversation.
+func Options() sdkworker.Options {
+	return sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{&logContext{}}}
 }
 
 // Register puts linedesk's workflows and activities on a registry (a worker, or a test

@@ -19,7 +19,14 @@ func ChatWorkflowID(chatID string) string { return "chat:" + chatID }
 
 // ConversationWorkflowID names the workflow of one conversation.
 func ConversationWorkflowID(number int64) string {
-	return "conversation:" + strconv.FormatInt(number, 10)
+	return conversationIDPrefix + strconv.FormatInt(number, 10)
+}
+
+const conversationIDPrefix = "conversation:"
+
+// ConversationOfWorkflow is the number of the conversation whose workflow id is id, if it is one.
+func ConversationOfWorkflow(id string) (string, bool) {
+	return strings.CutPrefix(id, conversationIDPrefix)
 }
 
 // RouterWorkflowID names the router of one line: it serialises that line's routing decisions.

@@ -54,6 +54,6 @@ func Start(t testing.TB, st *store.Store, opts Options) client.Client {
 	acts.WakeRouters(router)
 	srv.NewWorkerWithOptions(workflows.TaskQueue, func(r sdkworker.Registry) {
 		worker.Register(r, acts, fanOut, router)
-	}, sdkworker.Options{})
+	}, worker.Options())
 	return c
 }
