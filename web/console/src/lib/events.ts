@@ -1,6 +1,9 @@
 // One live connection to GET /api/v1/events per tab. The browser's EventSource reconnects by
 // itself and sends Last-Event-ID, so the server replays whatever was missed in order; an
-// `event: reset` means the gap is older than the server keeps, and every view reloads.
+// `event: reset` means the gap is older than the server keeps, and every view reloads. A
+// connection opened without a last id (the first, or one before any event came) starts from
+// that moment: what changed between a view's load and that moment would be missed, so the
+// views reload then too.
 
 export interface LiveEvent {
   id: string;
@@ -55,6 +58,7 @@ class EventStream {
   private handlers = new Set<Handler>();
   private resetHandlers = new Set<() => void>();
   private stateHandlers = new Set<StateHandler>();
+  private lastId = "";
   connected = false;
 
   start() {
@@ -62,6 +66,7 @@ class EventStream {
     const src = new EventSource("/api/v1/events");
     this.source = src;
     const deliver = (m: MessageEvent) => {
+      if (m.lastEventId) this.lastId = m.lastEventId;
       let e: LiveEvent;
       try {
         e = JSON.parse(m.data) as LiveEvent;
@@ -73,7 +78,10 @@ class EventStream {
     src.onmessage = deliver;
     for (const k of eventKinds) src.addEventListener(k, deliver as EventListener);
     src.addEventListener("reset", () => this.resetHandlers.forEach((h) => h()));
-    src.onopen = () => this.setConnected(true);
+    src.onopen = () => {
+      this.setConnected(true);
+      if (!this.lastId) this.resetHandlers.forEach((h) => h());
+    };
     src.onerror = () => this.setConnected(false);
   }
 
