@@ -16,6 +16,8 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"github.com/linedesk/linedesk/activities"
 	"github.com/linedesk/linedesk/api"
@@ -298,6 +300,12 @@ func connectExternal(ctx context.Context, cfg Config, logger *slog.Logger) (*sto
 	}
 	opts.Logger = sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk"))
 	opts.MetricsHandler = m.temporal
+	// After Temporal was away, try again every few seconds: gRPC's default backoff grows to two
+	// minutes, so after a long outage messages accepted meanwhile could wait that much longer.
+	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithConnectParams(grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: 250 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 3 * time.Second},
+		MinConnectTimeout: 5 * time.Second,
+	}))
 	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		pool.Close()
