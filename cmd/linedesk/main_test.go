@@ -7,4 +7,10 @@ import (
 	"github.com/linedesk/linedesk/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := storetest.Main(m)
+	if binaryDir != "" { // the linedesk binary the stack tests built
+		_ = os.RemoveAll(binaryDir)
+	}
+	os.Exit(code)
+}

@@ -32,6 +32,7 @@ import (
 
 var (
 	binaryOnce sync.Once
+	binaryDir  string
 	binaryPath string
 	binaryErr  error
 )
@@ -41,10 +42,13 @@ var (
 func linedeskBinary(t *testing.T) string {
 	t.Helper()
 	binaryOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), "linedesk-stacktest")
-		if binaryErr = os.MkdirAll(dir, 0o755); binaryErr != nil {
+		// A directory of this test process's own (TestMain removes it): two runs side by side
+		// never start each other's build.
+		dir, err := os.MkdirTemp("", "linedesk-stacktest-")
+		if binaryErr = err; err != nil {
 			return
 		}
+		binaryDir = dir
 		binaryPath = filepath.Join(dir, "linedesk")
 		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
 		if err != nil {
@@ -207,7 +211,7 @@ func (s *scaledStack) waitReady(p *proc, within time.Duration) {
 			s.t.Fatalf("%s exited before it was ready: %v\n%s", p.name, err, tail(p.log.String(), 4096))
 		default:
 		}
-		res, err := http.Get("http://" + p.addr + "/readyz")
+		res, err := readyClient.Get("http://" + p.addr + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
@@ -218,6 +222,8 @@ func (s *scaledStack) waitReady(p *proc, within time.Duration) {
 	}
 	s.t.Fatalf("%s not ready within %s\n%s", p.name, within, tail(p.log.String(), 4096))
 }
+
+var readyClient = &http.Client{Timeout: 5 * time.Second}
 
 // url is the base URL of api i.
 func (s *scaledStack) url(i int) string { return "http://" + s.apis[i%len(s.apis)].addr }
