@@ -10,6 +10,9 @@ import { Shell } from "./pages/Shell";
 export function App() {
   const t = useT();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  // The views load once the live stream is open (see lib/events.ts), so nothing changes unseen
+  // between their first load and the stream's start.
+  const [live, setLive] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -27,11 +30,20 @@ export function App() {
   }, [load]);
 
   useEffect(() => {
-    if (me) events.start();
-    else events.stop();
+    if (!me) {
+      events.stop();
+      setLive(false);
+      return;
+    }
+    events.start();
+    let on = true;
+    void events.ready().then(() => on && setLive(true));
+    return () => {
+      on = false;
+    };
   }, [me]);
 
-  if (me === undefined) return <div className="boot">{t("common.loading")}</div>;
+  if (me === undefined || (me && !live)) return <div className="boot">{t("common.loading")}</div>;
   if (me === null) return <Login onSignedIn={load} />;
   return (
     <SessionContext.Provider value={me}>

@@ -25,15 +25,20 @@ describe("the live event stream", () => {
     vi.resetModules();
   });
 
-  it("has views reload when it connects from now, not when it resumes after an event", async () => {
+  it("is ready once open, and has views reload only when they were shown before it opened", async () => {
+    vi.useFakeTimers();
     vi.stubGlobal("EventSource", FakeSource);
     const { events } = await import("./events");
     const reload = vi.fn();
     events.onReset(reload);
     events.start();
+    let ready = false;
+    void events.ready().then(() => (ready = true));
     const src = FakeSource.last!;
     src.onopen!();
-    expect(reload).toHaveBeenCalledTimes(1); // changes before the stream began would be missed
+    await vi.runAllTimersAsync();
+    expect(ready).toBe(true);
+    expect(reload).not.toHaveBeenCalled(); // the views load after the stream opened: nothing missed
 
     const seen: string[] = [];
     events.subscribe((e) => seen.push(e.kind));
@@ -41,7 +46,25 @@ describe("the live event stream", () => {
     expect(seen).toEqual(["conversation.opened"]);
     src.onerror!();
     src.onopen!(); // the browser resumed with Last-Event-ID: the server replays the gap
+    expect(reload).not.toHaveBeenCalled();
+    events.stop();
+    vi.useRealTimers();
+  });
+
+  it("shows the views after a while without the stream, and has them reload when it opens", async () => {
+    vi.useFakeTimers();
+    vi.stubGlobal("EventSource", FakeSource);
+    const { events } = await import("./events");
+    const reload = vi.fn();
+    events.onReset(reload);
+    events.start();
+    let ready = false;
+    void events.ready().then(() => (ready = true));
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(ready).toBe(true);
+    FakeSource.last!.onopen!(); // late: changes since the views loaded may be missed
     expect(reload).toHaveBeenCalledTimes(1);
     events.stop();
+    vi.useRealTimers();
   });
 });

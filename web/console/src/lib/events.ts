@@ -1,9 +1,12 @@
 // One live connection to GET /api/v1/events per tab. The browser's EventSource reconnects by
 // itself and sends Last-Event-ID, so the server replays whatever was missed in order; an
-// `event: reset` means the gap is older than the server keeps, and every view reloads. A
-// connection opened without a last id (the first, or one before any event came) starts from
-// that moment: what changed between a view's load and that moment would be missed, so the
-// views reload then too.
+// `event: reset` means the gap is older than the server keeps, and every view reloads.
+//
+// A connection opened without a last id starts from that moment, so the console shows its views
+// only once the stream is open (ready()): whatever changes after their first load then arrives
+// live. When the stream takes longer than readyWait to open, the views are shown anyway, and
+// reload once it opens, since what changed in between would be missed.
+const readyWait = 3000;
 
 export interface LiveEvent {
   id: string;
@@ -59,7 +62,27 @@ class EventStream {
   private resetHandlers = new Set<() => void>();
   private stateHandlers = new Set<StateHandler>();
   private lastId = "";
+  private shown = false; // the views were shown before the stream first opened
+  private readyWaiters: (() => void)[] = [];
   connected = false;
+
+  // ready resolves once the stream is open, or after readyWait without it.
+  ready(): Promise<void> {
+    if (this.connected || this.shown || !this.source) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.readyWaiters.push(resolve);
+      setTimeout(() => {
+        if (!this.connected) this.shown = true;
+        this.release();
+      }, readyWait);
+    });
+  }
+
+  private release() {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    waiters.forEach((w) => w());
+  }
 
   start() {
     if (this.source || typeof EventSource === "undefined") return;
@@ -80,7 +103,9 @@ class EventStream {
     src.addEventListener("reset", () => this.resetHandlers.forEach((h) => h()));
     src.onopen = () => {
       this.setConnected(true);
-      if (!this.lastId) this.resetHandlers.forEach((h) => h());
+      if (this.shown && !this.lastId) this.resetHandlers.forEach((h) => h());
+      this.shown = false;
+      this.release();
     };
     src.onerror = () => this.setConnected(false);
   }
@@ -88,6 +113,9 @@ class EventStream {
   stop() {
     this.source?.close();
     this.source = null;
+    this.lastId = "";
+    this.shown = false;
+    this.release();
     this.setConnected(false);
   }
 
