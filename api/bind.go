@@ -54,10 +54,17 @@ func decodeJSON(c echo.Context, v any) error {
 }
 
 // checkNoNUL refuses a JSON body holding a NUL character (\u0000): PostgreSQL cannot store one
-// in text, and it is never part of a real message or name.
+// in text, and it is never part of a real message or name. An escaped backslash before u0000
+// ("\\u0000") is the text \u0000, not a NUL, and passes.
 func checkNoNUL(body []byte) error {
-	if bytes.Contains(body, []byte(`\u0000`)) {
-		return badRequest("text must not contain NUL characters (\\u0000)")
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if bytes.HasPrefix(body[i+1:], []byte("u0000")) {
+			return badRequest("text must not contain NUL characters (\\u0000)")
+		}
+		i++ // the escaped character
 	}
 	return nil
 }

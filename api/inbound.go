@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,10 +132,12 @@ func preferWait(h http.Header) (time.Duration, error) {
 				continue
 			}
 			secs, err := strconv.ParseFloat(strings.Trim(strings.TrimSpace(val), `"`), 64)
-			if err != nil || secs < 0 {
+			if err != nil || math.IsNaN(secs) || secs < 0 {
 				return 0, badRequest("Prefer: wait must be a number of seconds")
 			}
-			return min(time.Duration(secs*float64(time.Second)), maxInboundWait), nil
+			// Bounded before the conversion: a float past int64's range (1e300, Inf) would not
+			// convert to a Duration.
+			return time.Duration(min(secs, maxInboundWait.Seconds()) * float64(time.Second)), nil
 		}
 	}
 	return 0, nil

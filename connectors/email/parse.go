@@ -266,7 +266,9 @@ func Parse(raw []byte, maxFile int64) (*Mail, error) {
 		m.From.Address = "" // no real address is this long: the mail is treated as having no sender
 	}
 	for i := range m.Files {
-		m.Files[i].Name = clean(m.Files[i].Name)
+		// The declared type goes to the desk as it is when the file is refused (too large, a
+		// program): a NUL in it would make the whole mail unstorable.
+		m.Files[i].Name, m.Files[i].ContentType = clean(m.Files[i].Name), clean(m.Files[i].ContentType)
 	}
 	return m, nil
 }
