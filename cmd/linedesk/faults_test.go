@@ -207,16 +207,27 @@ func (d *desk) settle(t *testing.T, st *loadStats) {
 	d.checkInboundOnce(t, int(st.sent.Load()))
 }
 
-// TestFaultWorkerKilledMidLoad: S1 at 50 messages a second from ten integrators, a new chat every ten messages, integrators retrying
-// with the same key; one of two workers is killed with SIGKILL mid-load and started again five
-// seconds later. Nothing is lost or doubled, every chat stays in order, and the backlog drains.
+// startLoad runs S1 (runLoad: ten integrators, 50 messages a second, a new chat every ten) on d
+// for the given time; the channel gives its stats when it is over.
+func startLoad(t *testing.T, d *desk, lasting, giveUp time.Duration) <-chan *loadStats {
+	ctx, stop := context.WithTimeout(t.Context(), lasting)
+	done := make(chan *loadStats, 1)
+	go func() {
+		defer stop()
+		done <- runLoad(ctx, d, 10, 50, 10, giveUp)
+	}()
+	return done
+}
+
+// TestFaultWorkerKilledMidLoad: S1 at 50 messages a second from ten integrators, a new chat
+// every ten messages, a fifth of them sent twice with the same key; one of two workers is killed
+// with SIGKILL mid-load, the other carries on alone for 15 s, then the killed one is back.
+// Nothing is lost or doubled, each chat's messages are in the one conversation its first opened,
+// and the backlog drains.
 func TestFaultWorkerKilledMidLoad(t *testing.T) {
 	s := newScaledStack(t, storetest.NewDatabase(t), 2, 2)
 	d := newDesk(t, s, 0, 0)
-	ctx, stop := context.WithTimeout(t.Context(), 35*time.Second)
-	defer stop()
-	done := make(chan *loadStats)
-	go func() { done <- runLoad(ctx, d, 10, 50, 10, time.Minute) }()
+	done := startLoad(t, d, 35*time.Second, time.Minute)
 
 	time.Sleep(10 * time.Second)
 	watch, stopWatch := context.WithCancel(t.Context())
@@ -238,16 +249,14 @@ func TestFaultWorkerKilledMidLoad(t *testing.T) {
 		st.sent.Load(), st.resent.Load(), backlog.worst.Seconds(), recovery, st.slowest.Load())
 }
 
-// TestFaultTemporalRestart: the Temporal server stops mid-load for ten seconds. The apis go on
+// TestFaultTemporalRestart: the Temporal server stops mid-load for ten seconds (its stop takes
+// a few more). The apis go on
 // accepting (the hand-off outbox is in PostgreSQL) and every accepted message reaches its
 // conversation once Temporal is back.
 func TestFaultTemporalRestart(t *testing.T) {
 	s := newScaledStack(t, storetest.NewDatabase(t), 2, 2)
 	d := newDesk(t, s, 0, 0)
-	ctx, stop := context.WithTimeout(t.Context(), 35*time.Second)
-	defer stop()
-	done := make(chan *loadStats)
-	go func() { done <- runLoad(ctx, d, 10, 50, 10, time.Minute) }()
+	done := startLoad(t, d, 35*time.Second, time.Minute)
 
 	time.Sleep(10 * time.Second)
 	require.NoError(t, s.temporal.Stop())
@@ -273,10 +282,7 @@ func TestFaultPostgresOutage(t *testing.T) {
 	pg := startPrivatePostgres(t)
 	s := newScaledStackOn(t, pg.url("linedesk"), storetest.NewDatabase(t), 2, 2)
 	d := newDesk(t, s, 0, 0)
-	ctx, stop := context.WithTimeout(t.Context(), 40*time.Second)
-	defer stop()
-	done := make(chan *loadStats)
-	go func() { done <- runLoad(ctx, d, 10, 50, 10, 2*time.Minute) }()
+	done := startLoad(t, d, 40*time.Second, 2*time.Minute)
 
 	time.Sleep(10 * time.Second)
 	pg.stop(t, "immediate")
